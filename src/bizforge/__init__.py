@@ -1,0 +1,38 @@
+"""bizforge: put pretrained models to work on a company's own data.
+
+>>> import bizforge
+>>> ds = bizforge.read("customers.csv")          # doctest: +SKIP
+>>> report = bizforge.profile(ds, target="Churn")  # doctest: +SKIP
+
+Public names are loaded lazily so ``import bizforge`` stays fast and does not
+import torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "read": "bizforge.ingest",
+    "Dataset": "bizforge.frame",
+    "Schema": "bizforge.frame",
+    "Role": "bizforge.frame",
+    "profile": "bizforge.clean",
+    "Recipe": "bizforge.clean",
+    "mask_frame": "bizforge.clean",
+    "split": "bizforge.split",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'bizforge' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

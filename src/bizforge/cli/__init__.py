@@ -1,0 +1,18 @@
+"""Command-line edge: one thin module per verb, all calling the library.
+
+Importing a command module registers its command on :data:`app`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from bizforge.cli import demo, inspect, mask  # noqa: F401  (registers commands)
+from bizforge.cli.app import app
+
+__all__ = ["app", "main"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point (``bizforge``)."""
+    app(args=argv if argv is not None else sys.argv[1:], prog_name="bizforge")

@@ -1,0 +1,1 @@
+"""`bizforge demo` (being written)."""

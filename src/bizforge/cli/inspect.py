@@ -1,0 +1,1 @@
+"""`bizforge inspect` (being written)."""

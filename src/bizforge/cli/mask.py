@@ -1,0 +1,1 @@
+"""`bizforge mask` (being written)."""
