@@ -29,6 +29,24 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 console = Console()
+
+
+def _version(value: bool) -> None:
+    if value:
+        from bizforge import __version__
+
+        print(f"bizforge {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Keeps bizforge a command group even while only one verb is registered."""
+
 err_console = Console(stderr=True)
 
 F = TypeVar("F", bound=Callable)

@@ -1,0 +1,204 @@
+"""Encoding detection for text tables, and the "is this even text?" check.
+
+Order of evidence, most reliable first: a byte-order mark; a strict UTF-8
+decode of a sample; GB18030 (a superset of GBK and GB2312) when it decodes the
+sample cleanly and the result looks like Chinese; charset-normalizer last.
+Mis-detecting GBK as some Latin code page is the classic failure this order
+avoids: any byte string decodes as cp1252, but only real Chinese text decodes
+as GB18030 *and* comes out as common Han characters.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bizforge.errors import DataError, UsageError
+
+__all__ = [
+    "SAMPLE_BYTES",
+    "EncodingGuess",
+    "detect_encoding",
+    "check_text",
+    "normalise_encoding",
+    "find_decode_error",
+]
+
+SAMPLE_BYTES = 1 << 20  # 1 MiB is plenty to tell encodings apart
+
+_BOMS = (  # longest first: the UTF-32-LE BOM starts with the UTF-16-LE one
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+# Magic numbers of formats people save with a .csv/.txt name by mistake, with the fix.
+_MAGIC = (
+    (b"PK\x03\x04", "a ZIP container (an Excel .xlsx workbook or a .zip archive)",
+     "if it is an Excel workbook, rename it to .xlsx; if it is a .zip archive, unzip it first."),
+    (b"\x1f\x8b", "a gzip-compressed file", "decompress it first (gunzip FILE)."),
+    (b"%PDF", "a PDF document", "export the table from its source as CSV or Excel."),
+    (b"SQLite format 3\x00", "an SQLite database",
+     "read it as a database: bizforge.read('sqlite:///FILE', table='NAME')."),
+    (b"PAR1", "a Parquet file", "rename it to .parquet."),
+    (b"\xd0\xcf\x11\xe0", "an old binary Excel .xls workbook",
+     "open it in Excel or LibreOffice and save it as .xlsx or CSV."),
+)
+
+
+@dataclass
+class EncodingGuess:
+    """The chosen encoding, how it was chosen, and every codec that was tried."""
+
+    encoding: str
+    method: str  # "bom", "utf-8", "gb18030", "charset-normalizer", "given", "utf-16-nobom"
+    tried: list[str] = field(default_factory=list)
+
+
+def normalise_encoding(name: str) -> str:
+    """Canonical Python codec name, or UsageError for a name Python does not know.
+
+    >>> normalise_encoding("GBK")
+    'gbk'
+    """
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise UsageError(
+            f"unknown encoding {name!r}.",
+            fix="use a Python codec name such as utf-8, utf-8-sig, gbk, gb18030, utf-16, big5 "
+            "or cp1252.",
+        ) from None
+
+
+def read_sample(path: Path, size: int = SAMPLE_BYTES) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(size)
+
+
+def check_text(sample: bytes, path: Path) -> None:
+    """Raise DataError when ``sample`` is clearly not a text table.
+
+    NUL bytes never occur in text encoded as UTF-8, GBK or any single-byte code
+    page, so they mean binary (UTF-16/32 is handled before this is called).
+    """
+    for magic, what, fix in _MAGIC:
+        if sample.startswith(magic):
+            raise DataError(
+                f"{path} is not a text table: it looks like {what}.", path=str(path), fix=fix
+            )
+    head = sample[:65536]
+    controls = sum(head.count(bytes([b])) for b in (*range(0, 9), *range(14, 27), *range(28, 32)))
+    if b"\x00" in head or (head and controls / len(head) > 0.05):
+        raise DataError(
+            f"{path} is not a text table: it contains binary data (NUL or control bytes), "
+            "so it cannot be read as CSV/TSV.",
+            path=str(path),
+            fix="export the data as CSV (UTF-8), Excel .xlsx, Parquet or JSON lines; "
+            "supported formats: .csv .tsv .txt .xlsx .xlsm .parquet .jsonl .ndjson .json "
+            "and SQL URLs.",
+        )
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    # Mostly-ASCII UTF-16 has a NUL in every other byte; which half tells the byte order.
+    head = sample[:4096]
+    if len(head) < 8:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def _decodes(sample: bytes, encoding: str, final: bool) -> str | None:
+    # Incremental decode so a multi-byte character cut at the sample's end is not an error.
+    try:
+        return codecs.getincrementaldecoder(encoding)("strict").decode(sample, final=final)
+    except UnicodeDecodeError:
+        return None
+
+
+def _looks_chinese(text: str) -> bool:
+    non_ascii = [c for c in text if ord(c) > 127]
+    if not non_ascii:
+        return False
+    # CJK unified ideographs, CJK punctuation and full-width forms: what GBK text is made of.
+    cjk = sum(
+        1
+        for c in non_ascii
+        if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
+    )
+    return cjk / len(non_ascii) >= 0.8
+
+
+def detect_encoding(path: Path, sample: bytes | None = None) -> EncodingGuess:
+    """Guess the encoding of the text file at ``path`` from its first MiB.
+
+    Raises DataError for binary content or when no encoding fits.
+
+    >>> detect_encoding(Path("reviews_gbk.csv")).encoding  # doctest: +SKIP
+    'gb18030'
+    """
+    if sample is None:
+        sample = read_sample(path)
+    final = path.stat().st_size <= len(sample)
+    for bom, name in _BOMS:
+        if sample.startswith(bom):
+            return EncodingGuess(name, "bom", [name])
+    nobom = _utf16_without_bom(sample)
+    if nobom and _decodes(sample[: len(sample) // 2 * 2], nobom, final=False) is not None:
+        return EncodingGuess(nobom, "utf-16-nobom", [nobom])
+    check_text(sample, path)
+    tried = ["utf-8"]
+    if _decodes(sample, "utf-8", final) is not None:
+        return EncodingGuess("utf-8", "utf-8", tried)
+    tried.append("gb18030")
+    text = _decodes(sample, "gb18030", final)
+    if text is not None and _looks_chinese(text):
+        return EncodingGuess("gb18030", "gb18030", tried)
+    tried.append("charset-normalizer")
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample).best()
+    if best is not None and best.encoding:
+        name = normalise_encoding(best.encoding)
+        tried[-1] = f"charset-normalizer ({name})"
+        return EncodingGuess(name, "charset-normalizer", tried)
+    raise undecodable_error(path, tried)
+
+
+def undecodable_error(path: Path, tried: list[str], detail: str = "") -> DataError:
+    """The DataError for a file no tried encoding can decode."""
+    return DataError(
+        f"cannot decode {path} as text: tried {', '.join(tried)}{detail}. The file may be "
+        "in another encoding, or not a text table at all.",
+        path=str(path),
+        fix="name the encoding: bizforge.read(path, encoding='big5') or --encoding big5 "
+        "(common ones: utf-8, gbk, gb18030, big5, shift_jis, cp1252, utf-16), or re-save the "
+        "file as UTF-8.",
+    )
+
+
+def find_decode_error(path: Path, encoding: str, chunk: int = 1 << 22) -> int | None:
+    """Byte offset of the first undecodable byte in the whole file, or None if it all decodes.
+
+    Streams the file, so it works on files larger than memory.
+    """
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    offset = 0
+    with open(path, "rb") as fh:
+        while True:
+            block = fh.read(chunk)
+            try:
+                decoder.decode(block, final=not block)
+            except UnicodeDecodeError as exc:
+                return offset + max(exc.start, 0)
+            if not block:
+                return None
+            offset += len(block)
