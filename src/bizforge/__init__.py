@@ -22,7 +22,6 @@ _LAZY = {
     "profile": "bizforge.clean",
     "Recipe": "bizforge.clean",
     "mask_frame": "bizforge.clean",
-    "split": "bizforge.split",
 }
 
 __all__ = ["__version__", *_LAZY]

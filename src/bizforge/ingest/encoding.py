@@ -21,6 +21,7 @@ __all__ = [
     "EncodingGuess",
     "detect_encoding",
     "check_text",
+    "binary_kind",
     "normalise_encoding",
     "find_decode_error",
 ]
@@ -79,28 +80,29 @@ def read_sample(path: Path, size: int = SAMPLE_BYTES) -> bytes:
         return fh.read(size)
 
 
-def check_text(sample: bytes, path: Path) -> None:
-    """Raise DataError when ``sample`` is clearly not a text table.
+def binary_kind(sample: bytes) -> tuple[str, str] | None:
+    """``(what it looks like, fix)`` when ``sample`` is clearly not text, else None.
 
     NUL bytes never occur in text encoded as UTF-8, GBK or any single-byte code
-    page, so they mean binary (UTF-16/32 is handled before this is called).
+    page, so they mean binary (UTF-16/32 is recognised before this is asked).
     """
     for magic, what, fix in _MAGIC:
         if sample.startswith(magic):
-            raise DataError(
-                f"{path} is not a text table: it looks like {what}.", path=str(path), fix=fix
-            )
+            return f"it looks like {what}", fix
     head = sample[:65536]
     controls = sum(head.count(bytes([b])) for b in (*range(0, 9), *range(14, 27), *range(28, 32)))
     if b"\x00" in head or (head and controls / len(head) > 0.05):
-        raise DataError(
-            f"{path} is not a text table: it contains binary data (NUL or control bytes), "
-            "so it cannot be read as CSV/TSV.",
-            path=str(path),
-            fix="export the data as CSV (UTF-8), Excel .xlsx, Parquet or JSON lines; "
-            "supported formats: .csv .tsv .txt .xlsx .xlsm .parquet .jsonl .ndjson .json "
-            "and SQL URLs.",
+        return "it contains binary data (NUL or control bytes)", (
+            "export the data as CSV (UTF-8), Excel .xlsx, Parquet or JSON lines."
         )
+    return None
+
+
+def check_text(sample: bytes, path: Path) -> None:
+    """Raise DataError when ``sample`` (the start of ``path``) is clearly not a text table."""
+    found = binary_kind(sample)
+    if found:
+        raise DataError(f"{path} is not a text table: {found[0]}.", path=str(path), fix=found[1])
 
 
 def _utf16_without_bom(sample: bytes) -> str | None:
@@ -124,17 +126,47 @@ def _decodes(sample: bytes, encoding: str, final: bool) -> str | None:
         return None
 
 
-def _looks_chinese(text: str) -> bool:
+def _is_han(c: str) -> bool:
+    return "\u4e00" <= c <= "\u9fff"
+
+
+def _looks_chinese(text: str, simplified: bool) -> bool:
+    """Mostly Han characters and CJK punctuation (and, for GB18030, mostly GB2312 ones).
+
+    Big5 bytes often decode as GBK too, but into rare GBK-extension and
+    private-use characters; real simplified-Chinese text keeps >90% of its Han
+    characters inside the 6,763 common ones of GB2312.
+    """
     non_ascii = [c for c in text if ord(c) > 127]
     if not non_ascii:
         return False
-    # CJK unified ideographs, CJK punctuation and full-width forms: what GBK text is made of.
     cjk = sum(
-        1
-        for c in non_ascii
-        if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
+        1 for c in non_ascii
+        if _is_han(c) or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
     )
-    return cjk / len(non_ascii) >= 0.8
+    if cjk / len(non_ascii) < 0.7:
+        return False
+    if not simplified:
+        return True
+    han = [c for c in non_ascii if _is_han(c) or "\ue000" <= c <= "\uf8ff"]
+    common = sum(1 for c in han if _encodes(c, "gb2312"))
+    return not han or common / len(han) >= 0.9
+
+
+def _encodes(c: str, encoding: str) -> bool:
+    try:
+        c.encode(encoding)
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def _latin(text: str) -> bool:
+    """Non-ASCII characters are all Western-European letters and punctuation."""
+    return all(
+        ord(c) < 128 or "\u00a0" <= c <= "\u00ff" or c in "\u2018\u2019\u201c\u201d\u2013\u2014\u20ac\u2026"
+        for c in text
+    )
 
 
 def detect_encoding(path: Path, sample: bytes | None = None) -> EncodingGuess:
@@ -158,16 +190,22 @@ def detect_encoding(path: Path, sample: bytes | None = None) -> EncodingGuess:
     tried = ["utf-8"]
     if _decodes(sample, "utf-8", final) is not None:
         return EncodingGuess("utf-8", "utf-8", tried)
-    tried.append("gb18030")
-    text = _decodes(sample, "gb18030", final)
-    if text is not None and _looks_chinese(text):
-        return EncodingGuess("gb18030", "gb18030", tried)
+    for name, simplified in (("gb18030", True), ("big5", False)):
+        tried.append(name)
+        text = _decodes(sample, name, final)
+        if text is not None and _looks_chinese(text, simplified):
+            return EncodingGuess(name, name, tried)
     tried.append("charset-normalizer")
     from charset_normalizer import from_bytes
 
-    best = from_bytes(sample).best()
-    if best is not None and best.encoding:
-        name = normalise_encoding(best.encoding)
+    for match in from_bytes(sample):
+        name = normalise_encoding(match.encoding)
+        if name.startswith(("utf-16", "utf-32")):
+            continue  # no NUL bytes were seen, so not UTF-16/32 whatever the statistics say
+        if not match.multi_byte_usage and _latin(_decodes(sample, "cp1252", final) or "\u0100"):
+            # Small samples fool the statistics among Latin code pages; cp1252 is by far
+            # the most common one and decodes this sample to Western letters.
+            name = "cp1252"
         tried[-1] = f"charset-normalizer ({name})"
         return EncodingGuess(name, "charset-normalizer", tried)
     raise undecodable_error(path, tried)

@@ -1,0 +1,81 @@
+"""Write a table by file suffix, atomically, never over the file it was read from."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from bizforge.errors import DataError
+from bizforge.frame import Dataset
+
+__all__ = ["write_table", "WRITERS"]
+
+
+def _csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False, encoding="utf-8")
+
+
+def _tsv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False, sep="\t", encoding="utf-8")
+
+
+def _parquet(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_parquet(path, index=False)
+
+
+def _jsonl(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_json(path, orient="records", lines=True, force_ascii=False, date_format="iso")
+
+
+def _xlsx(frame: pd.DataFrame, path: Path) -> None:
+    out = frame.copy()
+    for col in out.columns:  # Excel has no time zones
+        if isinstance(out[col].dtype, pd.DatetimeTZDtype):
+            out[col] = out[col].dt.tz_localize(None)
+    out.to_excel(path, index=False, engine="openpyxl")
+
+
+WRITERS = {".csv": _csv, ".tsv": _tsv, ".parquet": _parquet, ".jsonl": _jsonl, ".xlsx": _xlsx}
+
+
+def write_table(frame: pd.DataFrame | Dataset, path: str | Path) -> Path:
+    """Write ``frame`` to ``path`` in the format its suffix names; returns the path.
+
+    CSV/TSV are plain UTF-8. The file is written next to its destination and
+    moved into place, so a crash never leaves half a file. Writing over the
+    file a Dataset was read from is refused.
+
+    >>> write_table(ds.frame, "clean.parquet")  # doctest: +SKIP
+    PosixPath('clean.parquet')
+    """
+    path = Path(path)
+    source = None
+    if isinstance(frame, Dataset):
+        source = frame.meta.get("source")
+        frame = frame.frame
+    writer = WRITERS.get(path.suffix.lower())
+    if writer is None:
+        raise DataError(
+            f"cannot write {path}: unknown suffix {path.suffix or '(none)'!r}.",
+            path=str(path),
+            fix=f"use one of {', '.join(WRITERS)}.",
+        )
+    if source and Path(source).exists() and path.exists() and path.samefile(source):
+        raise DataError(
+            f"refusing to write over {path}: it is the input the data was read from.",
+            path=str(path),
+            fix="write to a new file name, e.g. add _clean before the suffix.",
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        writer(frame, Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

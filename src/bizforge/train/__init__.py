@@ -1,0 +1,34 @@
+"""Train under a time budget: validation scheme, candidate search, Caruana ensemble.
+
+>>> from bizforge.train import search
+>>> result = search(X, y, spec, time_limit=60)        # doctest: +SKIP
+>>> result.leaderboard[0]                             # doctest: +SKIP
+{'name': 'ensemble', 'score': 0.853, ...}
+"""
+
+from __future__ import annotations
+
+from bizforge.train.ensemble import EnsembleSelection, caruana
+from bizforge.train.members import Member
+from bizforge.train.portfolio import Candidate, default_candidates
+from bizforge.train.result import SearchResult
+from bizforge.train.scoring import Scorer, get_scorer
+from bizforge.train.search import search
+from bizforge.train.validation import CV_FOLDS, CV_MAX_ROWS, HOLDOUT_FRACTION, Scheme, choose_scheme
+
+__all__ = [
+    "search",
+    "SearchResult",
+    "Member",
+    "Candidate",
+    "default_candidates",
+    "caruana",
+    "EnsembleSelection",
+    "Scorer",
+    "get_scorer",
+    "Scheme",
+    "choose_scheme",
+    "CV_FOLDS",
+    "CV_MAX_ROWS",
+    "HOLDOUT_FRACTION",
+]

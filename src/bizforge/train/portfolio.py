@@ -1,0 +1,109 @@
+"""The default candidates, ordered by expected value per second.
+
+The search walks the list in order and stops when the time budget runs out,
+so the cheap, usually-strong settings come first: a linear model (seconds, and
+on many business tables as good as boosting), then LightGBM settings from
+shallow to deep, then the MLP, then variants that mostly help the ensemble.
+Every setting here is a plain ``(backend, params)`` pair; a caller can pass
+its own list to :func:`bizforge.train.search`.
+
+Imbalanced binary targets (positive class under :data:`IMBALANCE_SHARE`) add
+one LightGBM candidate with balanced class weights. The other candidates keep
+unweighted losses so their probabilities stay calibrated; the ensemble decides
+whether the weighted one helps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bizforge.errors import UsageError
+from bizforge.tasks.spec import TaskSpec
+
+__all__ = ["Candidate", "as_candidates", "default_candidates", "IMBALANCE_SHARE"]
+
+IMBALANCE_SHARE = 0.2
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One setting to try: a backend (registered name or Model class) and its params."""
+
+    name: str
+    backend: Any
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def as_candidates(items: list) -> list[Candidate]:
+    """Normalise ``(backend, params)`` / ``(backend, params, name)`` / Candidate items.
+
+    Names are made unique (``lightgbm``, ``lightgbm_2``, ...).
+
+    >>> [c.name for c in as_candidates([("linear", {}), ("linear", {"C": 0.1})])]
+    ['linear', 'linear_2']
+    """
+    out: list[Candidate] = []
+    seen: dict[str, int] = {}
+    for item in items:
+        if isinstance(item, Candidate):
+            backend, params, name = item.backend, item.params, item.name
+        elif isinstance(item, (tuple, list)) and len(item) in (2, 3):
+            backend, params = item[0], dict(item[1] or {})
+            name = item[2] if len(item) == 3 else None
+        else:
+            raise UsageError(
+                f"candidate {item!r} is not understood.",
+                fix="pass (backend name, params dict) pairs, e.g. ('lightgbm', {'num_leaves': 15}).",
+            )
+        if name is None:
+            name = getattr(backend, "name", None) if isinstance(backend, type) else str(backend)
+        base = str(name)
+        seen[base] = seen.get(base, 0) + 1
+        unique = base if seen[base] == 1 else f"{base}_{seen[base]}"
+        out.append(Candidate(unique, backend, dict(params)))
+    if not out:
+        raise UsageError("the candidate list is empty.", fix="pass at least one (backend, params).")
+    return out
+
+
+def default_candidates(spec: TaskSpec, X: pd.DataFrame, y: np.ndarray) -> list[Candidate]:
+    """The portfolio for this task, cheapest useful settings first.
+
+    >>> spec = TaskSpec("tabular-regression", "regression", "y")
+    >>> [c.name for c in default_candidates(spec, None, None)][:3]
+    ['linear', 'lightgbm_shallow', 'lightgbm']
+    """
+    items: list[tuple[str, str, dict[str, Any]]] = [
+        ("linear", "linear", {}),
+        ("lightgbm_shallow", "lightgbm", {"preset": "shallow"}),
+        ("lightgbm", "lightgbm", {"preset": "default"}),
+        ("mlp", "mlp", {}),
+        ("linear_strong", "linear", {"preset": "strong"}),
+        ("lightgbm_slow", "lightgbm", {"preset": "shallow", "learning_rate": 0.02}),
+        ("lightgbm_deep", "lightgbm", {"preset": "deep"}),
+        ("lightgbm_extra", "lightgbm", {"preset": "extra"}),
+    ]
+    if spec.problem == "binary" and y is not None and _positive_share(y) < IMBALANCE_SHARE:
+        items.insert(3, ("lightgbm_balanced", "lightgbm",
+                         {"preset": "shallow", "class_weight": "balanced"}))
+    available = _registered(spec.problem)
+    return [Candidate(name, backend, params) for name, backend, params in items
+            if available is None or backend in available]
+
+
+def _registered(problem: str) -> set[str] | None:
+    """Backends registered for ``problem`` (None if the models package is unavailable)."""
+    try:
+        from bizforge.models import list_models
+    except ImportError:  # pragma: no cover - models are part of the package
+        return None
+    return set(list_models(problem))
+
+
+def _positive_share(y: np.ndarray) -> float:
+    y = np.asarray(y)
+    return float(np.mean(y == 1)) if y.size else 0.5

@@ -1,0 +1,161 @@
+"""Leakage: single-column, sub-label and group leaks fire; strong honest features do not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from bizforge.clean.leakage import roc_auc
+from bizforge.clean.profile import profile
+from bizforge.frame import ColumnInfo, Dataset, Role, Schema
+
+
+def make_ds(frame: pd.DataFrame, **roles) -> Dataset:
+    cols = [ColumnInfo(c, Role(roles.get(c, "numeric")), str(frame[c].dtype)) for c in frame]
+    return Dataset(frame, Schema(cols), {})
+
+
+def leaks(frame: pd.DataFrame, target: str, **roles) -> dict[str, str]:
+    p = profile(make_ds(frame, **roles), target=target)
+    return {f.column: f.message for f in p.findings if f.kind == "leakage"}
+
+
+def binary_target(rng, n: int = 200, rate: float = 0.3) -> np.ndarray:
+    y = np.zeros(n, dtype=int)
+    y[rng.choice(n, int(n * rate), replace=False)] = 1
+    return y
+
+
+def test_numeric_copy_of_target_is_single_column_leak():
+    rng = np.random.default_rng(7)
+    y = binary_target(rng)
+    frame = pd.DataFrame({"refund_amount": y * 50 + rng.uniform(0, 1, len(y)), "y": y})
+    found = leaks(frame, "y", y="boolean")
+    assert list(found) == ["refund_amount"]
+    assert "alone predicts 'y' almost perfectly (ROC-AUC 1.000)" in found["refund_amount"]
+
+
+def test_strong_but_noisy_feature_is_not_leakage():
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=200)
+    y = (x + rng.normal(scale=0.5, size=200) > 0).astype(int)
+    assert roc_auc(y, x) > 0.85  # a genuinely strong predictor
+    frame = pd.DataFrame({"usage": x, "y": y})
+    assert leaks(frame, "y", y="boolean") == {}
+
+
+def test_strong_honest_category_is_not_leakage():
+    rng = np.random.default_rng(7)
+    plan = rng.choice(["monthly", "yearly", "two-year"], 200)
+    rate = pd.Series(plan).map({"monthly": 0.8, "yearly": 0.2, "two-year": 0.05}).to_numpy()
+    y = (rng.uniform(size=200) < rate).astype(int)
+    frame = pd.DataFrame({"contract": pd.Series(plan, dtype="str"), "y": y})
+    assert leaks(frame, "y", contract="categorical", y="boolean") == {}
+
+
+def test_category_that_encodes_the_outcome_is_leak():
+    rng = np.random.default_rng(7)
+    y = binary_target(rng)
+    status = np.where(y == 1, "closed", rng.choice(["active", "paused"], len(y)))
+    frame = pd.DataFrame({"status": pd.Series(status, dtype="str"), "y": y})
+    assert "status" in leaks(frame, "y", status="categorical", y="boolean")
+
+
+def test_missing_only_for_one_class_is_leak():
+    rng = np.random.default_rng(7)
+    y = binary_target(rng)
+    days = np.where(y == 1, rng.integers(1, 30, len(y)).astype(float), np.nan)
+    frame = pd.DataFrame({"days_since_cancel": days, "y": y})
+    assert "days_since_cancel" in leaks(frame, "y", y="boolean")
+
+
+def test_unique_codes_are_not_mistaken_for_a_perfect_lookup():
+    rng = np.random.default_rng(7)
+    y = binary_target(rng)
+    frame = pd.DataFrame(
+        {"ticket": pd.Series([f"T{i}" for i in range(len(y))], dtype="str"), "y": y}
+    )
+    assert leaks(frame, "y", ticket="categorical", y="boolean") == {}
+
+
+def test_multiclass_lookup_leak():
+    rng = np.random.default_rng(7)
+    y = rng.choice(["bronze", "silver", "gold"], 150)
+    code = pd.Series(y).map({"bronze": "B", "silver": "S", "gold": "G"})
+    frame = pd.DataFrame({"tier_code": code.astype("str"), "tier": pd.Series(y, dtype="str")})
+    found = leaks(frame, "tier", tier_code="categorical", tier="categorical")
+    assert "lookup accuracy" in found["tier_code"]
+
+
+def test_regression_target_restated_is_leak():
+    rng = np.random.default_rng(7)
+    y = rng.uniform(100, 200, 120)
+    frame = pd.DataFrame({"amount_with_tax": y * 1.13, "noise": rng.normal(size=120), "amount": y})
+    found = leaks(frame, "amount")
+    assert list(found) == ["amount_with_tax"] and "rank correlation" in found["amount_with_tax"]
+
+
+def test_sublabel_implying_rare_class_is_leak():
+    rng = np.random.default_rng(7)
+    y = binary_target(rng, 200, 0.15)
+    refund = np.zeros(200, dtype=int)
+    refund[np.flatnonzero(y)[:10]] = 1  # set only for churners: recorded with the outcome
+    frame = pd.DataFrame({"refund_issued": refund, "y": y})
+    found = leaks(frame, "y", refund_issued="boolean", y="boolean")
+    assert "= 1 on 10 rows, and 10 of them (100.0%) have 'y' = 1" in found["refund_issued"]
+
+
+def test_honest_flag_with_high_but_imperfect_rate_is_not_leak():
+    rng = np.random.default_rng(7)
+    y = binary_target(rng, 200, 0.15)
+    flag = np.zeros(200, dtype=int)
+    pos, neg = np.flatnonzero(y), np.flatnonzero(y == 0)
+    flag[pos[:8]] = 1
+    flag[neg[:2]] = 1  # 80% precision: a strong signal, not a sub-label
+    frame = pd.DataFrame({"complaint": flag, "y": y})
+    assert leaks(frame, "y", complaint="boolean", y="boolean") == {}
+
+
+def group_frame() -> pd.DataFrame:
+    """300 rows, 60 failures explained by four mode flags (one failure has no flag)."""
+    rng = np.random.default_rng(7)
+    n = 300
+    y = np.zeros(n, dtype=int)
+    pos = rng.choice(n, 60, replace=False)
+    y[pos] = 1
+    modes = {name: np.zeros(n, dtype=int) for name in ("TWF", "HDF", "PWF", "OSF")}
+    for i, name in enumerate(modes):
+        modes[name][pos[i * 15 : (i + 1) * 15]] = 1
+    modes["OSF"][pos[59]] = 0  # one failure with no recorded mode
+    rnf = np.zeros(n, dtype=int)
+    rnf[pos[0]] = 1  # a rare random-failure flag: once with a failure, once without
+    rnf[np.flatnonzero(y == 0)[0]] = 1
+    other = np.zeros(n, dtype=int)
+    other[np.flatnonzero(y == 0)[1:3]] = 1  # a rare flag that never meets a failure
+    torque = rng.normal(40, 10, n) + 8 * y
+    return pd.DataFrame(
+        {"torque": torque, **modes, "RNF": rnf, "maintenance_due": other, "failure": y}
+    )
+
+
+def test_flags_whose_or_is_the_target_leak_together():
+    frame = group_frame()
+    roles = {c: "boolean" for c in frame if c != "torque"}
+    found = leaks(frame, "failure", **roles)
+    assert list(found) == ["TWF", "HDF", "PWF", "OSF", "RNF"]
+    assert "flags TWF, HDF, PWF, OSF, RNF whose logical OR matches 'failure'" in found["TWF"]
+
+
+def test_process_variable_and_unrelated_flag_stay_out_of_the_group():
+    frame = group_frame()
+    roles = {c: "boolean" for c in frame if c != "torque"}
+    p = profile(make_ds(frame, **roles), target="failure")
+    assert "torque" not in p.leakage_columns()
+    assert "maintenance_due" not in p.leakage_columns()
+    assert p.drop_suggestions()["HDF"] == "leakage"
+
+
+def test_no_target_means_no_leakage_check():
+    frame = group_frame()
+    p = profile(make_ds(frame, **{c: "boolean" for c in frame if c != "torque"}))
+    assert p.leakage_columns() == []

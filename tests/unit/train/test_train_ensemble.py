@@ -1,0 +1,69 @@
+"""Caruana ensemble selection and the search's scorers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from bizforge.errors import UsageError
+from bizforge.train.ensemble import caruana
+from bizforge.train.scoring import get_scorer, roc_auc_fast
+
+
+def proba(p1: np.ndarray) -> np.ndarray:
+    return np.column_stack([1 - p1, p1])
+
+
+def test_weights_sum_to_one_and_ensemble_beats_each_member_on_complementary_models():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=400), rng.normal(size=400)
+    y = (a + b > 0).astype(int)
+    sigmoid = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    preds = [proba(sigmoid(a)), proba(sigmoid(b)), proba(rng.uniform(size=400))]
+    scorer = get_scorer("roc_auc", "binary")
+    sel = caruana(preds, y, scorer)
+    singles = [scorer(y, p) for p in preds]
+    assert sel.weights.sum() == pytest.approx(1.0)
+    assert sel.weights[0] > 0 and sel.weights[1] > 0
+    assert sel.score > max(singles) + 0.05
+    assert sel.score == pytest.approx(scorer(y, sel.blend(preds)))
+
+
+def test_ensemble_never_scores_below_the_best_single_member():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 3, size=120)
+    preds = [rng.dirichlet(np.ones(3), size=120) for _ in range(4)]
+    scorer = get_scorer("log_loss", "multiclass")
+    sel = caruana(preds, y, scorer, rounds=10)
+    assert sel.score <= min(scorer(y, p) for p in preds) + 1e-12
+
+
+def test_regression_ensemble_averages_opposite_errors():
+    y = np.linspace(0, 10, 50)
+    sel = caruana([y + 1.0, y - 1.0], y, get_scorer("rmse", "regression"))
+    assert sel.weights.tolist() == [0.5, 0.5]
+    assert sel.score == pytest.approx(0.0)
+
+
+def test_single_candidate_gets_all_the_weight():
+    y = np.array([0, 1, 0, 1])
+    sel = caruana([proba(np.array([0.2, 0.7, 0.4, 0.9]))], y, get_scorer(None, "binary"))
+    assert sel.weights.tolist() == [1.0]
+
+
+def test_fast_auc_matches_scikit_learn_with_ties():
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 2, size=300)
+    score = rng.integers(0, 10, size=300) / 10
+    assert roc_auc_fast(y, score) == pytest.approx(roc_auc_score(y, score))
+
+
+def test_metric_that_does_not_fit_the_problem_raises_usage_error():
+    with pytest.raises(UsageError, match="rmse, mae, r2"):
+        get_scorer("roc_auc", "regression")
+
+
+def test_lower_is_better_metrics_gain_when_smaller():
+    scorer = get_scorer("mae", "regression")
+    assert scorer.gain(0.1) > scorer.gain(0.2)

@@ -1,0 +1,168 @@
+"""search(): budget, leaderboard, ensemble, problems, progress events, failures."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import two_signal_frame
+
+from bizforge.errors import ModelError
+from bizforge.tasks import resolve_task
+from bizforge.train import search
+
+
+def spec_for(y):
+    return resolve_task(pd.DataFrame({"target": y}), "target")
+
+
+def test_time_limit_is_honoured_with_a_slow_model_that_ignores_its_budget(fake_model):
+    X, y = two_signal_frame(100)
+    slow = {"sleep": 0.3, "respect_budget": False}
+    candidates = [(fake_model, {**slow, "column": i % 2}) for i in range(6)]
+    start = time.perf_counter()
+    result = search(X, y, spec_for(y), time_limit=3.0, candidates=candidates)
+    wall = time.perf_counter() - start
+    assert wall <= 3.3
+    assert len(result.leaderboard) >= 2  # at least one candidate and the ensemble row
+    assert any("time" in s["reason"] for s in result.skipped)
+
+
+def test_fit_receives_a_budget_within_the_time_limit(fake_model):
+    X, y = two_signal_frame(60)
+    budgets = []
+
+    class Recording(fake_model):
+        def fit(self, X, y, *, valid=None, budget=None, seed=0):
+            budgets.append(budget)
+            return super().fit(X, y, valid=valid, budget=budget, seed=seed)
+
+    search(X, y, spec_for(y), time_limit=2.0, candidates=[(Recording, {})])
+    assert budgets and all(b is not None and 0 < b <= 2.0 for b in budgets)
+
+
+def test_leaderboard_lists_ensemble_and_candidates_with_scores_and_times(fake_model, binary_data):
+    X, y = binary_data
+    result = search(X, y, spec_for(y), time_limit=10,
+                    candidates=[(fake_model, {"column": 0}, "by_x1"),
+                                (fake_model, {"column": 1}, "by_x2")])
+    board = result.leaderboard
+    assert [row["name"] for row in board][0] == "ensemble"
+    assert {row["name"] for row in board} == {"ensemble", "by_x1", "by_x2"}
+    for row in board:
+        assert set(row) >= {"name", "params", "score", "fit_seconds", "predict_seconds", "weight"}
+        assert 0.5 < row["score"] <= 1.0
+        assert row["fit_seconds"] >= 0 and row["predict_seconds"] >= 0
+    assert board[1]["score"] >= board[2]["score"]
+    assert sum(row["weight"] for row in board[1:]) == pytest.approx(1.0)
+    assert board[1]["params"] in ({"column": 0}, {"column": 1})
+
+
+def test_ensemble_oof_score_beats_the_best_single_on_complementary_candidates(fake_model, binary_data):
+    X, y = binary_data
+    result = search(X, y, spec_for(y), time_limit=10,
+                    candidates=[(fake_model, {"column": 0}), (fake_model, {"column": 1})])
+    singles = [row["score"] for row in result.leaderboard[1:]]
+    assert result.score >= max(singles)
+    assert set(result.ensemble) == {"fake", "fake_2"}
+    assert sum(result.ensemble.values()) == pytest.approx(1.0)
+
+
+def test_oof_covers_every_row_with_probabilities_for_the_threshold_search(fake_model, binary_data):
+    X, y = binary_data
+    spec = spec_for(y)
+    result = search(X, y, spec, time_limit=10, candidates=[(fake_model, {})])
+    assert result.oof.shape == (len(X), 2)
+    assert np.allclose(result.oof.sum(axis=1), 1.0)
+    assert np.array_equal(result.oof_y, spec.encode(y))
+
+
+def test_members_are_refitted_on_all_rows_with_the_learnt_iterations(fake_model, binary_data):
+    X, y = binary_data
+    result = search(X, y, spec_for(y), time_limit=10, candidates=[(fake_model, {"rounds": 40})])
+    member = result.members[0]
+    assert member.refit and len(member.models) == 1
+    assert member.params["rounds"] == 22  # best_iteration_ 20 in every fold, x 1.1
+    assert len(member.models[0].feature_names_) == 3
+
+
+def test_predict_proba_is_the_weighted_average_of_members(fake_model, binary_data):
+    X, y = binary_data
+    result = search(X, y, spec_for(y), time_limit=10,
+                    candidates=[(fake_model, {"column": 0}), (fake_model, {"column": 1})])
+    expected = sum(m.weight * m.predict_proba(X) for m in result.members)
+    assert np.allclose(result.predict_proba(X), expected)
+    assert result.predict(X).tolist() == np.argmax(expected, axis=1).tolist()
+
+
+def test_regression_search_scores_rmse_and_averages_predictions(fake_model):
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=80), "b": rng.normal(size=80)})
+    y = 3 * X["a"] - 2 * X["b"] + rng.normal(scale=0.1, size=80)
+    spec = spec_for(y.to_numpy())
+    result = search(X, y, spec, time_limit=10,
+                    candidates=[(fake_model, {"column": 0}), (fake_model, {"column": 1})])
+    assert result.metric == "rmse"
+    assert result.oof.shape == (80,)
+    assert result.score <= min(row["score"] for row in result.leaderboard[1:]) + 1e-12
+    pred = result.predict(X)
+    assert pred.shape == (80,) and pred.dtype == np.float64
+
+
+def test_regression_metric_can_be_mae_or_r2(fake_model):
+    X = pd.DataFrame({"a": np.arange(40, dtype=float)})
+    y = 2.0 * X["a"].to_numpy() + 0.5
+    result = search(X, y, spec_for(y), time_limit=10, metric="r2",
+                    candidates=[(fake_model, {})])
+    assert result.metric == "r2"
+    assert result.score == pytest.approx(1.0)
+
+
+def test_multiclass_search_uses_log_loss_and_three_probability_columns(fake_model):
+    rng = np.random.default_rng(0)
+    label = rng.integers(0, 3, size=90)
+    X = pd.DataFrame({"x": label + rng.normal(scale=0.3, size=90)})
+    y = np.array(["low", "mid", "high"])[label]
+    spec = spec_for(y)
+    result = search(X, y, spec, time_limit=10, candidates=[(fake_model, {})])
+    assert result.metric == "log_loss"
+    assert result.oof.shape == (90, 3)
+    assert result.predict_proba(X).shape == (90, 3)
+    accuracy = np.mean(result.predict(X) == spec.encode(y))
+    assert accuracy > 0.8
+
+
+def test_progress_receives_start_end_and_ensemble_events(fake_model, binary_data):
+    X, y = binary_data
+    events = []
+    search(X, y, spec_for(y), time_limit=10, candidates=[(fake_model, {})], progress=events.append)
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "search_start" and kinds[-1] == "search_end"
+    assert kinds.index("candidate_start") < kinds.index("candidate_end") < kinds.index("ensemble_done")
+    end = next(e for e in events if e["event"] == "candidate_end")
+    assert end["status"] == "ok" and end["score"] > 0.5 and end["seconds"] >= 0
+
+
+def test_a_failing_candidate_is_skipped_and_reported(fake_model, binary_data):
+    X, y = binary_data
+    result = search(X, y, spec_for(y), time_limit=10,
+                    candidates=[(fake_model, {"fail": True}, "broken"), (fake_model, {})])
+    assert [m.name for m in result.members] == ["fake"]
+    assert result.skipped[0]["name"] == "broken"
+    assert "always fails" in result.skipped[0]["reason"]
+
+
+def test_all_candidates_failing_raises_model_error_with_reasons(fake_model, binary_data):
+    X, y = binary_data
+    with pytest.raises(ModelError, match="always fails"):
+        search(X, y, spec_for(y), time_limit=10, candidates=[(fake_model, {"fail": True})])
+
+
+def test_text_columns_are_left_out_for_backends_without_text(fake_model, binary_data):
+    X, y = binary_data
+    X = X.assign(note=pd.array(["late bill"] * len(X), dtype="str"))
+    result = search(X, y, spec_for(y), time_limit=10, candidates=[(fake_model, {})])
+    assert "note" not in result.members[0].columns
+    assert result.predict_proba(X).shape == (len(X), 2)
