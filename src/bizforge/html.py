@@ -13,7 +13,18 @@ from __future__ import annotations
 import html as _html
 from collections.abc import Callable, Iterable, Sequence
 
-__all__ = ["Raw", "badge", "bar_svg", "dl", "escape", "hist_svg", "page", "section", "table"]
+__all__ = [
+    "Raw",
+    "badge",
+    "bar_svg",
+    "dl",
+    "escape",
+    "fmt_number",
+    "hist_svg",
+    "page",
+    "section",
+    "table",
+]
 
 _CSS = """
 body{font-family:-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei",sans-serif;
@@ -141,3 +152,18 @@ def hist_svg(
         for i, c in enumerate(counts)
     )
     return Raw(f'<svg width="{width}" height="{height}" role="img">{bars}</svg>')
+
+
+def fmt_number(value: object) -> str:
+    """A number for people: ``1,643,691`` for large values, 4 significant digits otherwise.
+
+    >>> fmt_number(1643690.9), fmt_number(0.123456), fmt_number(7043)
+    ('1,643,691', '0.1235', '7,043')
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if abs(value) >= 1e4:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"

@@ -4,6 +4,10 @@ Every finding names its column, counts what it saw, gives up to five 1-based
 example row numbers and says the fix, in the report language. A finding never
 carries a cell value that could be personal data.
 
+Severity: ``error`` the data would mislead training (leakage); ``warning`` it
+probably hurts the model or needs a decision; ``info`` handled automatically,
+reported so nothing happens silently.
+
 Thresholds (documented here because users see their effects):
 
 - ``missing``: any missing value; warning from 30% missing, and for empty columns.

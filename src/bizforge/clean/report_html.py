@@ -9,7 +9,18 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from bizforge import __version__
-from bizforge.html import Raw, badge, bar_svg, dl, escape, hist_svg, page, section, table
+from bizforge.html import (
+    Raw,
+    badge,
+    bar_svg,
+    dl,
+    escape,
+    fmt_number,
+    hist_svg,
+    page,
+    section,
+    table,
+)
 from bizforge.i18n import pct, t
 
 if TYPE_CHECKING:
@@ -117,7 +128,7 @@ def summary_text(col: dict[str, Any], lang: str) -> str:
     num = col.get("numeric")
     if num:
         keys = [k for k in ("min", "median", "max") if k in num]
-        return ", ".join(f"{t('stat.' + k, lang)} {_fmt(num[k])}" for k in keys)
+        return ", ".join(f"{t('stat.' + k, lang)} {fmt_number(num[k])}" for k in keys)
     return ""
 
 
@@ -172,13 +183,7 @@ def _stats_table(num: dict[str, Any] | None, lang: str) -> str:
         return ""
     keys = [k for k in _STATS if k in num]
     return table(
-        [[_fmt(num[k]) for k in keys]],
+        [[fmt_number(num[k]) for k in keys]],
         [t(f"stat.{k}", lang) for k in keys],
         numeric=range(len(keys)),
     )
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
-    return str(value)

@@ -12,10 +12,12 @@ from rich.text import Text
 from bizforge.clean.report_html import summary_text
 from bizforge.cli.app import app, console, edge
 from bizforge.errors import UsageError
+from bizforge.html import fmt_number
 from bizforge.i18n import pct, t
 
 __all__ = ["inspect"]
 
+MAX_CLASSES_SHOWN = 12
 _COLOURS = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
@@ -128,10 +130,7 @@ def _check_outputs(file: str, *outputs: Path | None) -> None:
 def _print_profile(prof, lang: str) -> None:
     m = prof.meta
     head = Text(f"{m.get('source') or 'data'}: ", style="bold")
-    head.append(
-        f"{prof.rows:,} {t('label.rows', lang).lower()} x {len(prof.columns)} "
-        f"{t('label.columns', lang).lower()}"
-    )
+    head.append(t("report.shape", lang, rows=f"{prof.rows:,}", cols=len(prof.columns)))
     for key in ("format", "encoding", "delimiter", "sheet"):
         if m.get(key) not in (None, ""):
             value = repr(m[key]) if key == "delimiter" else m[key]
@@ -173,17 +172,21 @@ def _columns_table(prof, lang: str) -> Table:
 def _print_target(target: dict, lang: str) -> None:
     if target.get("kind") != "classes":
         num = target.get("numeric") or {}
-        line = ", ".join(f"{t('stat.' + k, lang)} {v:.4g}" for k, v in num.items())
-        console.print(
-            Text(t("target.numeric", lang, target=target["name"]) + ": " + line), soft_wrap=True
-        )
+        line = ", ".join(f"{t('stat.' + k, lang)} {fmt_number(v)}" for k, v in num.items())
+        text = t("target.numeric", lang, target=target["name"]) + ": " + line
+        console.print(Text(text), soft_wrap=True)
         return
-    console.print(Text(t("target.classes", lang, target=target["name"]), style="bold"))
-    for c in target["classes"]:
+    tab = Table(title=t("target.classes", lang, target=target["name"]), title_justify="left")
+    for key, justify in (("class", "left"), ("count", "right"), ("share", "right")):
+        tab.add_column(t(f"label.{key}", lang), justify=justify, overflow="fold")
+    tab.add_column("")
+    classes = target["classes"]
+    for c in classes[:MAX_CLASSES_SHOWN]:
         bar = "█" * max(1, round(30 * c["share"]))
-        console.print(
-            Text(f"  {c['value']:<12} {pct(c['share']):>6} ({c['count']:,}) {bar}"), soft_wrap=True
-        )
+        tab.add_row(Text(c["value"]), f"{c['count']:,}", pct(c["share"]), bar)
+    if len(classes) > MAX_CLASSES_SHOWN:
+        tab.add_row(Text(t("report.more_classes", lang, n=len(classes) - MAX_CLASSES_SHOWN)))
+    console.print(tab)
 
 
 def _print_findings(prof, lang: str) -> None:

@@ -51,6 +51,7 @@ def _num(value: Any, digits: int = 4) -> str:
 def _money(value: float | None) -> str:
     if value is None:
         return "—"
+    value = float(value) + 0.0  # turns -0.0 into 0.0
     if abs(value) >= 100 or float(value).is_integer():
         return f"{value:,.0f}"
     return f"{value:,.2f}"

@@ -25,14 +25,23 @@ from bizforge.frame import Dataset
 from bizforge.ingest.stream import stream_frames
 from bizforge.ingest.write import write_table
 
-__all__ = ["read", "write_table", "SUFFIXES"]
+__all__ = ["SUFFIXES", "read", "write_table"]
 
 SUFFIXES = {
-    ".csv": "csv", ".tsv": "csv", ".tab": "csv", ".txt": "csv",
-    ".xlsx": "excel", ".xlsm": "excel",
-    ".parquet": "parquet", ".pq": "parquet",
-    ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
-    ".db": "sqlite", ".sqlite": "sqlite", ".sqlite3": "sqlite",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".tab": "csv",
+    ".txt": "csv",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".db": "sqlite",
+    ".sqlite": "sqlite",
+    ".sqlite3": "sqlite",
 }
 SUPPORTED = (
     "delimited text (.csv .tsv .txt), Excel (.xlsx .xlsm), Parquet (.parquet), "
@@ -97,8 +106,12 @@ def _check_options(kind: str, **given) -> None:
         )
 
 
-def _finish(frame: pd.DataFrame, meta: dict, settings: Settings, sample_rows: int | None,
-            ) -> Dataset:
+def _finish(
+    frame: pd.DataFrame,
+    meta: dict,
+    settings: Settings,
+    sample_rows: int | None,
+) -> Dataset:
     from bizforge.ingest.infer import coerce_types, infer_schema
 
     if meta.get("rows_total", len(frame)) == 0:
@@ -111,6 +124,10 @@ def _finish(frame: pd.DataFrame, meta: dict, settings: Settings, sample_rows: in
     if sample_rows is not None and "stats" not in meta and len(frame) > sample_rows:
         frame, meta["stats"] = stream_frames([frame], sample_rows, settings.seed)
         meta["sampled"] = True
+    # Row numbers of the sample, for findings that cite rows; not whole-file stats.
+    positions = (meta.get("stats") or {}).pop("sample_positions", None)
+    if meta.get("sampled") and positions is not None:
+        meta["sample_positions"] = positions
     frame.columns = [str(c) for c in frame.columns]
     frame = coerce_types(frame)
     meta.setdefault("rows_total", len(frame))
@@ -145,9 +162,17 @@ def read(
     """
     settings = settings or get_settings()
     if sample_rows is not None and sample_rows < 1:
-        raise UsageError(f"sample_rows must be at least 1, not {sample_rows}.",
-                         fix="pass a positive number of rows, e.g. sample_rows=100000.")
-    options = dict(sheet=sheet, table=table, query=query, encoding=encoding, delimiter=delimiter)
+        raise UsageError(
+            f"sample_rows must be at least 1, not {sample_rows}.",
+            fix="pass a positive number of rows, e.g. sample_rows=100000.",
+        )
+    options = {
+        "sheet": sheet,
+        "table": table,
+        "query": query,
+        "encoding": encoding,
+        "delimiter": delimiter,
+    }
     n, seed = sample_rows or settings.sample_rows, settings.seed
     if isinstance(source, Dataset):
         source = source.frame
@@ -168,8 +193,14 @@ def read(
             from bizforge.ingest.sql import read_sql
 
             _check_options("sql", **options)
-            frame, meta = read_sql(source, table=table, query=query,
-                                   stream=sample_rows is not None, sample_rows=n, seed=seed)
+            frame, meta = read_sql(
+                source,
+                table=table,
+                query=query,
+                stream=sample_rows is not None,
+                sample_rows=n,
+                seed=seed,
+            )
             return _finish(frame, meta, settings, sample_rows)
     if not isinstance(source, (str, os.PathLike)):
         raise UsageError(
@@ -180,16 +211,18 @@ def read(
     if not path.exists():
         raise _missing_file(path)
     if path.is_dir():
-        raise DataError(f"{path} is a folder, not a file.", path=str(path),
-                        fix="name one file inside it.")
+        raise DataError(
+            f"{path} is a folder, not a file.", path=str(path), fix="name one file inside it."
+        )
     kind = _kind(path)
     _check_options(kind, **options)
     stream = sample_rows is not None or path.stat().st_size > settings.large_file_bytes
     if kind == "csv":
         from bizforge.ingest.delimited import read_delimited
 
-        frame, meta = read_delimited(path, encoding=encoding, delimiter=delimiter,
-                                     stream=stream, sample_rows=n, seed=seed)
+        frame, meta = read_delimited(
+            path, encoding=encoding, delimiter=delimiter, stream=stream, sample_rows=n, seed=seed
+        )
     elif kind == "excel":
         from bizforge.ingest.excel import read_excel
 
@@ -203,12 +236,12 @@ def read(
     elif kind == "jsonl":
         from bizforge.ingest.jsonl import read_jsonl
 
-        frame, meta = read_jsonl(path, encoding=encoding, stream=stream, sample_rows=n,
-                                 seed=seed)
+        frame, meta = read_jsonl(path, encoding=encoding, stream=stream, sample_rows=n, seed=seed)
     else:
         from bizforge.ingest.sql import read_sql
 
-        frame, meta = read_sql(f"sqlite:///{path}", table=table, query=query,
-                               stream=stream, sample_rows=n, seed=seed)
+        frame, meta = read_sql(
+            f"sqlite:///{path}", table=table, query=query, stream=stream, sample_rows=n, seed=seed
+        )
     meta["source"] = str(path)
     return _finish(frame, meta, settings, sample_rows)

@@ -19,11 +19,11 @@ from bizforge.errors import DataError, UsageError
 __all__ = [
     "SAMPLE_BYTES",
     "EncodingGuess",
-    "detect_encoding",
-    "check_text",
     "binary_kind",
-    "normalise_encoding",
+    "check_text",
+    "detect_encoding",
     "find_decode_error",
+    "normalise_encoding",
 ]
 
 SAMPLE_BYTES = 1 << 20  # 1 MiB is plenty to tell encodings apart
@@ -38,15 +38,24 @@ _BOMS = (  # longest first: the UTF-32-LE BOM starts with the UTF-16-LE one
 
 # Magic numbers of formats people save with a .csv/.txt name by mistake, with the fix.
 _MAGIC = (
-    (b"PK\x03\x04", "a ZIP container (an Excel .xlsx workbook or a .zip archive)",
-     "if it is an Excel workbook, rename it to .xlsx; if it is a .zip archive, unzip it first."),
+    (
+        b"PK\x03\x04",
+        "a ZIP container (an Excel .xlsx workbook or a .zip archive)",
+        "if it is an Excel workbook, rename it to .xlsx; if it is a .zip archive, unzip it first.",
+    ),
     (b"\x1f\x8b", "a gzip-compressed file", "decompress it first (gunzip FILE)."),
     (b"%PDF", "a PDF document", "export the table from its source as CSV or Excel."),
-    (b"SQLite format 3\x00", "an SQLite database",
-     "read it as a database: bizforge.read('sqlite:///FILE', table='NAME')."),
+    (
+        b"SQLite format 3\x00",
+        "an SQLite database",
+        "read it as a database: bizforge.read('sqlite:///FILE', table='NAME').",
+    ),
     (b"PAR1", "a Parquet file", "rename it to .parquet."),
-    (b"\xd0\xcf\x11\xe0", "an old binary Excel .xls workbook",
-     "open it in Excel or LibreOffice and save it as .xlsx or CSV."),
+    (
+        b"\xd0\xcf\x11\xe0",
+        "an old binary Excel .xls workbook",
+        "open it in Excel or LibreOffice and save it as .xlsx or CSV.",
+    ),
 )
 
 
@@ -90,7 +99,7 @@ def binary_kind(sample: bytes) -> tuple[str, str] | None:
         if sample.startswith(magic):
             return f"it looks like {what}", fix
     head = sample[:65536]
-    controls = sum(head.count(bytes([b])) for b in (*range(0, 9), *range(14, 27), *range(28, 32)))
+    controls = sum(head.count(bytes([b])) for b in (*range(9), *range(14, 27), *range(28, 32)))
     if b"\x00" in head or (head and controls / len(head) > 0.05):
         return "it contains binary data (NUL or control bytes)", (
             "export the data as CSV (UTF-8), Excel .xlsx, Parquet or JSON lines."
@@ -141,8 +150,7 @@ def _looks_chinese(text: str, simplified: bool) -> bool:
     if not non_ascii:
         return False
     cjk = sum(
-        1 for c in non_ascii
-        if _is_han(c) or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
+        1 for c in non_ascii if _is_han(c) or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
     )
     if cjk / len(non_ascii) < 0.7:
         return False
@@ -164,7 +172,9 @@ def _encodes(c: str, encoding: str) -> bool:
 def _latin(text: str) -> bool:
     """Non-ASCII characters are all Western-European letters and punctuation."""
     return all(
-        ord(c) < 128 or "\u00a0" <= c <= "\u00ff" or c in "\u2018\u2019\u201c\u201d\u2013\u2014\u20ac\u2026"
+        ord(c) < 128
+        or "\u00a0" <= c <= "\u00ff"
+        or c in "\u2018\u2019\u201c\u201d\u2013\u2014\u20ac\u2026"
         for c in text
     )
 

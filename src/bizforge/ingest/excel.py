@@ -9,6 +9,7 @@ gives the column names (prefixed by its group title where names repeat).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import zipfile
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pandas as pd
 
 from bizforge.errors import DataError
 
-__all__ = ["read_excel", "typed_column", "FULL_LOAD_BYTES"]
+__all__ = ["FULL_LOAD_BYTES", "read_excel", "typed_column"]
 
 # Above this size the workbook is opened read-only (streamed); merged-cell
 # information is then unavailable, but memory stays small.
@@ -58,24 +59,41 @@ def _cell_text(v) -> str:
     return str(v)
 
 
+def _missing(v) -> bool:
+    return (
+        v is None
+        or v is pd.NA
+        or v is pd.NaT
+        or (isinstance(v, str) and v == "")
+        or (isinstance(v, float) and math.isnan(v))
+    )
+
+
 def typed_column(values) -> pd.Series:
     """One column with the type its cells agree on; mixed cells become text.
 
     >>> typed_column([1, None, 3]).dtype
     Int64Dtype()
+    >>> typed_column([1, "N/A"]).tolist()
+    ['1', 'N/A']
     """
-    s = pd.Series(values, dtype=object).map(lambda v: None if v == "" else v)
-    kind = pd.api.types.infer_dtype(s, skipna=True)
-    if kind in ("string", "empty"):
-        return s.astype("str")
-    if kind == "integer":
-        return s.astype("Int64")
-    if kind in ("floating", "mixed-integer-float", "decimal"):
-        return s.astype("float64")
-    if kind == "boolean":
-        return s.astype("boolean")
-    if kind in ("datetime", "date"):
-        return pd.to_datetime(s)
+    values = [None if _missing(v) else v for v in values]
+    present = [v for v in values if v is not None]
+    kind = pd.api.types.infer_dtype(present, skipna=False) if present else "empty"
+    s = pd.Series(values, dtype=object)
+    try:
+        if kind in ("string", "empty"):
+            return s.astype("str")
+        if kind == "integer":
+            return s.astype("Int64")
+        if kind in ("floating", "mixed-integer-float", "decimal"):
+            return s.astype("float64")
+        if kind == "boolean":
+            return s.astype("boolean")
+        if kind in ("datetime", "date"):
+            return pd.to_datetime(s)
+    except (OverflowError, TypeError, ValueError):
+        pass  # e.g. an integer beyond 64 bits, or mixed time zones: keep it as text
     return s.map(lambda v: None if v is None else _cell_text(v)).astype("str")
 
 
@@ -136,10 +154,14 @@ def _load_cells(path: Path, sheet):
     try:
         ws = _pick_sheet(wb, sheet, path)
         rows = [list(r) for r in ws.iter_rows(values_only=True)]
-        merged = [] if read_only else [
-            (m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1, m.coord)
-            for m in ws.merged_cells.ranges
-        ]
+        merged = (
+            []
+            if read_only
+            else [
+                (m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1, m.coord)
+                for m in ws.merged_cells.ranges
+            ]
+        )
         return ws.title, [ws.title for ws in wb.worksheets], rows, merged
     finally:
         wb.close()
@@ -163,22 +185,37 @@ def read_excel(path: Path, *, sheet: str | int | None = None) -> tuple[pd.DataFr
     top, bottom = keep_rows[0], keep_rows[-1]
     width = max(j + 1 for r in rows for j, v in enumerate(r) if not _is_blank(v))
     rows = [(list(r) + [None] * width)[:width] for r in rows[top : bottom + 1]]
-    merged = [(r0 - top, c0, r1 - top, min(c1, width - 1), coord)
-              for r0, c0, r1, c1, coord in merged if r0 >= top and c0 < width]
+    merged = [
+        (r0 - top, c0, r1 - top, min(c1, width - 1), coord)
+        for r0, c0, r1, c1, coord in merged
+        if r0 >= top and c0 < width
+    ]
     spans = [m[:4] for m in merged]
     depth = _header_rows(rows, spans)
     warnings = []
     in_header = [coord for r0, c0, r1, c1, coord in merged if r0 < depth and (c1 > c0 or r1 > r0)]
     if in_header:
-        warnings.append({"kind": "merged_header", "message": (
-            f"sheet {title!r}: header cells {', '.join(in_header[:10])} are merged. "
-            "Fix: unmerge them so each column has its own name in a single header row.")})
+        warnings.append(
+            {
+                "kind": "merged_header",
+                "message": (
+                    f"sheet {title!r}: header cells {', '.join(in_header[:10])} are merged. "
+                    "Fix: unmerge them so each column has its own name in a single header row."
+                ),
+            }
+        )
     if depth > 1:
         groups = [str(v).strip() for v in rows[0] if not _is_blank(v)]
-        warnings.append({"kind": "multirow_header", "message": (
-            f"sheet {title!r}: the header spans rows {top + 1}-{top + depth}; row {top + depth} "
-            f"was used for the column names (row {top + 1} holds {', '.join(groups[:8])}). "
-            "Fix: keep one header row with one name per column.")})
+        warnings.append(
+            {
+                "kind": "multirow_header",
+                "message": (
+                    f"sheet {title!r}: the header spans rows {top + 1}-{top + depth}; row {top + depth} "
+                    f"was used for the column names (row {top + 1} holds {', '.join(groups[:8])}). "
+                    "Fix: keep one header row with one name per column."
+                ),
+            }
+        )
     names = _names(rows, spans, depth)
     body = rows[depth:]
     if not body:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
@@ -16,7 +17,7 @@ from bizforge.ingest.stream import CHUNK_ROWS, stream_frames
 
 __all__ = ["read_jsonl"]
 
-_FIX = "write one JSON object per line, e.g. {\"age\": 31, \"city\": \"上海\"}."
+_FIX = 'write one JSON object per line, e.g. {"age": 31, "city": "上海"}.'
 
 
 def _records(path: Path, encoding: str) -> Iterator[tuple[int, dict]]:
@@ -30,13 +31,17 @@ def _records(path: Path, encoding: str) -> Iterator[tuple[int, dict]]:
             except json.JSONDecodeError as exc:
                 raise DataError(
                     f"{path} line {number} is not valid JSON ({exc.msg} at column {exc.colno}).",
-                    path=str(path), rows=[number], fix=_FIX,
+                    path=str(path),
+                    rows=[number],
+                    fix=_FIX,
                 ) from None
             if not isinstance(record, dict):
                 raise DataError(
                     f"{path} line {number} holds a JSON {type(record).__name__}, not an object "
                     "(a record with named fields).",
-                    path=str(path), rows=[number], fix=_FIX,
+                    path=str(path),
+                    rows=[number],
+                    fix=_FIX,
                 )
             yield number, record
 
@@ -48,15 +53,14 @@ def _frame(records: list[dict]) -> pd.DataFrame:
         values = frame[col].tolist()
         # Nested objects become JSON text: a table cell holds one value.
         values = [
-            json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v
-            for v in values
+            json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v for v in values
         ]
         out[str(col)] = typed_column([None if _is_nan(v) else v for v in values])
     return pd.DataFrame(out, index=range(len(frame)))
 
 
 def _is_nan(v) -> bool:
-    return isinstance(v, float) and v != v
+    return isinstance(v, float) and math.isnan(v)
 
 
 def _batches(path: Path, encoding: str) -> Iterator[pd.DataFrame]:
@@ -79,7 +83,8 @@ def _read_list(path: Path, encoding: str) -> pd.DataFrame:
     except json.JSONDecodeError as exc:
         raise DataError(
             f"{path} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}).",
-            path=str(path), rows=[exc.lineno],
+            path=str(path),
+            rows=[exc.lineno],
             fix="fix the JSON, or write it as JSON lines (one object per line).",
         ) from None
     bad = next((i for i, r in enumerate(data) if not isinstance(r, dict)), None)
@@ -87,8 +92,9 @@ def _read_list(path: Path, encoding: str) -> pd.DataFrame:
         raise DataError(
             f"{path} is a JSON list, but item {bad + 1} is not an object (a record with "
             "named fields).",
-            path=str(path), rows=[bad + 1],
-            fix="make it a list of objects: [{\"age\": 31}, {\"age\": 45}].",
+            path=str(path),
+            rows=[bad + 1],
+            fix='make it a list of objects: [{"age": 31}, {"age": 45}].',
         )
     return _frame(data)
 

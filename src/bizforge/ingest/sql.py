@@ -120,8 +120,10 @@ def read_sql(
 
     shown, scrub = safe_url(url), _Scrub(None)
     if table and query:
-        raise UsageError("give either table= or query=, not both.",
-                         fix="use table='NAME' for a whole table, or query='select ...'.")
+        raise UsageError(
+            "give either table= or query=, not both.",
+            fix="use table='NAME' for a whole table, or query='select ...'.",
+        )
     engine = _engine(url, shown, scrub)
     try:
         with engine.connect() as conn:
@@ -158,8 +160,9 @@ def read_sql(
             else:
                 parts = list(chunks)
                 columns = _unique(result.keys())
-                frame = (pd.concat(parts, ignore_index=True) if parts
-                         else pd.DataFrame(columns=columns))
+                frame = (
+                    pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+                )
                 if len(parts) > 1:
                     frame = pd.DataFrame({c: typed_column(frame[c].tolist()) for c in frame})
     except sa.exc.DBAPIError as exc:

@@ -11,7 +11,7 @@ import pandas as pd
 from bizforge.errors import DataError
 from bizforge.frame import Dataset
 
-__all__ = ["write_table", "WRITERS"]
+__all__ = ["WRITERS", "write_table"]
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:

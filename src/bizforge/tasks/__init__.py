@@ -13,12 +13,12 @@ from bizforge.tasks.spec import DEFAULT_METRIC, METRICS, PROBLEMS, TASKS, TaskSp
 from bizforge.tasks.tabular import MAX_AUTO_CLASSES, resolve_task
 
 __all__ = [
-    "resolve_task",
-    "TaskSpec",
-    "TASKS",
-    "PROBLEMS",
-    "METRICS",
     "DEFAULT_METRIC",
     "MAX_AUTO_CLASSES",
+    "METRICS",
+    "PROBLEMS",
+    "TASKS",
+    "TaskSpec",
     "check_metric",
+    "resolve_task",
 ]

@@ -20,11 +20,11 @@ import pandas as pd
 from bizforge.errors import DataError, UsageError, rows_text
 
 __all__ = [
-    "TaskSpec",
-    "TASKS",
-    "PROBLEMS",
-    "METRICS",
     "DEFAULT_METRIC",
+    "METRICS",
+    "PROBLEMS",
+    "TASKS",
+    "TaskSpec",
     "check_metric",
     "is_missing_label",
 ]

@@ -25,7 +25,7 @@ import pandas as pd
 from bizforge.errors import DataError, UsageError
 from bizforge.tasks.spec import DEFAULT_METRIC, TASKS, TaskSpec, is_missing_label
 
-__all__ = ["resolve_task", "MAX_AUTO_CLASSES", "POSITIVE_LABELS"]
+__all__ = ["MAX_AUTO_CLASSES", "POSITIVE_LABELS", "resolve_task"]
 
 MAX_AUTO_CLASSES = 20
 # Labels that name the positive class of a binary target, compared as lower-case text.
@@ -128,15 +128,15 @@ def _check_task(task: str) -> str:
     name = str(task).strip().lower()
     if name == "auto" or name in TASKS:
         return name
-    raise UsageError(
-        f"unknown task '{task}'.", fix=f"use one of: auto, {', '.join(TASKS)}."
-    )
+    raise UsageError(f"unknown task '{task}'.", fix=f"use one of: auto, {', '.join(TASKS)}.")
 
 
 def _missing_target(frame: pd.DataFrame, target: str) -> DataError:
     names = [str(c) for c in frame.columns]
     close = [n for n in names if n.lower() == str(target).lower()]
-    close += [n for n in difflib.get_close_matches(str(target), names, n=3, cutoff=0.6) if n not in close]
+    close += [
+        n for n in difflib.get_close_matches(str(target), names, n=3, cutoff=0.6) if n not in close
+    ]
     hint = f" Did you mean: {', '.join(repr(n) for n in close)}?" if close else ""
     return DataError(
         f"target column '{target}' is not in the data.{hint}",

@@ -76,4 +76,6 @@ def caruana(
             best_gain, best_counts = trial[pick], counts.copy()
     weights = best_counts / best_counts.sum()
     score = best_gain if scorer.greater_is_better else -best_gain
-    return EnsembleSelection(weights, float(score), [h if scorer.greater_is_better else -h for h in history])
+    return EnsembleSelection(
+        weights, float(score), [h if scorer.greater_is_better else -h for h in history]
+    )

@@ -37,7 +37,8 @@ def text_columns(frame: pd.DataFrame) -> list[str]:
     return [
         c
         for c in frame.columns
-        if pd.api.types.is_string_dtype(frame[c].dtype) and not isinstance(frame[c].dtype, pd.CategoricalDtype)
+        if pd.api.types.is_string_dtype(frame[c].dtype)
+        and not isinstance(frame[c].dtype, pd.CategoricalDtype)
     ]
 
 
@@ -134,7 +135,13 @@ class Member:
         }
 
     @classmethod
-    def load(cls, directory: Path, d: dict[str, Any], problem: str, classes: dict[str, type] | None = None) -> Member:
+    def load(
+        cls,
+        directory: Path,
+        d: dict[str, Any],
+        problem: str,
+        classes: dict[str, type] | None = None,
+    ) -> Member:
         klass = (classes or {}).get(d["backend"]) or model_class(d["backend"])
         directory = Path(directory)
         models = [klass.load(directory / part if part != "." else directory) for part in d["parts"]]

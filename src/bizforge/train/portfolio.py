@@ -24,7 +24,7 @@ import pandas as pd
 from bizforge.errors import UsageError
 from bizforge.tasks.spec import TaskSpec
 
-__all__ = ["Candidate", "as_candidates", "default_candidates", "IMBALANCE_SHARE"]
+__all__ = ["IMBALANCE_SHARE", "Candidate", "as_candidates", "default_candidates"]
 
 IMBALANCE_SHARE = 0.2
 
@@ -57,7 +57,8 @@ def as_candidates(items: list) -> list[Candidate]:
         else:
             raise UsageError(
                 f"candidate {item!r} is not understood.",
-                fix="pass (backend name, params dict) pairs, e.g. ('lightgbm', {'num_leaves': 15}).",
+                fix="pass (backend name, params dict) pairs, "
+                "e.g. ('lightgbm', {'num_leaves': 15}).",
             )
         if name is None:
             name = getattr(backend, "name", None) if isinstance(backend, type) else str(backend)
@@ -88,11 +89,15 @@ def default_candidates(spec: TaskSpec, X: pd.DataFrame, y: np.ndarray) -> list[C
         ("lightgbm_extra", "lightgbm", {"preset": "extra"}),
     ]
     if spec.problem == "binary" and y is not None and _positive_share(y) < IMBALANCE_SHARE:
-        items.insert(3, ("lightgbm_balanced", "lightgbm",
-                         {"preset": "shallow", "class_weight": "balanced"}))
+        items.insert(
+            3, ("lightgbm_balanced", "lightgbm", {"preset": "shallow", "class_weight": "balanced"})
+        )
     available = _registered(spec.problem)
-    return [Candidate(name, backend, params) for name, backend, params in items
-            if available is None or backend in available]
+    return [
+        Candidate(name, backend, params)
+        for name, backend, params in items
+        if available is None or backend in available
+    ]
 
 
 def _registered(problem: str) -> set[str] | None:

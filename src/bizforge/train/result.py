@@ -24,7 +24,7 @@ from bizforge.errors import ModelError, UsageError
 from bizforge.tasks.spec import TaskSpec
 from bizforge.train.members import Member
 
-__all__ = ["SearchResult", "ENSEMBLE_FILE"]
+__all__ = ["ENSEMBLE_FILE", "SearchResult"]
 
 ENSEMBLE_FILE = "ensemble.json"
 FORMAT = 1

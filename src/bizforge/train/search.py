@@ -41,12 +41,12 @@ from bizforge.train.result import SearchResult
 from bizforge.train.scoring import Scorer, get_scorer
 from bizforge.train.validation import Scheme, choose_scheme
 
-__all__ = ["search", "REFIT_ITERATION_FACTOR"]
+__all__ = ["REFIT_ITERATION_FACTOR", "search"]
 
 # More rows at refit than in a fold: train a little longer than the folds' best.
 REFIT_ITERATION_FACTOR = 1.1
-# Iteration parameter of built-in backends that do not declare ``iteration_param``.
-_ITERATION_PARAMS = {"lightgbm": "n_estimators"}
+# Built-in backends: (attribute with the learnt iteration count, parameter that fixes it).
+_ITERATIONS = {"lightgbm": ("best_iteration_", "n_estimators"), "mlp": ("best_epoch_", "epochs")}
 # Estimates are rough: a refit is started only if 1.3x its estimate fits.
 REFIT_SAFETY = 1.3
 
@@ -109,30 +109,70 @@ def search(
     y_enc = spec.encode(y)
     scorer = get_scorer(metric or spec.metric, spec.problem)
     scheme = choose_scheme(y_enc, spec.problem, seed=seed)
-    cands = as_candidates(candidates) if candidates is not None else default_candidates(spec, X, y_enc)
+    cands = (
+        as_candidates(candidates) if candidates is not None else default_candidates(spec, X, y_enc)
+    )
     valid_index = scheme.valid_index
     book = CostBook()
     runs: list[_Run] = []
     skipped: list[dict[str, Any]] = []
-    emit({"event": "search_start", "scheme": scheme.to_dict(), "candidates": len(cands),
-          "time_limit": float(time_limit), "metric": scorer.name})
+    emit(
+        {
+            "event": "search_start",
+            "scheme": scheme.to_dict(),
+            "candidates": len(cands),
+            "time_limit": float(time_limit),
+            "metric": scorer.name,
+        }
+    )
 
     for i, cand in enumerate(cands):
         info = {"name": cand.name, "index": i, "total": len(cands)}
         reserve = _reserve(runs, scheme, scorer, budget, valid_index.size)
         try:
-            run, reason = _evaluate(cand, X, y_enc, spec, scheme, scorer, budget, reserve, book,
-                                    seed, emit, info, first=not runs)
+            run, reason = _evaluate(
+                cand,
+                X,
+                y_enc,
+                spec,
+                scheme,
+                scorer,
+                budget,
+                reserve,
+                book,
+                seed,
+                emit,
+                info,
+                first=not runs,
+            )
         except Exception as exc:  # noqa: BLE001 - one failing backend must not end the search
             run, reason = None, f"failed: {type(exc).__name__}: {exc}"
         if run is None:
-            skipped.append({"name": cand.name, "model": _backend_name(cand.backend), "reason": reason})
-            emit({"event": "candidate_end", **info, "status": reason.split(":")[0],
-                  "reason": reason, "score": None, "seconds": None})
+            skipped.append(
+                {"name": cand.name, "model": _backend_name(cand.backend), "reason": reason}
+            )
+            emit(
+                {
+                    "event": "candidate_end",
+                    **info,
+                    "status": reason.split(":")[0],
+                    "reason": reason,
+                    "score": None,
+                    "seconds": None,
+                }
+            )
             continue
         runs.append(run)
-        emit({"event": "candidate_end", **info, "status": "ok", "score": run.score,
-              "seconds": sum(run.fold_seconds), "model": run.backend})
+        emit(
+            {
+                "event": "candidate_end",
+                **info,
+                "status": "ok",
+                "score": run.score,
+                "seconds": sum(run.fold_seconds),
+                "model": run.backend,
+            }
+        )
 
     if not runs:
         reasons = "; ".join(f"{s['name']}: {s['reason']}" for s in skipped) or "no candidates"
@@ -146,13 +186,21 @@ def search(
     rounds = _affordable_rounds(preds, y_valid, scorer, budget)
     selection = caruana(preds, y_valid, scorer, rounds=rounds)
     weights = {r.cand.name: float(w) for r, w in zip(runs, selection.weights)}
-    emit({"event": "ensemble_done", "score": selection.score,
-          "weights": {k: v for k, v in weights.items() if v > 0}, "seconds": budget.elapsed()})
+    emit(
+        {
+            "event": "ensemble_done",
+            "score": selection.score,
+            "weights": {k: v for k, v in weights.items() if v > 0},
+            "seconds": budget.elapsed(),
+        }
+    )
 
-    members, refit_seconds = _finalise(runs, selection.weights, X, y_enc, spec, scheme, budget,
-                                       seed, emit)
-    leaderboard = _leaderboard(runs, weights, refit_seconds, members, scorer, selection.score,
-                               budget.elapsed())
+    members, refit_seconds = _finalise(
+        runs, selection.weights, X, y_enc, spec, scheme, budget, seed, emit
+    )
+    leaderboard = _leaderboard(
+        runs, weights, refit_seconds, members, scorer, selection.score, budget.elapsed()
+    )
     emit({"event": "search_end", "seconds": budget.elapsed()})
     return SearchResult(
         spec,
@@ -213,7 +261,7 @@ def _evaluate(
         # The fastest fold so far excludes one-off costs (imports, warm-up) of the first.
         # The first candidate always finishes (its fits get shrinking budgets): a late
         # result beats none.
-        if j > 0 and first is False and min(run.fold_seconds) * (k - j) > left:
+        if j > 0 and not first and min(run.fold_seconds) * (k - j) > left:
             return None, f"stopped: {k - j} folds would not finish in time"
         start = time.perf_counter()
         model = cls(spec.problem, **params)
@@ -248,8 +296,15 @@ def _finalise(
     members, refit_seconds = [], {}
     for i in order:
         run = runs[i]
-        member = Member(run.cand.name, run.backend, dict(run.cand.params), run.models,
-                        run.columns, weight=float(weights[i]), problem=spec.problem)
+        member = Member(
+            run.cand.name,
+            run.backend,
+            dict(run.cand.params),
+            run.models,
+            run.columns,
+            weight=float(weights[i]),
+            problem=spec.problem,
+        )
         refit_params = _refit_params(run) if scheme.kind == "cv" else None
         estimate = CostBook.refit_seconds(run.fold_seconds, scheme.k) * REFIT_SAFETY
         if refit_params is not None and estimate < budget.remaining():
@@ -262,10 +317,24 @@ def _finalise(
                 model = None
             refit_seconds[run.cand.name] = time.perf_counter() - start
             if model is not None:
-                member = Member(run.cand.name, run.backend, refit_params, [model], run.columns,
-                                weight=float(weights[i]), refit=True, problem=spec.problem)
-            emit({"event": "refit_end", "name": run.cand.name, "refit": member.refit,
-                  "seconds": refit_seconds[run.cand.name]})
+                member = Member(
+                    run.cand.name,
+                    run.backend,
+                    refit_params,
+                    [model],
+                    run.columns,
+                    weight=float(weights[i]),
+                    refit=True,
+                    problem=spec.problem,
+                )
+            emit(
+                {
+                    "event": "refit_end",
+                    "name": run.cand.name,
+                    "refit": member.refit,
+                    "seconds": refit_seconds[run.cand.name],
+                }
+            )
         members.append(member)
     return members, refit_seconds
 
@@ -273,22 +342,28 @@ def _finalise(
 def _refit_params(run: _Run) -> dict[str, Any] | None:
     """Parameters to train on all rows without validation rows, or None if unknown.
 
-    A backend that early-stops names its iteration parameter in the class
-    attribute ``iteration_param`` and reports ``best_iteration_`` after fit;
-    one that does not iterate (no ``best_iteration_`` at all) is refitted as is.
+    A backend that early-stops reports how long it trained in the attribute
+    named by its class attribute ``iteration_attr`` (default ``best_iteration_``)
+    and takes that count back through ``iteration_param``; the built-in ones are
+    listed in ``_ITERATIONS``. A backend whose models report no count at all
+    does not iterate and is refitted as is.
     """
-    iters = [getattr(m, "best_iteration_", None) for m in run.models]
-    param = getattr(run.cls, "iteration_param", None) or _ITERATION_PARAMS.get(run.backend)
+    attr, param = _ITERATIONS.get(run.backend, ("best_iteration_", None))
+    attr = getattr(run.cls, "iteration_attr", None) or attr
+    param = getattr(run.cls, "iteration_param", None) or param
+    iters = [getattr(m, attr, None) for m in run.models]
     if all(i is None for i in iters):
         return dict(run.cand.params)
     if param is None or any(i is None for i in iters):
         return None
     params = dict(run.cand.params)
-    params[param] = max(1, int(round(float(np.mean(iters)) * REFIT_ITERATION_FACTOR)))
+    params[param] = max(1, round(float(np.mean(iters)) * REFIT_ITERATION_FACTOR))
     return params
 
 
-def _reserve(runs: list[_Run], scheme: Scheme, scorer: Scorer, budget: Budget, n_valid: int) -> float:
+def _reserve(
+    runs: list[_Run], scheme: Scheme, scorer: Scorer, budget: Budget, n_valid: int
+) -> float:
     """Seconds kept back from the search: a margin, the ensemble and the likely refits."""
     margin = 0.02 * budget.seconds + 0.05
     ensemble = 0.01 * budget.seconds
@@ -299,7 +374,9 @@ def _reserve(runs: list[_Run], scheme: Scheme, scorer: Scorer, budget: Budget, n
     return margin + ensemble + refits * REFIT_SAFETY
 
 
-def _affordable_rounds(preds: list[np.ndarray], y: np.ndarray, scorer: Scorer, budget: Budget) -> int:
+def _affordable_rounds(
+    preds: list[np.ndarray], y: np.ndarray, scorer: Scorer, budget: Budget
+) -> int:
     """Caruana rounds that fit in a fifth of the time left (at least 1: the best single)."""
     start = time.perf_counter()
     scorer(y, preds[0])

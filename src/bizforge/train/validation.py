@@ -22,7 +22,7 @@ from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from bizforge.errors import DataError
 
-__all__ = ["Scheme", "choose_scheme", "CV_MAX_ROWS", "CV_FOLDS", "HOLDOUT_FRACTION"]
+__all__ = ["CV_FOLDS", "CV_MAX_ROWS", "HOLDOUT_FRACTION", "Scheme", "choose_scheme"]
 
 CV_MAX_ROWS = 20_000
 CV_FOLDS = 5

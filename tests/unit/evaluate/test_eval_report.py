@@ -170,3 +170,10 @@ def test_threshold_table_says_when_counts_come_from_test_rows(binary_run):
     y, p, choice, metrics = binary_run
     html = render_report(metrics, [], evaluate_threshold(choice, y, p), [], None, [], [], {})
     assert "measured on 100 held-out test rows" in html
+
+
+def test_multiclass_report_states_accuracy_in_plain_words():
+    proba = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6], [0.5, 0.4, 0.1]])
+    metrics = classification_metrics([0, 1, 2, 1], proba, classes=["a", "b", "c"])
+    html = render_report(metrics, [], None, [], None, [[]], [], {}, lang="en")
+    assert "picks the right class for 75.0% of cases" in html

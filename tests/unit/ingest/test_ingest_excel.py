@@ -102,7 +102,13 @@ def test_repeated_lower_header_names_get_group_prefix(tmp_path):
     ws.append(["S1", 1, 2, 3, 4])
     wb.save(tmp_path / "wide.xlsx")
     ds = read(tmp_path / "wide.xlsx")
-    assert list(ds.frame.columns) == ["门店", "2023_销售额", "2023_利润", "2024_销售额", "2024_利润"]
+    assert list(ds.frame.columns) == [
+        "门店",
+        "2023_销售额",
+        "2023_利润",
+        "2024_销售额",
+        "2024_利润",
+    ]
 
 
 def test_mixed_cells_become_text(tmp_path):

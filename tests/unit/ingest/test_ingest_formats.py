@@ -31,8 +31,9 @@ def test_parquet_round_trip_keeps_types_and_text(tmp_path):
 def test_jsonl_lines_are_read_with_chinese_values(tmp_path):
     path = tmp_path / "t.jsonl"
     rows = [{"id": "007", "城市": "上海", "n": 1}, {"id": "008", "城市": "北京", "n": 2}]
-    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8"
+    )
     ds = read(path)
     assert ds.meta["format"] == "jsonl"
     assert ds.frame["城市"].tolist() == ["上海", "北京"]

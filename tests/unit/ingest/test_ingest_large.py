@@ -48,12 +48,13 @@ def test_large_file_is_sampled_with_exact_counts(big_csv):
     assert stats["duplicate_rows_approx"] is False
 
 
-def test_sample_is_a_subset_in_file_order(big_csv):
-    frame = read(big_csv, settings=SMALL).frame
-    ids = [i for i in frame["id"] if i >= "C0010"]  # ids below repeat at the end
-    assert ids == sorted(ids)
-    assert set(frame["id"]) <= set(_table()["id"])
-    assert list(frame.index) == list(range(50))
+def test_sample_rows_are_the_file_rows_at_sample_positions(big_csv):
+    ds = read(big_csv, settings=SMALL)
+    positions = ds.meta["sample_positions"]
+    assert list(positions) == sorted(positions) and len(positions) == 50
+    whole = read(big_csv).frame
+    expected = whole.iloc[positions].reset_index(drop=True)
+    pd.testing.assert_frame_equal(ds.frame, expected)
 
 
 def test_sample_is_reproducible_for_a_seed(big_csv):

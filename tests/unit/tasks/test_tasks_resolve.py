@@ -122,7 +122,14 @@ def test_rows_with_missing_target_are_counted_and_reported():
     spec = resolve_task(frame(["a", None, "b", "", "a", "b"]), "y")
     assert spec.dropped["missing_target"] == 2
     assert [w["kind"] for w in spec.warnings] == ["missing_target"]
-    assert spec.keep_mask(["a", None, "b", "", "a", "b"]).tolist() == [True, False, True, False, True, True]
+    assert spec.keep_mask(["a", None, "b", "", "a", "b"]).tolist() == [
+        True,
+        False,
+        True,
+        False,
+        True,
+        True,
+    ]
 
 
 def test_single_row_class_is_dropped_with_a_warning():

@@ -8,7 +8,7 @@ search receives the class itself as a candidate's backend.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ class OneColumnModel(Model):
     name = "fake"
     tags = Tags(explains=False)
     iteration_param = "rounds"
-    defaults = {"column": 0, "sleep": 0.0, "respect_budget": True, "fail": False, "rounds": 50}
+    defaults: ClassVar[dict[str, Any]] = {"column": 0, "sleep": 0.0, "respect_budget": True, "fail": False, "rounds": 50}
 
     def _fit(self, X: np.ndarray, y: np.ndarray, valid: tuple | None) -> None:
         p = self.params_
@@ -41,8 +41,9 @@ class OneColumnModel(Model):
         if self.problem == "regression":
             self.coef_ = np.polyfit(x, y, 1).tolist()
         else:
-            self.centroids_ = [float(np.mean(x[y == k])) if np.any(y == k) else 0.0
-                               for k in range(self.n_classes_)]
+            self.centroids_ = [
+                float(np.mean(x[y == k])) if np.any(y == k) else 0.0 for k in range(self.n_classes_)
+            ]
         if valid is not None:
             self.best_iteration_ = int(p["rounds"]) // 2
         self.feature_importances_ = np.eye(X.shape[1])[int(p["column"])]
@@ -87,3 +88,9 @@ def two_signal_frame(n: int = 200, seed: int = 0) -> tuple[pd.DataFrame, np.ndar
 @pytest.fixture
 def binary_data():
     return two_signal_frame()
+
+
+@pytest.fixture
+def make_binary():
+    """``make_binary(n, seed)`` -> (frame, labels), for tests that need another size."""
+    return two_signal_frame

@@ -19,7 +19,7 @@ def test_weights_sum_to_one_and_ensemble_beats_each_member_on_complementary_mode
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=400), rng.normal(size=400)
     y = (a + b > 0).astype(int)
-    sigmoid = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    sigmoid = lambda z: 1 / (1 + np.exp(-z))
     preds = [proba(sigmoid(a)), proba(sigmoid(b)), proba(rng.uniform(size=400))]
     scorer = get_scorer("roc_auc", "binary")
     sel = caruana(preds, y, scorer)

@@ -7,7 +7,6 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import two_signal_frame
 
 from bizforge.errors import ModelError
 from bizforge.tasks import resolve_task
@@ -18,8 +17,8 @@ def spec_for(y):
     return resolve_task(pd.DataFrame({"target": y}), "target")
 
 
-def test_time_limit_is_honoured_with_a_slow_model_that_ignores_its_budget(fake_model):
-    X, y = two_signal_frame(100)
+def test_time_limit_is_honoured_with_a_slow_model_that_ignores_its_budget(fake_model, make_binary):
+    X, y = make_binary(100)
     slow = {"sleep": 0.3, "respect_budget": False}
     candidates = [(fake_model, {**slow, "column": i % 2}) for i in range(6)]
     start = time.perf_counter()
@@ -30,8 +29,8 @@ def test_time_limit_is_honoured_with_a_slow_model_that_ignores_its_budget(fake_m
     assert any("time" in s["reason"] for s in result.skipped)
 
 
-def test_fit_receives_a_budget_within_the_time_limit(fake_model):
-    X, y = two_signal_frame(60)
+def test_fit_receives_a_budget_within_the_time_limit(fake_model, make_binary):
+    X, y = make_binary(60)
     budgets = []
 
     class Recording(fake_model):
@@ -45,11 +44,15 @@ def test_fit_receives_a_budget_within_the_time_limit(fake_model):
 
 def test_leaderboard_lists_ensemble_and_candidates_with_scores_and_times(fake_model, binary_data):
     X, y = binary_data
-    result = search(X, y, spec_for(y), time_limit=10,
-                    candidates=[(fake_model, {"column": 0}, "by_x1"),
-                                (fake_model, {"column": 1}, "by_x2")])
+    result = search(
+        X,
+        y,
+        spec_for(y),
+        time_limit=10,
+        candidates=[(fake_model, {"column": 0}, "by_x1"), (fake_model, {"column": 1}, "by_x2")],
+    )
     board = result.leaderboard
-    assert [row["name"] for row in board][0] == "ensemble"
+    assert board[0]["name"] == "ensemble"
     assert {row["name"] for row in board} == {"ensemble", "by_x1", "by_x2"}
     for row in board:
         assert set(row) >= {"name", "params", "score", "fit_seconds", "predict_seconds", "weight"}
@@ -60,10 +63,17 @@ def test_leaderboard_lists_ensemble_and_candidates_with_scores_and_times(fake_mo
     assert board[1]["params"] in ({"column": 0}, {"column": 1})
 
 
-def test_ensemble_oof_score_beats_the_best_single_on_complementary_candidates(fake_model, binary_data):
+def test_ensemble_oof_score_beats_the_best_single_on_complementary_candidates(
+    fake_model, binary_data
+):
     X, y = binary_data
-    result = search(X, y, spec_for(y), time_limit=10,
-                    candidates=[(fake_model, {"column": 0}), (fake_model, {"column": 1})])
+    result = search(
+        X,
+        y,
+        spec_for(y),
+        time_limit=10,
+        candidates=[(fake_model, {"column": 0}), (fake_model, {"column": 1})],
+    )
     singles = [row["score"] for row in result.leaderboard[1:]]
     assert result.score >= max(singles)
     assert set(result.ensemble) == {"fake", "fake_2"}
@@ -90,8 +100,13 @@ def test_members_are_refitted_on_all_rows_with_the_learnt_iterations(fake_model,
 
 def test_predict_proba_is_the_weighted_average_of_members(fake_model, binary_data):
     X, y = binary_data
-    result = search(X, y, spec_for(y), time_limit=10,
-                    candidates=[(fake_model, {"column": 0}), (fake_model, {"column": 1})])
+    result = search(
+        X,
+        y,
+        spec_for(y),
+        time_limit=10,
+        candidates=[(fake_model, {"column": 0}), (fake_model, {"column": 1})],
+    )
     expected = sum(m.weight * m.predict_proba(X) for m in result.members)
     assert np.allclose(result.predict_proba(X), expected)
     assert result.predict(X).tolist() == np.argmax(expected, axis=1).tolist()
@@ -102,8 +117,13 @@ def test_regression_search_scores_rmse_and_averages_predictions(fake_model):
     X = pd.DataFrame({"a": rng.normal(size=80), "b": rng.normal(size=80)})
     y = 3 * X["a"] - 2 * X["b"] + rng.normal(scale=0.1, size=80)
     spec = spec_for(y.to_numpy())
-    result = search(X, y, spec, time_limit=10,
-                    candidates=[(fake_model, {"column": 0}), (fake_model, {"column": 1})])
+    result = search(
+        X,
+        y,
+        spec,
+        time_limit=10,
+        candidates=[(fake_model, {"column": 0}), (fake_model, {"column": 1})],
+    )
     assert result.metric == "rmse"
     assert result.oof.shape == (80,)
     assert result.score <= min(row["score"] for row in result.leaderboard[1:]) + 1e-12
@@ -114,8 +134,7 @@ def test_regression_search_scores_rmse_and_averages_predictions(fake_model):
 def test_regression_metric_can_be_mae_or_r2(fake_model):
     X = pd.DataFrame({"a": np.arange(40, dtype=float)})
     y = 2.0 * X["a"].to_numpy() + 0.5
-    result = search(X, y, spec_for(y), time_limit=10, metric="r2",
-                    candidates=[(fake_model, {})])
+    result = search(X, y, spec_for(y), time_limit=10, metric="r2", candidates=[(fake_model, {})])
     assert result.metric == "r2"
     assert result.score == pytest.approx(1.0)
 
@@ -140,15 +159,22 @@ def test_progress_receives_start_end_and_ensemble_events(fake_model, binary_data
     search(X, y, spec_for(y), time_limit=10, candidates=[(fake_model, {})], progress=events.append)
     kinds = [e["event"] for e in events]
     assert kinds[0] == "search_start" and kinds[-1] == "search_end"
-    assert kinds.index("candidate_start") < kinds.index("candidate_end") < kinds.index("ensemble_done")
+    assert (
+        kinds.index("candidate_start") < kinds.index("candidate_end") < kinds.index("ensemble_done")
+    )
     end = next(e for e in events if e["event"] == "candidate_end")
     assert end["status"] == "ok" and end["score"] > 0.5 and end["seconds"] >= 0
 
 
 def test_a_failing_candidate_is_skipped_and_reported(fake_model, binary_data):
     X, y = binary_data
-    result = search(X, y, spec_for(y), time_limit=10,
-                    candidates=[(fake_model, {"fail": True}, "broken"), (fake_model, {})])
+    result = search(
+        X,
+        y,
+        spec_for(y),
+        time_limit=10,
+        candidates=[(fake_model, {"fail": True}, "broken"), (fake_model, {})],
+    )
     assert [m.name for m in result.members] == ["fake"]
     assert result.skipped[0]["name"] == "broken"
     assert "always fails" in result.skipped[0]["reason"]

@@ -38,8 +38,8 @@ class MLPModel(Model):
 
     tags = Tags(explains=False)
     defaults: dict[str, Any] = {
-        "hidden": [64, 32], "dropout": 0.1, "lr": 2e-3, "weight_decay": 1e-4,
-        "batch_size": 128, "max_epochs": 200, "patience": 12, "epochs": None,
+        "hidden": [64, 32], "dropout": 0.1, "lr": 2e-3, "weight_decay": 1e-2,
+        "batch_size": 256, "max_epochs": 200, "patience": 12, "epochs": None,
         "valid_fraction": 0.1, "emb_max_dim": 8,
     }
     presets: dict[str, dict[str, Any]] = {
@@ -58,7 +58,7 @@ class MLPModel(Model):
         threads_before = torch.get_num_threads()
         # Matrices of one mini-batch are small: handing them to several OpenMP threads
         # costs more than it saves (much more on a busy machine), so use one thread then.
-        small = int(p["batch_size"]) * max([int(h) for h in p["hidden"]] or [1]) < 32768
+        small = int(p["batch_size"]) * max([int(h) for h in p["hidden"]] or [1]) < 131072
         torch.set_num_threads(1 if small else max(1, self.threads_))
         try:
             self._train(X, y, valid, rng=np.random.default_rng(self.seed_))
