@@ -28,13 +28,15 @@ from bizforge.ingest.encoding import (
 )
 from bizforge.ingest.stream import CHUNK_ROWS, stream_frames
 
-__all__ = ["TextLayout", "read_delimited", "sniff_delimiter"]
+__all__ = ["ONE_COLUMN", "TextLayout", "read_delimited", "sniff_delimiter"]
 
 DELIMITERS = (",", "\t", ";", "|")
 _DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 _ALIASES = {"\\t": "\t", "tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _SNIFF_CHARS = 64 * 1024
+# The ASCII unit separator: never found in text, so a one-column file is never split.
+ONE_COLUMN = "\x1f"
 _NAME_NOTES = ("blank_header", "duplicate_columns")
 
 
@@ -77,7 +79,9 @@ def sniff_delimiter(text: str, final: bool = True) -> str:
 
     csv.Sniffer is asked first; its answer is kept only if it splits the rows
     into a consistent number of fields (>1), otherwise every candidate is scored
-    on that consistency. A table with one column gets ``","``.
+    on that consistency. When the header is one field whatever the delimiter,
+    the table has one column and ``ONE_COLUMN`` is returned: commas in its
+    values are then text, not separators.
 
     >>> sniff_delimiter("a;b;c\\n1;2;3\\n4;5;6\\n")
     ';'
@@ -96,6 +100,8 @@ def sniff_delimiter(text: str, final: bool = True) -> str:
     for d in DELIMITERS:
         counts = _field_counts(lines, d)
         scored.append((_consistency(counts), counts[0] if counts else 0, d))
+    if all(header <= 1 for _c, header, _d in scored):
+        return ONE_COLUMN
     best = max(scored, key=lambda s: (s[0], s[1]))
     return best[2] if best[0] > 0 else ","
 
@@ -194,9 +200,9 @@ def sniff_layout(
             {
                 "kind": "no_header",
                 "message": (
-                    f"{path.name}: the first row holds only numbers, so it was read as data, not as "
-                    "column names; the columns are named column_1, column_2, ... Fix: add a header "
-                    "row naming the columns."
+                    f"{path.name}: the first row holds only numbers, so it was read as "
+                    "data, not as column names; the columns are named column_1, column_2, "
+                    "... Fix: add a header row naming the columns."
                 ),
             }
         )
@@ -311,8 +317,8 @@ def _load(path: Path, layout: TextLayout, consume, chunked: bool):
                 {
                     "kind": "trailing_delimiter",
                     "message": (
-                        f"{_rows(n_bad, 'end', 'ends')} with an extra empty field (a trailing delimiter); "
-                        "it was ignored."
+                        f"{_rows(n_bad, 'end', 'ends')} with an extra empty field "
+                        "(a trailing delimiter); it was ignored."
                     ),
                 }
             )
@@ -347,7 +353,8 @@ def _retry_encoding(path: Path, layout: TextLayout) -> bool:
                 {
                     "kind": "encoding_fallback",
                     "message": (
-                        f"{layout.encoding} failed past the first MiB; the whole file decodes as {enc}."
+                        f"{layout.encoding} failed past the first MiB; the whole file "
+                        f"decodes as {enc}."
                     ),
                 }
             )
@@ -407,7 +414,7 @@ def read_delimited(
     meta = {
         "format": "csv",
         "encoding": layout.encoding,
-        "delimiter": layout.delimiter,
+        "delimiter": None if layout.delimiter == ONE_COLUMN else layout.delimiter,
         "rows_total": rows,
         "sampled": bool(stats) and rows > len(frame),
         "warnings": layout.warnings,

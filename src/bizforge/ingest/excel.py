@@ -210,8 +210,9 @@ def read_excel(path: Path, *, sheet: str | int | None = None) -> tuple[pd.DataFr
             {
                 "kind": "multirow_header",
                 "message": (
-                    f"sheet {title!r}: the header spans rows {top + 1}-{top + depth}; row {top + depth} "
-                    f"was used for the column names (row {top + 1} holds {', '.join(groups[:8])}). "
+                    f"sheet {title!r}: the header spans rows {top + 1}-{top + depth}; "
+                    f"row {top + depth} was used for the column names "
+                    f"(row {top + 1} holds {', '.join(groups[:8])}). "
                     "Fix: keep one header row with one name per column."
                 ),
             }

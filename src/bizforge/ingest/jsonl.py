@@ -17,6 +17,7 @@ from bizforge.ingest.stream import CHUNK_ROWS, stream_frames
 
 __all__ = ["read_jsonl"]
 
+_WHOLE_JSON_BYTES = 64 * 1024 * 1024
 _FIX = 'write one JSON object per line, e.g. {"age": 31, "city": "上海"}.'
 
 
@@ -70,10 +71,26 @@ def _batches(path: Path, encoding: str) -> Iterator[pd.DataFrame]:
 
 
 def _is_lines(path: Path, encoding: str) -> bool:
-    """A .json file holds lines unless it starts with '[' (a list of records)."""
+    """A .json file holds lines unless it starts with '[' or is one (pretty-printed) object."""
     with open(path, encoding=encoding) as fh:
         head = fh.read(4096).lstrip("\ufeff \t\r\n")
-    return not head.startswith("[")
+    if head.startswith("["):
+        return False
+    if path.stat().st_size > _WHOLE_JSON_BYTES:
+        return True
+    text = path.read_text(encoding=encoding).lstrip("\ufeff").strip()
+    try:
+        whole = json.loads(text)
+    except json.JSONDecodeError:
+        return True  # several objects: JSON lines (or broken JSON, reported line by line)
+    if isinstance(whole, dict) and "\n" in text:
+        raise DataError(
+            f"{path} holds a single JSON object, not a table of records.",
+            path=str(path),
+            fix="save the records as a JSON list [{...}, {...}] or as JSON lines "
+            "(one object per line).",
+        )
+    return True
 
 
 def _read_list(path: Path, encoding: str) -> pd.DataFrame:

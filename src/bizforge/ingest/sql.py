@@ -114,7 +114,8 @@ def read_sql(
     """Read a table or a query result; returns ``(frame, meta)``.
 
     >>> frame, meta = read_sql("sqlite:///shop.db", table="orders")        # doctest: +SKIP
-    >>> frame, meta = read_sql("sqlite:///shop.db", query="select * from orders where total > 100")  # doctest: +SKIP
+    >>> sql = "select * from orders where total > 100"
+    >>> frame, meta = read_sql("sqlite:///shop.db", query=sql)  # doctest: +SKIP
     """
     import sqlalchemy as sa
 

@@ -60,6 +60,9 @@ class ColumnSpec:
         self._str_cats = {
             name: all(isinstance(c, str) for c in cats) for name, cats in self.categories.items()
         }
+        # Category lists already checked equal to the fitted ones (Index objects are
+        # immutable, so identity is enough next time): skips a costly equals() per call.
+        self._verified: dict[str, pd.Index] = {}
         self.num_idx = [i for i, k in enumerate(self.kinds) if k == NUMERIC]
         self.cat_idx = [i for i, k in enumerate(self.kinds) if k == CATEGORICAL]
         self.n_cats = [len(self.categories[self.names[i]]) for i in self.cat_idx]
@@ -199,8 +202,9 @@ class ColumnSpec:
     def _codes(self, name: str, arr: Any) -> np.ndarray:
         index = self._index[name]
         if isinstance(arr, pd.Categorical) and (
-            arr.categories is index or arr.categories.equals(index)
+            arr.categories is self._verified.get(name) or arr.categories.equals(index)
         ):
+            self._verified[name] = arr.categories
             codes = arr.codes.astype(np.float64)
         else:
             values = np.asarray(arr, dtype=object)

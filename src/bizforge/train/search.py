@@ -307,15 +307,19 @@ def _finalise(
         )
         refit_params = _refit_params(run) if scheme.kind == "cv" else None
         estimate = CostBook.refit_seconds(run.fold_seconds, scheme.k) * REFIT_SAFETY
-        if refit_params is not None and estimate < budget.remaining():
+        left = budget.remaining(_margin(budget))
+        if refit_params is not None and estimate < left:
             emit({"event": "refit_start", "name": run.cand.name, "model": run.backend})
             start = time.perf_counter()
             try:
                 model = run.cls(spec.problem, **_params(refit_params, spec))
-                model.fit(X[run.columns], y, budget=budget.remaining(), seed=seed)
+                model.fit(X[run.columns], y, budget=left, seed=seed)
             except Exception:  # noqa: BLE001 - the fold models are a valid fallback
                 model = None
             refit_seconds[run.cand.name] = time.perf_counter() - start
+            # A refit cut short by its budget has fewer iterations than CV chose.
+            if getattr(model, "timed_out_", False) or refit_seconds[run.cand.name] >= left:
+                model = None
             if model is not None:
                 member = Member(
                     run.cand.name,
@@ -365,13 +369,18 @@ def _reserve(
     runs: list[_Run], scheme: Scheme, scorer: Scorer, budget: Budget, n_valid: int
 ) -> float:
     """Seconds kept back from the search: a margin, the ensemble and the likely refits."""
-    margin = 0.02 * budget.seconds + 0.05
+    margin = _margin(budget)
     ensemble = 0.01 * budget.seconds
     if scheme.kind != "cv" or not runs:
         return margin + ensemble
     best = sorted(runs, key=lambda r: -scorer.gain(r.score))[:2]
     refits = sum(CostBook.refit_seconds(r.fold_seconds, scheme.k) for r in best)
     return margin + ensemble + refits * REFIT_SAFETY
+
+
+def _margin(budget: Budget) -> float:
+    """Slack kept for estimation error and the work after the last fit."""
+    return 0.02 * budget.seconds + 0.05
 
 
 def _affordable_rounds(

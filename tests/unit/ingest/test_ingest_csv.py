@@ -176,3 +176,21 @@ def test_western_code_page_is_read_as_cp1252(tmp_path):
     ds = read(path)
     assert ds.meta["encoding"] == "cp1252"
     assert ds.frame["ville"].tolist() == ["Besançon", "Orléans"]
+
+
+def test_one_column_text_keeps_commas_in_values(tmp_path):
+    path = tmp_path / "reviews.txt"
+    path.write_text("review\nGood room, quiet street\nFine\n很好，干净, 安静\n", encoding="utf-8")
+    ds = read(path)
+    assert ds.meta["delimiter"] is None
+    assert ds.frame["review"].tolist() == ["Good room, quiet street", "Fine", "很好，干净, 安静"]
+
+
+def test_gbk_text_after_the_first_mib_is_still_decoded(tmp_path):
+    path = tmp_path / "late.csv"
+    ascii_rows = "".join(f"{i},plain text row\n" for i in range(80_000))  # > 1 MiB
+    path.write_bytes(("id,note\n" + ascii_rows + "80000,中文备注\n").encode("gbk"))
+    ds = read(path)
+    assert ds.meta["encoding"] == "gb18030"
+    assert ds.frame["note"].iloc[-1] == "中文备注"
+    assert [w["kind"] for w in ds.meta["warnings"]] == ["encoding_fallback"]

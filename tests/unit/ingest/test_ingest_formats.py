@@ -102,3 +102,11 @@ def test_option_for_another_format_is_a_usage_error(tmp_path):
     path = write_table(FRAME, tmp_path / "t.parquet")
     with pytest.raises(UsageError, match="sheet="):
         read(path, sheet="x")
+
+
+def test_single_pretty_printed_json_object_is_not_a_table(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"a": 1, "b": [1, 2]}, indent=2), encoding="utf-8")
+    with pytest.raises(DataError, match="single JSON object") as info:
+        read(path)
+    assert "config.json" in str(info.value)

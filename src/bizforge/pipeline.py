@@ -1,0 +1,294 @@
+"""The one module that ties every stage together: ingest -> clean -> split -> train
+-> evaluate -> (register).
+
+>>> run = train("customers.csv", target="Churn", time_limit=60)   # doctest: +SKIP
+>>> run.metrics["test"]["roc_auc"], run.path                      # doctest: +SKIP
+(0.853, PosixPath('models/churn-20261125-101500'))
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import re
+import shutil
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from bizforge import __version__
+from bizforge.clean import Profile, Recipe, profile
+from bizforge.errors import DataError, UsageError
+from bizforge.frame import Dataset
+from bizforge.ingest import read
+from bizforge.manifest import write_manifest
+from bizforge.serve.predictor import Predictor
+from bizforge.split import split
+from bizforge.tasks import resolve_task
+from bizforge.train import search
+
+__all__ = ["Run", "train"]
+
+METRICS_FILE = "metrics.json"
+REPORT_FILE = "report.html"
+EXPLAIN_ROWS = 5
+
+
+@dataclass
+class Run:
+    """The result of :func:`train`: the fitted pipeline, held-out metrics, leaderboard, report."""
+
+    predictor: Predictor
+    metrics: dict[str, Any]
+    report: Any
+    profile: Profile
+    path: Path | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def leaderboard(self) -> list[dict[str, Any]]:
+        return self.metrics["leaderboard"]
+
+    def __repr__(self) -> str:
+        return f"Run({self.metrics['task']}, {self.metrics['metric']}, path={self.path})"
+
+
+def train(
+    data: str | Path | pd.DataFrame | Dataset,
+    target: str,
+    *,
+    task: str = "auto",
+    test: str | Path | pd.DataFrame | Dataset | None = None,
+    time_limit: float = 60.0,
+    metric: str | None = None,
+    cost_fp: float | None = None,
+    cost_fn: float | None = None,
+    benefit_tp: float = 0.0,
+    out: str | Path | None = None,
+    lang: str = "en",
+    seed: int = 0,
+    drop: dict[str, str] | None = None,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+) -> Run:
+    """Read, check, clean, train under ``time_limit`` seconds, evaluate, save.
+
+    Held-out metrics come from ``test`` or, when absent, a seeded 20% split
+    (stratified for classification) that the search never sees. The saved
+    folder (``out``, default ``models/<target>-<time>``) holds the whole
+    pipeline with a manifest of sha256 sums; it is written to a temporary
+    folder first and moved into place only when complete.
+    """
+    from bizforge.evaluate import explain as ex
+    from bizforge.evaluate.threshold import choose_threshold, evaluate_threshold
+
+    started = time.perf_counter()
+    emit = progress or (lambda event: None)
+    if time_limit <= 0:
+        raise UsageError(f"time limit must be positive, got {time_limit}.",
+                         fix="pass --time-limit in seconds, e.g. 60.")
+    ds = _dataset(data)
+    emit({"event": "stage", "stage": "inspect"})
+    prof = profile(ds, target=target, lang=lang)
+    spec = resolve_task(ds.frame, target, task)
+    if spec.kind == "text-classification":
+        raise UsageError("text classification is not available in this version yet.",
+                         fix="use --task tabular-classification, or drop the text column.")
+    frame = ds.frame[spec.keep_mask(ds.frame[target])]
+    if test is None:
+        strat = target if spec.is_classification else None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            train_frame, test_frame = split(frame, test_size=0.2, stratify=strat, seed=seed)
+        notes = [str(w.message) for w in caught]
+        test_source = "stratified 20% split" if strat else "random 20% split"
+    else:
+        test_ds = _dataset(test)
+        if target not in test_ds.frame.columns:
+            raise DataError(f"the test file has no target column '{target}'.", column=target,
+                            path=test_ds.source, fix="use a test file with the same columns.")
+        test_frame = test_ds.frame[spec.keep_mask(test_ds.frame[target])]
+        train_frame, notes, test_source = frame, [], str(test_ds.source or "test frame")
+    notes += [w["message"] for w in spec.warnings]
+
+    drops = {**prof.drop_suggestions(), **(drop or {})}
+    emit({"event": "stage", "stage": "clean"})
+    # Bad numbers in training rows become missing (the profile reported them);
+    # at prediction time the same recipe refuses them, naming the column.
+    recipe = Recipe(on_bad_number="missing").fit(train_frame, ds.schema, target=target, drop=drops)
+    X = recipe.transform(train_frame)
+    X_test = recipe.transform(test_frame)
+    recipe.on_bad_number = "error"
+    if X.shape[1] == 0:
+        raise DataError("no usable feature columns are left after cleaning "
+                        f"(dropped: {', '.join(f'{c} ({r})' for c, r in recipe.dropped.items())}).",
+                        fix="add feature columns, or check the findings of `bizforge inspect`.")
+
+    result = search(X, train_frame[target], spec, time_limit=time_limit, seed=seed,
+                    metric=metric, progress=progress)
+    fit_seconds = time.perf_counter() - started
+
+    emit({"event": "stage", "stage": "evaluate"})
+    y_test = spec.encode(test_frame[target])
+    value = result.predict_value(X_test)
+    threshold = None
+    if spec.problem == "binary":
+        pos = spec.positive_index
+        choice = choose_threshold(result.oof_y == pos, result.oof[:, pos], cost_fp=cost_fp,
+                                  cost_fn=cost_fn, benefit_tp=benefit_tp)
+        threshold = evaluate_threshold(choice, y_test == pos, value[:, pos])
+    elif cost_fp is not None or cost_fn is not None:
+        raise UsageError("--cost-fp/--cost-fn apply to binary classification only.",
+                         fix="drop the cost options for this task.")
+    predictor = Predictor(recipe, result,
+                          threshold=None if threshold is None else threshold.threshold,
+                          info=_info(ds, spec, recipe, seed, time_limit))
+    test_metrics, figures = _test_metrics(spec, y_test, value, threshold, lang)
+
+    member = result.dominant
+    sources = ex.sources_from_features(recipe.features)
+    importance, reasons = _explanations(predictor, member, X_test, test_frame, sources)
+    if figures is not None and importance:
+        from bizforge.evaluate.plots import importance_figure
+        figures.append(importance_figure(importance, lang=lang))
+
+    metrics = _metrics_doc(spec, result, test_metrics, fit_seconds, threshold, test_source,
+                           len(train_frame), len(test_frame), recipe)
+    report = _report(metrics, result, threshold, figures, importance, reasons, recipe, prof,
+                     lang, member.name, notes, test_source, len(train_frame), len(test_frame))
+    path = _save(predictor, metrics, report, out, target)
+    emit({"event": "saved", "path": str(path)})
+    return Run(predictor, metrics, report, prof, path, notes)
+
+
+# -- helpers -------------------------------------------------------------------------
+def _dataset(data: Any) -> Dataset:
+    return data if isinstance(data, Dataset) else read(data)
+
+
+def _test_metrics(spec, y_test, value, threshold, lang):
+    from bizforge.evaluate.metrics import classification_metrics, regression_metrics
+    from bizforge.evaluate.plots import classification_figures, regression_figures
+
+    if not spec.is_classification:
+        return regression_metrics(y_test, value), regression_figures(y_test, value, lang=lang)
+    kwargs = {"classes": [str(c) for c in spec.classes]}
+    if spec.problem == "binary":
+        kwargs.update(threshold=threshold.threshold, positive=spec.positive_index)
+    test = classification_metrics(y_test, value, **kwargs)
+    return test, classification_figures(y_test, value, lang=lang, **kwargs)
+
+
+def _explanations(predictor, member, X_test, test_frame, sources):
+    from bizforge.evaluate import explain as ex
+
+    if not member.tags.explains:
+        return ex.aggregate_importance(member.feature_importances_, member.columns, sources), []
+    sample = X_test.iloc[: min(len(X_test), 2000)]
+    contrib = member.contributions(sample)
+    importance = ex.global_importance(contrib, member.columns, sources)
+    rows = test_frame.iloc[:EXPLAIN_ROWS]
+    labels = predictor.predict(rows)
+    reasons = [
+        {"row": i + 1, "prediction": str(label), "reasons": r}
+        for i, (label, r) in enumerate(zip(labels, predictor.explain(rows), strict=True))
+    ]
+    return importance, reasons
+
+
+def _metrics_doc(spec, result, test, fit_seconds, threshold, test_source, n_train, n_test, recipe):
+    from bizforge.evaluate.report import metrics_document
+
+    return metrics_document(
+        task=spec.kind,
+        metric=result.metric,
+        test=test,
+        leaderboard=result.leaderboard,
+        fit_seconds=round(fit_seconds, 2),
+        threshold=threshold,
+        problem=spec.problem,
+        target=spec.target,
+        classes=[str(c) for c in spec.classes],
+        validation=result.scheme,
+        test_source=test_source,
+        rows={"train": n_train, "test": n_test},
+        dropped_columns=recipe.dropped,
+        bizforge_version=__version__,
+    )
+
+
+def _report(metrics, result, threshold, figures, importance, reasons, recipe, prof, lang,
+            explained_by, notes, test_source, n_train, n_test):
+    from bizforge.evaluate.report import ModelReport
+
+    summary = {"target": result.spec.target, "metric": result.metric, "train_rows": n_train,
+               "test_rows": n_test, "test_source": test_source,
+               "validation": result.scheme.get("kind", ""), "fit_seconds": metrics["fit_seconds"]}
+    findings = [f"{f.column or '-'}: {f.kind}" for f in prof.findings if f.severity != "info"]
+    return ModelReport(metrics=metrics["test"], leaderboard=result.leaderboard,
+                       threshold=threshold, figures=figures or (), importance=importance,
+                       sample_reasons=reasons, recipe_steps=recipe.describe(),
+                       data_summary=summary, lang=lang, name=result.spec.target,
+                       notes=[*notes, *findings[:10]], explained_by=explained_by)
+
+
+def _info(ds, spec, recipe, seed, time_limit) -> dict[str, Any]:
+    import lightgbm
+    import sklearn
+    import torch
+
+    schema = [c.to_dict() for c in ds.schema if c.name in recipe.input_columns]
+    return {
+        "bizforge_version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "task": spec.to_dict(),
+        "input_schema": schema,
+        "config": {"seed": seed, "time_limit": time_limit},
+        "data_fingerprint": _fingerprint(ds.frame),
+        "libraries": {"python": platform.python_version(), "pandas": pd.__version__,
+                      "numpy": np.__version__, "lightgbm": lightgbm.__version__,
+                      "scikit-learn": sklearn.__version__, "torch": torch.__version__},
+    }
+
+
+def _fingerprint(frame: pd.DataFrame) -> str:
+    """sha256 over the row hashes: same data in the same order -> same fingerprint."""
+    rows = pd.util.hash_pandas_object(frame.astype("string"), index=False).to_numpy()
+    return hashlib.sha256(rows.tobytes()).hexdigest()
+
+
+def _save(predictor: Predictor, metrics: dict, report, out, target: str) -> Path:
+    import json
+
+    if out is None:
+        slug = re.sub(r"[^\w]+", "-", str(target)).strip("-").lower() or "model"
+        out = Path("models") / f"{slug}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise UsageError(f"the output folder '{out}' exists and is not empty.",
+                         fix="choose a new --out folder, or remove the old one.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    try:
+        predictor.save(tmp)
+        (tmp / METRICS_FILE).write_text(
+            json.dumps(metrics, ensure_ascii=False, indent=1), encoding="utf-8")
+        report.save(tmp / REPORT_FILE)
+        write_manifest(tmp, extra={"bizforge_version": __version__, "task": metrics["task"]})
+        tmp.chmod(0o755)  # mkdtemp makes it private; a model folder is shared like any other
+        for f in tmp.rglob("*"):
+            f.chmod(0o755 if f.is_dir() else 0o644)
+        if out.exists():
+            out.rmdir()
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    predictor.path = out
+    return out

@@ -1,0 +1,190 @@
+"""The loaded pipeline: raw rows in, predictions (and reasons) out.
+
+A :class:`Predictor` is everything a trained model needs at prediction time —
+the cleaning recipe, the task (labels), the ensemble and the business
+threshold — so batch scoring, the Python API and the server cannot drift from
+what was trained. It is built in memory by :func:`bizforge.pipeline.train` and
+read back from disk by :func:`load_model`, which verifies every file's sha256
+against the manifest first.
+
+Artifact layout (all JSON, LightGBM text or safetensors; no pickle)::
+
+    manifest.json    sha256 + size of every other file
+    model.json       task, input schema, threshold, versions, data fingerprint
+    recipe.json      the cleaning recipe
+    ensemble/        ensemble.json + members/<i>_<name>/ (each backend's own files)
+    metrics.json     held-out metrics and leaderboard
+    report.html      the report for people
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bizforge.clean.recipe import Recipe
+from bizforge.errors import DataError, ModelError, ModelNotFound
+from bizforge.manifest import MANIFEST, verify_manifest
+from bizforge.tasks.spec import TaskSpec
+from bizforge.train.result import SearchResult
+
+__all__ = ["Predictor", "load_model", "MODEL_FILE", "RECIPE_FILE", "ENSEMBLE_DIR", "ARTIFACT_FORMAT"]
+
+MODEL_FILE = "model.json"
+RECIPE_FILE = "recipe.json"
+ENSEMBLE_DIR = "ensemble"
+ARTIFACT_FORMAT = 1
+
+
+class Predictor:
+    """Applies the recipe itself: give it rows as they come from the business.
+
+    >>> predictor = load_model("models/churn")             # doctest: +SKIP
+    >>> predictor.predict(pd.DataFrame([{"tenure": 2, "Contract": "Month-to-month"}]))  # doctest: +SKIP
+    array(['Yes'], dtype=object)
+    """
+
+    def __init__(
+        self,
+        recipe: Recipe,
+        result: SearchResult,
+        *,
+        threshold: float | None = None,
+        info: dict[str, Any] | None = None,
+        path: Path | None = None,
+    ):
+        self.recipe = recipe
+        self.result = result
+        self.spec: TaskSpec = result.spec
+        self.threshold = threshold
+        self.info = info or {}
+        self.path = path
+        self.sensitive = [c for c, why in recipe.dropped.items() if why == "pii"]
+
+    def __repr__(self) -> str:
+        where = f" at {self.path}" if self.path else ""
+        return f"Predictor({self.spec.kind}, target={self.spec.target!r}{where})"
+
+    # -- prediction ----------------------------------------------------------------
+    def features(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The model frame for raw ``frame`` (DataError naming an absent required column)."""
+        if not isinstance(frame, pd.DataFrame):
+            frame = pd.DataFrame(frame)
+        if len(frame) == 0:
+            raise DataError("no rows to predict.", fix="pass at least one row.")
+        return self.recipe.transform(frame)
+
+    def predict_proba(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """One column per class (named by the original label), rows summing to 1."""
+        if not self.spec.is_classification:
+            raise ModelError(
+                "predict_proba is for classification models.", fix="use predict for regression."
+            )
+        proba = self.result.predict_proba(self.features(frame))
+        return pd.DataFrame(proba, columns=[str(c) for c in self.spec.classes], index=frame.index)
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Labels (binary: at the business threshold) or regression values."""
+        value = self.result.predict_value(self.features(frame))
+        return self._labels(value)
+
+    def _labels(self, value: np.ndarray) -> np.ndarray:
+        if not self.spec.is_classification:
+            return value
+        if self.spec.problem == "binary" and self.threshold is not None:
+            pos = self.spec.positive_index
+            idx = np.where(value[:, pos] >= self.threshold, pos, 1 - pos)
+        else:
+            idx = np.argmax(value, axis=1)
+        return self.spec.decode(idx)
+
+    def explain(self, frame: pd.DataFrame, k: int = 3) -> list[list[dict[str, Any]]]:
+        """Top ``k`` reasons per row in the original columns, through the dominant member.
+
+        The ensemble is explained through its largest-weight member (its
+        attributions are exact for that member; the others agree in direction
+        but not always in size) — reports say so.
+        """
+        from bizforge.evaluate.explain import sources_from_features, top_reasons
+
+        X = self.features(frame)
+        member = self.result.dominant
+        contrib = member.contributions(X)
+        class_index = None
+        if contrib.ndim == 3:
+            class_index = np.argmax(self.result.predict_value(X), axis=1)
+        return top_reasons(
+            contrib,
+            member.columns,
+            sources_from_features(self.recipe.features),
+            frame.reset_index(drop=True),
+            k=k,
+            sensitive=self.sensitive,
+            class_index=class_index,
+        )
+
+    def score(self, frame: pd.DataFrame, *, explain: bool = False, k: int = 3) -> pd.DataFrame:
+        """The input rows plus ``prediction``, ``probability`` and optionally ``reasons``."""
+        from bizforge.evaluate.explain import format_reasons
+
+        X = self.features(frame)
+        value = self.result.predict_value(X)
+        out = frame.copy()
+        out["prediction"] = self._labels(value)
+        if self.spec.problem == "binary":
+            out["probability"] = value[:, self.spec.positive_index]
+        elif self.spec.is_classification:
+            out["probability"] = value.max(axis=1)
+        if explain:
+            reasons = self.explain(frame, k=k)
+            out["reasons"] = [format_reasons(r) for r in reasons]
+        return out
+
+    # -- persistence ---------------------------------------------------------------
+    def save(self, directory: str | Path) -> Path:
+        """Write recipe, ensemble and model.json (the manifest is written by the caller)."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.recipe.save(directory / RECIPE_FILE)
+        self.result.save(directory / ENSEMBLE_DIR)
+        info = {"format": ARTIFACT_FORMAT, **self.info, "threshold": self.threshold}
+        text = json.dumps(info, ensure_ascii=False, indent=1, allow_nan=False, default=str)
+        (directory / MODEL_FILE).write_text(text, encoding="utf-8")
+        self.path = directory
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Predictor:
+        """Verify the manifest, then read the pipeline. IntegrityError on any mismatch."""
+        directory = Path(directory)
+        if not (directory / MANIFEST).exists():
+            raise ModelNotFound(
+                f"'{directory}' is not a bizforge model folder (no {MANIFEST}).",
+                fix="pass the folder written by `bizforge train --out DIR`.",
+            )
+        verify_manifest(directory)
+        info = json.loads((directory / MODEL_FILE).read_text(encoding="utf-8"))
+        if info.get("format") != ARTIFACT_FORMAT:
+            raise ModelError(
+                f"'{directory}' has artifact format {info.get('format')!r}; "
+                f"this bizforge reads format {ARTIFACT_FORMAT}.",
+                fix="retrain the model with this version of bizforge.",
+            )
+        recipe = Recipe.load(directory / RECIPE_FILE)
+        result = SearchResult.load(directory / ENSEMBLE_DIR)
+        return cls(recipe, result, threshold=info.get("threshold"), info=info, path=directory)
+
+
+def load_model(path_or_name: str | Path) -> Predictor:
+    """Load a trained model from its folder (registry names come with the registry)."""
+    path = Path(path_or_name)
+    if not path.exists():
+        raise ModelNotFound(
+            f"no model at '{path}'.",
+            fix="pass the folder written by `bizforge train --out DIR`.",
+        )
+    return Predictor.load(path)
