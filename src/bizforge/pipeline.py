@@ -141,7 +141,8 @@ def train(
     if spec.problem == "binary":
         pos = spec.positive_index
         choice = choose_threshold(result.oof_y == pos, result.oof[:, pos], cost_fp=cost_fp,
-                                  cost_fn=cost_fn, benefit_tp=benefit_tp)
+                                  cost_fn=cost_fn, benefit_tp=benefit_tp,
+                                  without_costs="default")
         threshold = evaluate_threshold(choice, y_test == pos, value[:, pos])
     elif cost_fp is not None or cost_fn is not None:
         raise UsageError("--cost-fp/--cost-fn apply to binary classification only.",

@@ -175,13 +175,16 @@ def choose_threshold(
     cost_fp: float | None = None,
     cost_fn: float | None = None,
     benefit_tp: float = 0.0,
+    without_costs: str = "f1",
 ) -> ThresholdChoice:
     """Pick the threshold on validation rows; report it next to the default 0.5.
 
     ``y_true`` is 0/1 (1 = positive class), ``p_pos`` the positive-class
     probability. Give both ``cost_fp`` and ``cost_fn`` (money per wrong case,
     >= 0; ``benefit_tp`` optional) to minimise expected cost; give neither to
-    maximise F1.
+    maximise F1 (``without_costs="f1"``) or keep 0.5 (``without_costs="default"``,
+    what training does: with no business costs, 0.5 keeps probabilities and
+    labels consistent, and the F1-best threshold is noted for the reader).
 
     >>> c = choose_threshold([0, 0, 1, 1], [0.1, 0.3, 0.35, 0.8], cost_fp=1, cost_fn=10)
     >>> c.threshold, c.cost_per_1000, c.default_cost_per_1000
@@ -219,6 +222,12 @@ def choose_threshold(
         else:
             f1 = 2 * tp / np.maximum(2 * tp + fp + fn, 1)
             best = int(np.argmax(f1))
+            if without_costs == "default":
+                notes.append(f"no costs given: kept the default threshold 0.5; the F1-best "
+                             f"threshold on validation rows would be {thresholds[best]:.3f}.")
+                criterion, best = "default", -1
+            elif without_costs != "f1":
+                raise UsageError(f"without_costs must be 'f1' or 'default', not {without_costs!r}.")
 
     if best < 0:
         threshold = DEFAULT_THRESHOLD

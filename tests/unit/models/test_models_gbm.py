@@ -29,7 +29,7 @@ def test_odd_column_names_are_kept_outside_lightgbm():
 
 def test_categorical_columns_are_native_categoricals():
     model, _, _ = fit()
-    assert "categorical_feature=1,2" in model.booster_.model_to_string()
+    assert "[categorical_feature: 1,2]" in model.booster_.model_to_string()
 
 
 def test_early_stopping_keeps_the_best_iteration():

@@ -1,0 +1,96 @@
+"""`bizforge train`: one command from a business table to a checked, explained model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bizforge.cli.app import app, console, edge
+
+__all__ = ["train_command"]
+
+TASKS = ("auto", "tabular-classification", "tabular-regression")
+
+
+@app.command("train")
+@edge
+def train_command(
+    file: str = typer.Argument(..., help="Training data: CSV/TSV/Excel/Parquet/JSONL or a database URL."),
+    target: str = typer.Option(..., "--target", "-t", help="Column to predict."),
+    test: str = typer.Option(None, "--test", help="Held-out test file (default: a stratified 20% split)."),
+    task: str = typer.Option("auto", "--task", help=f"One of: {', '.join(TASKS)}."),
+    time_limit: float = typer.Option(60.0, "--time-limit", help="Seconds for the model search."),
+    metric: str = typer.Option(None, "--metric", help="Validation metric (default: roc_auc, log_loss or rmse)."),
+    cost_fp: float = typer.Option(None, "--cost-fp", help="Cost of a false alarm (binary tasks)."),
+    cost_fn: float = typer.Option(None, "--cost-fn", help="Cost of a missed case (binary tasks)."),
+    benefit_tp: float = typer.Option(0.0, "--benefit-tp", help="Benefit of a caught case (with the costs)."),
+    out: Path = typer.Option(None, "--out", help="Model folder to write (default models/<target>-<time>)."),
+    json_path: Path = typer.Option(None, "--json", help="Also write metrics.json here."),
+    lang: str = typer.Option("en", "--lang", help="Report language: zh or en."),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+) -> None:
+    """Train a model under a time budget, evaluate it on held-out rows and save it.
+
+    Example: bizforge train churn.csv --target Churn --time-limit 60 --cost-fp 10 --cost-fn 200
+    """
+    from bizforge.i18n import check_lang
+    from bizforge.pipeline import train
+
+    check_lang(lang)
+    if task not in TASKS:
+        from bizforge.errors import UsageError
+
+        raise UsageError(f"unknown --task '{task}'.", fix=f"use one of: {', '.join(TASKS)}.")
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        job = bar.add_task("reading and checking the data", total=time_limit)
+        run = train(file, target, task=task, test=test, time_limit=time_limit, metric=metric,
+                    cost_fp=cost_fp, cost_fn=cost_fn, benefit_tp=benefit_tp, out=out,
+                    lang=lang, seed=seed, progress=_progress(bar, job))
+    if json_path:
+        json_path.write_text(json.dumps(run.metrics, ensure_ascii=False, indent=1), encoding="utf-8")
+    _summary(run)
+
+
+def _progress(bar: Progress, job):
+    def on_event(event: dict) -> None:
+        kind = event.get("event")
+        if kind == "stage":
+            bar.update(job, description=event["stage"])
+        elif kind == "search_start":
+            bar.update(job, description=f"search ({event['candidates']} candidates)", completed=0)
+        elif kind == "candidate_start":
+            bar.update(job, description=f"fitting {event['name']}")
+        elif kind in ("candidate_end", "refit_end", "ensemble_done"):
+            bar.update(job, completed=event.get("elapsed", 0))
+    return on_event
+
+
+def _summary(run) -> None:
+    m = run.metrics
+    table = Table(title=f"{m['task']} · target {m['target']} · {m['metric']}")
+    table.add_column("candidate")
+    table.add_column("validation", justify="right")
+    table.add_column("fit s", justify="right")
+    table.add_column("weight", justify="right")
+    for row in m["leaderboard"]:
+        table.add_row(str(row["name"]), f"{row['score']:.4f}", f"{row['fit_seconds']:.1f}",
+                      f"{row.get('weight') or 0:.2f}")
+    console.print(table)
+    test = m["test"]
+    keys = ["roc_auc", "accuracy", "f1", "precision", "recall"] if "accuracy" in test \
+        else ["rmse", "mae", "r2"]
+    shown = ", ".join(f"{k} {test[k]:.4f}" for k in keys if test.get(k) is not None)
+    console.print(f"test ({m['rows']['test']} rows, {m['test_source']}): {shown}", markup=False)
+    th = m.get("threshold")
+    if th:
+        line = f"threshold {th['threshold']:.3f} ({th['criterion']})"
+        if th.get("cost_per_1000") is not None:
+            line += (f": expected cost per 1,000 cases {th['cost_per_1000']:.0f} "
+                     f"vs {th['default_cost_per_1000']:.0f} at 0.5")
+        console.print(line, markup=False)
+    console.print(f"model: {run.path}\nreport: {run.path / 'report.html'}", markup=False)
