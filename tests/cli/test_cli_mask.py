@@ -134,3 +134,14 @@ def test_file_without_pii_is_copied_and_says_so(tmp_path):
     assert result.exit_code == 0, result.output
     assert "No personal data found" in result.output
     assert pd.read_csv(tmp_path / "out.csv")["城市"].tolist() == ["北京", "上海"]
+
+
+def test_mask_keeps_untouched_columns_verbatim(tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_text("id,price,phone\n007,12.50,13800138000\n008,3,13900139000\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(app, ["mask", str(src), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[1].startswith("007,12.50,") and lines[2].startswith("008,3,")
+    assert "13800138000" not in out.read_text(encoding="utf-8")

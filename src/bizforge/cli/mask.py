@@ -84,7 +84,7 @@ def mask(
 
     # Masking must see every row: lift the large-file sampling threshold.
     settings = get_settings(large_file_bytes=sys.maxsize)
-    ds = read(file, settings=settings)
+    ds = read(file, settings=settings, coerce=False)
     if ds.meta.get("sampled"):
         raise DataError(
             f"only a sample of {file} was read; masking needs every row.",

@@ -111,6 +111,7 @@ def _finish(
     meta: dict,
     settings: Settings,
     sample_rows: int | None,
+    coerce: bool = True,
 ) -> Dataset:
     from bizforge.ingest.infer import coerce_types, infer_schema
 
@@ -129,7 +130,8 @@ def _finish(
     if meta.get("sampled") and positions is not None:
         meta["sample_positions"] = positions
     frame.columns = [str(c) for c in frame.columns]
-    frame = coerce_types(frame)
+    if coerce:
+        frame = coerce_types(frame)
     meta.setdefault("rows_total", len(frame))
     meta.setdefault("sampled", False)
     meta.setdefault("warnings", [])
@@ -148,8 +150,12 @@ def read(
     delimiter: str | None = None,
     sample_rows: int | None = None,
     settings: Settings | None = None,
+    coerce: bool = True,
 ) -> Dataset:
     """Read a table from a file, a database or a DataFrame into a Dataset.
+
+    ``coerce=False`` keeps text columns exactly as written (no conversion of
+    plain-number columns), for tools that write the table back, like ``mask``.
 
     Every error is a DataError (bad data) or UsageError (bad call) that names
     the file and the fix. The input is never modified.
@@ -179,7 +185,7 @@ def read(
     if isinstance(source, pd.DataFrame):
         _check_options("frame", **options)
         meta = {"source": None, "format": "frame", "rows_total": len(source)}
-        return _finish(source.copy(deep=False), meta, settings, sample_rows)
+        return _finish(source.copy(deep=False), meta, settings, sample_rows, coerce)
     if isinstance(source, str) and "://" in source:
         scheme = source.split("://", 1)[0].lower()
         if scheme in _WEB:
@@ -201,7 +207,7 @@ def read(
                 sample_rows=n,
                 seed=seed,
             )
-            return _finish(frame, meta, settings, sample_rows)
+            return _finish(frame, meta, settings, sample_rows, coerce)
     if not isinstance(source, (str, os.PathLike)):
         raise UsageError(
             f"cannot read a {type(source).__name__}.",
@@ -244,4 +250,4 @@ def read(
             f"sqlite:///{path}", table=table, query=query, stream=stream, sample_rows=n, seed=seed
         )
     meta["source"] = str(path)
-    return _finish(frame, meta, settings, sample_rows)
+    return _finish(frame, meta, settings, sample_rows, coerce)
