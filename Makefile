@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench bench-autogluon clean
 
 # Each stamp depends on pyproject.toml, so a second run installs nothing
 # unless the dependencies changed.
@@ -27,9 +27,19 @@ demo: $(STAMP)
 test: $(DEVSTAMP)
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
+bench: $(STAMP) bench-autogluon
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/tabular.py
+
+# AutoGluon pins its own pandas/scikit-learn, so it lives in a venv of its own;
+# bench/tabular.py runs it in a subprocess on the same files and time limit.
+bench-autogluon: .venv-autogluon/.installed
+.venv-autogluon/.installed:
+	$(PYTHON) -m venv .venv-autogluon
+	.venv-autogluon/bin/pip install --quiet torch==2.13.0
+	.venv-autogluon/bin/pip install --quiet torch==2.13.0 "autogluon.tabular[all]>=1.6"
+	touch $@
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info
+	rm -rf $(VENV) .venv-autogluon build *.egg-info src/*.egg-info

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import re
 import resource
 import subprocess
@@ -24,8 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-RESULTS = REPO / "bench" / "RESULTS.md"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import REPO, RESULTS, datasets_root, write_results
+
 TELCO = Path("telco_churn") / "WA_Fn-UseC_-Telco-Customer-Churn.csv"
 
 # Files under the datasets folder that are not tables, with the reason shown in the report.
@@ -38,11 +38,6 @@ SKIP = {
     ),
     r"movielens_100k/u[ab]\.(base|test)$": "train/test split of u.data (same rows)",
 }
-
-
-def datasets_root() -> Path | None:
-    root = Path(os.environ.get("BIZFORGE_DATASETS") or REPO.parent / "shared" / "datasets")
-    return root if root.is_dir() else None
 
 
 def _peak_mb() -> float:
@@ -163,21 +158,6 @@ def bench_big(root: Path, size: int) -> list[str]:
         "chunk, not the file size."
     )
     return [HEADER, line, "", LEGEND, note]
-
-
-def write_results(heading: str, command: str, body: list[str]) -> None:
-    section = "\n".join(
-        [heading, "", f"command: `{command}`", f"machine: {os.cpu_count()} cores", "", *body, ""]
-    )
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    # Replace this section if it is already there, keep everyone else's.
-    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
-    text = (
-        pattern.sub(lambda _m: section + "\n", text)
-        if pattern.search(text)
-        else (text.rstrip("\n") + "\n\n" + section)
-    )
-    RESULTS.write_text(text, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

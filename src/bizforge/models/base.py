@@ -29,6 +29,7 @@ import pandas as pd
 
 from bizforge.errors import DataError, ModelError, NotFittedError, UsageError, rows_text
 from bizforge.models.columns import ColumnSpec
+from bizforge.models.target import check_target, class_weights
 
 __all__ = ["PROBLEMS", "Tags", "Model", "write_json", "read_json"]
 
@@ -57,9 +58,19 @@ class Tags:
         return d
 
 
+def _plain(value: Any) -> Any:
+    """numpy scalars and arrays in parameters -> plain JSON values."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} cannot be saved as JSON")
+
+
 def write_json(path: Path, data: dict[str, Any]) -> None:
     """Write JSON that round-trips floats exactly (repr) and refuses NaN/inf."""
-    Path(path).write_text(json.dumps(data, indent=1, allow_nan=False), encoding="utf-8")
+    text = json.dumps(data, indent=1, allow_nan=False, default=_plain)
+    Path(path).write_text(text, encoding="utf-8")
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -138,6 +149,9 @@ class Model:
         if valid is not None:
             vx, vy = valid
             _require_frame(vx, "valid X")
+            if len(vx) == 0:
+                raise DataError("the validation frame has no rows.",
+                                fix="pass valid=None or at least one validation row.")
             valid_m = (self._encode(vx), self._check_y(vy, len(vx)))
         self.seed_ = int(seed)
         self.threads_ = int(self.params_["n_threads"] or _settings_threads())
@@ -278,72 +292,17 @@ class Model:
                         rows=rows, fix=fix)
 
     def _check_y(self, y: Any, n: int, fitting: bool = False) -> np.ndarray:
-        arr = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.Index)) else y)
-        if arr.ndim != 1 or len(arr) != n:
-            raise DataError(
-                f"the target has shape {arr.shape} but X has {n} rows.",
-                column="target",
-                fix="pass one target value per row of X.",
-            )
-        if self.problem == "regression":
-            try:
-                out = arr.astype(np.float64)
-            except (TypeError, ValueError):
-                raise DataError("the regression target holds text.", column="target",
-                                fix="pass numbers as the target.") from None
-            if not np.isfinite(out).all():
-                rows = [int(i) + 1 for i in np.flatnonzero(~np.isfinite(out))]
-                raise DataError(f"the target has {len(rows)} missing or infinite values.",
-                                column="target", rows=rows,
-                                fix="drop the rows without a target.")
-            if fitting:
-                self.n_classes_ = None
-            return out
-        if arr.dtype.kind not in "iub":
-            ok = arr.dtype.kind == "f" and np.isfinite(arr).all() and (arr == np.round(arr)).all()
-            if not ok:
-                raise DataError(
-                    "the target must hold class indices 0..k-1 (integers) for classification.",
-                    column="target",
-                    fix="encode labels with bizforge.tasks (TaskSpec.encode) and drop rows "
-                    "without a target.",
-                )
-        out = arr.astype(np.int64)
+        n_classes = self.params_["n_classes"] if fitting else self.n_classes_
+        out, k = check_target(y, n, self.problem, n_classes=n_classes, fitting=fitting)
         if fitting:
-            k = self.params_["n_classes"]
-            k = int(k) if k is not None else int(out.max()) + 1
-            if self.problem == "binary":
-                k = 2 if k <= 2 else k
-                if k != 2:
-                    raise DataError(f"a binary target has {k} classes.", column="target",
-                                    fix="use problem='multiclass'.")
             self.n_classes_ = k
-            if len(np.unique(out)) < 2:
-                raise DataError("the target has only one class in the training rows.",
-                                column="target", fix="train on rows from at least two classes.")
-        if out.min() < 0 or out.max() >= self.n_classes_:
-            raise DataError(
-                f"the target has class indices outside 0..{self.n_classes_ - 1}.",
-                column="target", fix="encode labels with the same TaskSpec as the training rows.",
-            )
         return out
 
     def _sample_weight(self, y: np.ndarray) -> np.ndarray | None:
-        """Per-row weights from ``class_weight`` (None: unweighted)."""
-        cw = self.params_["class_weight"]
-        if cw is None or self.problem == "regression":
+        """Per-row weights from the ``class_weight`` parameter (None: unweighted)."""
+        if self.problem == "regression":
             return None
-        counts = np.bincount(y, minlength=self.n_classes_).astype(np.float64)
-        if cw == "balanced":
-            weights = len(y) / (self.n_classes_ * np.maximum(counts, 1.0))
-        elif isinstance(cw, dict):
-            weights = np.ones(self.n_classes_)
-            for k, w in cw.items():
-                weights[int(k)] = float(w)
-        else:
-            raise UsageError(f"class_weight={cw!r} is not understood.",
-                             fix="use None, 'balanced' or {class_index: weight}.")
-        return weights[y]
+        return class_weights(y, self.n_classes_, self.params_["class_weight"])
 
     def _time_left(self) -> float | None:
         """Seconds left of the fit budget (None: no budget)."""

@@ -172,7 +172,7 @@ class ColumnSpec:
     def text(self, X: pd.DataFrame, name: str) -> list[str]:
         """The values of text column ``name`` as strings (missing -> "")."""
         s = X[name]
-        return ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in s]
+        return ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in s]
 
     def _numeric(self, name: str, arr: Any) -> np.ndarray:
         if isinstance(arr, np.ndarray) and arr.dtype.kind in "fiub":

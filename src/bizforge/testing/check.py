@@ -290,7 +290,7 @@ def check_model(model_factory: Callable[[], Model] | type[Model], problem: str) 
     """
     if isinstance(model_factory, type) and issubclass(model_factory, Model):
         cls = model_factory
-        model_factory = lambda: cls(problem)  # noqa: E731
+        model_factory = lambda: cls(problem)
     tags = model_factory().tags
     if problem not in tags.problems:
         X, y = make_frame(problem)

@@ -3,31 +3,21 @@
 The loop reads top to bottom:
 
 1. encode the target, pick the validation scheme (``validation.py``);
-2. for each candidate, in portfolio order: fit on every fold with early
-   stopping on the fold's validation rows, keep the out-of-fold predictions —
-   unless the budget says it cannot finish (``budget.py``);
+2. for each candidate, in portfolio order, cross-validate it with early
+   stopping on each fold's validation rows and keep its out-of-fold
+   predictions — unless the budget says it cannot finish (``cv.py``,
+   ``budget.py``);
 3. Caruana ensemble selection on the out-of-fold predictions (``ensemble.py``);
-4. finalise the members (see :func:`_finalise`).
+4. refit the chosen members on all rows, or keep their fold models when the
+   time left does not allow it (``refit.py`` explains the choice).
 
-Final models — refit, with fold models as the fallback. With cross-validation
-each chosen member is refitted once on all rows, with the iteration count its
-folds learnt (``best_iteration_`` x 1.1): one model per member serves 5x faster
-and is 5x smaller than a bag of fold models, which matters for the ≤ 5 ms
-single-row target. Time for the refits of the likely members is reserved while
-searching; a member whose refit no longer fits the budget (or whose backend
-cannot say how long to train without validation rows) keeps its fold models,
-which are ready and cost nothing, so the deadline holds either way. With a
-holdout the holdout model is kept: on a large table a refit costs as much as
-a whole candidate.
+Wall time stays within ``time_limit``: time for step 3 and for the refits of
+the two best candidates so far is reserved while step 2 runs.
 """
 
 from __future__ import annotations
 
-import importlib
-import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -36,46 +26,16 @@ import pandas as pd
 from bizforge.errors import DataError, ModelError
 from bizforge.tasks.spec import TaskSpec
 from bizforge.train.budget import Budget, CostBook
+from bizforge.train.cv import Context, Progress, Run, evaluate
 from bizforge.train.ensemble import DEFAULT_ROUNDS, caruana
-from bizforge.train.members import Member, model_class, text_columns
-from bizforge.train.portfolio import Candidate, as_candidates, default_candidates
+from bizforge.train.members import Member
+from bizforge.train.portfolio import as_candidates, default_candidates
+from bizforge.train.refit import REFIT_SAFETY, finalise
 from bizforge.train.result import SearchResult
 from bizforge.train.scoring import Scorer, get_scorer
-from bizforge.train.validation import Scheme, choose_scheme
+from bizforge.train.validation import choose_scheme
 
-__all__ = ["REFIT_ITERATION_FACTOR", "search"]
-
-# More rows at refit than in a fold: train a little longer than the folds' best.
-REFIT_ITERATION_FACTOR = 1.1
-# Built-in backends: (attribute with the learnt iteration count, parameter that fixes it).
-_ITERATIONS = {"lightgbm": ("best_iteration_", "n_estimators"), "mlp": ("best_epoch_", "epochs")}
-# Libraries that take seconds to import, per backend, and a planning estimate of that time.
-_HEAVY_IMPORTS = {"mlp": "torch"}
-IMPORT_SECONDS = 2.0
-# Tables up to this many cells (rows x columns) are fitted on one thread.
-SINGLE_THREAD_CELLS = 2_000_000
-# Estimates are rough: a refit is started only if 1.3x its estimate fits.
-REFIT_SAFETY = 1.3
-
-Progress = Callable[[dict[str, Any]], None]
-
-
-@dataclass
-class _Run:
-    """One candidate's cross-validated fits."""
-
-    cand: Candidate
-    cls: type
-    columns: list[str]
-    oof: np.ndarray
-    models: list[Any] = field(default_factory=list)
-    fold_seconds: list[float] = field(default_factory=list)
-    predict_seconds: float = 0.0
-    score: float = float("nan")
-
-    @property
-    def backend(self) -> str:
-        return getattr(self.cls, "name", self.cls.__name__)
+__all__ = ["search"]
 
 
 def search(
@@ -92,11 +52,12 @@ def search(
     """Fit the candidates within ``time_limit`` seconds and return their ensemble.
 
     ``X`` is a model frame (the recipe's output); ``y`` the target labels as in
-    the data (rows kept by ``spec.keep_mask``). ``candidates``: a list of
-    ``(backend, params)`` or ``(backend, params, name)``; default: the portfolio
-    for ``spec`` (:func:`bizforge.train.portfolio.default_candidates`).
-    ``progress`` receives event dicts (``event`` = search_start, candidate_start,
-    candidate_end, ensemble_done, refit_start, refit_end, search_end).
+    the data, for the rows ``spec.keep_mask`` keeps. ``candidates``: a list of
+    ``(backend, params)`` or ``(backend, params, name)``, where backend is a
+    registered name or a Model class; default: the portfolio for ``spec``
+    (:func:`bizforge.train.portfolio.default_candidates`). ``progress`` receives
+    event dicts whose ``event`` is search_start, candidate_start, candidate_end,
+    ensemble_done, refit_start, refit_end or search_end. Nothing is printed.
 
     >>> result = search(X, y, spec, time_limit=30)          # doctest: +SKIP
     >>> result.leaderboard[0]["name"], result.score         # doctest: +SKIP
@@ -104,25 +65,13 @@ def search(
     """
     budget = Budget(time_limit)
     emit = progress or (lambda event: None)
-    if not isinstance(X, pd.DataFrame):
-        raise DataError(f"X must be a pandas DataFrame, not {type(X).__name__}.")
-    if len(X) != len(y):
-        raise DataError(
-            f"X has {len(X)} rows but the target has {len(y)}.",
-            column=spec.target,
-            fix="pass the features and the target of the same rows.",
-        )
-    X = X.reset_index(drop=True)
+    X = _check_inputs(X, y, spec)
     y_enc = spec.encode(y)
     scorer = get_scorer(metric or spec.metric, spec.problem)
     scheme = choose_scheme(y_enc, spec.problem, seed=seed)
-    cands = (
-        as_candidates(candidates) if candidates is not None else default_candidates(spec, X, y_enc)
-    )
-    valid_index = scheme.valid_index
-    book = CostBook()
-    runs: list[_Run] = []
-    skipped: list[dict[str, Any]] = []
+    ctx = Context(X, y_enc, spec, scheme, scorer, budget, seed, emit)
+    cands = as_candidates(candidates) if candidates is not None else None
+    cands = cands or default_candidates(spec, X, y_enc)
     emit(
         {
             "event": "search_start",
@@ -133,26 +82,15 @@ def search(
         }
     )
 
+    runs: list[Run] = []
+    skipped: list[dict[str, Any]] = []
+    errors: list[Exception] = []
     for i, cand in enumerate(cands):
         info = {"name": cand.name, "index": i, "total": len(cands)}
-        reserve = _reserve(runs, scheme, scorer, budget, valid_index.size)
         try:
-            run, reason = _evaluate(
-                cand,
-                X,
-                y_enc,
-                spec,
-                scheme,
-                scorer,
-                budget,
-                reserve,
-                book,
-                seed,
-                emit,
-                info,
-                first=not runs,
-            )
+            run, reason = evaluate(ctx, cand, _reserve(ctx, runs), info, first=not runs)
         except Exception as exc:  # noqa: BLE001 - one failing backend must not end the search
+            errors.append(exc)
             run, reason = None, f"failed: {type(exc).__name__}: {exc}"
         if run is None:
             skipped.append(
@@ -180,19 +118,15 @@ def search(
                 "model": run.backend,
             }
         )
-
     if not runs:
-        reasons = "; ".join(f"{s['name']}: {s['reason']}" for s in skipped) or "no candidates"
-        raise ModelError(
-            f"no candidate finished within {time_limit:g} s ({reasons}).",
-            fix="raise --time-limit, or check the data problems listed.",
-        )
+        _raise_nothing_finished(time_limit, skipped, errors)
 
+    valid_index = scheme.valid_index
     preds = [r.oof[valid_index] for r in runs]
     y_valid = y_enc[valid_index]
     rounds = _affordable_rounds(preds, y_valid, scorer, budget)
     selection = caruana(preds, y_valid, scorer, rounds=rounds)
-    weights = {r.cand.name: float(w) for r, w in zip(runs, selection.weights)}
+    weights = {r.cand.name: float(w) for r, w in zip(runs, selection.weights, strict=True)}
     emit(
         {
             "event": "ensemble_done",
@@ -202,10 +136,8 @@ def search(
         }
     )
 
-    members, refit_seconds = _finalise(
-        runs, selection.weights, X, y_enc, spec, scheme, budget, seed, emit
-    )
-    leaderboard = _leaderboard(
+    members, refit_seconds = finalise(ctx, runs, selection.weights, _margin(budget))
+    board = _leaderboard(
         runs, weights, refit_seconds, members, scorer, selection.score, budget.elapsed()
     )
     emit({"event": "search_end", "seconds": budget.elapsed()})
@@ -213,7 +145,7 @@ def search(
         spec,
         scorer.name,
         members,
-        leaderboard,
+        board,
         scheme=scheme.to_dict(),
         oof=selection.blend(preds),
         oof_y=y_valid,
@@ -223,189 +155,48 @@ def search(
     )
 
 
-def _evaluate(
-    cand: Candidate,
-    X: pd.DataFrame,
-    y: np.ndarray,
-    spec: TaskSpec,
-    scheme: Scheme,
-    scorer: Scorer,
-    budget: Budget,
-    reserve: float,
-    book: CostBook,
-    seed: int,
-    emit: Progress,
-    info: dict[str, Any],
-    first: bool = False,
-) -> tuple[_Run | None, str]:
-    """Cross-validate one candidate; (None, reason) when it is skipped or stopped."""
-    cls = model_class(cand.backend)
-    tags = cls.tags
-    if spec.problem not in tags.problems:
-        return None, f"skipped: does not do {spec.problem}"
-    if tags.needs_gpu and not _has_gpu():
-        return None, "skipped: needs a GPU"
-    columns = list(X.columns)
-    if not tags.handles_text:
-        text = set(text_columns(X))
-        columns = [c for c in columns if c not in text]
-    if not columns:
-        return None, "skipped: no columns it can use"
-    run = _Run(cand, cls, columns, _empty_oof(spec, len(X)))
-    k = scheme.k
-    # The prior is the cheapest fold of this backend so far (a lower bound: settings
-    # differ a lot in cost); after the first fold, its own time decides the rest.
-    prior = book.prior_fold(run.backend)
-    left = budget.remaining(reserve)
-    if left <= 0 or (prior is not None and prior * k > left):
-        return None, "skipped: not enough time left"
-    if not _import_heavy(run.backend, budget, reserve):
-        return None, "skipped: not enough time left to load its libraries"
-    emit({"event": "candidate_start", **info, "model": run.backend})
-    Xc = X[columns]
-    params = _params(cand.params, spec, X.size)
-    predict_time, predicted = 0.0, 0
-    for j, (tr, va) in enumerate(scheme.splits):
-        left = budget.remaining(reserve)
-        # The fastest fold so far excludes one-off costs (imports, warm-up) of the first.
-        # The first candidate always finishes (its fits get shrinking budgets): a late
-        # result beats none.
-        if j > 0 and not first and min(run.fold_seconds) * (k - j) > left:
-            return None, f"stopped: {k - j} folds would not finish in time"
-        start = time.perf_counter()
-        model = cls(spec.problem, **params)
-        model.fit(Xc.iloc[tr], y[tr], valid=(Xc.iloc[va], y[va]), budget=left / (k - j), seed=seed)
-        fitted = time.perf_counter()
-        run.oof[va] = _predict(model, Xc.iloc[va], spec)
-        done = time.perf_counter()
-        run.models.append(model)
-        run.fold_seconds.append(done - start)
-        predict_time += done - fitted
-        predicted += len(va)
-        book.record_fold(run.backend, done - start)
-    valid_index = scheme.valid_index
-    run.score = scorer(y[valid_index], run.oof[valid_index])
-    run.predict_seconds = predict_time / max(predicted, 1) * 1000.0
-    return run, "ok"
-
-
-def _finalise(
-    runs: list[_Run],
-    weights: np.ndarray,
-    X: pd.DataFrame,
-    y: np.ndarray,
-    spec: TaskSpec,
-    scheme: Scheme,
-    budget: Budget,
-    seed: int,
-    emit: Progress,
-) -> tuple[list[Member], dict[str, float]]:
-    """Members with weight > 0, heaviest first: refitted on all rows when time allows."""
-    order = sorted((i for i, w in enumerate(weights) if w > 0), key=lambda i: -weights[i])
-    members, refit_seconds = [], {}
-    for i in order:
-        run = runs[i]
-        member = Member(
-            run.cand.name,
-            run.backend,
-            dict(run.cand.params),
-            run.models,
-            run.columns,
-            weight=float(weights[i]),
-            problem=spec.problem,
+def _check_inputs(X: Any, y: Any, spec: TaskSpec) -> pd.DataFrame:
+    if not isinstance(X, pd.DataFrame):
+        raise DataError(
+            f"X must be a pandas DataFrame, not {type(X).__name__}.",
+            fix="pass the cleaning recipe's output (a DataFrame).",
         )
-        refit_params = _refit_params(run) if scheme.kind == "cv" else None
-        estimate = CostBook.refit_seconds(run.fold_seconds, scheme.k) * REFIT_SAFETY
-        left = budget.remaining(_margin(budget))
-        if refit_params is not None and estimate < left:
-            emit({"event": "refit_start", "name": run.cand.name, "model": run.backend})
-            start = time.perf_counter()
-            try:
-                model = run.cls(spec.problem, **_params(refit_params, spec, X.size))
-                model.fit(X[run.columns], y, budget=left, seed=seed)
-            except Exception:  # noqa: BLE001 - the fold models are a valid fallback
-                model = None
-            refit_seconds[run.cand.name] = time.perf_counter() - start
-            # A refit cut short by its budget has fewer iterations than CV chose.
-            if getattr(model, "timed_out_", False) or refit_seconds[run.cand.name] >= left:
-                model = None
-            if model is not None:
-                member = Member(
-                    run.cand.name,
-                    run.backend,
-                    refit_params,
-                    [model],
-                    run.columns,
-                    weight=float(weights[i]),
-                    refit=True,
-                    problem=spec.problem,
-                )
-            emit(
-                {
-                    "event": "refit_end",
-                    "name": run.cand.name,
-                    "refit": member.refit,
-                    "seconds": refit_seconds[run.cand.name],
-                }
-            )
-        members.append(member)
-    return members, refit_seconds
+    if len(X) != len(y):
+        raise DataError(
+            f"X has {len(X)} rows but the target has {len(y)}.",
+            column=spec.target,
+            fix="pass the features and the target of the same rows.",
+        )
+    if X.shape[1] == 0:
+        raise DataError("X has no feature columns.", fix="keep at least one feature column.")
+    return X.reset_index(drop=True)
 
 
-def _refit_params(run: _Run) -> dict[str, Any] | None:
-    """Parameters to train on all rows without validation rows, or None if unknown.
-
-    A backend that early-stops reports how long it trained in the attribute
-    named by its class attribute ``iteration_attr`` (default ``best_iteration_``)
-    and takes that count back through ``iteration_param``; the built-in ones are
-    listed in ``_ITERATIONS``. A backend whose models report no count at all
-    does not iterate and is refitted as is.
-    """
-    attr, param = _ITERATIONS.get(run.backend, ("best_iteration_", None))
-    attr = getattr(run.cls, "iteration_attr", None) or attr
-    param = getattr(run.cls, "iteration_param", None) or param
-    iters = [getattr(m, attr, None) for m in run.models]
-    if all(i is None for i in iters):
-        return dict(run.cand.params)
-    if param is None or any(i is None for i in iters):
-        return None
-    params = dict(run.cand.params)
-    params[param] = max(1, round(float(np.mean(iters)) * REFIT_ITERATION_FACTOR))
-    return params
-
-
-def _reserve(
-    runs: list[_Run], scheme: Scheme, scorer: Scorer, budget: Budget, n_valid: int
-) -> float:
-    """Seconds kept back from the search: a margin, the ensemble and the likely refits."""
-    margin = _margin(budget)
-    ensemble = 0.01 * budget.seconds
-    if scheme.kind != "cv" or not runs:
-        return margin + ensemble
-    best = sorted(runs, key=lambda r: -scorer.gain(r.score))[:2]
-    refits = sum(CostBook.refit_seconds(r.fold_seconds, scheme.k) for r in best)
-    return margin + ensemble + refits * REFIT_SAFETY
-
-
-def _import_heavy(backend: str, budget: Budget, reserve: float) -> bool:
-    """Import a backend's slow library up front, if it fits in the budget.
-
-    Importing torch takes seconds; done inside the first fit it would blow that
-    fit's budget and make the first fold look several times slower than the
-    others. False when the import is needed and would not leave time to fit.
-    """
-    module = _HEAVY_IMPORTS.get(backend)
-    if module is None or module in sys.modules:
-        return True
-    if budget.remaining(reserve) < 2 * IMPORT_SECONDS:
-        return False
-    importlib.import_module(module)
-    return True
+def _raise_nothing_finished(limit: float, skipped: list[dict], errors: list[Exception]) -> None:
+    """No candidate finished: the data's own problem if every backend agreed, else why each."""
+    if errors and len(errors) == len(skipped) and all(isinstance(e, DataError) for e in errors):
+        raise errors[0]
+    reasons = "; ".join(f"{s['name']}: {s['reason']}" for s in skipped) or "no candidates"
+    raise ModelError(
+        f"no candidate finished within {limit:g} s ({reasons}).",
+        fix="raise the time limit, or fix the problems listed.",
+    )
 
 
 def _margin(budget: Budget) -> float:
     """Slack kept for estimation error and the work after the last fit."""
     return 0.02 * budget.seconds + 0.05
+
+
+def _reserve(ctx: Context, runs: list[Run]) -> float:
+    """Seconds kept back from the search: margin, ensemble and the likely refits."""
+    budget, scheme = ctx.budget, ctx.scheme
+    reserve = _margin(budget) + 0.01 * budget.seconds
+    if scheme.kind != "cv" or not runs:
+        return reserve
+    best = sorted(runs, key=lambda r: -ctx.scorer.gain(r.score))[:2]
+    refits = sum(CostBook.refit_seconds(r.fold_seconds, scheme.k) for r in best)
+    return reserve + refits * REFIT_SAFETY
 
 
 def _affordable_rounds(
@@ -420,7 +211,7 @@ def _affordable_rounds(
 
 
 def _leaderboard(
-    runs: list[_Run],
+    runs: list[Run],
     weights: dict[str, float],
     refit_seconds: dict[str, float],
     members: list[Member],
@@ -428,6 +219,7 @@ def _leaderboard(
     ensemble_score: float,
     seconds: float,
 ) -> list[dict[str, Any]]:
+    """Ensemble row first, then candidates best first (scores in the metric's units)."""
     refit = {m.name: m.refit for m in members}
     rows = [
         {
@@ -456,37 +248,5 @@ def _leaderboard(
     return [ensemble_row, *rows]
 
 
-def _params(params: dict[str, Any], spec: TaskSpec, cells: int) -> dict[str, Any]:
-    """Candidate params plus what the search decides for every backend.
-
-    Small tables train on one thread: starting threads costs more than it saves
-    there, and far more on a busy machine, where OpenMP threads that wait by
-    spinning made a 0.02 s LightGBM fit take 3 s in our measurements.
-    """
-    out = dict(params)
-    if spec.is_classification:
-        out.setdefault("n_classes", spec.n_classes)
-    if cells <= SINGLE_THREAD_CELLS:
-        out.setdefault("n_threads", 1)
-    return out
-
-
-def _predict(model: Any, X: pd.DataFrame, spec: TaskSpec) -> np.ndarray:
-    if spec.is_classification:
-        return np.asarray(model.predict_proba(X), dtype="float64")
-    return np.asarray(model.predict(X), dtype="float64")
-
-
-def _empty_oof(spec: TaskSpec, n: int) -> np.ndarray:
-    if spec.is_classification:
-        return np.zeros((n, spec.n_classes), dtype="float64")
-    return np.zeros(n, dtype="float64")
-
-
 def _backend_name(backend: Any) -> str:
     return getattr(backend, "name", None) or str(backend)
-
-
-def _has_gpu() -> bool:
-    torch = sys.modules.get("torch")
-    return bool(torch is not None and torch.cuda.is_available())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,7 +19,7 @@ class MeanModel(Model):
 
     name = "mean-test"
     tags = Tags(problems=("regression",), handles_missing=False)
-    defaults = {"shift": 0.0}
+    defaults: ClassVar[dict] = {"shift": 0.0}
 
     def _fit(self, X, y, valid):
         self.mean_ = float(y.mean()) + self.params_["shift"]

@@ -22,7 +22,7 @@ def test_feature_names_are_sanitised_and_unique():
 
 
 def test_odd_column_names_are_kept_outside_lightgbm():
-    model, X, _ = fit()
+    model, _, _ = fit()
     assert model.feature_names_[-1] == ODD_NAME
     assert ODD_NAME not in model.booster_.feature_name()
 

@@ -21,17 +21,25 @@ class OneColumnModel(Model):
     """Predicts from one numeric column: class centroids (classification) or a line.
 
     ``sleep``: seconds each fit takes; ``respect_budget``: whether it stops at the
-    fit budget; ``fail``: raise in fit (a broken backend).
+    fit budget; ``fail``: raise in fit (a broken backend); ``fail_refit``: raise
+    only when fitted without validation rows (the final refit).
     """
 
     name = "fake"
     tags = Tags(explains=False)
     iteration_param = "rounds"
-    defaults: ClassVar[dict[str, Any]] = {"column": 0, "sleep": 0.0, "respect_budget": True, "fail": False, "rounds": 50}
+    defaults: ClassVar[dict[str, Any]] = {
+        "column": 0,
+        "sleep": 0.0,
+        "respect_budget": True,
+        "fail": False,
+        "rounds": 50,
+        "fail_refit": False,
+    }
 
     def _fit(self, X: np.ndarray, y: np.ndarray, valid: tuple | None) -> None:
         p = self.params_
-        if p["fail"]:
+        if p["fail"] or (p["fail_refit"] and valid is None):
             raise RuntimeError("this fake backend always fails")
         sleep = float(p["sleep"])
         if p["respect_budget"] and self.deadline_ is not None:

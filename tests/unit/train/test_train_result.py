@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pandas as pd
@@ -118,3 +119,33 @@ def test_real_backends_regression_search():
     assert result.metric == "rmse"
     assert result.score < 0.5
     assert result.predict(X).shape == (120,)
+
+
+def test_real_backends_multiclass_search():
+    rng = np.random.default_rng(1)
+    label = rng.integers(0, 3, size=150)
+    X = pd.DataFrame({"x": label + rng.normal(scale=0.4, size=150), "noise": rng.normal(size=150)})
+    y = np.array(["bronze", "silver", "gold"])[label]
+    spec = spec_for(y)
+    result = search(
+        X,
+        y,
+        spec,
+        time_limit=20,
+        candidates=[
+            ("linear", {"n_threads": 1}),
+            ("lightgbm", {"preset": "shallow", "n_threads": 1}),
+        ],
+    )
+    assert result.metric == "log_loss"
+    assert result.predict_proba(X).shape == (150, 3)
+    assert np.mean(result.predict(X) == spec.encode(y)) > 0.8
+
+
+def test_default_portfolio_honours_a_three_second_limit(make_binary):
+    X, y = make_binary(200, seed=2)
+    start = time.perf_counter()
+    result = search(X, y, spec_for(y), time_limit=3.0)
+    assert time.perf_counter() - start <= 3.3
+    assert result.score > 0.8
+    assert len(result.leaderboard) >= 3

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bizforge.errors import ModelError
+from bizforge.errors import DataError, ModelError
 from bizforge.tasks import resolve_task
-from bizforge.train import search
+from bizforge.train import default_candidates, search
 
 
 def spec_for(y):
@@ -192,3 +192,62 @@ def test_text_columns_are_left_out_for_backends_without_text(fake_model, binary_
     result = search(X, y, spec_for(y), time_limit=10, candidates=[(fake_model, {})])
     assert "note" not in result.members[0].columns
     assert result.predict_proba(X).shape == (len(X), 2)
+
+
+def test_large_table_uses_holdout_and_keeps_the_holdout_model(fake_model):
+    rng = np.random.default_rng(0)
+    n = 20_010
+    X = pd.DataFrame({"x": rng.normal(size=n)})
+    y = np.where(X["x"] + rng.normal(size=n) > 0, 1, 0)
+    result = search(X, y, spec_for(y), time_limit=10, candidates=[(fake_model, {})])
+    assert result.scheme["kind"] == "holdout"
+    assert result.oof.shape == (result.scheme["valid_rows"], 2)
+    assert result.oof_index.size == result.oof_y.size == 4002
+    member = result.members[0]
+    assert not member.refit and len(member.models) == 1
+
+
+def test_failed_refit_falls_back_to_the_fold_models(fake_model, binary_data):
+    X, y = binary_data
+    events = []
+    result = search(
+        X,
+        y,
+        spec_for(y),
+        time_limit=10,
+        progress=events.append,
+        candidates=[(fake_model, {"fail_refit": True})],
+    )
+    member = result.members[0]
+    assert not member.refit and len(member.models) == 5
+    refit_end = next(e for e in events if e["event"] == "refit_end")
+    assert refit_end["refit"] is False
+    assert result.predict_proba(X).shape == (len(X), 2)
+
+
+def test_data_problem_every_backend_rejects_is_raised_as_data_error(fake_model, binary_data):
+    X, y = binary_data
+    X = X.assign(when=pd.to_datetime(["2024-01-01"] * len(X)))
+    with pytest.raises(DataError, match="'when'") as info:
+        search(X, y, spec_for(y), time_limit=10, candidates=[(fake_model, {})])
+    assert info.value.column == "when"
+
+
+def test_length_mismatch_raises_data_error(fake_model, binary_data):
+    X, y = binary_data
+    with pytest.raises(DataError, match="200 rows but the target has 199"):
+        search(X, y[:-1], spec_for(y), time_limit=10, candidates=[(fake_model, {})])
+
+
+def test_imbalanced_binary_adds_one_class_weighted_lightgbm():
+    X = pd.DataFrame({"x": np.arange(100.0)})
+    rare = np.array([1] * 5 + [0] * 95)
+    even = np.array([1, 0] * 50)
+    names_rare = [c.name for c in default_candidates(spec_for(rare), X, rare)]
+    names_even = [c.name for c in default_candidates(spec_for(even), X, even)]
+    assert "lightgbm_balanced" in names_rare
+    assert "lightgbm_balanced" not in names_even
+    weighted = [
+        c for c in default_candidates(spec_for(rare), X, rare) if "class_weight" in c.params
+    ]
+    assert len(weighted) == 1

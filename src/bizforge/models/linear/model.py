@@ -11,7 +11,7 @@ a pickled estimator.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import expit, softmax
@@ -33,8 +33,8 @@ class LinearModel(Model):
     """
 
     tags = Tags(explains=True)
-    defaults: dict[str, Any] = {"C": 1.0, "alpha": 1.0, "max_iter": 2000, "tol": 1e-6}
-    presets: dict[str, dict[str, Any]] = {
+    defaults: ClassVar[dict[str, Any]] = {"C": 1.0, "alpha": 1.0, "max_iter": 2000, "tol": 1e-6}
+    presets: ClassVar[dict[str, dict[str, Any]]] = {
         "default": {},
         "strong": {"C": 0.1, "alpha": 10.0},
         "weak": {"C": 10.0, "alpha": 0.1},

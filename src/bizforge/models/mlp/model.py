@@ -9,7 +9,7 @@ torch is imported only when a model is fitted or loaded.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import expit, softmax
@@ -37,12 +37,12 @@ class MLPModel(Model):
     """
 
     tags = Tags(explains=False)
-    defaults: dict[str, Any] = {
+    defaults: ClassVar[dict[str, Any]] = {
         "hidden": [64, 32], "dropout": 0.1, "lr": 2e-3, "weight_decay": 1e-2,
         "batch_size": 256, "max_epochs": 200, "patience": 12, "epochs": None,
         "valid_fraction": 0.1, "emb_max_dim": 8,
     }
-    presets: dict[str, dict[str, Any]] = {
+    presets: ClassVar[dict[str, dict[str, Any]]] = {
         "default": {},
         "small": {"hidden": [32, 16], "dropout": 0.05},
         "wide": {"hidden": [128, 64], "dropout": 0.2, "lr": 1e-3},
@@ -73,7 +73,7 @@ class MLPModel(Model):
         weight = np.ones(len(y)) if weight is None else weight
         if valid is None and p["epochs"] is None and len(X) >= _MIN_ROWS_FOR_HOLDOUT:
             order = rng.permutation(len(X))
-            n_valid = max(1, int(round(len(X) * float(p["valid_fraction"]))))
+            n_valid = max(1, round(len(X) * float(p["valid_fraction"])))
             hold, keep = order[:n_valid], order[n_valid:]
             valid = (X[hold], y[hold])
             valid_w = weight[hold]

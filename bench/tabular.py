@@ -1,0 +1,189 @@
+"""Tabular benchmark: bizforge against AutoGluon on the same files, limit and machine.
+
+    python bench/tabular.py                   # telco_churn and ai4i_maintenance, 60 s each
+    python bench/tabular.py --time-limit 30 --only telco
+
+For each dataset: a stratified 80/20 split (seed 0, scikit-learn's
+train_test_split, as in ../shared/ANCHORS.md) written to CSV files; bizforge
+trains in this process on the raw training file (it must find and drop the
+leakage and id columns itself); AutoGluon ``medium_quality`` then trains in a
+subprocess of .venv-autogluon on the same files (for AI4I with the id and
+leakage columns dropped by hand, as in the anchor). Both report ROC-AUC,
+accuracy and F1 at their own default decision rule, fit seconds, median
+single-row predict latency (200 in-process calls), 10,000-row throughput and
+disk size. Results go to bench/RESULTS.md with ratio columns.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
+from sklearn.model_selection import train_test_split
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import REPO, datasets_root, write_results
+
+AG_PYTHON = REPO / ".venv-autogluon" / "bin" / "python"
+DATASETS = {
+    "telco": ("telco_churn/WA_Fn-UseC_-Telco-Customer-Churn.csv", "Churn", []),
+    "ai4i": (
+        "ai4i_maintenance/ai4i2020.csv",
+        "Machine failure",
+        ["UDI", "Product ID", "TWF", "HDF", "PWF", "OSF", "RNF"],
+    ),
+}
+
+
+def split_files(root: Path, rel: str, target: str, work: Path) -> tuple[Path, Path]:
+    frame = pd.read_csv(root / rel, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    train, test = train_test_split(frame, test_size=0.2, stratify=frame[target], random_state=0)
+    paths = work / "train.csv", work / "test.csv"
+    train.to_csv(paths[0], index=False)
+    test.to_csv(paths[1], index=False)
+    return paths
+
+
+def run_bizforge(train_path: Path, test_path: Path, target: str, limit: float, work: Path) -> dict:
+    from bizforge.ingest import read
+    from bizforge.pipeline import train
+
+    t0 = time.perf_counter()
+    run = train(train_path, target, test=test_path, time_limit=limit, out=work / "bizforge")
+    wall = time.perf_counter() - t0
+    predictor = run.predictor
+    test = read(test_path).frame
+    features = test.drop(columns=[target])
+    spec = predictor.spec
+    proba = predictor.predict_proba(features)[str(spec.positive)].to_numpy()
+    y = (spec.encode(test[target]) == spec.positive_index)
+    pred = proba >= 0.5
+    one = features.iloc[[0]]
+    times = []
+    for _ in range(200):
+        s = time.perf_counter()
+        predictor.predict_proba(one)
+        times.append(time.perf_counter() - s)
+    big = features.sample(10_000, replace=True, random_state=0).reset_index(drop=True)
+    s = time.perf_counter()
+    predictor.predict_proba(big)
+    throughput = 10_000 / (time.perf_counter() - s)
+    disk = sum(p.stat().st_size for p in run.path.rglob("*") if p.is_file()) / 1e6
+    return {
+        "roc_auc": roc_auc_score(y, proba),
+        "accuracy": accuracy_score(y, pred),
+        "f1": f1_score(y, pred),
+        "fit_seconds": run.metrics["fit_seconds"],
+        "wall_seconds": wall,
+        "latency_ms": statistics.median(times) * 1000,
+        "rows_per_s": throughput,
+        "disk_mb": disk,
+        "disk_mb_without_report": disk - (run.path / "report.html").stat().st_size / 1e6,
+        "dropped": run.predictor.recipe.dropped,
+        "members": {m.name: round(m.weight, 3) for m in run.predictor.result.members},
+    }
+
+
+def run_autogluon(train_path, test_path, target, limit, work: Path, drop: list[str]) -> dict:
+    if not AG_PYTHON.exists():
+        return {"error": f"{AG_PYTHON} not found (make bench-autogluon creates it)"}
+    cmd = [str(AG_PYTHON), str(Path(__file__).parent / "_autogluon_child.py"), str(train_path),
+           str(test_path), target, str(limit), str(work / "autogluon")]
+    if drop:
+        cmd += ["--drop", ",".join(drop)]
+    out = subprocess.run(cmd, check=False, capture_output=True, text=True,
+                         timeout=limit * 10 + 600)
+    if out.returncode != 0:
+        return {"error": out.stderr.strip().splitlines()[-1] if out.stderr else "failed"}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _ratio(a, b) -> str:
+    return f"{a / b:.2f}" if a is not None and b else "–"
+
+
+def table(results: dict, limit: float) -> list[str]:
+    lines = [
+        f"time limit {limit:.0f} s; stratified 80/20 split, seed 0; accuracy/F1 at p >= 0.5",
+        "",
+        "| dataset | tool | ROC-AUC | accuracy | F1 | fit s | 1-row ms | rows/s (10k) | disk MB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in results.items():
+        for tool in ("bizforge", "autogluon"):
+            m = r[tool]
+            if "error" in m:
+                lines.append(f"| {name} | {tool} | error: {m['error']} | | | | | | |")
+                continue
+            lines.append(
+                f"| {name} | {tool} | {m['roc_auc']:.4f} | {m['accuracy']:.4f} | {m['f1']:.4f} | "
+                f"{m['fit_seconds']:.1f} | {m['latency_ms']:.2f} | {m['rows_per_s']:,.0f} | "
+                f"{m['disk_mb']:.1f} |"
+            )
+        b, a = r["bizforge"], r["autogluon"]
+        if "error" not in b and "error" not in a:
+            lines.append(
+                f"| {name} | ratio bizforge/AutoGluon | {_ratio(b['roc_auc'], a['roc_auc'])} | "
+                f"{_ratio(b['accuracy'], a['accuracy'])} | {_ratio(b['f1'], a['f1'])} | "
+                f"{_ratio(b['fit_seconds'], a['fit_seconds'])} | "
+                f"{_ratio(b['latency_ms'], a['latency_ms'])} | "
+                f"{_ratio(b['rows_per_s'], a['rows_per_s'])} | {_ratio(b['disk_mb'], a['disk_mb'])} |"
+            )
+    lines.append("")
+    for name, r in results.items():
+        b = r["bizforge"]
+        if "error" not in b:
+            lines.append(f"- {name}: bizforge dropped {b['dropped']}; ensemble {b['members']}; "
+                         f"whole `train()` wall {b['wall_seconds']:.1f} s; artifact without the "
+                         f"HTML report {b['disk_mb_without_report']:.2f} MB")
+        a = r["autogluon"]
+        if "error" not in a:
+            lines.append(f"- {name}: AutoGluon {a['version']} best model {a['best_model']}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--only", choices=sorted(DATASETS), action="append")
+    parser.add_argument("--no-autogluon", action="store_true")
+    args = parser.parse_args(argv)
+    root = datasets_root()
+    if root is None:
+        print("datasets not found (set BIZFORGE_DATASETS); nothing to do.")
+        return 0
+    results = {}
+    for name in args.only or sorted(DATASETS, reverse=True):
+        rel, target, drop = DATASETS[name]
+        if not (root / rel).exists():
+            print(f"skip {name}: {root / rel} not found")
+            continue
+        work = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
+        try:
+            train_path, test_path = split_files(root, rel, target, work)
+            r = {"bizforge": run_bizforge(train_path, test_path, target, args.time_limit, work)}
+            print(name, "bizforge", json.dumps(r["bizforge"], default=str))
+            r["autogluon"] = ({"error": "skipped (--no-autogluon)"} if args.no_autogluon else
+                              run_autogluon(train_path, test_path, target, args.time_limit, work,
+                                            drop))
+            print(name, "autogluon", json.dumps(r["autogluon"]))
+            results[name] = r
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    command = "python bench/tabular.py " + " ".join(argv or sys.argv[1:])
+    write_results("## tabular — " + time.strftime("%Y-%m-%d"), command.strip(),
+                  table(results, args.time_limit))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
