@@ -180,11 +180,27 @@ class Predictor:
 
 
 def load_model(path_or_name: str | Path) -> Predictor:
-    """Load a trained model from its folder (registry names come with the registry)."""
+    """Load a trained model from its folder, or from the registry by reference.
+
+    An existing folder wins; otherwise ``churn``, ``churn:3`` or
+    ``churn@staging`` is looked up in the registry (home folder or
+    ``BIZFORGE_DATABASE_URL``). Either way every file's sha256 is checked.
+
+    >>> load_model("churn@production")          # doctest: +SKIP
+    """
     path = Path(path_or_name)
-    if not path.exists():
+    if path.exists():
+        return Predictor.load(path)
+    from bizforge.errors import UsageError
+    from bizforge.registry import Registry, parse_ref
+
+    try:
+        ref = parse_ref(str(path_or_name))
+    except UsageError:
         raise ModelNotFound(
             f"no model at '{path}'.",
-            fix="pass the folder written by `bizforge train --out DIR`.",
-        )
-    return Predictor.load(path)
+            fix="pass the folder written by `bizforge train --out DIR`, or a registry "
+                "name such as churn, churn:3 or churn@production.",
+        ) from None
+    with Registry() as registry:
+        return registry.load(ref)

@@ -67,3 +67,15 @@ def test_metric_that_does_not_fit_the_problem_raises_usage_error():
 def test_lower_is_better_metrics_gain_when_smaller():
     scorer = get_scorer("mae", "regression")
     assert scorer.gain(0.1) > scorer.gain(0.2)
+
+
+def test_max_members_caps_the_number_of_distinct_members():
+    rng = np.random.default_rng(3)
+    y = rng.normal(size=200)
+    preds = [y + rng.normal(scale=1.0, size=200) for _ in range(6)]  # independent errors
+    scorer = get_scorer("rmse", "regression")
+    free = caruana(preds, y, scorer, max_members=None)
+    capped = caruana(preds, y, scorer, max_members=2)
+    assert np.count_nonzero(free.weights) > 2
+    assert np.count_nonzero(capped.weights) == 2
+    assert capped.weights.sum() == pytest.approx(1.0)

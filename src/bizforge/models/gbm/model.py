@@ -29,6 +29,10 @@ MODEL_TXT = "model.txt"
 _OBJECTIVE = {"binary": "binary", "multiclass": "multiclass", "regression": "regression"}
 _METRIC = {"binary": "binary_logloss", "multiclass": "multi_logloss", "regression": "l2"}
 # Parameters this class interprets itself; everything else goes to LightGBM as is.
+# Below these sizes one OpenMP thread is faster: tiny parallel regions cost more to
+# hand over than they save, and on a busy machine waiting threads make it many times slower.
+_PARALLEL_FIT_CELLS = 1_000_000
+_PARALLEL_PREDICT_ROWS = 20_000
 _OWN = {"preset", "n_estimators", "max_rounds", "early_stopping_rounds", "n_classes",
         "class_weight", "n_threads", "rounds_without_valid"}
 
@@ -150,6 +154,9 @@ class LightGBMModel(Model):
         p = self.params_
         names = safe_feature_names(self.feature_names_)
         params = self._lgb_params()
+        explicit = self.params_["n_threads"] is not None or "num_threads" in self.params
+        if X.size < _PARALLEL_FIT_CELLS and not explicit:
+            params["num_threads"] = 1
         cat = self.spec_.cat_idx or "auto"
         train = lgb.Dataset(X, label=y, weight=self._sample_weight(y), feature_name=names,
                             categorical_feature=cat, free_raw_data=True)
@@ -182,7 +189,8 @@ class LightGBMModel(Model):
         self.feature_importances_ = gain / total if total > 0 else gain.astype(np.float64)
 
     def _raw(self, X: np.ndarray, **kw: Any) -> np.ndarray:
-        return self.booster_.predict(X, num_threads=self.threads_ if len(X) > 512 else 1, **kw)
+        threads = self.threads_ if len(X) >= _PARALLEL_PREDICT_ROWS else 1
+        return self.booster_.predict(X, num_threads=threads, **kw)
 
     def _predict_proba(self, X: np.ndarray) -> np.ndarray:
         out = self._raw(X)

@@ -22,6 +22,8 @@ from bizforge.models.preprocess import NumericPrep, one_hot
 
 __all__ = ["LinearModel"]
 
+_PARALLEL_CELLS = 5_000_000
+
 
 @register_model("linear")
 class LinearModel(Model):
@@ -60,11 +62,20 @@ class LinearModel(Model):
     # -- training ------------------------------------------------------------------------
 
     def _fit(self, X: np.ndarray, y: np.ndarray, valid: tuple | None) -> None:
+        from threadpoolctl import threadpool_limits
+
+        self.prep_ = NumericPrep.fit(X[:, self.spec_.num_idx])
+        D = self._design(X)
+        # BLAS threads on these small matrices mostly wait for each other (17x slower
+        # on a busy 2-core machine), so use one unless the design matrix is large.
+        threads = self.threads_ if D.size >= _PARALLEL_CELLS else 1
+        with threadpool_limits(limits=threads):
+            self._solve(D, y)
+
+    def _solve(self, D: np.ndarray, y: np.ndarray) -> None:
         from sklearn.linear_model import LogisticRegression, Ridge
 
         p = self.params_
-        self.prep_ = NumericPrep.fit(X[:, self.spec_.num_idx])
-        D = self._design(X)
         weight = self._sample_weight(y)
         if self.problem == "regression":
             est = Ridge(alpha=float(p["alpha"]), random_state=self.seed_)

@@ -1,0 +1,255 @@
+"""Loaded predictors, keyed by (name, version), and the alias resolution in front of them.
+
+Every request resolves its reference (``churn``, ``churn@staging``, ``churn:3``)
+against the registry; resolutions are remembered until the registry's revision
+number moves (one tiny query per request), so a promotion is picked up by the
+very next request and no request ever fails because of it: the old version keeps
+answering the requests that already resolved to it.
+
+Loading verifies the artifact's manifest once; the predictor is then kept in
+memory (least recently used ones are dropped beyond ``max_models``). A version
+that fails to load raises :class:`ModelUnavailable` (HTTP 503, with the reason)
+and is retried after ``retry_after`` seconds; other models keep working.
+
+>>> cache = ModelCache(Registry())                       # doctest: +SKIP
+>>> name, version = cache.resolve("churn@production")    # doctest: +SKIP
+>>> model = await cache.get(name, version)               # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from starlette.concurrency import run_in_threadpool
+
+from bizforge.errors import BizforgeError, ModelError, ModelNotFound
+from bizforge.serve.api.batching import Batcher
+from bizforge.serve.api.logging import log_event
+from bizforge.serve.api.schemas import request_model, row_model
+
+__all__ = ["LoadedModel", "ModelCache", "ModelUnavailable"]
+
+Key = tuple[str, int]
+
+
+class ModelUnavailable(ModelError):
+    """A published version exists but cannot be served (failed integrity check, bad files)."""
+
+    http_status = 503
+
+
+class LoadedModel:
+    """One served version: predictor, request models, and its single scoring thread."""
+
+    def __init__(self, name: str, version: int, predictor: Any, *, max_rows: int,
+                 batch_rows: int, on_batch: Callable[[int], None] | None = None):
+        self.name, self.version, self.predictor = name, version, predictor
+        self.row_model = row_model(name, version, predictor)
+        self.request_model = request_model(name, version, self.row_model, max_rows)
+        spec = predictor.spec
+        self.classification = bool(spec.is_classification)
+        self.classes = [str(c) for c in spec.classes] if self.classification else []
+        self.threshold = predictor.threshold
+        # (attribute on the row model, input column, numeric?) in recipe order
+        self.plan = [(f"f{i}", step.column, step.kind == "numeric")
+                     for i, step in enumerate(predictor.recipe.steps_)]
+        # One thread per model: the GIL gains nothing from more, and predictors need
+        # not be thread-safe.
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix=f"bizforge-{name}-{version}")
+        self.batcher = Batcher(self.score_jobs, self.executor, max_rows=batch_rows,
+                               on_batch=on_batch)
+
+    def frame(self, rows: list[Any]) -> pd.DataFrame:
+        """Validated rows -> DataFrame, numbers already float64 as the stored schema says."""
+        data: dict[str, np.ndarray] = {}
+        for attr, column, numeric in self.plan:
+            values = [getattr(row, attr) for row in rows]
+            if numeric:
+                data[column] = np.array([np.nan if v is None else v for v in values],
+                                        dtype="float64")
+            else:
+                data[column] = np.array(values, dtype=object)
+        return pd.DataFrame(data)
+
+    def _answers(self, value: np.ndarray, labels: np.ndarray) -> list[dict[str, Any]]:
+        if not self.classification:
+            return [{"value": float(v)} for v in value]
+        classes = self.classes
+        return [{"label": str(label), "probabilities": dict(zip(classes, map(float, p)))}
+                for label, p in zip(labels, value.tolist())]
+
+    def _predict(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
+        predictor = self.predictor
+        value = predictor.result.predict_value(predictor.features(frame))
+        return self._answers(value, predictor._labels(value))
+
+    def score_jobs(self, jobs: list[list[Any]]) -> list[list[dict[str, Any]]]:
+        """In the model thread: all requests' rows in one call, split back per request."""
+        rows = [row for job in jobs for row in job]
+        answers = self._predict(self.frame(rows))
+        out, start = [], 0
+        for job in jobs:
+            out.append(answers[start:start + len(job)])
+            start += len(job)
+        return out
+
+    def explain(self, rows: list[Any], k: int = 3) -> list[dict[str, Any]]:
+        """Answers plus the top ``k`` reasons of each row (run in the model thread)."""
+        frame = self.frame(rows)
+        answers = self._predict(frame)
+        for answer, reasons in zip(answers, self.predictor.explain(frame, k=k), strict=True):
+            answer["reasons"] = reasons
+        return answers
+
+    async def run(self, fn: Callable, *args: Any) -> Any:
+        """Run ``fn`` in this model's thread (never two calls on one predictor at once)."""
+        import asyncio
+
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False)
+
+
+class ModelCache:
+    """Resolve references and hand out loaded models (see the module docstring)."""
+
+    def __init__(self, registry: Any, *, max_models: int = 8, max_rows: int = 10_000,
+                 batch_rows: int = 512, retry_after: float = 10.0, metrics: Any = None):
+        self.registry = registry
+        self.max_models = max_models
+        self.max_rows = max_rows
+        self.batch_rows = batch_rows
+        self.retry_after = retry_after
+        self.metrics = metrics
+        self.loads = 0  # successful and failed load attempts (tests count them)
+        self.on_change: list[Callable[[], None]] = []  # called when the registry changed
+        self._revision: int | None = None
+        self._refs: dict[str, Key] = {}
+        self._found: dict[Key, Any] = {}  # ModelVersion rows seen since the last change
+        self._loaded: OrderedDict[Key, LoadedModel] = OrderedDict()
+        self._failed: dict[Key, tuple[BizforgeError, float]] = {}
+        self._locks: dict[Key, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    # -- resolution --------------------------------------------------------------
+    def refresh(self) -> None:
+        """Forget resolutions when the registry changed since the last look (one query)."""
+        revision = self.registry.revision()
+        if revision != self._revision:
+            self.invalidate(revision)
+
+    def invalidate(self, revision: int | None = None) -> None:
+        """Forget every resolution and remembered failure (after a promote, a delete, ...)."""
+        self._revision = revision
+        self._refs = {}
+        self._found = {}
+        self._failed = {}
+        for callback in self.on_change:
+            callback()
+
+    def resolve(self, ref: str) -> Key:
+        """``(name, version)`` that ``ref`` means right now. UsageError / ModelNotFound."""
+        from bizforge.registry import parse_ref
+
+        parsed = parse_ref(ref)  # validates the name before anything else sees it
+        self.refresh()
+        key = str(parsed)
+        hit = self._refs.get(key)
+        if hit is None:
+            mv = self.registry.get(parsed)
+            hit = (mv.name, mv.version)
+            self._found[hit] = mv
+            self._refs[key] = hit
+        return hit
+
+    # -- loading ------------------------------------------------------------------
+    def loaded(self, name: str, version: int) -> LoadedModel | None:
+        """The model if it is in memory (no loading, no IO)."""
+        entry = self._loaded.get((name, version))
+        if entry is not None:
+            self._loaded.move_to_end((name, version))
+        return entry
+
+    async def get(self, name: str, version: int) -> LoadedModel:
+        """The loaded model; loads it in a worker thread on first use."""
+        entry = self.loaded(name, version)
+        if entry is not None:
+            return entry
+        failure = self._failed.get((name, version))
+        if failure is not None and time.monotonic() < failure[1]:
+            raise failure[0]
+        return await run_in_threadpool(self.load, name, version)
+
+    def load(self, name: str, version: int) -> LoadedModel:
+        """Load (once, even when many requests ask at the same time) or raise."""
+        key = (name, version)
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            entry = self._loaded.get(key)
+            if entry is not None:
+                return entry
+            self.loads += 1
+            started = time.perf_counter()
+            try:
+                mv = self._found.get(key) or self.registry.get(f"{name}:{version}")
+                predictor = self.registry.load(mv)
+                entry = LoadedModel(name, version, predictor, max_rows=self.max_rows,
+                                    batch_rows=self.batch_rows, on_batch=self._on_batch)
+            except ModelNotFound:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any load failure is a 503, not a crash
+                self._fail(key, exc)
+            self._loaded[key] = entry
+            self._failed.pop(key, None)
+            self._count("ok", key)
+            log_event("model_loaded", model=name, version=version,
+                      ms=round(1000 * (time.perf_counter() - started), 1))
+            while len(self._loaded) > self.max_models:
+                (old_name, old_version), _ = self._loaded.popitem(last=False)
+                log_event("model_unloaded", model=old_name, version=old_version)
+            return entry
+
+    def _fail(self, key: Key, exc: Exception) -> None:
+        name, version = key
+        reason = str(exc) if isinstance(exc, BizforgeError) else type(exc).__name__
+        home = str(getattr(self.registry, "home", "") or "")
+        if home:
+            reason = reason.replace(str(self.registry.home.resolve()), "<home>")
+            reason = reason.replace(home, "<home>")
+        error = ModelUnavailable(
+            f"model {name}:{version} cannot be served: {reason}",
+            fix="publish the model again, or promote another version; the server keeps "
+                "serving the other models.")
+        self._failed[key] = (error, time.monotonic() + self.retry_after)
+        self._count("failed", key)
+        log_event("model_load_failed", level=40, model=name, version=version,
+                  error=type(exc).__name__)
+        raise error from None
+
+    def _count(self, outcome: str, key: Key) -> None:
+        if self.metrics is not None:
+            self.metrics.loads.labels(model=key[0], version=str(key[1]), outcome=outcome).inc()
+
+    def _on_batch(self, rows: int) -> None:
+        if self.metrics is not None:
+            self.metrics.batch_rows.observe(rows)
+
+    def evict(self, name: str, version: int | None = None) -> None:
+        """Drop a name's (or one version's) loaded models."""
+        for key in [k for k in self._loaded if k[0] == name and version in (None, k[1])]:
+            self._loaded.pop(key, None)
+
+    def close(self) -> None:
+        """Stop every model thread (at server shutdown, after requests drained)."""
+        for entry in self._loaded.values():
+            entry.close()
+        self._loaded.clear()
