@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from bizforge.cli import demo, inspect, mask, predict, train  # noqa: F401  (registers commands)
+from bizforge.cli import demo, inspect, keys, mask, models, predict, serve, train  # noqa: F401  (registers commands)
 from bizforge.cli.app import app
 
 __all__ = ["app", "main"]

@@ -60,7 +60,7 @@ def list_command() -> None:
         return
     table = Table()
     for column in ("id", "role", "label", "created", "status"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column in ("id", "role"))
     for info in keys:
         status = f"revoked {info.revoked}" if info.revoked else "active"
         table.add_row(info.key_id, info.role, info.label or "-", info.created or "-", status)

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from bizforge.cli.app import app, console, edge
@@ -66,14 +67,17 @@ def list_command(
         console.print("no models published yet; publish one with "
                       "`bizforge train FILE --target COLUMN --name NAME`.", markup=False)
         return
-    table = Table()
-    for column in ("name", "latest", "aliases", "task", "metric", "score", "published", "status"):
-        table.add_column(column)
+    table = Table(box=box.SIMPLE_HEAD)
+    for column in ("name", "latest", "aliases", "task", "held-out", "published"):
+        table.add_column(column, no_wrap=column != "task", overflow="fold")
     for row in rows:
         aliases = ", ".join(f"{a}->{v}" for a, v in row["aliases"].items()) or "-"
-        status = ("broken: " + ", ".join(map(str, row["broken"]))) if row["broken"] else "ok"
-        table.add_row(row["name"], str(row["latest"]), aliases, row["task"] or "-",
-                      row["metric"] or "-", _score(row["score"]), row["created"], status)
+        latest = str(row["latest"])
+        if row["broken"]:
+            latest += f" (broken: {', '.join(map(str, row['broken']))})"
+        held_out = f"{row['metric']} {_score(row['score'])}" if row["metric"] else "-"
+        table.add_row(row["name"], latest, aliases, row["task"] or "-", held_out,
+                      row["created"][:10])
     console.print(table)
 
 
@@ -101,14 +105,16 @@ def show_command(
     say(f"task: {card.get('task')} ({card.get('problem')}), target {card.get('target')!r}")
     metrics = card.get("metrics") or {}
     shown = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()
-                      if k not in ("n", "threshold") and isinstance(v, float))
+                      if k not in ("n", "threshold", card.get("metric")) and isinstance(v, float))
     say(f"held-out {card.get('metric')}: {_score(metrics.get(card.get('metric')))}"
         + (f"  ({shown})" if shown else ""))
     if card.get("threshold") is not None:
         say(f"threshold: {card['threshold']:.3f}")
     data = card.get("data") or {}
     roles = ", ".join(f"{n} {r}" for r, n in (data.get("roles") or {}).items())
-    say(f"data: rows {data.get('rows')}, {data.get('columns')} input columns ({roles}), "
+    rows = data.get("rows") or {}
+    rows_text = " / ".join(f"{n} {part}" for part, n in rows.items()) if rows else "?"
+    say(f"data: {rows_text} rows, {data.get('columns')} input columns ({roles}), "
         f"fingerprint {str(data.get('fingerprint'))[:16]}")
     if data.get("dropped_columns"):
         say("dropped: " + ", ".join(f"{c} ({r})" for c, r in data["dropped_columns"].items()))

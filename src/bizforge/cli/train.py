@@ -32,6 +32,8 @@ def train_command(
     json_path: Path = typer.Option(None, "--json", help="Also write metrics.json here."),
     lang: str = typer.Option("en", "--lang", help="Report language: zh or en."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
+    name: str = typer.Option(None, "--name", help="Also publish the model to the registry "
+                                                  "under this name (next version)."),
 ) -> None:
     """Train a model under a time budget, evaluate it on held-out rows and save it.
 
@@ -41,6 +43,10 @@ def train_command(
     from bizforge.pipeline import train
 
     check_lang(lang)
+    if name is not None:
+        from bizforge.registry import check_name
+
+        check_name(name)  # before training, not after minutes of it
     if task not in TASKS:
         from bizforge.errors import UsageError
 
@@ -54,6 +60,12 @@ def train_command(
     if json_path:
         json_path.write_text(json.dumps(run.metrics, ensure_ascii=False, indent=1), encoding="utf-8")
     _summary(run)
+    if name is not None:
+        from bizforge.registry import Registry
+
+        with Registry() as registry:
+            published = registry.publish(run, name)
+        console.print(f"published {published.ref} (registry: {registry.home})", markup=False)
 
 
 def _progress(bar: Progress, job):

@@ -296,11 +296,11 @@ class Registry:
 
         >>> Registry().load("churn@production").predict(frame)   # doctest: +SKIP
         """
+        mv = ref if isinstance(ref, ModelVersion) else self.get(ref)
+        self._check_placed(mv)
         # Imported here: serve is a later stage than the registry.
         from bizforge.serve.predictor import Predictor
 
-        mv = ref if isinstance(ref, ModelVersion) else self.get(ref)
-        self._check_placed(mv)
         return Predictor.load(mv.path)  # verifies every file against the manifest
 
     # -- aliases and deletion -------------------------------------------------------

@@ -220,7 +220,19 @@ class TaskSpec:
                 return hit
             return by_text.get(_label_text(v), -1)
 
-        return values.map(find).astype("int64")
+        # Fast path for typed columns: one vectorised dictionary lookup, and only the
+        # misses (odd spellings, missing values) go through ``find`` one by one. Object
+        # columns, and bools against non-bool classes (True == 1), take the exact path.
+        bool_values = pd.api.types.is_bool_dtype(values.dtype)
+        bool_classes = any(isinstance(c, bool) for c in self.classes)
+        if values.dtype == object or bool_values != bool_classes:
+            return values.map(find).astype("int64")
+        codes = values.map(by_value)
+        miss = codes.isna().to_numpy()
+        if miss.any():
+            codes = codes.astype("float64")
+            codes[miss] = values[miss].map(find).astype("float64")
+        return codes.astype("int64")
 
     # -- JSON ------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -94,15 +94,16 @@ def resolve_task(frame: pd.DataFrame, target: str, task: str = "auto") -> TaskSp
         if len(counts) - len(rare) < 2:
             raise DataError(
                 f"target '{target}' has only one class with more than one row "
-                f"({len(rare)} classes have a single row).",
+                f"({_classes(len(rare))} with a single row).",
                 column=target,
                 fix="collect more rows of the other classes, or merge rare classes.",
             )
         warnings.append(
             {
                 "kind": "rare_class",
-                "message": f"{len(rare)} classes of '{target}' have a single row; "
-                f"those {dropped['rare_class']} rows were left out of training.",
+                "message": f"{_classes(len(rare))} of '{target}' with a single row: "
+                "too rare to learn or validate, so left out of training "
+                f"({dropped['rare_class']} {'row' if dropped['rare_class'] == 1 else 'rows'}).",
             }
         )
         counts = counts[counts >= 2]
@@ -122,6 +123,10 @@ def resolve_task(frame: pd.DataFrame, target: str, task: str = "auto") -> TaskSp
         dropped=dropped,
         warnings=warnings,
     )
+
+
+def _classes(n: int) -> str:
+    return f"{n} class" if n == 1 else f"{n} classes"
 
 
 def _check_task(task: str) -> str:

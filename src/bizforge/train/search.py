@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bizforge.errors import DataError, ModelError
+from bizforge.errors import DataError, ModelError, UsageError
 from bizforge.tasks.spec import TaskSpec
 from bizforge.train.budget import Budget, CostBook
 from bizforge.train.cv import Context, Progress, Run, evaluate
@@ -57,14 +57,24 @@ def search(
     registered name or a Model class; default: the portfolio for ``spec``
     (:func:`bizforge.train.portfolio.default_candidates`). ``progress`` receives
     event dicts whose ``event`` is search_start, candidate_start, candidate_end,
-    ensemble_done, refit_start, refit_end or search_end. Nothing is printed.
+    ensemble_done, refit_start, refit_end or search_end, each with ``elapsed``
+    (seconds since the search started). Nothing is printed.
 
     >>> result = search(X, y, spec, time_limit=30)          # doctest: +SKIP
     >>> result.leaderboard[0]["name"], result.score         # doctest: +SKIP
     ('ensemble', 0.853)
     """
+    if not time_limit or time_limit <= 0:
+        raise UsageError(
+            f"the time limit must be a positive number of seconds, not {time_limit!r}.",
+            fix="pass e.g. time_limit=60.",
+        )
     budget = Budget(time_limit)
-    emit = progress or (lambda event: None)
+
+    def emit(event: dict[str, Any]) -> None:
+        if progress is not None:
+            progress({**event, "elapsed": budget.elapsed()})
+
     X = _check_inputs(X, y, spec)
     y_enc = spec.encode(y)
     scorer = get_scorer(metric or spec.metric, spec.problem)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bizforge.errors import DataError, ModelError
+from bizforge.errors import DataError, ModelError, UsageError
 from bizforge.tasks import resolve_task
 from bizforge.train import default_candidates, search
 
@@ -164,6 +164,8 @@ def test_progress_receives_start_end_and_ensemble_events(fake_model, binary_data
     )
     end = next(e for e in events if e["event"] == "candidate_end")
     assert end["status"] == "ok" and end["score"] > 0.5 and end["seconds"] >= 0
+    elapsed = [e["elapsed"] for e in events]
+    assert elapsed == sorted(elapsed) and elapsed[-1] <= 10
 
 
 def test_a_failing_candidate_is_skipped_and_reported(fake_model, binary_data):
@@ -251,3 +253,9 @@ def test_imbalanced_binary_adds_one_class_weighted_lightgbm():
         c for c in default_candidates(spec_for(rare), X, rare) if "class_weight" in c.params
     ]
     assert len(weighted) == 1
+
+
+def test_non_positive_time_limit_raises_usage_error(fake_model, binary_data):
+    X, y = binary_data
+    with pytest.raises(UsageError, match="positive number of seconds"):
+        search(X, y, spec_for(y), time_limit=0, candidates=[(fake_model, {})])

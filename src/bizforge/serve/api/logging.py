@@ -114,7 +114,8 @@ def configure_logging(level: str = "info", stream: IO[str] | None = None, *,
     return handler
 
 
-def log_event(event: str, *, level: int = logging.INFO, **fields: Any) -> None:
+def log_event(event: str, *, level: int = logging.INFO, exc_info: Any = None,
+              **fields: Any) -> None:
     """Log ``event`` with structured ``fields`` (names, counts, timings — never values)."""
     if logger.isEnabledFor(level):
-        logger.log(level, event, extra=fields)
+        logger.log(level, event, exc_info=exc_info, extra=fields)

@@ -57,6 +57,10 @@ class ServerMetrics:
         for label in labels:
             key = str(label)
             counts[key] = counts.get(key, 0) + 1
+        self.add_counts(model, version, counts)
+
+    def add_counts(self, model: str, version: int, counts: dict[str, int]) -> None:
+        """Add already counted labels (``{label: rows}``)."""
         for label, n in counts.items():
             self.labels.labels(model=model, version=str(version), label=label).inc(n)
 

@@ -1,0 +1,297 @@
+"""Serving benchmark: `bizforge serve` in its own process, driven over real HTTP.
+
+    python bench/serve.py                 # telco churn, 30 s per concurrency level
+    python bench/serve.py --seconds 10    # quicker
+    python bench/serve.py --sample        # built-in sample data instead of telco
+
+Steps: train two versions of a model on the telco churn table (or the built-in
+sample data with --sample), publish both into a fresh home folder, promote
+version 1, create keys; start `bizforge serve` on a free port in a subprocess;
+drive single-row POST /v1/models/<name>/predict from another process with a
+minimal asyncio HTTP/1.1 keep-alive client (one connection per concurrent
+client; `wrk` is not on this machine, and httpx would spend more CPU than the
+server) at concurrency 1, 16 and 64; measure the same model's in-process
+single-row latency for the ratio; then a "promotion during load" run that
+promotes version 2 through the API half-way and counts failed requests. The
+load generator shares the machine's cores with the server: the numbers are for
+both together.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import datasets_root, write_results
+
+TELCO = Path("telco_churn") / "WA_Fn-UseC_-Telco-Customer-Churn.csv"
+NAME = "churn"
+HEADING = "## serve — 2026-11-25"
+
+
+# -- load generator (runs in its own process: --drive) ----------------------------------
+async def _client(host, port, requests, deadline, out, key):
+    reader = writer = None
+    i = 0
+    while time.perf_counter() < deadline:
+        body, path = requests[i % len(requests)]
+        i += 1
+        head = (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {key}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+        started = time.perf_counter()
+        try:
+            if writer is None:
+                reader, writer = await asyncio.open_connection(host, port)
+            writer.write(head.encode() + body)
+            status = int((await reader.readline()).split()[1])
+            length = 0
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.partition(b":")
+                if name.lower() == b"content-length":
+                    length = int(value)
+            payload = await reader.readexactly(length)
+        except (OSError, asyncio.IncompleteReadError, IndexError, ValueError):
+            out["errors"] += 1
+            out["kinds"]["connection"] = out["kinds"].get("connection", 0) + 1
+            writer = None
+            await asyncio.sleep(0.01)
+            continue
+        out["latency"].append(time.perf_counter() - started)
+        if status != 200:
+            out["errors"] += 1
+            out["kinds"][str(status)] = out["kinds"].get(str(status), 0) + 1
+        else:
+            version = json.loads(payload)["version"]
+            out["versions"][version] = out["versions"].get(version, 0) + 1
+    if writer is not None:
+        writer.close()
+
+
+async def _drive(args) -> dict:
+    requests = [(json.dumps({"rows": [row]}, ensure_ascii=False).encode(), args.path)
+                for row in json.loads(Path(args.rows).read_text(encoding="utf-8"))]
+    out = {"latency": [], "errors": 0, "kinds": {}, "versions": {}}
+    started = time.perf_counter()
+    deadline = started + args.seconds
+    await asyncio.gather(*(_client("127.0.0.1", args.port, requests[c::args.concurrency] or
+                                   requests, deadline, out, args.key)
+                           for c in range(args.concurrency)))
+    elapsed = time.perf_counter() - started
+    lat = sorted(out["latency"])
+    ok = len(lat) - out["errors"]
+
+    def pct(p):
+        return 1000 * lat[min(len(lat) - 1, int(p * len(lat)))] if lat else float("nan")
+
+    return {"concurrency": args.concurrency, "seconds": round(elapsed, 1), "requests": len(lat),
+            "ok": ok, "errors": out["errors"], "error_kinds": out["kinds"],
+            "rps": ok / elapsed, "p50_ms": pct(0.50), "p99_ms": pct(0.99), "max_ms": pct(1.0),
+            "versions": out["versions"]}
+
+
+# -- orchestration ------------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _http(method, url, key, body=None, timeout=10):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method, headers={
+        "Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        return json.loads(resp.read())
+
+
+def _data(args):
+    if args.sample:
+        from bizforge.samples import CHURN_TARGET, churn_table
+
+        frame = churn_table(3000, seed=0)
+        return frame, CHURN_TARGET, "built-in sample churn table (3,000 rows)", frame
+    root = datasets_root()
+    if root is None or not (root / TELCO).exists():
+        return None, None, None, None
+    import pandas as pd
+
+    frame = pd.read_csv(root / TELCO, dtype=str, keep_default_na=False)
+    return root / TELCO, "Churn", f"telco churn ({len(frame):,} rows)", frame
+
+
+def _in_process(registry, rows, n=300) -> dict:
+    """Single-row latency without HTTP: Predictor.predict_proba, and the server's own path."""
+    import pandas as pd
+
+    from bizforge.serve.api.cache import LoadedModel
+
+    predictor = registry.load(f"{NAME}:1")
+    model = LoadedModel(NAME, 1, predictor, max_rows=10, batch_rows=1)
+    validated = [model.request_model.model_validate({"rows": [r]}).rows for r in rows]
+    out = {}
+    for label, fn in (
+        ("predict_proba", lambda i: predictor.predict_proba(pd.DataFrame([rows[i % len(rows)]]))),
+        ("server path", lambda i: model.score_jobs([validated[i % len(rows)]])),
+        ("server path, 16 rows", lambda i: model.score_jobs([[v[0] for v in validated[:16]]])),
+    ):
+        fn(0)
+        times = []
+        for i in range(n):
+            t = time.perf_counter()
+            fn(i)
+            times.append(time.perf_counter() - t)
+        times.sort()
+        out[label] = (1000 * statistics.median(times), 1000 * times[int(0.99 * n)])
+    model.close()
+    return out
+
+
+def _start_server(home: Path, port: int, log: Path) -> subprocess.Popen:
+    env = dict(os.environ, BIZFORGE_HOME=str(home))
+    cmd = [sys.executable, "-c", "from bizforge.cli import main; main()", "serve",
+           "--port", str(port), "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                if json.loads(r.read()).get("loaded", 0) >= 1:  # preloaded
+                    return proc
+        except OSError:
+            pass
+        if proc.poll() is not None:
+            raise SystemExit(f"the server exited with {proc.returncode}; see {log}")
+        time.sleep(0.3)
+    proc.kill()
+    raise SystemExit("the server did not start in 120 s")
+
+
+def _drive_process(port, key, rows_file, concurrency, seconds) -> subprocess.Popen:
+    cmd = [sys.executable, __file__, "--drive", "--port", str(port), "--key", key,
+           "--rows", str(rows_file), "--concurrency", str(concurrency),
+           "--seconds", str(seconds), "--path", f"/v1/models/{NAME}/predict"]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+
+
+def _result(proc: subprocess.Popen) -> dict:
+    out, _ = proc.communicate()
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main(args) -> None:
+    data = _data(args)
+    if data[0] is None:
+        print(f"skipped: {TELCO} is not under the datasets folder "
+              "(set BIZFORGE_DATASETS, or pass --sample for the built-in data).")
+        return
+    source, target, described, frame = data
+    home = Path(tempfile.mkdtemp(prefix="bizforge-bench-serve-"))
+    os.environ["BIZFORGE_HOME"] = str(home)
+    from bizforge.pipeline import train
+    from bizforge.registry import Registry, create_key
+
+    registry = Registry(home=home)
+    print(f"training two versions on {described} ({args.time_limit:.0f} s each) ...", flush=True)
+    for seed in (0, 1):
+        run = train(source, target, time_limit=args.time_limit, seed=seed,
+                    out=home / f"run{seed}")
+        registry.publish(run, NAME)
+    registry.promote(NAME, 1)
+    _, key = create_key("predict", label="bench", registry=registry)
+    _, admin = create_key("admin", label="bench", registry=registry)
+    rows = frame.drop(columns=[target]).head(500).to_dict("records")
+    rows_file = home / "rows.json"
+    rows_file.write_text(json.dumps(rows, ensure_ascii=False, default=str), encoding="utf-8")
+    inproc = _in_process(registry, rows)
+    registry.close()
+
+    port = _free_port()
+    log = home / "server.log"
+    server = _start_server(home, port, log)
+    results = []
+    try:
+        for c in args.concurrency:
+            print(f"concurrency {c}: {args.seconds:.0f} s ...", flush=True)
+            results.append(_result(_drive_process(port, key, rows_file, c, args.seconds)))
+            print("  " + json.dumps(results[-1]), flush=True)
+        print(f"promotion during load (concurrency 16, {args.seconds:.0f} s) ...", flush=True)
+        driver = _drive_process(port, key, rows_file, 16, args.seconds)
+        time.sleep(args.seconds / 2)
+        _http("POST", f"http://127.0.0.1:{port}/v1/models/{NAME}/promote", admin,
+              {"version": 2, "alias": "production"})
+        promo = _result(driver)
+        print("  " + json.dumps(promo), flush=True)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    _report(args, described, inproc, results, promo, server.returncode)
+
+
+def _report(args, described, inproc, results, promo, exit_code) -> None:
+    body = [f"model: `{NAME}` trained {args.time_limit:.0f} s on {described}; single-row "
+            f"JSON requests over HTTP keep-alive, {args.seconds:.0f} s per level; load "
+            "generator = asyncio HTTP/1.1 client in a separate process on the same 2 cores "
+            "(CPU shared with other work on this machine at the time, so figures vary run to "
+            "run). Server: `bizforge serve` (1 worker, uvicorn).", "",
+            "| concurrency | requests/s | p50 ms | p99 ms | max ms | errors |",
+            "|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        body.append(f"| {r['concurrency']} | {r['rps']:,.0f} | {r['p50_ms']:.1f} | "
+                    f"{r['p99_ms']:.1f} | {r['max_ms']:.1f} | {r['errors']} |")
+    body += ["", "in-process single-row latency (same model, same process, no HTTP):", "",
+             "| path | p50 ms | p99 ms |", "|---|---:|---:|"]
+    for label, (p50, p99) in inproc.items():
+        body.append(f"| {label} | {p50:.2f} | {p99:.2f} |")
+    c1 = next((r for r in results if r["concurrency"] == 1), None)
+    if c1:
+        ratio = c1["p50_ms"] / inproc["predict_proba"][0]
+        body += ["", f"HTTP p50 at concurrency 1 / in-process predict_proba p50 = {ratio:.2f}"]
+    versions = ", ".join(f"v{v}: {n:,}" for v, n in sorted(promo["versions"].items()))
+    body += ["", f"promotion during load: version 2 promoted through the API after "
+                 f"{args.seconds / 2:.0f} s of a {args.seconds:.0f} s run at concurrency 16: "
+                 f"{promo['requests']:,} requests, **{promo['errors']} failed** "
+                 f"({versions}); {promo['rps']:,.0f} requests/s, p99 {promo['p99_ms']:.1f} ms.",
+             f"server exit code after SIGTERM: {exit_code}"]
+    command = "python bench/serve.py" + (f" --seconds {args.seconds:g}" if args.seconds != 30
+                                         else "") + (" --sample" if args.sample else "")
+    write_results(HEADING, command, body)
+    print("\n".join(body))
+
+
+def _parse(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--seconds", type=float, default=30.0, help="seconds per load level")
+    p.add_argument("--sample", action="store_true", help="use the built-in sample data")
+    p.add_argument("--time-limit", type=float, default=20.0, help="training seconds per version")
+    p.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",")],
+                   default=[1, 16, 64])
+    p.add_argument("--drive", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--key", help=argparse.SUPPRESS)
+    p.add_argument("--rows", help=argparse.SUPPRESS)
+    p.add_argument("--path", help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+if __name__ == "__main__":
+    _args = _parse()
+    if _args.drive:
+        _args.concurrency = _args.concurrency[0]
+        print(json.dumps(asyncio.run(_drive(_args))))
+    else:
+        main(_args)

@@ -1,0 +1,101 @@
+"""ONNX export, int8 dynamic quantisation and the onnxruntime predictor for CPU serving.
+
+Served on a CPU, the int8 model is the default: onnxruntime's dynamic quantisation
+stores the Linear weights as int8 and quantises activations per batch, which about
+doubles throughput over eager PyTorch for a small accuracy cost (measured at fit on
+validation rows and saved in model.json).
+
+>>> fp32 = export_onnx(net)                        # doctest: +SKIP
+>>> runner = OrtRunner(quantize_int8(fp32), threads=2)  # doctest: +SKIP
+>>> runner.logits(input_ids, attention_mask)       # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from bizforge.errors import ModelError
+
+__all__ = ["OPSET", "export_onnx", "quantize_int8", "OrtRunner"]
+
+OPSET = 17
+INPUTS = ("input_ids", "attention_mask")
+
+
+def export_onnx(net, opset: int = OPSET) -> bytes:
+    """The fp32 ONNX graph of ``net`` (logits from input_ids, attention_mask) as bytes.
+
+    Uses the TorchScript-based exporter (``dynamo=False``): it needs no onnxscript and
+    handles Hugging Face encoders with dynamic batch and sequence axes. ``net`` is
+    exported on the CPU in eval mode; it is left in eval mode.
+    """
+    import torch
+
+    net = net.to("cpu").eval()
+    vocab = int(net.encoder.config.vocab_size)
+    gen = torch.Generator().manual_seed(0)
+    ids = torch.randint(0, vocab, (2, 8), generator=gen)
+    mask = torch.ones_like(ids)
+    mask[1, 5:] = 0  # a padded row, so the traced graph is the general one
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer warnings about shape-dependent Python ifs
+        path = Path(tmp) / "model.onnx"
+        torch.onnx.export(
+            net, (ids, mask), str(path), dynamo=False, opset_version=opset,
+            input_names=list(INPUTS), output_names=["logits"],
+            dynamic_axes={"input_ids": {0: "batch", 1: "sequence"},
+                          "attention_mask": {0: "batch", 1: "sequence"},
+                          "logits": {0: "batch"}},
+            do_constant_folding=True,
+        )
+        return path.read_bytes()
+
+
+def quantize_int8(fp32: bytes, per_channel: bool = False) -> bytes:
+    """Dynamic int8 quantisation (QInt8 weights) of an fp32 ONNX model, as bytes."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
+        src.write_bytes(fp32)
+        root = logging.getLogger()
+        level = root.level
+        root.setLevel(logging.ERROR)  # it logs a "consider pre-processing" hint on the root logger
+        try:
+            quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8,
+                             per_channel=per_channel)
+        finally:
+            root.setLevel(level)
+        return dst.read_bytes()
+
+
+class OrtRunner:
+    """An onnxruntime CPU session over a model (bytes or a file) with ``threads`` threads."""
+
+    def __init__(self, model: bytes | str | Path, threads: int = 1):
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = max(1, int(threads))
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.log_severity_level = 3
+        source = model if isinstance(model, bytes) else str(model)
+        try:
+            self.session = ort.InferenceSession(source, opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            where = "the exported model" if isinstance(model, bytes) else f"'{model}'"
+            raise ModelError(f"onnxruntime cannot load {where}: {type(exc).__name__}.",
+                             fix="save the model again (the file may be damaged).") from None
+        self._inputs = {i.name for i in self.session.get_inputs()}
+
+    def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        feed = {"input_ids": input_ids.astype(np.int64, copy=False),
+                "attention_mask": attention_mask.astype(np.int64, copy=False)}
+        feed = {k: v for k, v in feed.items() if k in self._inputs}
+        return self.session.run(["logits"], feed)[0]

@@ -1,0 +1,36 @@
+"""``GET /healthz`` (open) and ``GET /metrics`` (Prometheus text; a key unless made public)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from bizforge import __version__
+from bizforge.serve.api.responses import JSON
+
+__all__ = ["router", "metrics"]
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="Liveness and registry reachability")
+async def healthz(request: Request) -> JSON:
+    """200 ``{"status": "ok"}`` while the registry answers, 503 ``degraded`` when it does not."""
+    state = request.app.state
+    body = {"status": "ok", "bizforge": __version__, "loaded": len(state.cache._loaded)}
+    try:
+        await run_in_threadpool(state.registry.revision)
+    except Exception as exc:  # noqa: BLE001 - report, do not crash
+        body.update(status="degraded", registry=type(exc).__name__)
+        return JSON(body, status_code=503)
+    return JSON(body)
+
+
+async def metrics(request: Request) -> Response:
+    """Prometheus text exposition of this server's counters and histograms.
+
+    Registered by ``create_app``: behind a key unless ``ServerOptions.metrics_public``.
+    """
+    data, content_type = request.app.state.metrics.render()
+    return Response(data, media_type=content_type)

@@ -1,0 +1,93 @@
+"""``/v1/models``: list, model card, promote (admin), delete (admin).
+
+Paths never reach the file system: every ``{name}`` goes through the registry's
+``parse_ref``/``check_name`` first, which accepts letters, digits, Chinese
+characters, ``_`` and ``-`` only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from bizforge.errors import UsageError
+from bizforge.serve.api.deps import require_role
+from bizforge.serve.api.responses import JSON
+from bizforge.serve.api.schemas import PromoteRequest
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["models"])
+
+
+def _public(mv: Any) -> dict[str, Any]:
+    """A version as the API shows it: no server paths."""
+    return {"name": mv.name, "version": mv.version, "aliases": list(mv.aliases),
+            "created": mv.created, "task": mv.task, "metrics": mv.metrics,
+            "broken": mv.broken}
+
+
+def _bare_name(name: str) -> str:
+    from bizforge.registry.refs import parse_ref
+
+    ref = parse_ref(name)
+    if ref.version is not None or ref.alias is not None:
+        raise UsageError(f"'{name}' names a version or alias; this route takes a bare name.",
+                         fix="put the version in the body: {\"version\": 3, \"alias\": "
+                             "\"production\"}.")
+    return ref.name
+
+
+@router.get("/v1/models", summary="Published models",
+            dependencies=[Depends(require_role("predict"))])
+async def list_models(request: Request) -> JSON:
+    """One entry per name: latest and default version, aliases, task, headline metric."""
+    rows = await run_in_threadpool(request.app.state.registry.list)
+    return JSON({"models": rows})
+
+
+@router.get("/v1/models/{name}", summary="Model card",
+            dependencies=[Depends(require_role("predict"))])
+async def model_card(name: str, request: Request) -> JSON:
+    """The card of ``name`` / ``name:3`` / ``name@staging``: task, metrics, data profile
+    summary, training config, data fingerprint, library versions."""
+    from bizforge.registry.refs import parse_ref
+
+    ref = parse_ref(name)
+    card = await run_in_threadpool(request.app.state.registry.card, ref)
+    return JSON(card)
+
+
+@router.post("/v1/models/{name}/promote", summary="Point an alias at a version (admin)",
+             dependencies=[Depends(require_role("admin"))])
+async def promote(name: str, body: PromoteRequest, request: Request) -> JSON:
+    """Load the version first (so a broken artifact is never promoted and the first
+    request after the switch finds it warm), then move the alias."""
+    from bizforge.registry.refs import check_alias
+
+    state = request.app.state
+    name = _bare_name(name)
+    check_alias(body.alias)
+    await state.cache.get(name, body.version)  # ModelNotFound 404 / ModelUnavailable 503
+    mv = await run_in_threadpool(state.registry.promote, name, body.version, body.alias)
+    state.cache.invalidate()
+    return JSON(_public(mv))
+
+
+@router.delete("/v1/models/{name}:{version}", summary="Delete a version (admin)",
+               dependencies=[Depends(require_role("admin"))])
+async def delete_version(
+    name: str, version: int, request: Request,
+    force: bool = Query(False, description="also drop the aliases this version holds"),
+) -> JSON:
+    """Remove ``name:version``. A version that holds an alias is refused unless ``force``."""
+    from bizforge.registry.refs import parse_ref
+
+    state = request.app.state
+    ref = parse_ref(f"{name}:{version}")
+    await run_in_threadpool(state.registry.delete, ref.name, ref.version, force=force)
+    state.cache.evict(ref.name, ref.version)
+    state.cache.invalidate()
+    return JSON({"deleted": f"{ref.name}:{ref.version}"})

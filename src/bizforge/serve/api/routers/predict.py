@@ -1,0 +1,129 @@
+"""``POST /v1/models/{name}/predict`` (JSON rows) and ``.../predict:batch`` (file upload).
+
+``{name}`` is ``churn`` (alias production, else the latest version),
+``churn:3`` or ``churn@staging``. The key is checked first; only then is the
+reference resolved, the model loaded (once) and the body read and validated
+against the model's own row schema.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import ValidationError
+from starlette.background import BackgroundTask
+from starlette.responses import FileResponse
+
+from bizforge.serve.api.batch import BatchScorer
+from bizforge.serve.api.deps import require_role
+from bizforge.serve.api.limits import PayloadTooLarge, read_body, receive_upload
+from bizforge.serve.api.responses import JSON
+from bizforge.serve.api.schemas import PredictResponse
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["predict"])
+_REQUEST_BODY = {
+    "required": True,
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PredictRequest"}}},
+    "description": "Each published model documents its own row fields: see the "
+                   "`/v1/models/<name>/predict` paths below and the `<name>_v<N>_Row` schemas.",
+}
+_UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+            "file": {"type": "string", "format": "binary"}}}},
+        "text/csv": {"schema": {"type": "string", "format": "binary"}},
+        "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
+    },
+}
+
+
+def _resolve(request: Request, name: str) -> tuple[str, int]:
+    model, version = request.app.state.cache.resolve(name)
+    request.state.model = (model, version)  # read by the access log and the metrics
+    return model, version
+
+
+@router.post("/v1/models/{name}/predict", response_model=PredictResponse,
+             openapi_extra={"requestBody": _REQUEST_BODY},
+             summary="Predict a few rows (JSON)")
+async def predict(
+    name: str,
+    request: Request,
+    explain: bool = Query(False, description="add the top reasons of every prediction"),
+    _key=Depends(require_role("predict")),
+) -> JSON:
+    """Labels and class probabilities (or values, for regression) of 1 to 10,000 rows.
+
+    Values may be sent as text: they are read with the model's stored schema
+    (``"42"`` for a number is 42). A value that does not fit is a 422 naming the field.
+    """
+    state = request.app.state
+    model_name, version = _resolve(request, name)
+    model = await state.cache.get(model_name, version)
+    body = await read_body(request, state.options.max_body_bytes)
+    try:
+        rows = model.request_model.model_validate_json(body).rows
+    except ValidationError as exc:
+        if any(e["type"] == "too_long" and tuple(e["loc"]) == ("rows",) for e in exc.errors()):
+            raise PayloadTooLarge(
+                f"at most {state.options.max_rows} rows per request.",
+                fix="split the rows over several requests, or upload a file to "
+                    "/predict:batch.") from None
+        raise
+    request.state.rows = len(rows)
+    if explain:
+        answers = await model.run(model.explain, rows)
+    else:
+        answers = await model.batcher.submit(rows)
+    if model.classification:
+        state.metrics.count_labels(model_name, version, (a["label"] for a in answers))
+    return JSON({"model": model_name, "version": version, "threshold": model.threshold,
+                 "predictions": answers})
+
+
+@router.post("/v1/models/{name}/predict:batch", openapi_extra={"requestBody": _UPLOAD_BODY},
+             response_class=FileResponse, summary="Score a CSV or Parquet file",
+             responses={200: {"content": {"text/csv": {}},
+                              "description": "the rows with prediction and probability"}})
+async def predict_batch(
+    name: str,
+    request: Request,
+    explain: bool = Query(False, description="add a reasons column"),
+    _key=Depends(require_role("predict")),
+) -> FileResponse:
+    """Upload a file (form field ``file``, or the raw body with Content-Type text/csv or
+    application/vnd.apache.parquet); get back a CSV of the rows plus ``prediction``,
+    ``probability`` (and ``reasons``). The file is streamed to disk and scored in chunks."""
+    state = request.app.state
+    model_name, version = _resolve(request, name)
+    model = await state.cache.get(model_name, version)
+    folder = Path(tempfile.mkdtemp(prefix="bizforge-batch-"))
+    try:
+        upload = await receive_upload(request, state.options.max_upload_bytes, folder)
+        out = folder / "scored.csv"
+        scorer = BatchScorer(model.predictor, upload.path, upload.format, out,
+                             chunk_rows=state.options.batch_chunk_rows, explain=explain)
+        try:
+            # One chunk per call in the model's thread: online requests run in between.
+            while await model.run(scorer.step):
+                pass
+        finally:
+            scorer.close()
+        upload.path.unlink(missing_ok=True)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    request.state.rows = scorer.rows
+    state.metrics.add_counts(model_name, version, dict(scorer.label_counts))
+    headers = {"X-Bizforge-Model": quote(model_name, safe=""), "X-Bizforge-Version": str(version),
+               "X-Bizforge-Rows": str(scorer.rows)}
+    return FileResponse(out, media_type="text/csv; charset=utf-8", headers=headers,
+                        filename="scored.csv",
+                        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
