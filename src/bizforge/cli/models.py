@@ -96,8 +96,14 @@ def show_command(
         others = registry.versions(card["name"])
     if as_json:
         _print_json(card)
-        return
-    say = lambda text: console.print(text, markup=False, highlight=False)  # noqa: E731
+    else:
+        _print_card(card, others)
+
+
+def _print_card(card: dict[str, Any], others: list) -> None:
+    def say(text: str) -> None:
+        console.print(text, markup=False, highlight=False)
+
     say(f"{card['name']}:{card['version']}  published {card['published']}"
         f"  aliases: {', '.join(card['aliases']) or '-'}")
     if card["broken"]:

@@ -360,7 +360,7 @@ class TextModel(Model):
     Backends implement ``_fit_text(texts, y, valid)`` (learn the text featuriser and
     return the training text features), ``_text_features(texts)`` (a (n, t) matrix,
     dense or scipy sparse) and ``_text_state``/``_text_arrays``/``_restore_text``. The
-    head (``self.head_``, :class:`bizforge.models.text_head.LinearHead`) is shared.
+    head (``self.head_``, :class:`bizforge.models.text_tfidf.head.LinearHead`) is shared.
     """
 
     tags = Tags(problems=("binary", "multiclass"), handles_text=True, explains=True)
@@ -412,9 +412,14 @@ class TextModel(Model):
     # -- training ------------------------------------------------------------------------
 
     def _fit(self, X: TextBatch, y: np.ndarray, valid: tuple | None) -> None:
-        from bizforge.models.text_head import fit_head
+        from bizforge.models.text_tfidf.head import fit_head
 
         self.language_ = language_of(X.texts)
+        empty = sum(1 for t in X.texts if not t.strip())
+        if empty:
+            self._warn("empty", f"{empty} of {len(X)} training texts in column "
+                       f"'{self.text_column_}' are empty; the model learns nothing from them.",
+                       empty)
         text_pos = {self.spec_.names.index(self.text_column_)}
         text_pos |= {i for i, k in enumerate(self.spec_.kinds) if k == TEXT}
         self.side_ = SideFeatures.fit(X.matrix, self.spec_, text_pos,
@@ -466,17 +471,6 @@ class TextModel(Model):
         out[:, :, p] = head.intercept + head.coef @ self.means_
         return out[:, 0, :] if r == 1 else out
 
-    def _predicted_direction(self, T, S) -> tuple[np.ndarray, np.ndarray]:
-        """(predicted class, (n, t) text coefficients that raise that class over the others)."""
-        z = self.head_.scores(T, S)
-        ct = self.head_.coef[:, :self.head_.text_width]
-        if z.shape[1] == 1:
-            pred = (z[:, 0] > 0).astype(np.int64)
-            return pred, np.where(pred[:, None] == 1, ct[0], -ct[0])
-        pred = z.argmax(axis=1)
-        centred = ct - ct.mean(axis=0)
-        return pred, centred[pred]
-
     # -- persistence ---------------------------------------------------------------------
 
     def _state(self) -> dict[str, Any]:
@@ -498,7 +492,7 @@ class TextModel(Model):
         save_arrays(Path(directory) / ARRAYS, arrays)
 
     def _restore(self, state: dict[str, Any], directory: Path) -> None:
-        from bizforge.models.text_head import LinearHead
+        from bizforge.models.text_tfidf.head import LinearHead
 
         arrays = load_arrays(Path(directory) / state["file"])
         self.text_column_ = state["text_column"]

@@ -24,7 +24,7 @@ from __future__ import annotations
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import sqlalchemy as sa
 
@@ -90,7 +90,7 @@ class Registry:
     def __repr__(self) -> str:
         return f"Registry(home={str(self.home)!r})"
 
-    def __enter__(self) -> Registry:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -123,6 +123,13 @@ class Registry:
                                   "database is reachable and writable.") from None
         commit.recover(engine, self.root)
         return engine
+
+    def exists(self) -> bool:
+        """False only for a SQLite registry whose database file was never created."""
+        url = sa.engine.make_url(self.url)
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return True
+        return Path(url.database).is_file()
 
     @property
     def keys(self) -> KeyStore:
@@ -171,7 +178,7 @@ class Registry:
         >>> Registry().get("churn@staging").version       # doctest: +SKIP
         4
         """
-        ref = parse_ref(ref) if isinstance(ref, str) else ref
+        ref = parse_ref(str(ref))  # a Ref built by hand is validated too
         for _ in range(3):
             with self.engine.connect() as conn:
                 held = dict(conn.execute(sa.select(aliases.c.alias, aliases.c.version)
@@ -378,7 +385,9 @@ class Registry:
                 alias_history.c.undone.is_(None)).values(undone=now()))
             conn.execute(versions.delete().where(versions.c.id == row.id))
         # After the commit: a crash here leaves an orphan folder that the next open removes.
-        trash(self.root / row.path, self.root)
+        path = (self.root / row.path).resolve()
+        if self.root.resolve() in path.parents:  # never act on a path edited into the database
+            trash(path, self.root)
 
 
 # -- helpers -------------------------------------------------------------------------

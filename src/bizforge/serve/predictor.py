@@ -203,4 +203,10 @@ def load_model(path_or_name: str | Path) -> Predictor:
                 "name such as churn, churn:3 or churn@production.",
         ) from None
     with Registry() as registry:
+        if not registry.exists():  # do not create a registry just to say it is empty
+            raise ModelNotFound(
+                f"no model folder '{path}' and no registry at '{registry.home}'.",
+                fix="pass the folder written by `bizforge train --out DIR`, or publish "
+                    "with `bizforge train ... --name NAME` first.",
+            )
         return registry.load(ref)

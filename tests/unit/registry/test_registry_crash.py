@@ -128,7 +128,7 @@ def test_recovery_removes_only_registry_shaped_orphans(registry, artifact):
     (registry.root / "notes.txt").write_text("mine")
     (registry.root / "churn" / "README").write_text("mine too")
     registry.close()
-    Registry().engine  # opening recovers
+    Registry().revision()  # opening recovers
     assert not orphan.exists()
     assert (registry.root / "notes.txt").exists() and (registry.root / "churn" / "README").exists()
     assert (registry.root / "churn" / "1").is_dir()

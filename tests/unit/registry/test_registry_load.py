@@ -60,3 +60,11 @@ def test_load_refuses_a_flipped_byte_in_a_weights_file(registry, trained_model):
         registry.load("churn")
     with pytest.raises(IntegrityError):
         load_model("churn")
+
+
+def test_load_model_of_a_name_without_any_registry_creates_nothing(tmp_path):
+    from bizforge.registry import Registry
+
+    with pytest.raises(ModelNotFound, match="no registry"):
+        load_model("churn")
+    assert not Registry().home.exists()

@@ -14,10 +14,11 @@ without any request data.
 
 from __future__ import annotations
 
+import itertools
 import re
+import secrets
 import threading
 import time
-import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,9 @@ from bizforge.serve.api.routers import health, models, predict
 __all__ = ["ServerOptions", "create_app"]
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# Request ids: a per-process random prefix and a counter (os.urandom per request is slow).
+_PREFIX = secrets.token_hex(4)
+_COUNTER = itertools.count(1)
 
 
 @dataclass
@@ -56,6 +60,7 @@ class ServerOptions:
     max_models: int = 8  # loaded versions kept in memory
     retry_after: float = 10.0  # seconds before a failed load is tried again
     key_ttl: float = 30.0  # seconds a checked key is remembered (registry changes clear it)
+    registry_poll: float = 0.2  # seconds between looks for changes made outside this server
     metrics_public: bool = False  # /metrics without a key (for a scraper on a private network)
     preload: bool = True  # load every model's default version at startup
     docs: bool | None = None  # Swagger UI at /docs; default: only without auth
@@ -84,7 +89,8 @@ def create_app(settings: Settings | None = None, registry: Any = None,
     state.metrics = ServerMetrics()
     state.cache = ModelCache(registry, max_models=options.max_models,
                              max_rows=options.max_rows, batch_rows=options.batch_rows,
-                             retry_after=options.retry_after, metrics=state.metrics)
+                             retry_after=options.retry_after, poll=options.registry_poll,
+                             metrics=state.metrics)
     state.keys = None
     if options.auth:
         verify = verify_key or _registry_verifier(registry)
@@ -261,7 +267,7 @@ def _request_id(scope) -> str:
             text = value.decode("latin-1")
             if _REQUEST_ID.fullmatch(text):
                 return text
-    return uuid.uuid4().hex[:16]
+    return f"{_PREFIX}-{next(_COUNTER):x}"
 
 
 def _record(scope, rid: str, status: int, seconds: float) -> None:

@@ -1,10 +1,12 @@
 """Loaded predictors, keyed by (name, version), and the alias resolution in front of them.
 
 Every request resolves its reference (``churn``, ``churn@staging``, ``churn:3``)
-against the registry; resolutions are remembered until the registry's revision
-number moves (one tiny query per request), so a promotion is picked up by the
-very next request and no request ever fails because of it: the old version keeps
-answering the requests that already resolved to it.
+to a version; resolutions are remembered until the registry's revision number
+moves. The revision is looked at every ``poll`` seconds (one small query; at
+0.5 ms it would double the cost of a request if made for each), so a promotion
+made elsewhere is picked up within ``poll`` and one made through this server at
+once; no request ever fails because of it: the old version keeps answering the
+requests that already resolved to it.
 
 Loading verifies the artifact's manifest once; the predictor is then kept in
 memory (least recently used ones are dropped beyond ``max_models``). A version
@@ -122,16 +124,19 @@ class ModelCache:
     """Resolve references and hand out loaded models (see the module docstring)."""
 
     def __init__(self, registry: Any, *, max_models: int = 8, max_rows: int = 10_000,
-                 batch_rows: int = 512, retry_after: float = 10.0, metrics: Any = None):
+                 batch_rows: int = 512, retry_after: float = 10.0, poll: float = 0.2,
+                 metrics: Any = None):
         self.registry = registry
         self.max_models = max_models
         self.max_rows = max_rows
         self.batch_rows = batch_rows
         self.retry_after = retry_after
+        self.poll = poll  # seconds between two looks at the registry's revision
         self.metrics = metrics
         self.loads = 0  # successful and failed load attempts (tests count them)
         self.on_change: list[Callable[[], None]] = []  # called when the registry changed
         self._revision: int | None = None
+        self._looked = float("-inf")
         self._refs: dict[str, Key] = {}
         self._found: dict[Key, Any] = {}  # ModelVersion rows seen since the last change
         self._loaded: OrderedDict[Key, LoadedModel] = OrderedDict()
@@ -140,8 +145,17 @@ class ModelCache:
         self._guard = threading.Lock()
 
     # -- resolution --------------------------------------------------------------
-    def refresh(self) -> None:
-        """Forget resolutions when the registry changed since the last look (one query)."""
+    def refresh(self, *, force: bool = False) -> None:
+        """Forget resolutions when the registry changed since the last look.
+
+        The look is one small query, made at most every ``poll`` seconds: a change made
+        elsewhere (the CLI, another server) is seen within ``poll``; a change made
+        through this server is seen at once (it calls :meth:`invalidate`).
+        """
+        now = time.monotonic()
+        if not force and now - self._looked < self.poll:
+            return
+        self._looked = now
         revision = self.registry.revision()
         if revision != self._revision:
             self.invalidate(revision)
@@ -149,6 +163,8 @@ class ModelCache:
     def invalidate(self, revision: int | None = None) -> None:
         """Forget every resolution and remembered failure (after a promote, a delete, ...)."""
         self._revision = revision
+        if revision is None:
+            self._looked = float("-inf")  # look again at the next request
         self._refs = {}
         self._found = {}
         self._failed = {}
