@@ -9,6 +9,7 @@ subprocess on the very same files and time limit it gives bizforge.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import statistics
 import sys
@@ -62,7 +63,7 @@ def main() -> None:
         "rows_per_s": throughput,
         "disk_mb": _disk_mb(Path(work)),
         "best_model": predictor.model_best,
-        "version": __import__("autogluon.tabular").__version__,
+        "version": importlib.metadata.version("autogluon.tabular"),
         "n_test": len(y),
         "positives": int(np.sum(y)),
     }))

@@ -83,6 +83,8 @@ from bizforge.clean.recipe_steps import (
 from bizforge.errors import DataError, ModelError, NotFittedError, UsageError
 from bizforge.frame import Dataset, Role, Schema
 
+_SMALL_ROWS = 64  # rows below which transform goes value by value (see Step.transform_values)
+
 __all__ = ["FORMAT", "FORMAT_VERSION", "Recipe"]
 
 FORMAT = "bizforge.recipe"
@@ -253,15 +255,22 @@ class Recipe:
                 column=absent[0],
                 fix="add the column(s) with these exact names; other columns may be in any order.",
             )
-        out: dict[str, pd.Series] = {}
+        out: dict[str, Any] = {}
+        small = len(frame) <= _SMALL_ROWS
         for step in self.steps_:
+            if small:  # a server request: plain Python per value, one DataFrame at the end
+                values = (frame[step.column].tolist() if step.column in frame.columns
+                          else [None] * len(frame))
+                out.update(step.transform_values(values, frame.index,
+                                                 on_bad_number=self.on_bad_number))
+                continue
             if step.column in frame.columns:
                 series = frame[step.column]
             else:  # optional column: all missing
                 series = pd.Series(np.nan, index=frame.index, dtype="float64", name=step.column)
             out.update(step.transform(series, on_bad_number=self.on_bad_number))
-        result = pd.DataFrame(out, index=frame.index)
-        return result[self.output_columns] if out else result
+        # Steps yield their outputs in output_columns order already.
+        return pd.DataFrame(out, index=frame.index)
 
     def fit_transform(self, frame, schema=None, target=None, drop=None) -> pd.DataFrame:
         """``fit`` then ``transform`` on the same training rows."""

@@ -181,3 +181,12 @@ def test_schema_round_trips_through_json():
     frame = pd.DataFrame({"amount": ["1,200", " ", "35"], "paid": ["是", "否", "是"]})
     schema = infer_schema(frame)
     assert type(schema).from_dict(schema.to_dict()).to_dict() == schema.to_dict()
+
+
+def test_shuffled_row_counter_subset_is_id():
+    # An 80% sample of a 1..n counter, shuffled: still a row number, not a feature.
+    rng = np.random.default_rng(0)
+    udi = rng.permutation(np.arange(1, 1001))[:800]
+    schema = infer_schema(pd.DataFrame({"UDI": udi, "torque": rng.normal(40, 10, 800)}))
+    assert schema["UDI"].role is Role.ID
+    assert schema["torque"].role is Role.NUMERIC

@@ -274,7 +274,7 @@ def _record(scope, rid: str, status: int, seconds: float) -> None:
     app_state = scope["app"].state
     route = getattr(scope.get("route"), "path", None) or "unmatched"
     method = scope.get("method", "")
-    app_state.metrics.http.labels(route=route, method=method, status=str(status)).inc()
+    app_state.metrics.child(app_state.metrics.http, route, method, str(status)).inc()
     state = scope.get("state") or {}
     fields: dict[str, Any] = {"method": method, "route": route, "status": status,
                               "ms": round(seconds * 1000, 2), "request_id": rid}

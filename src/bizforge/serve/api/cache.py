@@ -31,14 +31,15 @@ import numpy as np
 import pandas as pd
 from starlette.concurrency import run_in_threadpool
 
-from bizforge.errors import BizforgeError, ModelError, ModelNotFound
+from bizforge.errors import BizforgeError, DataError, ModelError, ModelNotFound
 from bizforge.serve.api.batching import Batcher
 from bizforge.serve.api.logging import log_event
-from bizforge.serve.api.schemas import request_model, row_model
+from bizforge.serve.api.schemas import as_number, request_model, row_model
 
 __all__ = ["LoadedModel", "ModelCache", "ModelUnavailable"]
 
 Key = tuple[str, int]
+_SMALL = 256  # rows up to which plain Python values beat pandas' vectorised paths
 
 
 class ModelUnavailable(ModelError):
@@ -68,17 +69,39 @@ class LoadedModel:
         self.batcher = Batcher(self.score_jobs, self.executor, max_rows=batch_rows,
                                on_batch=on_batch)
 
-    def frame(self, rows: list[Any]) -> pd.DataFrame:
-        """Validated rows -> DataFrame, numbers already float64 as the stored schema says."""
-        data: dict[str, np.ndarray] = {}
+    def read_numbers(self, rows: list[Any]) -> None:
+        """Numbers sent as text become floats, in place; DataError naming field and row."""
         for attr, column, numeric in self.plan:
-            values = [getattr(row, attr) for row in rows]
-            if numeric:
-                data[column] = np.array([np.nan if v is None else v for v in values],
-                                        dtype="float64")
-            else:
-                data[column] = np.array(values, dtype=object)
-        return pd.DataFrame(data)
+            if not numeric:
+                continue
+            for i, row in enumerate(rows):
+                value = getattr(row, attr)
+                if isinstance(value, str):
+                    try:
+                        setattr(row, attr, as_number(value))
+                    except ValueError:
+                        raise DataError(
+                            f"field '{column}' of row {i + 1} is not a number.", column=column,
+                            rows=[i + 1], fix="send a number such as 42 or 1234.5 (text like "
+                                              "\"1,234\" is read too), or null when unknown.",
+                        ) from None
+
+    def frame(self, rows: list[Any]) -> pd.DataFrame:
+        """Validated rows -> an object-dtype DataFrame in recipe column order.
+
+        Call :meth:`read_numbers` first (numbers sent as text). Object dtype on
+        purpose: pandas 3 would otherwise turn every text column into its Arrow
+        ``str`` dtype, which costs more than the rest of a one-row request; the
+        recipe reads numbers, categories and dates from plain Python values the
+        same way. Many rows (the recipe's vectorised paths) get float64 numbers.
+        """
+        columns = {column: [getattr(row, attr) for row in rows] for attr, column, _ in self.plan}
+        if len(rows) <= _SMALL:
+            return pd.DataFrame(columns, dtype=object)
+        return pd.DataFrame({
+            column: np.array(columns[column], dtype="float64") if numeric
+            else np.array(columns[column], dtype=object)
+            for _, column, numeric in self.plan})
 
     def _answers(self, value: np.ndarray, labels: np.ndarray) -> list[dict[str, Any]]:
         if not self.classification:

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bizforge.errors import AuthError
 
-__all__ = ["ROLES", "KeyCheck", "get_cache", "get_registry", "require_role"]
+__all__ = ["ROLES", "KeyCheck", "authorize", "get_cache", "get_registry", "require_role"]
 
 #: What each role may do; an admin key may do everything a predict key may.
 ROLES = {"predict": 1, "admin": 2}
@@ -75,6 +75,34 @@ def get_registry(request: Request):
     return request.app.state.registry
 
 
+async def authorize(request: Request, role: str, secret: str | None = None) -> Any:
+    """Check the request's bearer key for ``role``; returns the KeyInfo (None without auth).
+
+    The hot predict route calls this directly (FastAPI's dependency machinery costs
+    as much as the rest of a one-row request); other routes use :func:`require_role`.
+    """
+    keys: KeyCheck | None = request.app.state.keys
+    if keys is None:  # --no-auth
+        return None
+    if secret is None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        secret = token.strip() if scheme.lower() == "bearer" else ""
+    if not secret:
+        raise AuthError("this route needs an API key and none was sent.", fix=_FIX_KEY)
+    info = keys.cached(secret)
+    if info is None:
+        info = await run_in_threadpool(keys.check, secret)
+    if info is None:
+        raise AuthError("the API key is not valid (unknown, revoked or mistyped).",
+                        fix=_FIX_KEY)
+    request.state.key_id = info.key_id
+    if ROLES.get(info.role, 0) < ROLES[role]:
+        raise AuthError(f"this key has the role '{info.role}'; this route needs "
+                        f"'{role}'.", status=403,
+                        fix=f"use a key made with `bizforge keys create --role {role}`.")
+    return info
+
+
 def require_role(role: str) -> Callable:
     """A dependency that lets the request through only with a key of ``role`` or higher.
 
@@ -83,29 +111,11 @@ def require_role(role: str) -> Callable:
     """
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
-    needed = ROLES[role]
 
     async def dependency(
         request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
     ) -> Any:
-        keys: KeyCheck | None = request.app.state.keys
-        if keys is None:  # --no-auth
-            return None
-        if credentials is None or not credentials.credentials:
-            raise AuthError("this route needs an API key and none was sent.", fix=_FIX_KEY)
-        secret = credentials.credentials
-        info = keys.cached(secret)
-        if info is None:
-            info = await run_in_threadpool(keys.check, secret)
-        if info is None:
-            raise AuthError("the API key is not valid (unknown, revoked or mistyped).",
-                            fix=_FIX_KEY)
-        request.state.key_id = info.key_id
-        if ROLES.get(info.role, 0) < needed:
-            raise AuthError(f"this key has the role '{info.role}'; this route needs "
-                            f"'{role}'.", status=403,
-                            fix=f"use a key made with `bizforge keys create --role {role}`.")
-        return info
+        return await authorize(request, role, credentials.credentials if credentials else "")
 
     dependency.__name__ = f"require_{role}"
     return dependency

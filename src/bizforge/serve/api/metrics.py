@@ -30,6 +30,7 @@ class ServerMetrics:
 
     def __init__(self, registry: CollectorRegistry | None = None):
         self.registry = registry or CollectorRegistry()
+        self._children: dict = {}
         r = self.registry
         self.http = Counter("bizforge_http_requests", "HTTP requests by route template.",
                             ["route", "method", "status"], registry=r)
@@ -46,10 +47,18 @@ class ServerMetrics:
         self.loads = Counter("bizforge_model_loads", "Model loads by outcome (ok / failed).",
                              ["model", "version", "outcome"], registry=r)
 
+    def child(self, metric, *values: str):
+        """``metric.labels(*values)``, remembered: labels() costs more than the increment."""
+        key = (id(metric), values)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*values)
+        return found
+
     def observe_predict(self, model: str, version: int, status: int, seconds: float) -> None:
         v = str(version)
-        self.predict.labels(model=model, version=v, status=str(status)).inc()
-        self.latency.labels(model=model, version=v).observe(seconds)
+        self.child(self.predict, model, v, str(status)).inc()
+        self.child(self.latency, model, v).observe(seconds)
 
     def count_labels(self, model: str, version: int, labels) -> None:
         """Add one to ``label`` for every predicted row (classification only)."""
@@ -62,7 +71,7 @@ class ServerMetrics:
     def add_counts(self, model: str, version: int, counts: dict[str, int]) -> None:
         """Add already counted labels (``{label: rows}``)."""
         for label, n in counts.items():
-            self.labels.labels(model=model, version=str(version), label=label).inc(n)
+            self.child(self.labels, model, str(version), label).inc(n)
 
     def render(self) -> tuple[bytes, str]:
         """The Prometheus text exposition and its content type."""

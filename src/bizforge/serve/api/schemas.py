@@ -20,10 +20,11 @@ import math
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 
 __all__ = [
     "ErrorBody",
+    "as_number",
     "Prediction",
     "PredictRequest",
     "PredictResponse",
@@ -74,29 +75,30 @@ class PromoteRequest(BaseModel):
 
 
 # -- per-model request models ------------------------------------------------------------
-def _scalar(value: Any) -> Any:
-    if isinstance(value, (dict, list, tuple, set)):
-        raise ValueError("must be a single value (text, number, true/false or null)")
-    return value
+# Validation stays inside pydantic-core (no Python validator per field: at one row per
+# request that would cost as much as the HTTP layer). Numbers written as text are read by
+# :func:`as_number` afterwards, only for the values that are text.
+_ANY_TEXT = {"anyOf": [{"type": "string"}, {"type": "null"}]}
+_NUMBER = float | str | None
+_TEXT = Annotated[str | int | float | bool | None, WithJsonSchema(_ANY_TEXT)]
+_FLAG = bool | str | int | float | None
+_FIELDS = {
+    "numeric": (_NUMBER, "number; text such as \"42\", \"1,234\" or \"¥12.5\" is read "
+                         "as a number, \"\" as missing"),
+    "categorical": (_TEXT, "category (numbers are read as text); values not seen in "
+                           "training count as 'other'"),
+    "boolean": (_FLAG, "yes/no flag, written as in the training data or true/false"),
+    "datetime": (_TEXT, "date or date-time, written as in the training data"),
+    "text": (_TEXT, "free text (personal data inside is masked)"),
+}
 
 
-def _as_text(value: Any) -> Any:
-    """Numbers and flags as the recipe's category keys (1.0 -> "1", True -> "True")."""
-    value = _scalar(value)
-    if isinstance(value, bool):
-        return "True" if value else "False"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        return str(int(value)) if value.is_integer() else repr(value)
-    return value
+def as_number(value: Any) -> float | None:
+    """A number from JSON: numbers, text numbers ("42", "1,234", "¥12.5", "12%"), blanks.
 
-
-def _as_number(value: Any) -> Any:
-    """Numbers, numbers written as text ("42", "1,234", "¥12.5", "12%") and blanks."""
-    value = _scalar(value)
+    >>> as_number("42"), as_number(" "), as_number(7)
+    (42.0, None, 7.0)
+    """
     if value is None or isinstance(value, (int, float)):
         return None if value is None else float(value)
     text = str(value).strip()
@@ -104,10 +106,6 @@ def _as_number(value: Any) -> Any:
         return None
     if _PLAIN_NUMBER.fullmatch(text):
         return float(text)
-    return _parse_formatted(text)
-
-
-def _parse_formatted(text: str) -> float | None:
     # Rare path (formatted numbers): the same parser the recipe uses at training time.
     import pandas as pd
 
@@ -115,28 +113,9 @@ def _parse_formatted(text: str) -> float | None:
 
     parsed = parse_numbers(pd.Series([text], dtype=object))
     if parsed.bad:
-        raise ValueError("is not a number (plain digits, or written like 1,234 / ¥12.5 / 12%)")
+        raise ValueError("is not a number")
     number = parsed.values.iloc[0]
     return None if math.isnan(number) else float(number)
-
-
-def _flag(value: Any) -> Any:
-    value = _scalar(value)
-    if isinstance(value, bool) or value is None:
-        return value
-    return _as_text(value)
-
-
-_NUMBER = Annotated[float | None, BeforeValidator(_as_number)]
-_TEXT = Annotated[str | None, BeforeValidator(_as_text)]
-_FLAG = Annotated[bool | str | None, BeforeValidator(_flag)]
-_FIELDS = {
-    "numeric": (_NUMBER, "number"),
-    "categorical": (_TEXT, "category; values not seen in training count as 'other'"),
-    "boolean": (_FLAG, "yes/no flag"),
-    "datetime": (_TEXT, "date or date-time, written as in the training data"),
-    "text": (_TEXT, "free text (personal data inside is masked)"),
-}
 
 
 def component_name(name: str, version: int, suffix: str) -> str:

