@@ -364,6 +364,7 @@ class TextModel(Model):
     """
 
     tags = Tags(problems=("binary", "multiclass"), handles_text=True, explains=True)
+    c_start = 16.0  # first C of the head's search
     shared_defaults: dict[str, Any] = {"text_column": None, "max_chars": MAX_CHARS,
                                        "other_columns": True, "C": None}
 
@@ -428,7 +429,7 @@ class TextModel(Model):
         S = self.side_.transform(X.matrix[self.rows_]) if self.side_.width else None
         self.head_, self.head_info_ = fit_head(
             T, S, y, self.n_classes_, C=self.params_["C"], weight=weight, seed=self.seed_,
-            deadline=self.deadline_, threads=self.threads_)
+            deadline=self.deadline_, threads=self.threads_, c_start=self.c_start)
         self.means_ = self.head_.design_means(T, S)
         contrib = np.abs(self._contrib(T, S))
         imp = contrib.reshape(-1, contrib.shape[-1]).mean(axis=0)[:-1]

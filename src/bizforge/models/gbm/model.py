@@ -20,7 +20,7 @@ import lightgbm as lgb
 import numpy as np
 
 from bizforge.errors import ModelError
-from bizforge.models.base import Model, Tags
+from bizforge.models.base import Model, Tags, _settings_threads
 from bizforge.models.catalog import register_model
 
 __all__ = ["LightGBMModel", "safe_feature_names"]
@@ -32,7 +32,7 @@ _METRIC = {"binary": "binary_logloss", "multiclass": "multi_logloss", "regressio
 # Below these sizes one OpenMP thread is faster: tiny parallel regions cost more to
 # hand over than they save, and on a busy machine waiting threads make it many times slower.
 _PARALLEL_FIT_CELLS = 1_000_000
-_PARALLEL_PREDICT_ROWS = 20_000
+_PARALLEL_PREDICT_ROWS = 2_000
 _OWN = {"preset", "n_estimators", "max_rounds", "early_stopping_rounds", "n_classes",
         "class_weight", "n_threads", "rounds_without_valid"}
 
@@ -189,7 +189,8 @@ class LightGBMModel(Model):
         self.feature_importances_ = gain / total if total > 0 else gain.astype(np.float64)
 
     def _raw(self, X: np.ndarray, **kw: Any) -> np.ndarray:
-        threads = self.threads_ if len(X) >= _PARALLEL_PREDICT_ROWS else 1
+        # Fit threads may be pinned to 1 by the search; a large batch still uses every core.
+        threads = max(self.threads_, _settings_threads()) if len(X) >= _PARALLEL_PREDICT_ROWS else 1
         return self.booster_.predict(X, num_threads=threads, **kw)
 
     def _predict_proba(self, X: np.ndarray) -> np.ndarray:

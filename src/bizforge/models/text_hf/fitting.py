@@ -128,6 +128,8 @@ def finetune(texts, y: np.ndarray, weights: np.ndarray | None, valid: tuple | No
     max_length = model_max_length(tokenizer, encoder, p["max_length"])
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     tok = tokenize(tokenizer, texts, max_length)
+    log.info("fine-tune: %s, %d texts tokenised (%d truncated to %d tokens), %d threads",
+             source, len(tok), tok.n_truncated, max_length, threads)
     rng = np.random.default_rng(seed)
     w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=np.float64)
     if valid is None:
@@ -150,6 +152,7 @@ def finetune(texts, y: np.ndarray, weights: np.ndarray | None, valid: tuple | No
         probe_deadline = None if deadline is None else started + 0.3 * (deadline - started)
         probe = _probe(net, tok, y, weights, train_rows, p, n_classes, pad_id, device,
                        probe_deadline, seed)
+        log.info("fine-tune: head initialised from a linear probe: %s", probe)
 
     timing = {"eval": 0.0}
     n_params = sum(t.numel() for t in net.parameters())
@@ -217,7 +220,7 @@ def finetune(texts, y: np.ndarray, weights: np.ndarray | None, valid: tuple | No
     info = {
         "backbone": source, "max_length": max_length, "device": device,
         "mixed_precision": None if amp is None else str(amp).replace("torch.", ""),
-        "n_train": int(len(train_rows)), "n_valid": int(len(v_y)), "valid_from": valid_from,
+        "threads": threads, "n_train": int(len(train_rows)), "n_valid": int(len(v_y)), "valid_from": valid_from,
         "truncated": tok.n_truncated, "probe": probe,
         "steps": state.step, "examples_seen": state.examples_seen,
         "epochs": round(state.examples_seen / max(1, len(train_rows)), 4),

@@ -7,7 +7,7 @@ precision, so a saved and loaded head predicts exactly as the fitted one) and
 be a scipy sparse matrix.
 
 C search (when the ``C`` parameter is None): on a stratified 80/20 holdout of the
-training rows, start at C = 4 and walk up (x4) while the holdout log-loss improves,
+training rows, start at C = ``c_start`` (16; 1 for embeddings) and walk up (x4) while the holdout log-loss improves,
 else down; each step only when the time left allows it and a refit on all rows.
 Then refit on all rows with the best C (or keep the holdout fit when time is short).
 
@@ -30,7 +30,7 @@ from scipy.special import expit, softmax
 
 __all__ = ["C_START", "LinearHead", "fit_head"]
 
-C_START = 4.0
+C_START = 16.0
 C_FACTOR = 4.0
 C_RANGE = (1.0 / 16.0, 1024.0)
 # Below this many rows, or seconds left, C is not tuned.
@@ -130,7 +130,7 @@ def _holdout(y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray] | None:
 
 def fit_head(T, S: np.ndarray | None, y: np.ndarray, n_classes: int, *, C: float | None,
              weight: np.ndarray | None, seed: int, deadline: float | None,
-             threads: int) -> tuple[LinearHead, dict[str, Any]]:
+             threads: int, c_start: float = C_START) -> tuple[LinearHead, dict[str, Any]]:
     """Fit the head on text features ``T`` (+ other columns ``S``); ``(head, info)``.
 
     ``info``: {"C", "tried": {C: holdout log-loss}, "refit": bool, "rows": n}.
@@ -153,14 +153,14 @@ def fit_head(T, S: np.ndarray | None, y: np.ndarray, n_classes: int, *, C: float
     if C is None and len(y) >= MIN_TUNE_ROWS and left() > MIN_TUNE_SECONDS:
         split = _holdout(y, seed)
     if split is None:
-        info["C"] = float(C if C is not None else C_START)
+        info["C"] = float(C if C is not None else c_start)
         return head(info["C"])[0], info
 
     tr, va = split
     Dva, yva = D[va], y[va]
     best: tuple[float, float, LinearHead] | None = None  # (loss, C, head)
     step_seconds = 0.0
-    for C_ in _c_walk(info["tried"]):
+    for C_ in _c_walk(info["tried"], c_start):
         # One more holdout fit, then the refit on all rows (about 1/(1 - HOLDOUT) as long).
         if best is not None and left() < step_seconds * (1.0 + 1.5 / (1.0 - HOLDOUT)):
             break
@@ -177,15 +177,15 @@ def fit_head(T, S: np.ndarray | None, y: np.ndarray, n_classes: int, *, C: float
     return head(best[1])[0], info
 
 
-def _c_walk(tried: dict[float, float]):
-    """C values to try: 4, then up by x4 while the loss improves; down only if up did not help."""
-    yield C_START
+def _c_walk(tried: dict[float, float], start: float):
+    """C values: ``start``, then up by x4 while the loss improves; down only if up did not help."""
+    yield start
     for factor in (C_FACTOR, 1.0 / C_FACTOR):
-        C_ = C_START
+        C_ = start
         while C_RANGE[0] <= C_ * factor <= C_RANGE[1]:
             C_ *= factor
             yield C_
             if tried[C_] >= tried[C_ / factor]:
                 break
-        if min(tried, key=tried.get) != C_START:
+        if min(tried, key=tried.get) != start:
             return

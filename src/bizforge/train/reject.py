@@ -1,0 +1,189 @@
+"""Out-of-scope rejection: a confidence threshold below which a prediction becomes "unknown".
+
+Intent routing must hand a message to a person when it fits none of the intents.
+:class:`RejectCalibrator` learns, on validation probabilities (out-of-fold
+predictions of the search), a threshold on the top class probability:
+
+- with an ``unknown_label`` (the class meaning "none of these", e.g. ``oos``): a
+  row is unknown when it is predicted as that class or its top probability is
+  below the threshold. The threshold maximises out-of-scope recall while in-scope
+  accuracy stays at or above a floor: ``target_in_scope_accuracy`` when given,
+  else the best in-scope accuracy on the validation rows minus
+  ``max_accuracy_drop`` (0.03). When the floor cannot be reached, it maximises
+  in-scope accuracy + out-of-scope recall instead (strategy "best_sum").
+- without one: it keeps ``coverage`` (95%) of the validation rows, or, when
+  ``target_in_scope_accuracy`` is given, the largest coverage whose accepted rows
+  are at least that accurate.
+
+In-scope accuracy counts rejected in-scope rows as wrong; out-of-scope recall is
+the share of out-of-scope rows rejected (or predicted as the unknown label).
+
+>>> import numpy as np
+>>> proba = np.array([[0.9, 0.1], [0.55, 0.45], [0.2, 0.8]])
+>>> cal = RejectCalibrator(coverage=0.6).fit(proba, np.array([0, 1, 1]))
+>>> cal.apply(proba)[0].tolist()
+[0, -1, 1]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from bizforge.errors import DataError, UsageError
+
+__all__ = ["UNKNOWN", "RejectCalibrator", "reject_metrics"]
+
+#: Index given to rejected rows by :meth:`RejectCalibrator.apply`.
+UNKNOWN = -1
+
+
+def _check(proba: Any, y: Any | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    p = np.asarray(proba, dtype=np.float64)
+    if p.ndim != 2 or p.shape[0] == 0 or p.shape[1] < 2:
+        raise DataError(f"probabilities must be an (n, k) array with n >= 1, k >= 2; got shape "
+                        f"{p.shape}.", fix="pass predict_proba output.")
+    if not np.isfinite(p).all():
+        raise DataError("the probabilities hold NaN or infinite values.",
+                        fix="pass predict_proba output.")
+    if y is None:
+        return p, None
+    t = np.asarray(y)
+    if t.shape != (p.shape[0],) or t.dtype.kind not in "iu" or t.min() < 0 or t.max() >= p.shape[1]:
+        raise DataError("labels must be class indices 0..k-1, one per probability row.",
+                        column="target", fix="encode the labels with the task's TaskSpec.")
+    return p, t.astype(np.int64)
+
+
+def _decide(p: np.ndarray, threshold: float, unknown: int | None) -> tuple[np.ndarray, np.ndarray]:
+    pred = p.argmax(axis=1)
+    conf = p[np.arange(len(p)), pred]
+    reject = conf < threshold
+    if unknown is not None:
+        reject |= pred == unknown
+    return np.where(reject, UNKNOWN, pred), conf
+
+
+def reject_metrics(labels: Any, y: Any, unknown_label: int | None = None) -> dict[str, Any]:
+    """in_scope_accuracy, oos_recall (None without an unknown label), coverage, accepted_accuracy.
+
+    ``labels``: output of :meth:`RejectCalibrator.apply` (``UNKNOWN`` = rejected).
+
+    >>> reject_metrics([0, -1, 2, -1], [0, 1, 2, 2], unknown_label=2)
+    {'in_scope_accuracy': 0.5, 'oos_recall': 1.0, 'coverage': 0.25, 'accepted_accuracy': 1.0}
+    """
+    pred, t = np.asarray(labels, dtype=np.int64), np.asarray(y, dtype=np.int64)
+    if pred.shape != t.shape or pred.size == 0:
+        raise DataError("labels and targets must be non-empty and of the same length.",
+                        fix="pass one prediction per target.")
+    accepted = pred != UNKNOWN
+    if unknown_label is not None:
+        accepted &= pred != unknown_label
+    inscope = t != unknown_label if unknown_label is not None else np.ones_like(accepted)
+    correct = accepted & (pred == t)
+    oos = ~inscope
+    return {
+        "in_scope_accuracy": float(correct[inscope].mean()) if inscope.any() else None,
+        "oos_recall": float((~accepted[oos]).mean()) if oos.any() else None,
+        "coverage": float(accepted.mean()),
+        "accepted_accuracy": float(correct[accepted].mean()) if accepted.any() else None,
+    }
+
+
+class RejectCalibrator:
+    """Learns the confidence threshold below which a prediction is "unknown" (hand to a person).
+
+    ``target_in_scope_accuracy``: floor on in-scope accuracy (None: best - ``max_accuracy_drop``
+    with an unknown label; the ``coverage`` rule without one).
+    """
+
+    def __init__(self, target_in_scope_accuracy: float | None = None, *,
+                 max_accuracy_drop: float = 0.03, coverage: float = 0.95):
+        self.target_in_scope_accuracy = target_in_scope_accuracy
+        self.max_accuracy_drop = max_accuracy_drop
+        self.coverage = coverage
+
+    def fit(self, proba: Any, y: Any, unknown_label: int | None = None) -> RejectCalibrator:
+        """Choose ``threshold_`` on validation probabilities ``proba`` (n, k) and labels ``y``."""
+        p, t = _check(proba, y)
+        if unknown_label is not None and not 0 <= int(unknown_label) < p.shape[1]:
+            raise UsageError(f"unknown_label {unknown_label} is not a class index of the "
+                             f"{p.shape[1]} classes.", fix="pass the index of the 'none of "
+                             "these' class (TaskSpec.encode), or None.")
+        target = self.target_in_scope_accuracy
+        if target is not None and not 0.0 < float(target) <= 1.0:
+            raise UsageError(f"target_in_scope_accuracy={target} is not in (0, 1].",
+                             fix="pass e.g. 0.93, or None.")
+        self.unknown_label_ = None if unknown_label is None else int(unknown_label)
+        pred = p.argmax(axis=1)
+        conf = p[np.arange(len(p)), pred]
+        values = np.unique(conf)
+        # Between consecutive confidences: robust on new rows; 0 rejects nothing.
+        candidates = np.concatenate([[0.0], (values[:-1] + values[1:]) / 2.0])
+        if self.unknown_label_ is not None and (t == self.unknown_label_).any() \
+                and (t != self.unknown_label_).any():
+            self.threshold_, self.strategy_ = self._with_unknown(conf, pred, t, candidates, target)
+        else:
+            self.threshold_, self.strategy_ = self._coverage(conf, pred, t, candidates, target)
+        labels, _ = _decide(p, self.threshold_, self.unknown_label_)
+        self.valid_metrics_ = reject_metrics(labels, t, self.unknown_label_)
+        return self
+
+    def _with_unknown(self, conf, pred, t, candidates, target) -> tuple[float, str]:
+        u = self.unknown_label_
+        inscope, oos = t != u, t == u
+        # Sorted confidences of the rows that a threshold can still change.
+        right = np.sort(conf[inscope & (pred == t)])
+        leak = np.sort(conf[oos & (pred != u)])
+        acc = (len(right) - np.searchsorted(right, candidates, "left")) / inscope.sum()
+        recall = 1.0 - (len(leak) - np.searchsorted(leak, candidates, "left")) / oos.sum()
+        floor = float(target) if target is not None else acc[0] - self.max_accuracy_drop
+        ok = acc >= floor - 1e-12
+        if ok.any():
+            best = np.flatnonzero(ok)[np.argmax(recall[ok])]  # first max: the higher accuracy
+            return float(candidates[best]), "target" if target is not None else "auto"
+        return float(candidates[np.argmax(acc + recall)]), "best_sum"
+
+    def _coverage(self, conf, pred, t, candidates, target) -> tuple[float, str]:
+        if target is not None:
+            order = np.argsort(-conf, kind="stable")
+            right = np.cumsum(pred[order] == t[order]) / np.arange(1, len(t) + 1)
+            # Accepting the top-m rows; the largest m whose accuracy meets the target.
+            good = np.flatnonzero(right >= float(target) - 1e-12)
+            if good.size:
+                m = good[-1] + 1
+                if m == len(t):
+                    return 0.0, "target"
+                return float((conf[order][m - 1] + conf[order][m]) / 2.0), "target"
+        k = int(np.floor((1.0 - float(self.coverage)) * len(conf)))
+        if k <= 0:
+            return 0.0, "coverage"
+        low = np.sort(conf)
+        return float((low[k - 1] + low[k]) / 2.0), "coverage"
+
+    def apply(self, proba: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(class index, or ``UNKNOWN`` (-1) when rejected; top probability) per row."""
+        if not hasattr(self, "threshold_"):
+            from bizforge.errors import NotFittedError
+
+            raise NotFittedError("this RejectCalibrator is not fitted yet.",
+                                 fix="call fit(valid_proba, valid_y) first, or from_dict().")
+        p, _ = _check(proba)
+        return _decide(p, self.threshold_, self.unknown_label_)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"threshold": self.threshold_, "unknown_label": self.unknown_label_,
+                "strategy": self.strategy_, "valid": self.valid_metrics_,
+                "target_in_scope_accuracy": self.target_in_scope_accuracy,
+                "max_accuracy_drop": self.max_accuracy_drop, "coverage": self.coverage}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RejectCalibrator:
+        cal = cls(d.get("target_in_scope_accuracy"), max_accuracy_drop=d.get(
+            "max_accuracy_drop", 0.03), coverage=d.get("coverage", 0.95))
+        cal.threshold_ = float(d["threshold"])
+        cal.unknown_label_ = None if d.get("unknown_label") is None else int(d["unknown_label"])
+        cal.strategy_ = d.get("strategy", "loaded")
+        cal.valid_metrics_ = d.get("valid", {})
+        return cal

@@ -1,0 +1,253 @@
+"""The "finetune" backend on a tiny random BERT: fit, ONNX int8 serving, save/load, budget."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bizforge.errors import DataError, ModelError, UsageError
+from bizforge.models import Model, get_model
+from bizforge.models.text_hf import FinetuneModel
+from bizforge.models.text_hf.events import read_events
+from bizforge.models.text_hf.tiny import make_tiny_backbone, make_tiny_texts
+
+FAST = {"epochs": 2, "n_threads": 1, "quant_check_rows": 50}
+
+
+@pytest.fixture(scope="module")
+def backbone(tmp_path_factory):
+    return str(make_tiny_backbone(tmp_path_factory.mktemp("tiny_bert")))
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_tiny_texts(120, n_classes=2, seed=0)
+
+
+@pytest.fixture(scope="module")
+def fitted(backbone, data):
+    X, y = data
+    return FinetuneModel("binary", backbone=backbone, **FAST).fit(X, y, seed=0)
+
+
+@pytest.fixture(scope="module")
+def saved(fitted, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("saved")
+    fitted.save(folder)
+    return folder
+
+
+def test_registered_as_finetune_for_text_classification():
+    cls = get_model("finetune")
+    assert cls is FinetuneModel
+    assert cls.tags.handles_text and cls.tags.problems == ("binary", "multiclass")
+
+
+def test_learns_the_tiny_sentiment_task(fitted, data):
+    X, y = data
+    proba = fitted.predict_proba(X)
+    assert proba.shape == (120, 2) and np.allclose(proba.sum(axis=1), 1.0)
+    assert (fitted.predict(X) == y).mean() >= 0.95
+
+
+def test_records_how_training_went(fitted):
+    info = fitted.info_
+    assert info["valid_from"] == "holdout" and info["n_valid"] == 12 and info["n_train"] == 108
+    assert fitted.examples_seen_ == info["examples_seen"] == 2 * 108
+    assert fitted.epochs_ == 2.0 and fitted.stopped_by_ in ("epochs", "early_stopping")
+    assert info["probe"]["rows"] == 108
+
+
+def test_save_writes_safetensors_onnx_and_no_pickle(saved):
+    names = sorted(p.relative_to(saved).as_posix() for p in saved.rglob("*") if p.is_file())
+    assert {"model.json", "head.safetensors", "model_fp32.onnx", "model_int8.onnx",
+            "backbone/model.safetensors", "backbone/config.json",
+            "backbone/tokenizer.json"} <= set(names)
+    assert any(n.startswith("tensorboard/events.out.tfevents.") for n in names)
+    assert not [n for n in names if n.endswith((".bin", ".pt", ".pth", ".pkl", ".pickle"))]
+
+
+def test_loaded_model_predicts_identically_with_onnx(fitted, saved, data):
+    X, _ = data
+    loaded = Model.load(saved)
+    assert type(loaded) is FinetuneModel and loaded.net_ is None  # no torch needed to serve
+    assert np.array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
+
+
+def test_int8_predictions_stay_close_to_fp32(fitted, data):
+    from bizforge.models.text_hf.data import tokenize
+    from bizforge.models.text_hf.onnx_export import OrtRunner
+    from bizforge.models.text_hf.scoring import logits_ort
+
+    X, _ = data
+    tok = tokenize(fitted.tokenizer_, list(X["review"]), fitted.max_length_)
+    fp32 = logits_ort(OrtRunner(fitted.onnx_["fp32"]), tok, fitted.pad_id_)
+    int8 = logits_ort(OrtRunner(fitted.onnx_["int8"]), tok, fitted.pad_id_)
+    assert np.abs(fp32 - int8).max() < 0.25 * np.abs(fp32).max()
+    assert (fp32.argmax(axis=1) == int8.argmax(axis=1)).mean() >= 0.95
+
+
+def test_quantisation_check_is_recorded_in_model_json(saved):
+    import json
+
+    info = json.loads((saved / "model.json").read_text())["state"]["info"]
+    check = info["quantization"]
+    assert set(check["accuracy"]) == {"torch", "onnx_fp32", "onnx_int8"}
+    assert set(check["texts_per_second"]) == set(check["accuracy"])
+    assert check["rows"] == 12
+
+
+def test_fp32_and_torch_runtimes_agree(backbone, data):
+    X, y = data
+    fp32 = FinetuneModel("binary", backbone=backbone, runtime="fp32", **FAST).fit(X, y, seed=0)
+    torch_rt = FinetuneModel("binary", backbone=backbone, runtime="torch", **FAST).fit(X, y, seed=0)
+    assert np.allclose(fp32.predict_proba(X), torch_rt.predict_proba(X), atol=1e-4)
+
+
+def test_tensorboard_events_match_the_json_curve(fitted, saved):
+    files = list((saved / "tensorboard").iterdir())
+    events = read_events(files[0])
+    valid = {e.step: e.value for e in events if e.tag == "valid/accuracy"}
+    curve = {p["step"]: p["valid_accuracy"] for p in fitted.curve_ if p["valid_accuracy"] is not None}
+    assert valid.keys() == curve.keys() and 0 in valid
+    assert all(abs(valid[s] - curve[s]) < 1e-6 for s in valid)
+    assert any(e.tag == "train/loss" for e in events)
+
+
+def test_log_dir_streams_events_while_training(backbone, data, tmp_path):
+    X, y = data
+    FinetuneModel("binary", backbone=backbone, log_dir=str(tmp_path / "tb"), **FAST).fit(X, y)
+    (path,) = (tmp_path / "tb").iterdir()
+    assert {"train/loss", "valid/accuracy"} <= {e.tag for e in read_events(path)}
+
+
+def test_budget_stops_training_and_keeps_a_usable_model(backbone):
+    X, y = make_tiny_texts(200, seed=1)
+    model = FinetuneModel("binary", backbone=backbone, epochs=10_000, patience=0, n_threads=1,
+                          quant_check_rows=20).fit(X, y, budget=4.0, seed=0)
+    assert model.stopped_by_ == "budget"
+    assert model.fit_seconds_ < 4.0 + 3.0
+    assert 0 < model.examples_seen_ and np.isfinite(model.predict_proba(X)).all()
+
+
+def test_early_stopping_ends_a_noisy_run_and_keeps_the_best_step(backbone):
+    X, y = make_tiny_texts(160, seed=2, noise=0.6)
+    model = FinetuneModel("binary", backbone=backbone, head_init="random", epochs=200,
+                          patience=2, evals_per_epoch=1, lr=1e-2, head_lr=1e-2,
+                          n_threads=1).fit(X, y, seed=0)
+    assert model.stopped_by_ == "early_stopping" and model.info_["steps"] < 200 * 5
+    assert model.info_["best_step"] < model.info_["steps"]
+
+
+def test_head_from_probe_classifies_before_any_fine_tuning(backbone):
+    X, y = make_tiny_texts(150, n_classes=3, seed=3)
+    probe = FinetuneModel("multiclass", backbone=backbone, epochs=0, n_threads=1).fit(X, y)
+    fresh = FinetuneModel("multiclass", backbone=backbone, epochs=0, head_init="random",
+                          n_threads=1).fit(X, y)
+    assert probe.info_["steps"] == 0 and probe.info_["probe"]["train_accuracy"] > 0.9
+    assert (probe.predict(X) == y).mean() > 0.9
+    assert (fresh.predict(X) == y).mean() < 0.6
+
+
+def test_given_validation_set_is_used_instead_of_a_holdout(backbone, data):
+    X, y = data
+    model = FinetuneModel("binary", backbone=backbone, **FAST).fit(
+        X[:80], y[:80], valid=(X[80:], y[80:]))
+    assert model.info_["valid_from"] == "given" and model.info_["n_valid"] == 40
+    assert model.info_["n_train"] == 80
+
+
+def test_long_texts_are_truncated_with_a_counted_warning(backbone):
+    X, y = make_tiny_texts(40, seed=4)
+    X.loc[X.index[:3], "review"] = "good film " * 50
+    with pytest.warns(UserWarning, match=r"^3 of 40 training texts are longer than 16 tokens"):
+        model = FinetuneModel("binary", backbone=backbone, max_length=16, **FAST).fit(X, y)
+    assert model.info_["truncated"] == 3 and model.warnings_[0]["kind"] == "truncated"
+
+
+def test_empty_huge_and_odd_texts_still_predict(fitted):
+    odd = pd.DataFrame({"review": pd.array(["", "good " * 20000, "😀 \x00\x07 bad", None],
+                                           dtype="str")})
+    proba = fitted.predict_proba(odd)
+    assert proba.shape == (4, 2) and np.isfinite(proba).all()
+
+
+def test_explain_text_returns_the_words_that_drove_the_prediction(fitted):
+    out = fitted.explain_text(["the film was superb superb", "awful"], k=3)
+    assert len(out) == 2 and len(out[0]) == 3 and len(out[1]) == 1
+    words = [w for w, _ in out[0]]
+    assert set(words) <= {"the", "film", "was", "superb"}
+    weights = [abs(v) for _, v in out[0]]
+    assert weights == sorted(weights, reverse=True)
+
+
+def test_explain_text_works_after_load_and_on_frames(fitted, saved, data):
+    X, _ = data
+    loaded = Model.load(saved)
+    assert loaded.explain_text(X.iloc[:2], k=2) == fitted.explain_text(X.iloc[:2], k=2)
+
+
+def test_word_pieces_are_merged_back_into_words(fitted):
+    (words,) = fitted.explain_text(["goods nicely"], k=5)
+    assert sorted(w for w, _ in words) == ["goods", "nicely"]
+
+
+def test_frame_without_text_column_is_refused_by_name(backbone):
+    X = pd.DataFrame({"age": np.arange(30.0), "tenure": np.arange(30.0)})
+    with pytest.raises(DataError, match="needs a text column; the frame has none") as err:
+        FinetuneModel("binary", backbone=backbone).fit(X, np.arange(30) % 2)
+    assert "age" in str(err.value) and "lightgbm" in str(err.value)
+
+
+def test_missing_text_column_at_predict_names_it(fitted):
+    with pytest.raises(DataError, match="column 'review'") as err:
+        fitted.predict(pd.DataFrame({"comment": ["good"]}))
+    assert err.value.column == "review"
+
+
+def test_two_text_columns_are_joined(backbone):
+    X, y = make_tiny_texts(60, seed=5)
+    X["title"] = pd.array(["the film"] * 60, dtype="str")
+    model = FinetuneModel("binary", backbone=backbone, **FAST).fit(X, y)
+    assert model.text_columns_ == ["review", "title"]
+    assert list(model.feature_importances_) == [0.5, 0.5]
+
+
+def test_folder_that_is_not_a_model_is_a_clear_error(tmp_path, data):
+    X, y = data
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(UsageError, match="not a Hugging Face model folder") as err:
+        FinetuneModel("binary", backbone=str(tmp_path)).fit(X, y)
+    assert str(tmp_path) in str(err.value) and "save_pretrained" in str(err.value)
+
+
+def test_missing_backbone_folder_and_unknown_hub_id_are_clear_errors(tmp_path, data):
+    X, y = data
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    with pytest.raises(UsageError, match="does not exist"):
+        FinetuneModel("binary", backbone=str(tmp_path / "nope")).fit(X, y)
+    with pytest.raises(UsageError, match="no-such-org/no-such-model"):
+        FinetuneModel("binary", backbone="no-such-org/no-such-model").fit(X, y)
+
+
+def test_missing_onnx_file_is_reported_at_load(fitted, tmp_path):
+    fitted.save(tmp_path)
+    (tmp_path / "model_int8.onnx").unlink()
+    with pytest.raises(ModelError, match="model_int8.onnx' is missing"):
+        Model.load(tmp_path)
+
+
+def test_loaded_model_saves_again_elsewhere(saved, tmp_path, data):
+    X, _ = data
+    Model.load(saved).save(tmp_path / "copy")
+    assert np.array_equal(Model.load(tmp_path / "copy").predict_proba(X),
+                          Model.load(saved).predict_proba(X))
+
+
+def test_unknown_runtime_is_a_usage_error(backbone, data):
+    X, y = data
+    with pytest.raises(UsageError, match="runtime='gpu'"):
+        FinetuneModel("binary", backbone=backbone, runtime="gpu").fit(X, y)
