@@ -17,9 +17,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["churn_table", "CHURN_TARGET"]
+__all__ = ["churn_table", "review_table", "CHURN_TARGET", "REVIEW_TARGET", "REVIEW_TEXT"]
 
 CHURN_TARGET = "是否流失"
+REVIEW_TARGET = "sentiment"
+REVIEW_TEXT = "review"
 
 _CITIES = ["北京", "上海", "广州", "深圳", "成都", "杭州", "武汉", "西安", "南京", "重庆"]
 _CONTRACTS = ["月付", "一年合约", "两年合约"]
@@ -91,3 +93,61 @@ def churn_table(n: int = 2000, *, seed: int = 0) -> pd.DataFrame:
             CHURN_TARGET: np.where(churned, "是", "否"),
         }
     )
+
+
+# Review phrases written for the project: (aspect, positive opinions, negative opinions).
+_REVIEW_EN = [
+    ("the delivery", ["arrived a day early", "was fast and careful"],
+     ["took two weeks", "came with a crushed box"]),
+    ("the phone", ["works perfectly", "has a great battery"],
+     ["stopped charging after a week", "overheats all the time"]),
+    ("customer service", ["solved my problem in minutes", "was friendly and patient"],
+     ["never answered my emails", "hung up on me twice"]),
+    ("the hotel room", ["was spotless and quiet", "had a lovely view"],
+     ["smelled of smoke", "was noisy all night"]),
+    ("the price", ["is fair for the quality", "was a real bargain"],
+     ["is far too high", "went up without notice"]),
+]
+_REVIEW_ZH = [
+    ("物流", ["很快，第二天就到了", "包装很仔细"], ["太慢了，等了两个星期", "箱子都压坏了"]),
+    ("手机", ["用起来很流畅", "电池非常耐用"], ["用了一周就充不进电", "发热很严重"]),
+    ("客服", ["态度很好，很快解决了问题", "非常耐心"], ["一直不回消息", "态度很差"]),
+    ("酒店房间", ["干净又安静", "景色很好"], ["有一股烟味", "晚上特别吵"]),
+    ("价格", ["很实惠，物有所值", "比别家便宜"], ["太贵了", "突然涨价也不通知"]),
+]
+_OPENERS_EN = ["", "Honestly, ", "Overall ", "I must say "]
+_CLOSERS_EN = ["", " Would buy again.", " Not happy.", " Thanks!"]
+_OPENERS_ZH = ["", "说实话，", "总体来说，", "这次"]
+
+
+def review_table(n: int = 400, *, seed: int = 0) -> pd.DataFrame:
+    """A bilingual (English and Chinese) review table: columns ``review`` and ``sentiment``.
+
+    About 60% positive; one review in eight mixes a positive and a negative
+    aspect, and the closers add noise, so the task is learnable but not trivial.
+
+    >>> review_table(10, seed=1).columns.tolist()
+    ['review', 'sentiment']
+    """
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for _ in range(n):
+        positive = rng.random() < 0.6
+        zh = rng.random() < 0.5
+        table = _REVIEW_ZH if zh else _REVIEW_EN
+        aspect, good, bad = table[rng.integers(len(table))]
+        main = str(rng.choice(good if positive else bad))
+        if zh:
+            text = f"{rng.choice(_OPENERS_ZH)}{aspect}{main}。"
+        else:
+            text = f"{rng.choice(_OPENERS_EN)}{aspect} {main}."
+            text = text[0].upper() + text[1:]
+        if rng.random() < 0.125:  # a mixed review: a smaller complaint or praise on the side
+            other, g2, b2 = table[rng.integers(len(table))]
+            side = str(rng.choice(b2 if positive else g2))
+            text += f"不过{other}{side}。" if zh else f" But {other} {side}."
+        if not zh:
+            text += str(rng.choice(_CLOSERS_EN))
+        texts.append(text)
+        labels.append("positive" if positive else "negative")
+    return pd.DataFrame({REVIEW_TEXT: texts, REVIEW_TARGET: labels})
