@@ -32,8 +32,13 @@ MAX_AUTO_CLASSES = 20
 POSITIVE_LABELS = ("1", "true", "yes", "y", "t", "positive", "pos", "是", "正", "正面", "有")
 
 
-def resolve_task(frame: pd.DataFrame, target: str, task: str = "auto") -> TaskSpec:
+def resolve_task(
+    frame: pd.DataFrame, target: str, task: str = "auto", *, text_only: bool = False
+) -> TaskSpec:
     """Validate ``frame[target]`` and return the :class:`TaskSpec` to train for.
+
+    ``text_only`` says the only feature is free text (the caller knows the
+    schema): then ``auto`` picks text classification for a class-like target.
 
     >>> frame = pd.DataFrame({"x": range(6), "Churn": ["No", "Yes", "No", "No", "Yes", "No"]})
     >>> spec = resolve_task(frame, "Churn")
@@ -70,7 +75,10 @@ def resolve_task(frame: pd.DataFrame, target: str, task: str = "auto") -> TaskSp
         )
 
     if task == "auto":
-        kind = "tabular-classification" if _looks_like_classes(present) else "tabular-regression"
+        if _looks_like_classes(present):
+            kind = "text-classification" if text_only else "tabular-classification"
+        else:
+            kind = "tabular-regression"
     else:
         kind = task
 

@@ -167,3 +167,9 @@ def test_spec_round_trips_through_json():
     again = TaskSpec.from_dict(json.loads(json.dumps(spec.to_dict())))
     assert again == spec
     assert again.encode(["Yes"]).tolist() == [1]
+
+
+def test_auto_picks_text_classification_when_the_only_feature_is_text():
+    frame = pd.DataFrame({"review": ["good", "bad", "great", "awful"], "label": [1, 0, 1, 0]})
+    assert resolve_task(frame, "label", text_only=True).kind == "text-classification"
+    assert resolve_task(frame, "label").kind == "tabular-classification"
