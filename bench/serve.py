@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import signal
 import socket
 import statistics
@@ -161,7 +162,7 @@ def _in_process(registry, rows, n=300) -> dict:
 def _start_server(home: Path, port: int, log: Path) -> subprocess.Popen:
     env = dict(os.environ, BIZFORGE_HOME=str(home))
     cmd = [sys.executable, "-c", "from bizforge.cli import main; main()", "serve",
-           "--port", str(port), "--log-level", "warning"]
+           "--port", str(port)]
     proc = subprocess.Popen(cmd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -176,6 +177,45 @@ def _start_server(home: Path, port: int, log: Path) -> subprocess.Popen:
         time.sleep(0.3)
     proc.kill()
     raise SystemExit("the server did not start in 120 s")
+
+
+def _server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) the server process has used so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
+def _batch_rows(port: int, key: str) -> tuple[float, float]:
+    """(sum, count) of the server's rows-per-model-call histogram."""
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/metrics",
+                                 headers={"Authorization": f"Bearer {key}"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        text = resp.read().decode()
+    found = {}
+    for line in text.splitlines():
+        for part in ("sum", "count"):
+            if line.startswith(f"bizforge_predict_batch_rows_{part} "):
+                found[part] = float(line.split()[1])
+    return found.get("sum", 0.0), found.get("count", 0.0)
+
+
+def _measured(server, port, key, run) -> dict:
+    """Run ``run()`` (-> the driver's result) and add the server's CPU and batching figures."""
+    cpu0, (rows0, calls0) = _server_cpu(server.pid), _batch_rows(port, key)
+    child0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = run()
+    child1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu1, (rows1, calls1) = _server_cpu(server.pid), _batch_rows(port, key)
+    n = max(result["requests"], 1)
+    result["server_cpu_ms"] = 1000 * (cpu1 - cpu0) / n
+    result["client_cpu_ms"] = 1000 * ((child1.ru_utime + child1.ru_stime)
+                                      - (child0.ru_utime + child0.ru_stime)) / n
+    result["rows_per_call"] = (rows1 - rows0) / max(calls1 - calls0, 1)
+    result["load"] = os.getloadavg()[0]
+    return result
 
 
 def _drive_process(port, key, rows_file, concurrency, seconds) -> subprocess.Popen:
@@ -224,14 +264,21 @@ def main(args) -> None:
     try:
         for c in args.concurrency:
             print(f"concurrency {c}: {args.seconds:.0f} s ...", flush=True)
-            results.append(_result(_drive_process(port, key, rows_file, c, args.seconds)))
+            results.append(_measured(server, port, key, lambda c=c: _result(
+                _drive_process(port, key, rows_file, c, args.seconds))))
             print("  " + json.dumps(results[-1]), flush=True)
         print(f"promotion during load (concurrency 16, {args.seconds:.0f} s) ...", flush=True)
-        driver = _drive_process(port, key, rows_file, 16, args.seconds)
-        time.sleep(args.seconds / 2)
-        _http("POST", f"http://127.0.0.1:{port}/v1/models/{NAME}/promote", admin,
-              {"version": 2, "alias": "production"})
-        promo = _result(driver)
+
+        def promotion_run():
+            driver = _drive_process(port, key, rows_file, 16, args.seconds)
+            time.sleep(args.seconds / 2)
+            started = time.perf_counter()
+            _http("POST", f"http://127.0.0.1:{port}/v1/models/{NAME}/promote", admin,
+                  {"version": 2, "alias": "production"}, timeout=60)
+            took = time.perf_counter() - started
+            return dict(_result(driver), promote_seconds=took)
+
+        promo = _measured(server, port, key, promotion_run)
         print("  " + json.dumps(promo), flush=True)
     finally:
         server.send_signal(signal.SIGTERM)
@@ -243,30 +290,42 @@ def main(args) -> None:
 
 
 def _report(args, described, inproc, results, promo, exit_code) -> None:
-    body = [f"model: `{NAME}` trained {args.time_limit:.0f} s on {described}; single-row "
-            f"JSON requests over HTTP keep-alive, {args.seconds:.0f} s per level; load "
-            "generator = asyncio HTTP/1.1 client in a separate process on the same 2 cores "
-            "(CPU shared with other work on this machine at the time, so figures vary run to "
-            "run). Server: `bizforge serve` (1 worker, uvicorn).", "",
-            "| concurrency | requests/s | p50 ms | p99 ms | max ms | errors |",
-            "|---:|---:|---:|---:|---:|---:|"]
-    for r in results:
+    body = [
+        (f"model: `{NAME}` trained {args.time_limit:.0f} s on {described}; single-row JSON "
+         f"requests over HTTP/1.1 keep-alive, {args.seconds:.0f} s per level. Server: `bizforge "
+         "serve` (1 worker, uvicorn; API-key auth and JSON request logs on). Load generator: "
+         "a minimal asyncio HTTP client in its own process on the same 2 cores (`wrk` is not "
+         "installed). The cores are shared with other work on this machine: `load` is the "
+         "1-minute load average after each run (2.0 = both cores busy), so latency figures "
+         "vary from run to run; server CPU per request is the steadier capacity figure."),
+        "",
+        "| concurrency | requests/s | p50 ms | p99 ms | max ms | errors | server CPU ms/req "
+        "| client CPU ms/req | rows per model call | load |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in [*results, dict(promo, concurrency="16 + promotion")]:
         body.append(f"| {r['concurrency']} | {r['rps']:,.0f} | {r['p50_ms']:.1f} | "
-                    f"{r['p99_ms']:.1f} | {r['max_ms']:.1f} | {r['errors']} |")
-    body += ["", "in-process single-row latency (same model, same process, no HTTP):", "",
-             "| path | p50 ms | p99 ms |", "|---|---:|---:|"]
+                    f"{r['p99_ms']:.1f} | {r['max_ms']:.1f} | {r['errors']} | "
+                    f"{r['server_cpu_ms']:.2f} | {r['client_cpu_ms']:.2f} | "
+                    f"{r['rows_per_call']:.1f} | {r['load']:.1f} |")
+    body += ["", "in-process single-row latency, same model, no HTTP (median and p99 of 300 "
+                 "calls):", "", "| path | p50 ms | p99 ms |", "|---|---:|---:|"]
     for label, (p50, p99) in inproc.items():
         body.append(f"| {label} | {p50:.2f} | {p99:.2f} |")
     c1 = next((r for r in results if r["concurrency"] == 1), None)
     if c1:
-        ratio = c1["p50_ms"] / inproc["predict_proba"][0]
-        body += ["", f"HTTP p50 at concurrency 1 / in-process predict_proba p50 = {ratio:.2f}"]
+        body += ["", f"HTTP p50 at concurrency 1 / in-process `predict_proba` p50 = "
+                     f"{c1['p50_ms'] / inproc['predict_proba'][0]:.2f}; / in-process server "
+                     f"path p50 = {c1['p50_ms'] / inproc['server path'][0]:.2f}"]
     versions = ", ".join(f"v{v}: {n:,}" for v, n in sorted(promo["versions"].items()))
-    body += ["", f"promotion during load: version 2 promoted through the API after "
-                 f"{args.seconds / 2:.0f} s of a {args.seconds:.0f} s run at concurrency 16: "
-                 f"{promo['requests']:,} requests, **{promo['errors']} failed** "
-                 f"({versions}); {promo['rps']:,.0f} requests/s, p99 {promo['p99_ms']:.1f} ms.",
-             f"server exit code after SIGTERM: {exit_code}"]
+    body += ["", (f"promotion during load: version 2 promoted through the API "
+                  f"{args.seconds / 2:.0f} s into a {args.seconds:.0f} s run at concurrency 16: "
+                  f"{promo['requests']:,} requests, **{promo['errors']} failed** ({versions}). "
+                  f"The promote call took {promo['promote_seconds']:.1f} s: it loads and "
+                  "verifies version 2 before moving the alias, so the switch happens at its "
+                  "end, onto a warm model; that loading competes with the traffic for the "
+                  "CPU (the p99 of this run)."),
+             f"server exit status after SIGTERM (uvicorn re-raises the signal after its "
+             f"graceful shutdown): {exit_code}"]
     command = "python bench/serve.py" + (f" --seconds {args.seconds:g}" if args.seconds != 30
                                          else "") + (" --sample" if args.sample else "")
     write_results(HEADING, command, body)

@@ -120,6 +120,13 @@ def test_explain_adds_reasons_per_row(client, headers, rows):
         assert p["reasons"][0]["column"] != "手机号"  # personal data is never a reason
 
 
+def test_explain_with_missing_values_is_valid_json(client, headers, rows):
+    row = dict(rows[0], 累计消费=None, 最近投诉=None, 月费="")
+    r = client.post(PREDICT + "?explain=true", json={"rows": [row]}, headers=headers["predict"])
+    assert r.status_code == 200
+    assert "NaN" not in r.text and r.json()["predictions"][0]["reasons"]
+
+
 def test_regression_model_answers_values(client, headers, registry, fee_run, rows):
     registry.publish(fee_run, "fee")
     r = client.post("/v1/models/fee/predict", json={"rows": rows}, headers=headers["predict"])

@@ -25,7 +25,8 @@ def make_text_frame(problem: str, n: int = 120, seed: int = 0) -> tuple[pd.DataF
     """``make_frame`` plus a str column "review" whose words depend on the label."""
     X, y = make_frame(problem, n, seed)
     rng = np.random.default_rng(seed + 1)
-    texts = [" ".join([*rng.choice(WORDS[int(v)], 2), *rng.choice(FILLER, 3)]) for v in y]
+    labels = (y > 0).astype(int) if problem == "regression" else y
+    texts = [" ".join([*rng.choice(WORDS[int(v)], 2), *rng.choice(FILLER, 3)]) for v in labels]
     X.insert(1, "review", pd.array(texts, dtype="str"))
     return X, y
 

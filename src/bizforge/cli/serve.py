@@ -10,7 +10,7 @@ import typer
 
 from bizforge.cli.app import app, edge
 
-__all__ = ["serve_command", "is_loopback", "app_from_env"]
+__all__ = ["app_from_env", "is_loopback", "run_server", "serve_command"]
 
 _ENV = "BIZFORGE_SERVE_OPTIONS"  # hand-over to worker processes (--workers > 1) only
 
@@ -58,15 +58,35 @@ def serve_command(
     if level not in ("debug", "info", "warning", "error"):
         raise UsageError(f"unknown --log-level '{log_level}'.",
                          fix="use debug, info, warning or error.")
-    import uvicorn
-
-    common = dict(host=host, port=port, log_config=None, access_log=False,
-                  timeout_graceful_shutdown=graceful, server_header=False, log_level=level)
     os.environ[_ENV] = json.dumps({"auth": not no_auth, "log_level": level})
     if workers == 1:
-        uvicorn.Server(uvicorn.Config(app_from_env(), **common)).run()
+        run_server(app_from_env(), host=host, port=port, graceful=graceful, log_level=level)
     else:
-        uvicorn.run("bizforge.cli.serve:app_from_env", factory=True, workers=workers, **common)
+        import uvicorn
+
+        uvicorn.run("bizforge.cli.serve:app_from_env", factory=True, workers=workers,
+                    **_uvicorn_options(host, port, graceful, level))
+
+
+def _uvicorn_options(host: str, port: int, graceful: float, log_level: str) -> dict:
+    # Our JSON logs replace uvicorn's access log (which prints raw paths and addresses).
+    return {"host": host, "port": port, "log_config": None, "access_log": False,
+            "timeout_graceful_shutdown": graceful, "server_header": False,
+            "log_level": log_level}
+
+
+def run_server(asgi_app, *, host: str = "127.0.0.1", port: int = 8000, graceful: float = 30.0,
+               log_level: str = "info") -> None:
+    """Serve ``asgi_app`` until SIGINT/SIGTERM; in-flight requests get ``graceful`` seconds.
+
+    On the signal uvicorn stops accepting connections, closes idle keep-alive ones,
+    waits for running requests to finish (at most ``graceful`` s), then runs the app's
+    shutdown (model threads stopped).
+    """
+    import uvicorn
+
+    uvicorn.Server(uvicorn.Config(asgi_app, **_uvicorn_options(host, port, graceful,
+                                                               log_level))).run()
 
 
 def app_from_env():

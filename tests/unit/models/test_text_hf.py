@@ -10,6 +10,7 @@ import pytest
 
 from bizforge.errors import DataError, ModelError, UsageError
 from bizforge.models import Model, get_model
+from bizforge.models.text_common import TextWarning
 from bizforge.models.text_hf import FinetuneModel
 from bizforge.models.text_hf.events import read_events
 from bizforge.models.text_hf.tiny import make_tiny_backbone, make_tiny_texts
@@ -163,7 +164,8 @@ def test_given_validation_set_is_used_instead_of_a_holdout(backbone, data):
 def test_long_texts_are_truncated_with_a_counted_warning(backbone):
     X, y = make_tiny_texts(40, seed=4)
     X.loc[X.index[:3], "review"] = "good film " * 50
-    with pytest.warns(UserWarning, match=r"^3 of 40 training texts are longer than 16 tokens"):
+    with pytest.warns(TextWarning, match=r"^3 of 40 training texts in column 'review' are "
+                      r"longer than 16 tokens"):
         model = FinetuneModel("binary", backbone=backbone, max_length=16, **FAST).fit(X, y)
     assert model.info_["truncated"] == 3 and model.warnings_[0]["kind"] == "truncated"
 
@@ -251,3 +253,31 @@ def test_unknown_runtime_is_a_usage_error(backbone, data):
     X, y = data
     with pytest.raises(UsageError, match="runtime='gpu'"):
         FinetuneModel("binary", backbone=backbone, runtime="gpu").fit(X, y)
+
+
+def test_folder_with_config_but_no_weights_is_a_model_error(backbone, tmp_path, data):
+    import shutil
+
+    X, y = data
+    for name in ("config.json", "tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(os.path.join(backbone, name), tmp_path / name)
+    with pytest.raises(ModelError, match="weights of backbone") as err:
+        FinetuneModel("binary", backbone=str(tmp_path)).fit(X, y)
+    assert "model.safetensors" in str(err.value)
+
+
+def test_damaged_onnx_file_is_a_model_error_naming_it(fitted, tmp_path, data):
+    X, _ = data
+    fitted.save(tmp_path)
+    (tmp_path / "model_int8.onnx").write_bytes(b"not an onnx model")
+    with pytest.raises(ModelError, match="model_int8.onnx"):
+        Model.load(tmp_path).predict(X)
+
+
+def test_holdout_is_stratified_and_keeps_single_example_classes_in_training():
+    from bizforge.models.text_hf.fitting import _holdout
+
+    y = np.array([0] * 50 + [1] * 30 + [2] * 19 + [3])
+    train, valid = _holdout(y, 0.2, 1000, np.random.default_rng(0))
+    assert len(valid) == 20 and sorted(np.concatenate([train, valid]).tolist()) == list(range(100))
+    assert np.bincount(y[valid], minlength=4).tolist() == [10, 6, 4, 0]

@@ -5,11 +5,22 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from bizforge.models.text_hf.callbacks import (BestCheckpoint, CurveLogger, EarlyStopping,
-                                               Progress, TimeBudget)
+from bizforge.models.text_hf.callbacks import (
+    BestCheckpoint,
+    CurveLogger,
+    EarlyStopping,
+    Progress,
+    TimeBudget,
+)
 from bizforge.models.text_hf.events import EventWriter, read_events
-from bizforge.models.text_hf.loop import (Batch, Callback, TrainState, is_better, train_loop,
-                                          warmup_linear_decay)
+from bizforge.models.text_hf.loop import (
+    Batch,
+    Callback,
+    TrainState,
+    is_better,
+    train_loop,
+    warmup_linear_decay,
+)
 
 
 class Toy(nn.Module):

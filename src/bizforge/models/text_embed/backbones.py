@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -113,17 +114,21 @@ class EmbeddingCache:
     def __init__(self, max_items: int = 200_000):
         self.max_items = max_items
         self._rows: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, key: str, text: str) -> np.ndarray | None:
         return self._rows.get((key, text))
 
     def put(self, key: str, text: str, row: np.ndarray) -> None:
-        self._rows[(key, text)] = row
-        while len(self._rows) > self.max_items:
-            self._rows.popitem(last=False)
+        with self._lock:
+            self._rows[(key, text)] = row
+            while len(self._rows) > self.max_items:
+                self._rows.popitem(last=False)
 
     def clear(self) -> None:
-        self._rows.clear()
+        """Free the memory (about 1.6 kB per text); training fills it, prediction only reads it."""
+        with self._lock:
+            self._rows.clear()
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -144,16 +149,19 @@ class Embedder:
         """The distinct texts not embedded yet."""
         return [t for t in dict.fromkeys(texts) if CACHE.get(self.key, t) is None]
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """(n, d) float32, L2-normalised."""
-        todo = self.missing(texts)
+    def embed(self, texts: Sequence[str], store: bool = True) -> np.ndarray:
+        """(n, d) float32, L2-normalised; ``store``: memoise the new ones (training does)."""
+        texts = list(texts)
+        known = {t: CACHE.get(self.key, t) for t in dict.fromkeys(texts)}
+        todo = [t for t, row in known.items() if row is None]
         if todo:
             for text, row in zip(todo, self._embed(todo)):
-                CACHE.put(self.key, text, row)
-        rows = [CACHE.get(self.key, t) for t in texts]
-        if any(r is None for r in rows):  # evicted while filling: embed the rest directly
-            return self._embed(list(texts))
-        return np.stack(rows) if rows else np.zeros((0, self.dim), dtype=np.float32)
+                known[text] = row
+                if store:
+                    CACHE.put(self.key, text, row)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([known[t] for t in texts])
 
     dim = 384
 

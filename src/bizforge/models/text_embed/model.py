@@ -108,8 +108,9 @@ class EmbedLinearModel(TextModel):
         return out
 
     def _embed(self, texts: list[str], warn: bool = True) -> np.ndarray:
+        """Standardised embeddings for prediction (read the memo, never grow it)."""
         try:
-            E = self._embedder().embed(self._cut(texts, warn))
+            E = self._embedder().embed(self._cut(texts, warn), store=False)
         except UsageError as exc:
             if not getattr(self, "is_fitted_", False):
                 raise

@@ -16,7 +16,7 @@ from torch import nn
 from bizforge.models.text_hf.events import EventWriter
 from bizforge.models.text_hf.loop import Callback, TrainState
 
-__all__ = ["TimeBudget", "EarlyStopping", "BestCheckpoint", "CurveLogger", "Progress"]
+__all__ = ["BestCheckpoint", "CurveLogger", "EarlyStopping", "Progress", "TimeBudget"]
 
 log = logging.getLogger("bizforge.models.text_hf")
 

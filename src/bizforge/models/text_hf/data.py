@@ -17,8 +17,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Tokenized", "tokenize", "bucket_batches", "sorted_batches", "pad_batch",
-           "CHARS_PER_TOKEN_CAP"]
+__all__ = [
+    "CHARS_PER_TOKEN_CAP",
+    "Tokenized",
+    "bucket_batches",
+    "pad_batch",
+    "sorted_batches",
+    "tokenize",
+]
 
 # Texts are clipped to this many characters per allowed token before tokenising, so a
 # 100,000-character text costs no more than a long one. Text averages 4-6 characters

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bizforge.errors import DataError
 
-__all__ = ["EventWriter", "Scalar", "read_events", "event_file_name", "crc32c"]
+__all__ = ["EventWriter", "Scalar", "crc32c", "event_file_name", "read_events"]
 
 
 def _crc_table() -> list[int]:

@@ -23,13 +23,23 @@ import numpy as np
 import torch
 from torch import nn
 
-from bizforge.models.text_hf.callbacks import (BestCheckpoint, CurveLogger, EarlyStopping,
-                                               Progress, TimeBudget)
+from bizforge.models.text_hf.callbacks import (
+    BestCheckpoint,
+    CurveLogger,
+    EarlyStopping,
+    Progress,
+    TimeBudget,
+)
 from bizforge.models.text_hf.data import Tokenized, bucket_batches, pad_batch, tokenize
 from bizforge.models.text_hf.events import EventWriter, event_file_name
 from bizforge.models.text_hf.loop import Batch, TrainState, train_loop, warmup_linear_decay
-from bizforge.models.text_hf.net import (TextClassifier, init_head_from_probe, load_backbone,
-                                         model_max_length, pooled_embeddings)
+from bizforge.models.text_hf.net import (
+    TextClassifier,
+    init_head_from_probe,
+    load_backbone,
+    model_max_length,
+    pooled_embeddings,
+)
 from bizforge.models.text_hf.onnx_export import OrtRunner, export_onnx, quantize_int8
 from bizforge.models.text_hf.scoring import logits_ort, logits_torch, pick_device
 
@@ -69,6 +79,9 @@ def _holdout(y: np.ndarray, fraction: float, cap: int, rng) -> tuple[np.ndarray,
         return np.arange(n), np.arange(0)
     n_valid = int(min(cap, max(2, round(n * fraction))))
     order = _balanced_order(y, rng)
+    # A class seen once stays in training: held out, the model would never learn it.
+    single = np.bincount(y)[y[order]] < 2
+    order = np.concatenate([order[~single], order[single]])
     return np.sort(order[n_valid:]), np.sort(order[:n_valid])
 
 
@@ -220,7 +233,7 @@ def finetune(texts, y: np.ndarray, weights: np.ndarray | None, valid: tuple | No
     info = {
         "backbone": source, "max_length": max_length, "device": device,
         "mixed_precision": None if amp is None else str(amp).replace("torch.", ""),
-        "threads": threads, "n_train": int(len(train_rows)), "n_valid": int(len(v_y)), "valid_from": valid_from,
+        "threads": threads, "n_train": len(train_rows), "n_valid": len(v_y), "valid_from": valid_from,
         "truncated": tok.n_truncated, "probe": probe,
         "steps": state.step, "examples_seen": state.examples_seen,
         "epochs": round(state.examples_seen / max(1, len(train_rows)), 4),

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-__all__ = ["Batch", "TrainState", "Callback", "train_loop", "warmup_linear_decay", "is_better"]
+__all__ = ["Batch", "Callback", "TrainState", "is_better", "train_loop", "warmup_linear_decay"]
 
 
 @dataclass

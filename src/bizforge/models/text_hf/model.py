@@ -33,6 +33,7 @@ from bizforge.errors import DataError, ModelError, UsageError
 from bizforge.models.base import Model, Tags
 from bizforge.models.catalog import register_model
 from bizforge.models.columns import TEXT
+from bizforge.models.text_common import TextWarning, clean_texts, read_texts
 
 __all__ = ["FinetuneModel"]
 
@@ -119,9 +120,14 @@ class FinetuneModel(Model):
         return names
 
     def _encode(self, X: pd.DataFrame) -> np.ndarray:
-        """The input texts (object array); several text columns are joined with ' | '."""
-        self.spec_.positions(X)  # every training column present, or DataError naming it
-        parts = [self.spec_.text(X, name) for name in self._text_columns()]
+        """The input texts (object array); several text columns are joined with ' | '.
+
+        Every training column must be present and valid, as for the tabular backends
+        (a missing column or text in a numeric column is a DataError naming it), even
+        though only the text columns feed the transformer.
+        """
+        super()._encode(X)
+        parts = [clean_texts(read_texts(X, name), None)[0] for name in self._text_columns()]
         if len(parts) == 1:
             texts = parts[0]
         else:
@@ -163,11 +169,13 @@ class FinetuneModel(Model):
         self.text_columns_ = self._text_columns()
         self.warnings_ = []
         if result.info["truncated"]:
-            msg = (f"{result.info['truncated']} of {len(X)} training texts are longer than "
-                   f"{self.max_length_} tokens and were truncated to their first "
-                   f"{self.max_length_} tokens.")
-            self.warnings_.append({"kind": "truncated", "message": msg})
-            warnings.warn(msg, UserWarning, stacklevel=3)
+            cols = "', '".join(self._text_columns())
+            msg = (f"{result.info['truncated']} of {len(X)} training texts in column '{cols}' "
+                   f"are longer than {self.max_length_} tokens and were truncated to their "
+                   f"first {self.max_length_} tokens.")
+            self.warnings_.append({"kind": "truncated", "message": msg,
+                                   "count": int(result.info["truncated"])})
+            warnings.warn(msg, TextWarning, stacklevel=3)
         self.feature_importances_ = np.array(
             [1.0 / len(self.text_columns_) if n in self.text_columns_ else 0.0
              for n in self.spec_.names])

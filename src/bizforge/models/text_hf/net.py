@@ -12,6 +12,7 @@ probe on those means is already a strong classifier, and it initialises the head
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 import warnings
 from pathlib import Path
@@ -22,8 +23,15 @@ from torch import nn
 
 from bizforge.errors import ModelError, UsageError
 
-__all__ = ["TextClassifier", "load_backbone", "resolve_backbone", "quiet_transformers",
-           "pooled_embeddings", "init_head_from_probe", "model_max_length"]
+__all__ = [
+    "TextClassifier",
+    "init_head_from_probe",
+    "load_backbone",
+    "model_max_length",
+    "pooled_embeddings",
+    "quiet_transformers",
+    "resolve_backbone",
+]
 
 _NOT_A_MODEL_FIX = (
     "pass a folder written by save_pretrained (config.json, the weights and the tokenizer "
@@ -90,19 +98,28 @@ def load_backbone(backbone: str | None):
 
     name = resolve_backbone(backbone)
     local = _check_local(name)
+    # huggingface_hub reads HF_HUB_OFFLINE once, at import; read it now so that a hub id
+    # is never looked up online (slow retries without a network) when it is set.
+    offline = any(os.environ.get(v, "").lower() in ("1", "true", "yes", "on")
+                  for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+    kw = {"local_files_only": True} if offline and local is None else {}
     with quiet_transformers():
         try:
-            tokenizer = AutoTokenizer.from_pretrained(str(local or name))
+            tokenizer = AutoTokenizer.from_pretrained(str(local or name), **kw)
         except (OSError, ValueError, KeyError) as exc:
-            where = "folder" if local else "model id"
+            if local is not None:
+                raise UsageError(
+                    f"backbone folder '{name}' has no usable tokenizer ({type(exc).__name__}).",
+                    fix=_NOT_A_MODEL_FIX) from None
+            why = "downloads are off (HF_HUB_OFFLINE=1)" if offline else "it could not be downloaded"
             raise UsageError(
-                f"backbone {where} '{name}' has no usable tokenizer ({type(exc).__name__}).",
-                fix=_NOT_A_MODEL_FIX if local else
-                "download the model once with network access (it is then cached) or pass "
-                "its local folder; " + _NOT_A_MODEL_FIX,
+                f"backbone '{name}' is not a local folder and not in the Hugging Face cache, "
+                f"and {why}.",
+                fix="download it once with network access (it is then cached) or pass the "
+                "folder it was saved to; leave --backbone out to use the bundled English MiniLM.",
             ) from None
         try:
-            encoder = AutoModel.from_pretrained(str(local or name))
+            encoder = AutoModel.from_pretrained(str(local or name), **kw)
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
             raise ModelError(
                 f"the weights of backbone '{name}' could not be loaded ({type(exc).__name__}).",
@@ -205,4 +222,4 @@ def init_head_from_probe(net: TextClassifier, emb: np.ndarray, y: np.ndarray,
     with torch.no_grad():
         net.head.weight.copy_(torch.from_numpy(W).to(net.head.weight))
         net.head.bias.copy_(torch.from_numpy(b).to(net.head.bias))
-    return {"rows": int(len(y)), "train_accuracy": round(float(clf.score(z, y)), 6)}
+    return {"rows": len(y), "train_accuracy": round(float(clf.score(z, y)), 6)}

@@ -21,7 +21,7 @@ import numpy as np
 
 from bizforge.errors import ModelError
 
-__all__ = ["OPSET", "export_onnx", "quantize_int8", "OrtRunner"]
+__all__ = ["OPSET", "OrtRunner", "export_onnx", "quantize_int8"]
 
 OPSET = 17
 INPUTS = ("input_ids", "attention_mask")
@@ -79,7 +79,12 @@ class OrtRunner:
 
     def __init__(self, model: bytes | str | Path, threads: int = 1):
         import onnxruntime as ort
+        from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
 
+        # onnxruntime's errors derive from Exception only; these are the load failures.
+        load_errors = (ort_errors.Fail, ort_errors.InvalidProtobuf, ort_errors.NoSuchFile,
+                       ort_errors.InvalidArgument, ort_errors.InvalidGraph,
+                       ort_errors.RuntimeException, OSError)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = max(1, int(threads))
         opts.inter_op_num_threads = 1
@@ -88,7 +93,7 @@ class OrtRunner:
         source = model if isinstance(model, bytes) else str(model)
         try:
             self.session = ort.InferenceSession(source, opts, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own untyped errors
+        except load_errors as exc:
             where = "the exported model" if isinstance(model, bytes) else f"'{model}'"
             raise ModelError(f"onnxruntime cannot load {where}: {type(exc).__name__}.",
                              fix="save the model again (the file may be damaged).") from None

@@ -13,7 +13,7 @@ import numpy as np
 
 from bizforge.models.text_hf.data import Tokenized, pad_batch, sorted_batches
 
-__all__ = ["pick_device", "logits_torch", "logits_ort", "PREDICT_BATCH"]
+__all__ = ["PREDICT_BATCH", "logits_ort", "logits_torch", "pick_device"]
 
 PREDICT_BATCH = 32
 

@@ -72,7 +72,8 @@ def create_app(settings: Settings | None = None, registry: Any = None,
     ``verify_key(secret) -> KeyInfo | None`` defaults to the registry's key store."""
     settings = settings or get_settings()
     options = options or ServerOptions()
-    if registry is None:
+    owns_registry = registry is None
+    if owns_registry:
         from bizforge.registry import Registry
 
         registry = Registry(url=settings.database_url, home=settings.home)
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, registry: Any = None,
     )
     state = app.state
     state.settings, state.registry, state.options = settings, registry, options
+    state.owns_registry = owns_registry
     state.metrics = ServerMetrics()
     state.cache = ModelCache(registry, max_models=options.max_models,
                              max_rows=options.max_rows, batch_rows=options.batch_rows,
@@ -145,6 +147,8 @@ async def _lifespan(app: FastAPI):
         yield
     finally:
         state.cache.close()
+        if state.owns_registry:
+            state.registry.close()
         log_event("server_stopped")
 
 

@@ -59,7 +59,7 @@ class Batcher:
                 jobs = [rows for rows, _ in batch]
                 try:
                     results = await loop.run_in_executor(self.executor, self._run, jobs)
-                except BaseException as exc:  # executor shut down, cancelled: fail these jobs
+                except BaseException as exc:  # noqa: BLE001 - shut down or cancelled: fail these jobs
                     results = [exc] * len(batch)
                 for (_, future), result in zip(batch, results, strict=True):
                     if future.done():  # the client went away

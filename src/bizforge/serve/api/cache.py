@@ -20,6 +20,7 @@ and is retried after ``retry_after`` seconds; other models keep working.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import OrderedDict
@@ -135,8 +136,6 @@ class LoadedModel:
 
     async def run(self, fn: Callable, *args: Any) -> Any:
         """Run ``fn`` in this model's thread (never two calls on one predictor at once)."""
-        import asyncio
-
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
     def close(self) -> None:
@@ -210,6 +209,11 @@ class ModelCache:
         return hit
 
     # -- loading ------------------------------------------------------------------
+    @property
+    def loaded_refs(self) -> list[str]:
+        """``name:version`` of every model in memory (for /healthz)."""
+        return [f"{name}:{version}" for name, version in list(self._loaded)]
+
     def loaded(self, name: str, version: int) -> LoadedModel | None:
         """The model if it is in memory (no loading, no IO)."""
         entry = self._loaded.get((name, version))

@@ -89,6 +89,8 @@ async def authorize(request: Request, role: str, secret: str | None = None) -> A
         secret = token.strip() if scheme.lower() == "bearer" else ""
     if not secret:
         raise AuthError("this route needs an API key and none was sent.", fix=_FIX_KEY)
+    # A registry change (a revoked key among them) clears the remembered keys first.
+    request.app.state.cache.refresh()
     info = keys.cached(secret)
     if info is None:
         info = await run_in_threadpool(keys.check, secret)

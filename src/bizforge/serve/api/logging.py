@@ -27,7 +27,9 @@ logger = logging.getLogger(LOGGER_NAME)
 # bf_<key_id>_<random>, and any "Bearer <token>" that slipped into a message.
 _KEY = re.compile(r"bf_[A-Za-z0-9_\-]{6,}")
 _BEARER = re.compile(r"(?i)(bearer\s+)\S+")
-_RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+# LogRecord's own attributes, and uvicorn's ANSI-coloured copy of its message.
+_RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message", "asctime", "color_message"}
 
 
 def redact(text: str) -> str:

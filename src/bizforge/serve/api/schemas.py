@@ -24,11 +24,11 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 
 __all__ = [
     "ErrorBody",
-    "as_number",
-    "Prediction",
     "PredictRequest",
     "PredictResponse",
+    "Prediction",
     "PromoteRequest",
+    "as_number",
     "component_name",
     "request_model",
     "row_model",
@@ -83,10 +83,10 @@ _NUMBER = float | str | None
 _TEXT = Annotated[str | int | float | bool | None, WithJsonSchema(_ANY_TEXT)]
 _FLAG = bool | str | int | float | None
 _FIELDS = {
-    "numeric": (_NUMBER, "number; text such as \"42\", \"1,234\" or \"¥12.5\" is read "
-                         "as a number, \"\" as missing"),
-    "categorical": (_TEXT, "category (numbers are read as text); values not seen in "
-                           "training count as 'other'"),
+    "numeric": (_NUMBER, ("number; text such as \"42\", \"1,234\" or \"¥12.5\" is read "
+                          "as a number, \"\" as missing")),
+    "categorical": (_TEXT, ("category (numbers are read as text); values not seen in "
+                            "training count as 'other'")),
     "boolean": (_FLAG, "yes/no flag, written as in the training data or true/false"),
     "datetime": (_TEXT, "date or date-time, written as in the training data"),
     "text": (_TEXT, "free text (personal data inside is masked)"),

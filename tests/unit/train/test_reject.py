@@ -1,0 +1,123 @@
+"""RejectCalibrator: a confidence threshold for out-of-scope ("none of these") rejection."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bizforge.errors import DataError, NotFittedError, UsageError
+from bizforge.train.reject import UNKNOWN, RejectCalibrator, reject_metrics
+
+K, OOS = 6, 5  # five intents and the "none of these" class
+
+
+def synthetic(n: int = 2000, seed: int = 0, oos_share: float = 0.2):
+    """Confident, mostly right in-scope rows; hesitant out-of-scope rows (some called oos)."""
+    rng = np.random.default_rng(seed)
+    y = np.where(rng.random(n) < oos_share, OOS, rng.integers(0, OOS, n))
+    proba = np.zeros((n, K))
+    for i, label in enumerate(y):
+        if label != OOS:
+            right = rng.random() < 0.97
+            top = label if right else (label + 1) % OOS
+            conf = rng.beta(9, 1.5) if right else rng.beta(3, 3)
+        else:
+            top = OOS if rng.random() < 0.3 else rng.integers(0, OOS)
+            conf = rng.beta(2, 3) * 0.8 + 0.2
+        rest = rng.dirichlet(np.ones(K - 1)) * (1 - conf)
+        proba[i, np.arange(K) != top] = rest
+        proba[i, top] = conf
+    return proba, y
+
+
+def test_meets_the_issue_target_on_new_rows():
+    cal = RejectCalibrator().fit(*synthetic(seed=0), unknown_label=OOS)
+    proba, y = synthetic(seed=1)
+    labels, conf = cal.apply(proba)
+    m = reject_metrics(labels, y, unknown_label=OOS)
+    assert m["in_scope_accuracy"] >= 0.93 and m["oos_recall"] >= 0.7
+    assert np.allclose(conf, proba.max(axis=1)) and cal.strategy_ == "auto"
+
+
+def test_auto_floor_is_best_in_scope_accuracy_minus_the_drop():
+    proba, y = synthetic()
+    no_threshold = RejectCalibrator.from_dict({"threshold": 0.0, "unknown_label": OOS})
+    best = reject_metrics(no_threshold.apply(proba)[0], y, OOS)["in_scope_accuracy"]
+    cal = RejectCalibrator(max_accuracy_drop=0.05).fit(proba, y, unknown_label=OOS)
+    assert cal.valid_metrics_["in_scope_accuracy"] >= best - 0.05 - 1e-12
+    tighter = RejectCalibrator(max_accuracy_drop=0.0).fit(proba, y, unknown_label=OOS)
+    assert tighter.threshold_ <= cal.threshold_
+    assert tighter.valid_metrics_["oos_recall"] <= cal.valid_metrics_["oos_recall"]
+
+
+def test_target_maximises_oos_recall_at_that_in_scope_accuracy():
+    proba, y = synthetic()
+    cal = RejectCalibrator(target_in_scope_accuracy=0.9).fit(proba, y, unknown_label=OOS)
+    assert cal.strategy_ == "target" and cal.valid_metrics_["in_scope_accuracy"] >= 0.9
+    # Any higher threshold would break the floor.
+    labels, _ = RejectCalibrator.from_dict({**cal.to_dict(), "threshold": cal.threshold_ + 0.02}
+                                           ).apply(proba)
+    assert reject_metrics(labels, y, OOS)["in_scope_accuracy"] < 0.9
+
+
+def test_unreachable_target_falls_back_to_the_best_sum():
+    proba, y = synthetic()
+    cal = RejectCalibrator(target_in_scope_accuracy=0.999).fit(proba, y, unknown_label=OOS)
+    assert cal.strategy_ == "best_sum"
+    v = cal.valid_metrics_
+    for t in (0.0, 0.5, 0.8, 0.95):
+        other = RejectCalibrator.from_dict({**cal.to_dict(), "threshold": t})
+        m = reject_metrics(other.apply(proba)[0], y, OOS)
+        assert v["in_scope_accuracy"] + v["oos_recall"] >= m["in_scope_accuracy"] + \
+            m["oos_recall"] - 1e-12
+
+
+def test_without_unknown_label_it_keeps_95_percent_coverage():
+    proba, y = synthetic(oos_share=0.0)
+    cal = RejectCalibrator().fit(proba, y)
+    assert cal.strategy_ == "coverage" and cal.unknown_label_ is None
+    assert cal.valid_metrics_["coverage"] == pytest.approx(0.95, abs=0.002)
+    assert cal.valid_metrics_["oos_recall"] is None
+
+
+def test_without_unknown_label_a_target_bounds_accepted_accuracy():
+    proba, y = synthetic(oos_share=0.0)
+    cal = RejectCalibrator(target_in_scope_accuracy=0.99).fit(proba, y)
+    assert cal.strategy_ == "target"
+    assert cal.valid_metrics_["accepted_accuracy"] >= 0.99
+    assert cal.valid_metrics_["coverage"] > 0.8
+
+
+def test_rows_predicted_as_the_unknown_label_are_unknown():
+    cal = RejectCalibrator.from_dict({"threshold": 0.5, "unknown_label": 2})
+    labels, conf = cal.apply(np.array([[0.1, 0.2, 0.7], [0.8, 0.1, 0.1], [0.45, 0.35, 0.2]]))
+    assert labels.tolist() == [UNKNOWN, 0, UNKNOWN] and conf.tolist() == [0.7, 0.8, 0.45]
+
+
+def test_to_dict_round_trips_through_json():
+    proba, y = synthetic()
+    cal = RejectCalibrator().fit(proba, y, unknown_label=OOS)
+    again = RejectCalibrator.from_dict(json.loads(json.dumps(cal.to_dict())))
+    assert np.array_equal(again.apply(proba)[0], cal.apply(proba)[0])
+    assert again.strategy_ == cal.strategy_ and again.valid_metrics_ == cal.valid_metrics_
+
+
+def test_reject_metrics_on_a_hand_example():
+    m = reject_metrics([0, UNKNOWN, 1, 0, UNKNOWN], [0, 0, 1, 2, 2], unknown_label=2)
+    assert m == {"in_scope_accuracy": 2 / 3, "oos_recall": 0.5, "coverage": 0.6,
+                 "accepted_accuracy": 2 / 3}
+
+
+def test_bad_inputs_are_clear_errors():
+    with pytest.raises(DataError, match="shape"):
+        RejectCalibrator().fit(np.ones(3), np.array([0, 1, 0]))
+    with pytest.raises(DataError, match="class indices"):
+        RejectCalibrator().fit(np.full((2, 2), 0.5), np.array([0, 5]))
+    with pytest.raises(UsageError, match="unknown_label 7"):
+        RejectCalibrator().fit(np.full((2, 2), 0.5), np.array([0, 1]), unknown_label=7)
+    with pytest.raises(UsageError, match="target_in_scope_accuracy"):
+        RejectCalibrator(1.5).fit(np.full((2, 2), 0.5), np.array([0, 1]))
+    with pytest.raises(NotFittedError):
+        RejectCalibrator().apply(np.full((2, 2), 0.5))
