@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -20,9 +21,12 @@ def demo(
     lang: str = typer.Option("zh", help="Report language: zh or en."),
     seed: int = typer.Option(0, help="Random seed for the sample data."),
     time_limit: float = typer.Option(20.0, "--time-limit", help="Seconds for the model search."),
+    serve: bool = typer.Option(True, "--serve/--no-serve", help="Start the REST server at the end."),
+    port: int = typer.Option(8000, "--port", help="Port for the server."),
 ) -> None:
     """Generate a sample telecom churn table, inspect it, mask its personal data,
-    train a churn model and score new customers with reasons.
+    train a churn model, score new customers with reasons, publish the model,
+    create an API key and serve it on 127.0.0.1 (--no-serve stops before the server).
 
     Example: bizforge demo --out /tmp/demo --lang en
     """
@@ -67,4 +71,29 @@ def demo(
     for _, row in scored.iterrows():
         console.print(f"   {row['客户编号']}: {row['prediction']} ({row['probability']:.2f})  "
                       f"{row['reasons']}", markup=False)
+    from bizforge.registry import Registry
+    from bizforge.registry.keys import create_key
+
+    registry = Registry()
+    version = registry.publish(run, "churn")
+    registry.promote("churn", version.version, alias="production")
+    _, key = create_key("predict", "demo", registry=registry)
+    console.print(f"[bold]6. publish[/bold]      churn:{version.version} (alias production) "
+                  f"in {registry.home}; API key created (role predict)")
+    row = {k: (v.item() if hasattr(v, "item") else v) for k, v in new.drop(
+        columns=[CHURN_TARGET, "手机号"]).iloc[0].items()}
+    payload = json.dumps({"rows": [row]}, ensure_ascii=False)
+    curl = (f"curl -s -X POST http://127.0.0.1:{port}/v1/models/churn/predict "
+            f"-H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' "
+            f"-d '{payload}'")
+    (out / "curl.sh").write_text(curl + "\n", encoding="utf-8")
     console.print(f"\nOpen {out / 'inspect.html'} and {model_dir / 'report.html'} in a browser.")
+    if not serve:
+        console.print(f"Serve it with `bizforge serve --port {port}`, then try {out / 'curl.sh'}.",
+                      markup=False)
+        return
+    from bizforge.cli.serve import app_from_env, run_server
+
+    console.print(f"[bold]7. serve[/bold]        http://127.0.0.1:{port} (Ctrl+C stops). Try:")
+    print(curl, flush=True)
+    run_server(app_from_env(), host="127.0.0.1", port=port)

@@ -1,0 +1,27 @@
+"""`bizforge demo --no-serve` runs the whole flow on built-in data."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from bizforge.cli import app
+from bizforge.registry import Registry
+
+
+def test_demo_runs_end_to_end_without_the_server(tmp_path):
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(
+        app, ["demo", "--out", str(out), "--rows", "300", "--time-limit", "3", "--no-serve",
+              "--lang", "en"]
+    )
+    assert result.exit_code == 0, result.output
+    for name in ("customers.csv", "inspect.html", "inspect.json", "customers_masked.csv",
+                 "scored.csv", "curl.sh"):
+        assert (out / name).exists(), name
+    assert (out / "churn-model" / "report.html").exists()
+    assert Registry().get("churn@production").version == 1
+    curl = (out / "curl.sh").read_text(encoding="utf-8")
+    assert "Authorization: Bearer bf_" in curl and "/v1/models/churn/predict" in curl
+    masked = (out / "customers_masked.csv").read_text(encoding="utf-8")
+    raw = (out / "customers.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[1]
+    assert raw not in masked  # the mobile number of the first customer is masked
