@@ -19,13 +19,14 @@ categorical columns become extra features of the linear head.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -41,8 +42,8 @@ __all__ = [
     "JIEBA_MARK",
     "MAX_CHARS",
     "SideFeatures",
-    "TextModel",
     "TextBatch",
+    "TextModel",
     "TextWarning",
     "build_analyzer",
     "char_ngrams",
@@ -54,6 +55,8 @@ __all__ = [
     "pick_text_column",
     "read_texts",
     "save_arrays",
+    "term_counts",
+    "truncation_message",
     "word_ngrams",
     "word_spans",
 ]
@@ -64,7 +67,8 @@ _BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _WHITE_SPACES = re.compile(r"\s\s+")
 # scikit-learn's default token pattern: words of two or more word characters.
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
-_SPACE_RUN = re.compile(r"\S+")
+# Words for occlusion: letters/digits with inner apostrophes or hyphens ("don't", "e-mail").
+_WORD = re.compile(r"(?u)\w+(?:['’-]\w+)*")
 # Marks jieba words in a vocabulary shared with character n-grams, so that the word
 # "好" and the character "好" stay separate features. Cleaning removes it from texts.
 JIEBA_MARK = "\x1f"
@@ -136,7 +140,7 @@ def clean_texts(values: Iterable[Any], max_chars: int | None) -> tuple[list[str]
     out: list[str] = []
     cut = 0
     for v in values:
-        if v is None or (isinstance(v, float) and v != v) or v is pd.NA:
+        if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
             out.append("")
             continue
         s = v if isinstance(v, str) else str(v)
@@ -152,12 +156,6 @@ def clean_texts(values: Iterable[Any], max_chars: int | None) -> tuple[list[str]
 def truncation_message(column: str, cut: int, total: int, max_chars: int) -> str:
     return (f"{cut} of {total} texts in column '{column}' were longer than {max_chars} "
             f"characters and were cut to their first {max_chars}.")
-
-
-def warn_truncated(column: str, cut: int, total: int, max_chars: int) -> str:
-    message = truncation_message(column, cut, total, max_chars)
-    warnings.warn(message, TextWarning, stacklevel=4)
-    return message
 
 
 def language_of(texts: Sequence[str]) -> str | None:
@@ -251,14 +249,14 @@ def display_token(term: str) -> str:
 
 
 def word_spans(text: str, language: str | None) -> list[tuple[int, int]]:
-    """(start, end) of the words of ``text``: jieba words for Chinese, else runs of non-space.
+    """(start, end) of the words of ``text``: jieba words for Chinese, else ``\\w+`` words.
 
-    >>> word_spans("not  good", "en")
-    [(0, 3), (5, 9)]
+    >>> word_spans("don't  go!", "en")
+    [(0, 5), (7, 9)]
     """
     if language in ("zh", "mixed"):
         return [(s, e) for w, s, e in _load_jieba().tokenize(text) if _TOKEN_CHAR.search(w)]
-    return [m.span() for m in _SPACE_RUN.finditer(text)]
+    return [m.span() for m in _WORD.finditer(text)]
 
 
 def term_counts(terms: list[str], vocabulary: dict[str, int]) -> Counter:
@@ -357,16 +355,18 @@ class SideFeatures:
 class TextModel(Model):
     """A linear head over text features (``_text_features``) plus the other columns.
 
-    Backends implement ``_fit_text(texts, y, valid)`` (learn the text featuriser and
-    return the training text features), ``_text_features(texts)`` (a (n, t) matrix,
-    dense or scipy sparse) and ``_text_state``/``_text_arrays``/``_restore_text``. The
-    head (``self.head_``, :class:`bizforge.models.text_tfidf.head.LinearHead`) is shared.
+    The hooks receive a :class:`TextBatch` instead of a matrix. Backends implement
+    ``_fit_text(batch, y, valid)`` (learn the text featuriser; return the training text
+    features, the targets and sample weights of the rows used, ``self.rows_``),
+    ``_text_features(texts)`` (an (n, t) matrix, dense or scipy sparse) and
+    ``_text_state``/``_text_arrays``/``_restore_text``. The head (``self.head_``, a
+    :class:`bizforge.models.text_tfidf.head.LinearHead`) and its C search are shared.
     """
 
     tags = Tags(problems=("binary", "multiclass"), handles_text=True, explains=True)
     c_start = 16.0  # first C of the head's search
-    shared_defaults: dict[str, Any] = {"text_column": None, "max_chars": MAX_CHARS,
-                                       "other_columns": True, "C": None}
+    shared_defaults: ClassVar[dict[str, Any]] = {
+        "text_column": None, "max_chars": MAX_CHARS, "other_columns": True, "C": None}
 
     def fit(self, X: pd.DataFrame, y: Any, **kwargs: Any) -> TextModel:
         # The text column is chosen while the training frame is encoded (in super().fit).

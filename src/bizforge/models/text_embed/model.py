@@ -28,8 +28,12 @@ import numpy as np
 from bizforge.errors import ModelError, UsageError
 from bizforge.models.catalog import register_model
 from bizforge.models.text_common import TextBatch, TextModel, truncation_message, word_spans
-from bizforge.models.text_embed.backbones import Embedder, check_backbone, open_backbone, \
-    resolve_backbone
+from bizforge.models.text_embed.backbones import (
+    Embedder,
+    check_backbone,
+    open_backbone,
+    resolve_backbone,
+)
 
 __all__ = ["EmbedLinearModel", "stratified_order"]
 
@@ -74,7 +78,7 @@ class EmbedLinearModel(TextModel):
     """
 
     # Standardised embeddings want stronger regularisation than sparse TF-IDF.
-    c_start = 1.0
+    c_start = 1.0 / 16.0
     defaults: ClassVar[dict[str, Any]] = {
         **TextModel.shared_defaults,
         "max_chars": "auto",
@@ -185,7 +189,8 @@ class EmbedLinearModel(TextModel):
                      max_words: int = OCCLUDE_MAX_WORDS) -> list[list[tuple[str, float]]]:
         """Leave-one-word-out occlusion: the ``k`` words whose removal most lowers the prediction.
 
-        Words are runs of non-space characters (jieba words for Chinese). Only the first
+        Words are ``\\w+`` runs, inner apostrophes and hyphens kept (jieba words for
+        Chinese and mixed text). Only the first
         ``max_words`` words of a text are tried (each costs one embedding), so this is
         meant for short texts and a handful of rows. Weight = drop of the predicted
         class's score (log-odds; multiclass: minus the mean over classes).
