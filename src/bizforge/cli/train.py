@@ -13,7 +13,7 @@ from bizforge.cli.app import app, console, edge
 
 __all__ = ["train_command"]
 
-TASKS = ("auto", "tabular-classification", "tabular-regression")
+TASKS = ("auto", "tabular-classification", "tabular-regression", "text-classification")
 
 
 @app.command("train")
@@ -32,12 +32,18 @@ def train_command(
     json_path: Path = typer.Option(None, "--json", help="Also write metrics.json here."),
     lang: str = typer.Option("en", "--lang", help="Report language: zh or en."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
+    text_column: str = typer.Option(None, "--text-column", help="Column of free text to classify (text tasks)."),
+    backbone: str = typer.Option(None, "--backbone", help="Encoder to fine-tune: a local model folder or hub id (default: bundled MiniLM for English)."),
+    reject: str = typer.Option(None, "--reject", help="'auto': answer 'unknown' below a confidence calibrated on validation rows."),
+    unknown_label: str = typer.Option(None, "--unknown-label", help="The data's own 'none of these' class, e.g. oos (with --reject auto)."),
     name: str = typer.Option(None, "--name", help="Also publish the model to the registry "
                                                   "under this name (next version)."),
 ) -> None:
     """Train a model under a time budget, evaluate it on held-out rows and save it.
 
     Example: bizforge train churn.csv --target Churn --time-limit 60 --cost-fp 10 --cost-fn 200
+
+    Text: bizforge train tickets.csv --target intent --text-column text --reject auto --unknown-label oos
     """
     from bizforge.i18n import check_lang
     from bizforge.pipeline import train
@@ -56,7 +62,8 @@ def train_command(
         job = bar.add_task("reading and checking the data", total=time_limit)
         run = train(file, target, task=task, test=test, time_limit=time_limit, metric=metric,
                     cost_fp=cost_fp, cost_fn=cost_fn, benefit_tp=benefit_tp, out=out,
-                    lang=lang, seed=seed, progress=_progress(bar, job))
+                    lang=lang, seed=seed, text_column=text_column, backbone=backbone,
+                    reject=reject, unknown_label=unknown_label, progress=_progress(bar, job))
     if json_path:
         json_path.write_text(json.dumps(run.metrics, ensure_ascii=False, indent=1), encoding="utf-8")
     _summary(run)
@@ -94,8 +101,8 @@ def _summary(run) -> None:
                       f"{row.get('weight') or 0:.2f}")
     console.print(table)
     test = m["test"]
-    keys = ["roc_auc", "accuracy", "f1", "precision", "recall"] if "accuracy" in test \
-        else ["rmse", "mae", "r2"]
+    keys = ["roc_auc", "accuracy", "macro_f1", "f1", "precision", "recall", "in_scope_accuracy",
+            "oos_recall"] if "accuracy" in test else ["rmse", "mae", "r2"]
     shown = ", ".join(f"{k} {test[k]:.4f}" for k in keys if test.get(k) is not None)
     console.print(f"test ({m['rows']['test']} rows, {m['test_source']}): {shown}", markup=False)
     th = m.get("threshold")

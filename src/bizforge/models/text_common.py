@@ -153,9 +153,11 @@ def clean_texts(values: Iterable[Any], max_chars: int | None) -> tuple[list[str]
     return out, cut
 
 
-def truncation_message(column: str, cut: int, total: int, max_chars: int) -> str:
+def truncation_message(column: str, cut: int, total: int, max_chars: int,
+                       reason: str = "") -> str:
+    """``"3 of 120 texts in column 'review' were longer than 256 characters and were cut ..."``."""
     return (f"{cut} of {total} texts in column '{column}' were longer than {max_chars} "
-            f"characters and were cut to their first {max_chars}.")
+            f"characters and were cut to their first {max_chars}{reason}.")
 
 
 def language_of(texts: Sequence[str]) -> str | None:

@@ -38,6 +38,7 @@ MODEL_FILE = "model.json"
 RECIPE_FILE = "recipe.json"
 ENSEMBLE_DIR = "ensemble"
 ARTIFACT_FORMAT = 1
+UNKNOWN = "unknown"  # the label of a rejected (out-of-scope, low-confidence) prediction
 
 
 class Predictor:
@@ -64,6 +65,11 @@ class Predictor:
         self.info = info or {}
         self.path = path
         self.sensitive = [c for c, why in recipe.dropped.items() if why == "pii"]
+        self.reject = None
+        if self.info.get("reject"):
+            from bizforge.train.reject import RejectCalibrator
+
+            self.reject = RejectCalibrator.from_dict(self.info["reject"])
 
     def __repr__(self) -> str:
         where = f" at {self.path}" if self.path else ""
@@ -95,6 +101,11 @@ class Predictor:
     def _labels(self, value: np.ndarray) -> np.ndarray:
         if not self.spec.is_classification:
             return value
+        if self.reject is not None:  # below the calibrated confidence: hand to a person
+            idx, _ = self.reject.apply(value)
+            labels = self.spec.decode(np.maximum(idx, 0)).astype(object)
+            labels[idx < 0] = UNKNOWN
+            return labels
         if self.spec.problem == "binary" and self.threshold is not None:
             pos = self.spec.positive_index
             idx = np.where(value[:, pos] >= self.threshold, pos, 1 - pos)
@@ -113,6 +124,12 @@ class Predictor:
 
         X = self.features(frame)
         member = self.result.dominant
+        model = member.models[0]
+        if hasattr(model, "explain_text"):  # text: the words that drove the prediction
+            column = getattr(model, "text_column_", None) or member.columns[0]
+            words = model.explain_text(X[member.columns], k=k)
+            return [[{"column": column, "value": w, "contribution": float(c)} for w, c in row]
+                    for row in words]
         contrib = member.contributions(X)
         class_index = None
         if contrib.ndim == 3:

@@ -28,7 +28,7 @@ import pandas as pd
 from bizforge.errors import UsageError
 from bizforge.tasks.spec import TaskSpec
 
-__all__ = ["IMBALANCE_SHARE", "Candidate", "as_candidates", "default_candidates"]
+__all__ = ["IMBALANCE_SHARE", "Candidate", "as_candidates", "default_candidates", "text_candidates"]
 
 IMBALANCE_SHARE = 0.2
 
@@ -132,3 +132,23 @@ def _registered(problem: str) -> set[str] | None:
 def _positive_share(y: np.ndarray) -> float:
     y = np.asarray(y)
     return float(np.mean(y == 1)) if y.size else 0.5
+
+
+def text_candidates(language: str | None, backbone: str | None = None) -> list[Candidate]:
+    """The text portfolio, cheapest first: TF-IDF, frozen embeddings, then a fine-tune.
+
+    The fine-tune's default backbone (the bundled MiniLM) has an English
+    vocabulary, so for Chinese or mixed text it is tried only when the user names
+    a ``backbone``; the embeddings then come from multilingual-e5.
+
+    >>> [c.name for c in text_candidates("zh")]
+    ['tfidf_linear', 'embed_linear']
+    """
+    items = [
+        Candidate("tfidf_linear", "tfidf_linear", {}),
+        Candidate("embed_linear", "embed_linear", {"backbone": backbone or "auto"}),
+    ]
+    if backbone or language == "en":
+        items.append(Candidate("finetune", "finetune", {"backbone": backbone}))
+    available = _registered("binary")
+    return [c for c in items if available is None or c.backend in available]

@@ -33,7 +33,7 @@ from bizforge.train.portfolio import as_candidates, default_candidates
 from bizforge.train.refit import REFIT_SAFETY, finalise
 from bizforge.train.result import SearchResult
 from bizforge.train.scoring import Scorer, get_scorer
-from bizforge.train.validation import choose_scheme
+from bizforge.train.validation import CV_MAX_ROWS, choose_scheme
 
 __all__ = ["search"]
 
@@ -78,7 +78,9 @@ def search(
     X = _check_inputs(X, y, spec)
     y_enc = spec.encode(y)
     scorer = get_scorer(metric or spec.metric, spec.problem)
-    scheme = choose_scheme(y_enc, spec.problem, seed=seed)
+    # Text backends are costly to refit k times (a fine-tune runs minutes): one holdout.
+    cv_rows = 0 if spec.kind == "text-classification" else CV_MAX_ROWS
+    scheme = choose_scheme(y_enc, spec.problem, seed=seed, cv_max_rows=cv_rows)
     ctx = Context(X, y_enc, spec, scheme, scorer, budget, seed, emit)
     cands = as_candidates(candidates) if candidates is not None else None
     cands = cands or default_candidates(spec, X, y_enc)

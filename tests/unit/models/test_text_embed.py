@@ -77,6 +77,7 @@ def test_e5_fit_predict_save_load_identical(tmp_path):
     assert loaded.n_train_used_ == loaded.n_train_total_ == len(X)
 
 
+@pytest.mark.slow  # imports torch and transformers (~10 s on a busy 2-core machine)
 def test_minilm_is_the_english_default_and_round_trips(tmp_path):
     X, y = reviews()
     model = embed().fit(X, y)
@@ -162,24 +163,39 @@ def tiny_bert(folder):
     return folder
 
 
-def test_any_hf_folder_works_and_a_missing_one_fails_at_load(tmp_path):
+@pytest.mark.slow  # imports torch and transformers
+def test_any_hf_folder_is_a_backbone(tmp_path):
     folder = tiny_bert(tmp_path / "bert")
     X, y = reviews()
     model = embed(backbone=str(folder)).fit(X, y)
     assert model.backbone_["kind"] == "folder" and model.backbone_["path"] == str(folder)
+    assert model.backbone_["max_length"] == 128
     model.save(tmp_path / "m")
     assert np.array_equal(Model.load(tmp_path / "m").predict_proba(X), model.predict_proba(X))
+
+
+def fake_folder(tmp_path):
+    folder = tmp_path / "encoder"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"model_type": "bert"}')
+    return folder
+
+
+def test_a_missing_backbone_folder_fails_at_load_naming_it(tmp_path, fake):
+    folder = fake_folder(tmp_path)
+    X, y = reviews()
+    embed(backbone=str(folder)).fit(X, y).save(tmp_path / "m")
     shutil.rmtree(folder)
     with pytest.raises(ModelError, match="not available") as err:
         Model.load(tmp_path / "m")
-    assert str(folder) in str(err.value)
+    assert str(folder) in str(err.value) and "Fix:" in str(err.value)
 
 
-def test_changed_backbone_folder_fails_at_load(tmp_path):
-    folder = tiny_bert(tmp_path / "bert")
+def test_a_changed_backbone_folder_fails_at_load(tmp_path, fake):
+    folder = fake_folder(tmp_path)
     X, y = reviews()
     embed(backbone=str(folder), C=1.0).fit(X, y).save(tmp_path / "m")
-    (folder / "config.json").write_text((folder / "config.json").read_text() + "\n")
+    (folder / "config.json").write_text('{"model_type": "bert", "hidden_size": 64}')
     with pytest.raises(ModelError, match="has changed"):
         Model.load(tmp_path / "m")
 

@@ -107,8 +107,10 @@ class EmbedLinearModel(TextModel):
         out = [t[:cap] for t in texts]
         cut = sum(1 for t in texts if len(t) > cap)
         if cut and warn:
-            self._warn("truncated", truncation_message(self.text_column_, cut, len(texts), cap)
-                       + " (the backbone reads no more)", cut)
+            why = (" (e5 is slow on long texts; set max_chars to read more)"
+                   if self.backbone_["kind"] == "e5" else " (the backbone reads no more)")
+            self._warn("truncated", truncation_message(self.text_column_, cut, len(texts), cap,
+                                                       why), cut)
         return out
 
     def _embed(self, texts: list[str], warn: bool = True) -> np.ndarray:

@@ -45,13 +45,17 @@ class TimeBudget(Callback):
 
 
 class EarlyStopping(Callback):
-    """Stop when ``patience`` evaluations in a row did not beat the best one."""
+    """Stop when ``patience`` evaluations in a row did not beat the best one.
 
-    def __init__(self, patience: int):
-        self.patience = int(patience)
+    Not before ``min_steps`` steps; ``patience=0`` turns it off.
+    """
+
+    def __init__(self, patience: int, min_steps: int = 0):
+        self.patience, self.min_steps = int(patience), int(min_steps)
 
     def on_evaluate(self, state: TrainState, net: nn.Module) -> None:
-        if self.patience > 0 and state.evals_since_best >= self.patience:
+        if (self.patience > 0 and state.evals_since_best >= self.patience
+                and state.step >= self.min_steps):
             state.stop = "early_stopping"
 
 

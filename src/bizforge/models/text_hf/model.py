@@ -72,7 +72,7 @@ class FinetuneModel(Model):
     ``head_lr``, ``weight_decay``, ``warmup`` (fraction), ``epochs`` (at most),
     ``evals_per_epoch``, ``patience`` (evaluations without improvement), ``clip_norm``,
     ``dropout``, ``head_init`` ("probe": logistic regression on frozen embeddings, or
-    "random"), ``probe_rows``, ``probe_c``, ``valid_fraction`` / ``valid_rows`` (hold-out
+    "random"), ``probe_rows`` (None: all, up to max(4000, 120 per class)), ``probe_c``, ``valid_fraction`` / ``valid_rows`` (hold-out
     when no ``valid`` is given), ``runtime`` ("int8", "fp32" or "torch" for predictions),
     ``per_channel`` (int8 quantisation), ``quant_check_rows``, ``log_dir`` (also stream
     TensorBoard events there while training), ``log_every`` (steps per curve point).
@@ -84,14 +84,14 @@ class FinetuneModel(Model):
         "backbone": None, "text_column": None, "max_length": 128, "batch_size": 32,
         "lr": 5e-5, "head_lr": 1e-3, "weight_decay": 0.01, "warmup": 0.06, "epochs": 4,
         "evals_per_epoch": 2, "patience": 4, "clip_norm": 1.0, "dropout": 0.1,
-        "head_init": "probe", "probe_rows": 5000, "probe_c": 1.0,
-        "valid_fraction": 0.1, "valid_rows": 2000, "runtime": "int8", "per_channel": False,
+        "head_init": "probe", "probe_rows": None, "probe_c": 0.1,
+        "valid_fraction": 0.1, "valid_rows": 1000, "runtime": "int8", "per_channel": False,
         "quant_check_rows": 500, "log_dir": None, "log_every": 10,
     }
     presets: ClassVar[dict[str, dict[str, Any]]] = {
         "default": {},
         # a quick pass: short inputs, one epoch
-        "fast": {"epochs": 1, "max_length": 64, "probe_rows": 2000, "valid_rows": 1000},
+        "fast": {"epochs": 1, "max_length": 64, "probe_rows": 2000, "valid_rows": 500},
     }
 
     # -- input -------------------------------------------------------------------------

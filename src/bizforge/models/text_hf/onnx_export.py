@@ -56,10 +56,20 @@ def export_onnx(net, opset: int = OPSET) -> bytes:
         return path.read_bytes()
 
 
-def quantize_int8(fp32: bytes, per_channel: bool = False) -> bytes:
-    """Dynamic int8 quantisation (QInt8 weights) of an fp32 ONNX model, as bytes."""
+def quantize_int8(fp32: bytes, per_channel: bool = False,
+                  keep_fp32: tuple[str, ...] = ("/head/",)) -> bytes:
+    """Dynamic int8 quantisation (QInt8 weights) of an fp32 ONNX model, as bytes.
+
+    Nodes whose names start with ``keep_fp32`` stay in fp32. The classification head is
+    kept by default: it is tiny (no speed to gain) and the most sensitive layer -- a
+    head initialised from a linear probe lost 1.7 accuracy points on banking77 when its
+    input was quantised, and nothing when it was kept.
+    """
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    graph = onnx.load_from_string(fp32).graph
+    exclude = [n.name for n in graph.node if n.name.startswith(tuple(keep_fp32))]
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
         src.write_bytes(fp32)
@@ -68,7 +78,7 @@ def quantize_int8(fp32: bytes, per_channel: bool = False) -> bytes:
         root.setLevel(logging.ERROR)  # it logs a "consider pre-processing" hint on the root logger
         try:
             quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8,
-                             per_channel=per_channel)
+                             per_channel=per_channel, nodes_to_exclude=exclude)
         finally:
             root.setLevel(level)
         return dst.read_bytes()

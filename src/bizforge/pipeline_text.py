@@ -1,0 +1,135 @@
+"""The text-classification parts of :func:`bizforge.pipeline.train`.
+
+Kept apart so pipeline.py stays readable: which column is the text, which
+candidates to try for its language, the out-of-scope ("unknown") calibration,
+and the text-only parts of the evaluation (per-class scores, top confusions,
+misclassified examples with personal data masked).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bizforge.errors import DataError, UsageError
+from bizforge.frame import Dataset, Role, Schema
+
+__all__ = ["UNKNOWN", "force_text", "text_features", "pick_text_column", "fit_reject",
+           "text_metrics", "misclassified"]
+
+UNKNOWN = "unknown"
+_NOT_FEATURES = (Role.ID, Role.CONSTANT, Role.EMPTY)
+
+
+def force_text(ds: Dataset, column: str) -> Dataset:
+    """``ds`` with ``column``'s role set to text (``--text-column`` overrides inference)."""
+    if column not in ds.schema:
+        import difflib
+
+        close = difflib.get_close_matches(column, ds.schema.names, n=3)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise DataError(f"--text-column '{column}' is not a column of the data.{hint}",
+                        column=column, fix=f"use one of: {', '.join(ds.schema.names[:20])}.")
+    cols = [replace(c, role=Role.TEXT) if c.name == column else c for c in ds.schema]
+    return Dataset(ds.frame, Schema(cols, ds.schema.target_suggestions), ds.meta)
+
+
+def text_features(schema: Schema, target: str) -> tuple[list[str], list[str]]:
+    """(feature columns, the text ones among them); ids, constants and empties excluded."""
+    features = [c.name for c in schema if c.name != target and c.role not in _NOT_FEATURES]
+    return features, [n for n in features if schema[n].role is Role.TEXT]
+
+
+def pick_text_column(frame: pd.DataFrame, texts: list[str], given: str | None) -> str:
+    """The column to classify: the one given, else the text column with the longest texts."""
+    if given:
+        return given
+    if not texts:
+        raise DataError("text classification needs a column of free text, and none was found.",
+                        fix="name it with --text-column COL.")
+    lengths = {c: frame[c].astype("string").str.len().mean() for c in texts}
+    return max(texts, key=lambda c: (lengths[c] or 0.0))
+
+
+def fit_reject(result, spec, reject: str | None, unknown_label: str | None):
+    """A fitted RejectCalibrator on the search's validation rows, or None."""
+    if reject is None:
+        if unknown_label is not None:
+            raise UsageError("--unknown-label goes with --reject auto.",
+                             fix="add --reject auto, or drop --unknown-label.")
+        return None
+    if reject != "auto":
+        raise UsageError(f"--reject '{reject}' is not understood.", fix="use --reject auto.")
+    if not spec.is_classification:
+        raise UsageError("--reject applies to classification.", fix="drop --reject.")
+    from bizforge.train.reject import RejectCalibrator
+
+    unknown = None
+    if unknown_label is not None:
+        names = [str(c) for c in spec.classes]
+        if str(unknown_label) not in names:
+            raise DataError(f"--unknown-label '{unknown_label}' is not a class of "
+                            f"'{spec.target}'.", column=spec.target,
+                            fix=f"use one of: {', '.join(names[:20])}.")
+        unknown = names.index(str(unknown_label))
+    return RejectCalibrator().fit(result.oof, result.oof_y, unknown_label=unknown)
+
+
+def text_metrics(spec, y_test: np.ndarray, value: np.ndarray, calibrator) -> dict[str, Any]:
+    """Per-class scores, top confusions and (with rejection) in-scope / out-of-scope figures."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    names = [str(c) for c in spec.classes]
+    pred = value.argmax(axis=1)
+    p, r, f, n = precision_recall_fscore_support(y_test, pred, labels=range(len(names)),
+                                                 zero_division=0)
+    out: dict[str, Any] = {
+        "per_class": {names[i]: {"precision": float(p[i]), "recall": float(r[i]),
+                                 "f1": float(f[i]), "support": int(n[i])}
+                      for i in range(len(names))},
+        "top_confusions": _top_confusions(y_test, pred, names),
+    }
+    if calibrator is not None:
+        from bizforge.train.reject import reject_metrics
+
+        labels, _ = calibrator.apply(value)
+        out.update(reject_metrics(labels, y_test, calibrator.unknown_label_))
+        out["reject_threshold"] = calibrator.threshold_
+    return out
+
+
+def _top_confusions(y: np.ndarray, pred: np.ndarray, names: list[str], k: int = 10) -> list:
+    wrong = y != pred
+    if not wrong.any():
+        return []
+    pairs = pd.Series(list(zip(y[wrong], pred[wrong]))).value_counts().head(k)
+    return [{"true": names[a], "predicted": names[b], "count": int(c)}
+            for (a, b), c in pairs.items()]
+
+
+def misclassified(predictor, frame: pd.DataFrame, column: str, y_test: np.ndarray,
+                  value: np.ndarray, k: int = 8) -> list[dict[str, Any]]:
+    """A few wrong predictions with their driving words; personal data masked."""
+    from bizforge.clean.pii import mask_text
+
+    wrong = np.flatnonzero(value.argmax(axis=1) != y_test)[:k]
+    if len(wrong) == 0:
+        return []
+    rows = frame.iloc[wrong]
+    try:
+        reasons = predictor.explain(rows, k=4)
+    except Exception:  # noqa: BLE001 - an explanation is a nicety; the sample is not
+        reasons = [[] for _ in wrong]
+    names = [str(c) for c in predictor.spec.classes]
+    out = []
+    for i, pos in enumerate(wrong):
+        text = mask_text(str(frame.iloc[pos][column]), mode="mask")
+        text = text if len(text) <= 160 else text[:157] + "..."
+        out.append({"row": int(pos) + 1,
+                    "prediction": f"{names[value[pos].argmax()]} (true: {names[y_test[pos]]}) "
+                                  f"— {text}",
+                    "reasons": reasons[i]})
+    return out

@@ -1,0 +1,93 @@
+"""Text classification end to end: auto-detected task, reasons, rejection of unknown intents."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from bizforge.cli import app
+from bizforge.errors import DataError, UsageError
+from bizforge.pipeline import train
+from bizforge.samples import REVIEW_TARGET, REVIEW_TEXT, review_table
+from bizforge.serve import load_model
+
+runner = CliRunner()
+
+
+def _intents(n_per: int = 40, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    intents = {
+        "balance": ["what is my balance", "how much money do I have", "show my balance"],
+        "card_lost": ["I lost my card", "my card was stolen", "block my lost card"],
+        "transfer": ["send money to my friend", "make a transfer", "wire money abroad"],
+        "oos": ["what is the weather today", "tell me a joke", "recommend a movie",
+                "who won the match", "play some music"],
+    }
+    rows = [{"text": str(rng.choice(texts)) + str(rng.choice(["", " please", " now", "?"])),
+             "intent": label} for label, texts in intents.items() for _ in range(n_per)]
+    return pd.DataFrame(rows).sample(frac=1, random_state=seed).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def review_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("text")
+    return train(review_table(240, seed=1), REVIEW_TARGET, time_limit=6, out=root / "m")
+
+
+def test_only_text_feature_means_text_classification(review_run):
+    assert review_run.metrics["task"] == "text-classification"
+    assert review_run.metrics["test"]["accuracy"] > 0.8
+    assert "per_class" in review_run.metrics["test"]
+    assert review_run.leaderboard[1]["name"] in {"tfidf_linear", "embed_linear", "finetune"}
+
+
+def test_loaded_text_model_explains_with_words_from_the_text(review_run):
+    rows = pd.DataFrame({REVIEW_TEXT: ["The phone stopped charging after a week. Not happy."]})
+    model = load_model(review_run.path)
+    assert model.predict(rows)[0] == "negative"
+    reasons = model.explain(rows, k=3)[0]
+    assert reasons and all(r["column"] == REVIEW_TEXT for r in reasons)
+
+
+def test_reject_auto_answers_unknown_for_out_of_scope(tmp_path):
+    run = train(_intents(), "intent", text_column="text", reject="auto", unknown_label="oos",
+                time_limit=5, out=tmp_path / "m")
+    test = run.metrics["test"]
+    assert {"in_scope_accuracy", "oos_recall"} <= set(test)
+    labels = load_model(run.path).predict(pd.DataFrame({"text": ["tell me a joke", "I lost my card"]}))
+    assert labels[0] == "unknown" and labels[1] == "card_lost"
+
+
+def test_unknown_label_must_be_a_class(tmp_path):
+    with pytest.raises(DataError, match="nothing"):
+        train(_intents(), "intent", text_column="text", reject="auto", unknown_label="nothing",
+              time_limit=3, out=tmp_path / "m")
+
+
+def test_text_column_that_does_not_exist_exits_3(tmp_path):
+    data = tmp_path / "r.csv"
+    review_table(60).to_csv(data, index=False)
+    result = runner.invoke(app, ["train", str(data), "--target", REVIEW_TARGET,
+                                 "--text-column", "reviw", "--out", str(tmp_path / "m")])
+    assert result.exit_code == 3 and "review" in result.output
+
+
+def test_backbone_on_a_table_is_a_usage_error(tmp_path):
+    from bizforge.samples import churn_table
+
+    with pytest.raises(UsageError, match="--backbone"):
+        train(churn_table(80), "是否流失", backbone="x", time_limit=2, out=tmp_path / "m")
+
+
+def test_cli_text_train_writes_metrics(tmp_path):
+    data = tmp_path / "r.csv"
+    review_table(200, seed=4).to_csv(data, index=False)
+    result = runner.invoke(app, ["train", str(data), "--target", REVIEW_TARGET, "--time-limit",
+                                 "4", "--out", str(tmp_path / "m"), "--json", str(tmp_path / "m.json")])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))
+    assert doc["task"] == "text-classification" and "macro_f1" in doc["test"]
