@@ -21,7 +21,8 @@ def test_unknown_name_lists_valid_names():
 
 def test_list_models_filters_by_problem_and_text():
     assert "linear" in list_models("regression")
-    assert list_models(text=True) == []
+    assert {"tfidf_linear", "embed_linear", "finetune"} <= set(list_models(text=True))
+    assert not {"linear", "lightgbm", "mlp"} & set(list_models(text=True))
     assert "mlp" in list_models("multiclass", text=False)
 
 

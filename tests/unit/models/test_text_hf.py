@@ -281,3 +281,25 @@ def test_holdout_is_stratified_and_keeps_single_example_classes_in_training():
     train, valid = _holdout(y, 0.2, 1000, np.random.default_rng(0))
     assert len(valid) == 20 and sorted(np.concatenate([train, valid]).tolist()) == list(range(100))
     assert np.bincount(y[valid], minlength=4).tolist() == [10, 6, 4, 0]
+
+
+def test_int8_model_keeps_the_head_in_fp32(fitted):
+    import onnx
+
+    graph = onnx.load_from_string(fitted.onnx_["int8"]).graph
+    head = [(n.name, n.op_type) for n in graph.node if n.name.startswith("/head/")]
+    assert ("/head/Gemm_MatMul", "MatMul") in head
+    assert any(n.op_type == "MatMulInteger" for n in graph.node)  # the encoder is int8
+
+
+def test_word_embeddings_stay_frozen_while_the_body_learns(backbone, data):
+    from transformers import AutoModel
+
+    X, y = data
+    model = FinetuneModel("binary", backbone=backbone, head_init="random", **FAST).fit(X, y)
+    start = AutoModel.from_pretrained(backbone)
+    tuned = model.net_.encoder
+    assert np.array_equal(tuned.get_input_embeddings().weight.detach().numpy(),
+                          start.get_input_embeddings().weight.detach().numpy())
+    assert not np.array_equal(tuned.encoder.layer[0].attention.self.query.weight.detach().numpy(),
+                              start.encoder.layer[0].attention.self.query.weight.detach().numpy())

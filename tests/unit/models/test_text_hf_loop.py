@@ -169,3 +169,9 @@ def test_progress_reports_the_stop_reason():
     _run(Toy(), evaluate, [Progress(lines.append, every=0.0), EarlyStopping(1)], epochs=3)
     assert lines[0].startswith("fine-tune: step 1")
     assert "stopped by early_stopping" in lines[-1] and "best accuracy 0.5000" in lines[-1]
+
+
+def test_early_stopping_waits_for_min_steps():
+    evaluate, calls = _scripted([0.9, 0.5])
+    state = _run(Toy(), evaluate, [EarlyStopping(patience=1, min_steps=3)], epochs=5)
+    assert state.stop == "early_stopping" and state.step == 3

@@ -130,6 +130,7 @@ class EmbedLinearModel(TextModel):
         self.backbone_ = resolve_backbone(p["backbone"], self.language_, int(p["max_length"]))
         emb = self._embedder()
         emb.load()
+        emb.embed(["warm up"], store=False)  # first-call costs would skew the timed probe
         texts = self._cut(X.texts)
         valid_texts = self._cut(valid[0].texts, warn=False) if valid is not None else []
         rows = self._affordable_rows(emb, texts, y, valid_texts)

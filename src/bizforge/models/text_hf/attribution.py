@@ -63,8 +63,11 @@ def explain_tokens(net, tokenizer, texts: list[str], *, max_length: int, k: int 
     captured: list[torch.Tensor] = []
 
     def keep(_module, _inputs, output):
-        output.retain_grad()
-        captured.append(output)
+        # A fresh leaf: its gradient is what we want, whether or not the embedding
+        # weights themselves are trainable (they are frozen during fine-tuning).
+        leaf = output.detach().requires_grad_(True)
+        captured.append(leaf)
+        return leaf
 
     results: list[list[tuple[str, float]]] = []
     fast = bool(getattr(tokenizer, "is_fast", False))

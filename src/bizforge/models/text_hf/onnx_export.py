@@ -56,20 +56,24 @@ def export_onnx(net, opset: int = OPSET) -> bytes:
         return path.read_bytes()
 
 
-def quantize_int8(fp32: bytes, per_channel: bool = False,
+def quantize_int8(fp32: bytes, per_channel: bool = True,
                   keep_fp32: tuple[str, ...] = ("/head/",)) -> bytes:
     """Dynamic int8 quantisation (QInt8 weights) of an fp32 ONNX model, as bytes.
 
-    Nodes whose names start with ``keep_fp32`` stay in fp32. The classification head is
-    kept by default: it is tiny (no speed to gain) and the most sensitive layer -- a
-    head initialised from a linear probe lost 1.7 accuracy points on banking77 when its
-    input was quantised, and nothing when it was kept.
+    ``per_channel`` gives every output channel of a weight matrix its own scale. On
+    banking77 (MiniLM + probe head, 3,080 test texts) per-tensor int8 lost 1.2 accuracy
+    points against PyTorch and per-channel 0.1, at the same speed.
+    Nodes whose names start with ``keep_fp32`` stay in fp32: by default the
+    classification head, which is tiny (nothing to gain) and turns any error straight
+    into a different class.
     """
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     graph = onnx.load_from_string(fp32).graph
-    exclude = [n.name for n in graph.node if n.name.startswith(tuple(keep_fp32))]
+    # The quantiser first splits Gemm into "<name>_MatMul" + "<name>_Add": name both.
+    exclude = [name for n in graph.node if n.name.startswith(tuple(keep_fp32))
+               for name in (n.name, f"{n.name}_MatMul")]
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
         src.write_bytes(fp32)
