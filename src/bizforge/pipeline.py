@@ -15,15 +15,17 @@ import shutil
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from bizforge import __version__
+from bizforge import pipeline_text as tx
 from bizforge.clean import Profile, Recipe, profile
 from bizforge.errors import DataError, UsageError
 from bizforge.frame import Dataset
@@ -34,7 +36,6 @@ from bizforge.split import split
 from bizforge.tasks import resolve_task
 from bizforge.train import search
 from bizforge.train.portfolio import text_candidates
-from bizforge import pipeline_text as tx
 
 __all__ = ["Run", "train"]
 
@@ -81,6 +82,7 @@ def train(
     backbone: str | None = None,
     reject: str | None = None,
     unknown_label: str | None = None,
+    candidates: list | None = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> Run:
     """Read, check, clean, train under ``time_limit`` seconds, evaluate, save.
@@ -95,7 +97,8 @@ def train(
     only feature is free text) classifies ``text_column`` with TF-IDF, frozen
     embeddings and a fine-tuned ``backbone``; ``reject="auto"`` calibrates a
     confidence below which the answer is ``"unknown"`` (``unknown_label`` names
-    the data's own "none of these" class, e.g. ``oos``).
+    the data's own "none of these" class, e.g. ``oos``). ``candidates`` replaces
+    the default portfolio (``(backend, params)`` pairs, as for ``search``).
     """
     from bizforge.evaluate import explain as ex
     from bizforge.evaluate.threshold import choose_threshold, evaluate_threshold
@@ -113,11 +116,11 @@ def train(
     features, texts = tx.text_features(ds.schema, target)
     spec = resolve_task(ds.frame, target, task,
                         text_only=bool(texts) and len(texts) == len(features))
-    candidates, text_col = None, None
+    text_col = None
     if spec.kind == "text-classification":
         text_col = tx.pick_text_column(ds.frame, texts, text_column)
         language = ds.schema[text_col].language
-        candidates = text_candidates(language, backbone)
+        candidates = candidates or text_candidates(language, backbone)
         drop = {**{c: "not used by text classification" for c in features if c != text_col},
                 **(drop or {})}
     elif backbone is not None:
@@ -279,7 +282,7 @@ def _info(ds, spec, recipe, seed, time_limit) -> dict[str, Any]:
     schema = [c.to_dict() for c in ds.schema if c.name in recipe.input_columns]
     return {
         "bizforge_version": __version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "task": spec.to_dict(),
         "input_schema": schema,
         "config": {"seed": seed, "time_limit": time_limit},

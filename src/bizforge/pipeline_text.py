@@ -17,8 +17,15 @@ import pandas as pd
 from bizforge.errors import DataError, UsageError
 from bizforge.frame import Dataset, Role, Schema
 
-__all__ = ["UNKNOWN", "force_text", "text_features", "pick_text_column", "fit_reject",
-           "text_metrics", "misclassified"]
+__all__ = [
+    "UNKNOWN",
+    "fit_reject",
+    "force_text",
+    "misclassified",
+    "pick_text_column",
+    "text_features",
+    "text_metrics",
+]
 
 UNKNOWN = "unknown"
 _NOT_FEATURES = (Role.ID, Role.CONSTANT, Role.EMPTY)

@@ -201,7 +201,6 @@ def finetune(texts, y: np.ndarray, weights: np.ndarray | None, valid: tuple | No
     eval_every = max(1, steps_per_epoch // max(1, int(p["evals_per_epoch"])))
     train_start = time.monotonic()
     eval_interval = None if deadline is None else max(5.0, (deadline - train_start) / 6)
-    train_deadline = None if deadline is None else max(train_start, deadline - reserve())
 
     def should_evaluate(state: TrainState) -> bool:
         if state.step - state.last_eval_step >= eval_every:
@@ -229,7 +228,9 @@ def finetune(texts, y: np.ndarray, weights: np.ndarray | None, valid: tuple | No
     state = train_loop(
         net, batches, optimizer=_optimizer(net, p),
         schedule=warmup_linear_decay(epochs * steps_per_epoch, float(p["warmup"]),
-                                     start=train_start, deadline=train_deadline),
+                                     start=train_start,
+                                     deadline=None if deadline is None
+                                     else (lambda: deadline - reserve())),
         evaluate=None if v_tok is None else evaluate, epochs=epochs,
         should_evaluate=should_evaluate, callbacks=callbacks,
         clip_norm=float(p["clip_norm"]) if p["clip_norm"] else None, device=device,
@@ -244,7 +245,8 @@ def finetune(texts, y: np.ndarray, weights: np.ndarray | None, valid: tuple | No
     info = {
         "backbone": source, "max_length": max_length, "device": device,
         "mixed_precision": None if amp is None else str(amp).replace("torch.", ""),
-        "threads": threads, "n_train": len(train_rows), "n_valid": len(v_y), "valid_from": valid_from,
+        "threads": threads, "n_train": len(train_rows), "n_valid": len(v_y),
+        "valid_from": valid_from,
         "truncated": tok.n_truncated, "probe": probe,
         "steps": state.step, "examples_seen": state.examples_seen,
         "epochs": round(state.examples_seen / max(1, len(train_rows)), 4),

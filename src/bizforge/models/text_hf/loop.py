@@ -86,20 +86,22 @@ def is_better(new: dict[str, float], old: dict[str, float] | None) -> bool:
 
 
 def warmup_linear_decay(total_steps: int, warmup: float, *, start: float | None = None,
-                        deadline: float | None = None) -> Callable[[TrainState], float]:
+                        deadline: float | Callable[[], float] | None = None,
+                        ) -> Callable[[TrainState], float]:
     """Learning-rate factor: linear warm-up over ``warmup`` of training, then linear decay to 0.
 
     Progress is the larger of steps done / ``total_steps`` and time used / time until
     ``deadline``, so under a time budget the rate still reaches zero when time runs out
-    instead of being cut off at its peak.
+    instead of being cut off at its peak. ``deadline`` may be a function, asked at every
+    step, when it depends on timings measured during training.
     """
-    span = None if deadline is None else max(1e-9, deadline - (start or time.monotonic()))
-    t0 = start or time.monotonic()
+    t0 = time.monotonic() if start is None else start
 
     def factor(state: TrainState) -> float:
         progress = state.step / max(1, total_steps)
-        if span is not None:
-            progress = max(progress, (time.monotonic() - t0) / span)
+        if deadline is not None:
+            end = deadline() if callable(deadline) else deadline
+            progress = max(progress, (time.monotonic() - t0) / max(1e-9, end - t0))
         progress = min(1.0, progress)
         if progress < warmup:
             return max(progress / warmup, 0.01)
