@@ -31,7 +31,7 @@ Progress = Callable[[dict[str, Any]], None]
 # Tables up to this many cells (rows x columns) are fitted on one thread.
 SINGLE_THREAD_CELLS = 2_000_000
 # Libraries that take seconds to import, per backend, and a planning estimate of that time.
-_HEAVY_IMPORTS = {"mlp": "torch"}
+_HEAVY_IMPORTS = {"mlp": "torch", "embed_linear": "torch", "finetune": "torch"}
 IMPORT_SECONDS = 2.0
 
 

@@ -35,6 +35,8 @@ from bizforge.train.result import SearchResult
 from bizforge.train.scoring import Scorer, get_scorer
 from bizforge.train.validation import CV_MAX_ROWS, choose_scheme
 
+TEXT_VALID_ROWS = 2000  # validation rows for text tasks (see choose_scheme)
+
 __all__ = ["search"]
 
 
@@ -79,8 +81,9 @@ def search(
     y_enc = spec.encode(y)
     scorer = get_scorer(metric or spec.metric, spec.problem)
     # Text backends are costly to refit k times (a fine-tune runs minutes): one holdout.
-    cv_rows = 0 if spec.kind == "text-classification" else CV_MAX_ROWS
-    scheme = choose_scheme(y_enc, spec.problem, seed=seed, cv_max_rows=cv_rows)
+    text = spec.kind == "text-classification"
+    scheme = choose_scheme(y_enc, spec.problem, seed=seed, cv_max_rows=0 if text else CV_MAX_ROWS,
+                           max_valid_rows=TEXT_VALID_ROWS if text else None)
     ctx = Context(X, y_enc, spec, scheme, scorer, budget, seed, emit)
     cands = as_candidates(candidates) if candidates is not None else None
     cands = cands or default_candidates(spec, X, y_enc)

@@ -67,6 +67,7 @@ def choose_scheme(
     seed: int = 0,
     folds: int = CV_FOLDS,
     cv_max_rows: int = CV_MAX_ROWS,
+    max_valid_rows: int | None = None,
 ) -> Scheme:
     """Pick CV or holdout for encoded targets ``y`` and build the splits.
 
@@ -85,9 +86,14 @@ def choose_scheme(
     stratify = problem != "regression"
     if n > cv_max_rows:
         index = np.arange(n)
+        # A cap on validation rows keeps costly backends (embeddings, fine-tunes) inside
+        # the budget: scoring 13k validation texts can cost more than training.
+        size = HOLDOUT_FRACTION
+        if max_valid_rows is not None and n * size > max_valid_rows:
+            size = max(max_valid_rows, 2 * len(np.unique(y)) if stratify else 2) / n
         train, valid = train_test_split(
             index,
-            test_size=HOLDOUT_FRACTION,
+            test_size=size,
             random_state=seed,
             shuffle=True,
             stratify=y if stratify and _can_stratify(y, 2) else None,
