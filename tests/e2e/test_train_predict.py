@@ -160,3 +160,29 @@ def test_test_file_missing_a_column_exits_3(tmp_path):
                                  "--time-limit", "2", "--out", str(tmp_path / "m")])
     assert result.exit_code == 3, result.output
     assert "城市" in result.output
+
+
+def test_cli_predict_streams_chunks_with_the_same_result(trained, tmp_path):
+    _, data, run = trained
+    whole, chunked = tmp_path / "whole.parquet", tmp_path / "chunked.csv"
+    assert runner.invoke(app, ["predict", str(run.path), str(data), "-o", str(whole)]).exit_code == 0
+    result = runner.invoke(app, ["predict", str(run.path), str(data), "-o", str(chunked),
+                                 "--chunk-rows", "37"])
+    assert result.exit_code == 0, result.output
+    a, b = pd.read_parquet(whole), pd.read_csv(chunked)
+    assert len(b) == 400
+    np.testing.assert_allclose(a["probability"].to_numpy(), b["probability"].to_numpy())
+    assert list(a["prediction"]) == list(b["prediction"])
+
+
+def test_cli_predict_failure_leaves_no_partial_output(trained, tmp_path):
+    _, data, run = trained
+    bad = tmp_path / "bad.csv"
+    frame = pd.read_csv(data, dtype=str)
+    frame.loc[300, "月费"] = "about forty"
+    frame.to_csv(bad, index=False)
+    out = tmp_path / "scored.csv"
+    result = runner.invoke(app, ["predict", str(run.path), str(bad), "-o", str(out),
+                                 "--chunk-rows", "100"])
+    assert result.exit_code == 3 and "月费" in result.output
+    assert not out.exists() and not list(tmp_path.glob("*.partial"))

@@ -5,32 +5,96 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bizforge.cli.app import app, console, edge
 
 __all__ = ["predict_command"]
 
+_STREAMED = {".csv", ".tsv", ".txt", ".tab"}
+
 
 @app.command("predict")
 @edge
 def predict_command(
-    model: str = typer.Argument(..., help="Model folder written by `bizforge train --out`."),
+    model: str = typer.Argument(..., help="Model folder, or registry name: NAME, NAME:VERSION or NAME@ALIAS."),
     file: str = typer.Argument(..., help="Rows to score (same columns as training; target optional)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Where to write the scored rows (.csv/.parquet/.jsonl/.xlsx)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Where to write the scored rows (.csv/.tsv/.parquet/.jsonl/.xlsx)."),
     explain: bool = typer.Option(False, "--explain", help="Add the top-3 reasons of every prediction."),
+    chunk_rows: int = typer.Option(50_000, "--chunk-rows", min=1, help="Rows scored at a time for CSV/TSV in and out."),
 ) -> None:
     """Write the input rows plus prediction, probability and (with --explain) reasons.
 
-    Example: bizforge predict models/churn new_customers.csv -o scored.csv --explain
+    CSV/TSV input written to CSV/TSV is streamed in chunks with a progress bar,
+    so a file larger than memory can be scored; other formats are read whole.
+
+    Example: bizforge predict churn@production new_customers.csv -o scored.csv --explain
     """
     from bizforge.errors import UsageError
     from bizforge.ingest import read, write_table
     from bizforge.serve import load_model
 
-    if Path(file).resolve() == out.resolve():
+    if Path(file).exists() and Path(file).resolve() == out.resolve():
         raise UsageError(f"-o '{out}' is the input file.", fix="write the scores to a new file.")
     predictor = load_model(model)
-    ds = read(file)
-    scored = predictor.score(ds.frame, explain=explain)
-    write_table(scored, out)
-    console.print(f"scored {len(scored)} rows -> {out}", markup=False)
+    if Path(file).suffix.lower() in _STREAMED and out.suffix.lower() in _STREAMED:
+        rows = _stream(predictor, Path(file), out, explain, chunk_rows)
+    else:
+        scored = predictor.score(read(file).frame, explain=explain)
+        write_table(scored, out)
+        rows = len(scored)
+    console.print(f"scored {rows} rows -> {out}", markup=False)
+
+
+def _stream(predictor, source: Path, out: Path, explain: bool, chunk_rows: int) -> int:
+    """Score ``source`` chunk by chunk into ``out``; a failure leaves no partial file."""
+    import os
+    import tempfile
+
+    from bizforge.errors import DataError
+    from bizforge.ingest.delimited import iter_delimited
+
+    sep = "\t" if out.suffix.lower() in (".tsv", ".tab") else ","
+    size = max(source.stat().st_size, 1)
+    fd, tmp = tempfile.mkstemp(dir=out.parent if str(out.parent) else ".", suffix=".partial")
+    rows = 0
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle, Progress(
+            TextColumn("scoring"), BarColumn(), TextColumn("{task.fields[rows]:,} rows"),
+            TimeElapsedColumn(), console=console, transient=True,
+        ) as bar:
+            job = bar.add_task("score", total=size, rows=0)
+            done_bytes = 0.0
+            for chunk in iter_delimited(source, chunk_rows=chunk_rows):
+                try:
+                    scored = predictor.score(chunk, explain=explain)
+                except DataError as exc:  # say where the chunk sits in the file
+                    raise DataError(
+                        f"{source}, in the chunk of data rows {rows + 1}-{rows + len(chunk)} "
+                        f"(row numbers below count from its start): {exc.message}",
+                        column=exc.column, path=str(source), fix=exc.fix,
+                        rows=None if exc.rows is None else [r + rows for r in exc.rows],
+                    ) from None
+                scored.to_csv(handle, sep=sep, index=False, header=rows == 0)
+                rows += len(chunk)
+                # Bytes are estimated from the rows read so far (a fair guide, not exact).
+                done_bytes = min(size, size * rows / max(_estimate_rows(source, size), rows))
+                bar.update(job, completed=done_bytes, rows=rows)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return rows
+
+
+_ROW_ESTIMATES: dict[Path, int] = {}
+
+
+def _estimate_rows(path: Path, size: int) -> int:
+    """Rows in ``path``, guessed once from the line length of its first MiB."""
+    if path not in _ROW_ESTIMATES:
+        with open(path, "rb") as f:
+            head = f.read(1 << 20)
+        lines = max(head.count(b"\n"), 1)
+        _ROW_ESTIMATES[path] = max(int(size / (len(head) / lines)) - 1, 1)
+    return _ROW_ESTIMATES[path]

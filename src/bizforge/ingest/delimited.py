@@ -28,7 +28,7 @@ from bizforge.ingest.encoding import (
 )
 from bizforge.ingest.stream import CHUNK_ROWS, stream_frames
 
-__all__ = ["ONE_COLUMN", "TextLayout", "read_delimited", "sniff_delimiter"]
+__all__ = ["ONE_COLUMN", "TextLayout", "iter_delimited", "read_delimited", "sniff_delimiter"]
 
 DELIMITERS = (",", "\t", ";", "|")
 _DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
@@ -422,3 +422,30 @@ def read_delimited(
     if stats:
         meta["stats"] = stats
     return frame, meta
+
+
+def iter_delimited(
+    path: str | Path,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+):
+    """Yield a delimited file as DataFrames of ``chunk_rows`` rows (every column str).
+
+    For batch scoring of files larger than memory: the encoding and delimiter are
+    detected as in :func:`read_delimited`, only one chunk is held at a time, and
+    types are left to the model's recipe.
+
+    >>> for chunk in iter_delimited("big.csv", chunk_rows=50_000):   # doctest: +SKIP
+    ...     score(chunk)
+    """
+    path = Path(path)
+    layout = sniff_layout(path, encoding=encoding, delimiter=delimiter)
+    kwargs = {**_csv_kwargs(layout), "chunksize": chunk_rows}
+    with pd.read_csv(path, **kwargs) as reader:
+        try:
+            yield from _chunks(reader, layout)
+        except pd.errors.ParserError:
+            bad, n_bad, _, expected = scan_ragged(path, layout)
+            raise _ragged_error(path, layout, bad, n_bad, expected) from None
