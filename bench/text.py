@@ -116,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     if root is None:
         print("datasets not found (set BIZFORGE_DATASETS); nothing to do.")
         return 0
+    command = "python bench/text.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = command.strip()
     lines = ["| dataset | system | accuracy | macro-F1 | fit s | texts/s served | notes |",
              "|---|---|---:|---:|---:|---:|---|"]
     notes = []
@@ -149,8 +151,8 @@ def main(argv: list[str] | None = None) -> int:
                                 else ""))
         finally:
             shutil.rmtree(work, ignore_errors=True)
-    command = "python bench/text.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    write_results("## text — " + time.strftime("%Y-%m-%d"), command.strip(), lines + [""] + notes)
+        # Written after every dataset, so a long run that is cut short keeps what it measured.
+        write_results("## text — " + time.strftime("%Y-%m-%d"), command, lines + [""] + notes)
     return 0
 
 
