@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, datasets_root, write_results  # noqa: E402
-from ingest import TELCO, make_big_csv  # noqa: E402
+from _common import REPO, datasets_root, write_results
+from ingest import TELCO, make_big_csv
 
 
 def main(argv: list[str] | None = None) -> int:
