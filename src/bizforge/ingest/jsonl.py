@@ -13,7 +13,7 @@ import pandas as pd
 from bizforge.errors import DataError
 from bizforge.ingest.encoding import detect_encoding, normalise_encoding
 from bizforge.ingest.excel import typed_column
-from bizforge.ingest.stream import CHUNK_ROWS, stream_frames
+from bizforge.ingest.stream import CHUNK_ROWS, reader_meta, stream_frames
 
 __all__ = ["read_jsonl"]
 
@@ -147,15 +147,4 @@ def read_jsonl(
             path=str(path),
             fix="JSON should be UTF-8; re-save it as UTF-8 or pass encoding= / --encoding.",
         ) from None
-    rows = stats["rows"] if stats else len(frame)
-    meta = {
-        "format": "jsonl",
-        "encoding": enc,
-        "delimiter": None,
-        "rows_total": rows,
-        "sampled": bool(stats) and rows > len(frame),
-        "warnings": [],
-    }
-    if stats:
-        meta["stats"] = stats
-    return frame, meta
+    return frame, reader_meta("jsonl", frame, stats, encoding=enc)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from bizforge.errors import DataError
-from bizforge.ingest.stream import CHUNK_ROWS, stream_frames
+from bizforge.ingest.stream import CHUNK_ROWS, reader_meta, stream_frames
 
 __all__ = ["read_parquet"]
 
@@ -48,15 +48,4 @@ def read_parquet(
         frame = pf.read().to_pandas()
         if not isinstance(frame.index, pd.RangeIndex):
             frame = frame.reset_index()  # an index saved by pandas is data too
-    rows = stats["rows"] if stats else len(frame)
-    meta = {
-        "format": "parquet",
-        "encoding": None,
-        "delimiter": None,
-        "rows_total": rows,
-        "sampled": bool(stats) and rows > len(frame),
-        "warnings": [],
-    }
-    if stats:
-        meta["stats"] = stats
-    return frame, meta
+    return frame, reader_meta("parquet", frame, stats)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from bizforge.errors import DataError, UsageError
 from bizforge.ingest.excel import typed_column
-from bizforge.ingest.stream import CHUNK_ROWS, stream_frames
+from bizforge.ingest.stream import CHUNK_ROWS, reader_meta, stream_frames
 
 __all__ = ["read_sql", "safe_url"]
 
@@ -180,17 +180,4 @@ def read_sql(
         ) from None
     finally:
         engine.dispose()
-    rows = stats["rows"] if stats else len(frame)
-    meta = {
-        "format": "sql",
-        "source": shown,
-        "table": table,
-        "encoding": None,
-        "delimiter": None,
-        "rows_total": rows,
-        "sampled": bool(stats) and rows > len(frame),
-        "warnings": [],
-    }
-    if stats:
-        meta["stats"] = stats
-    return frame, meta
+    return frame, reader_meta("sql", frame, stats, source=shown, table=table)

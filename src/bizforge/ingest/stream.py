@@ -158,3 +158,16 @@ def stream_frames(
         "sample_positions": reservoir.positions(),
     }
     return reservoir.frame(columns), stats
+
+
+def reader_meta(fmt: str, frame, stats: dict | None, **extra) -> dict:
+    """The ``Dataset.meta`` a reader returns: format, row counts, sampling and stats.
+
+    ``stats`` are the streamed whole-source counts (None when read whole).
+    """
+    rows = stats["rows"] if stats else len(frame)
+    meta = {"format": fmt, "encoding": None, "delimiter": None, **extra, "rows_total": rows,
+            "sampled": bool(stats) and rows > len(frame), "warnings": []}
+    if stats:
+        meta["stats"] = stats
+    return meta

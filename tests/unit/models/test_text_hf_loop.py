@@ -75,10 +75,10 @@ def test_evaluates_before_training_and_at_the_requested_steps():
     assert len(calls) == 1 + 2 and state.last_eval_step == 4
 
 
-def test_early_stopping_after_patience_evaluations_without_improvement():
+def test_early_stopping_when_the_best_evaluation_is_patience_steps_old():
     evaluate, calls = _scripted([0.5, 0.7, 0.6, 0.65, 0.6, 0.9])
-    state = _run(Toy(), evaluate, [EarlyStopping(patience=3)], epochs=5)
-    assert state.stop == "early_stopping"
+    state = _run(Toy(), evaluate, [EarlyStopping(patience_steps=3)], epochs=5)
+    assert state.stop == "early_stopping" and state.step == 4
     assert state.best == {"accuracy": 0.7, "loss": 1.0 - 0.7} and state.best_step == 1
     assert len(calls) == 5
 
@@ -172,6 +172,6 @@ def test_progress_reports_the_stop_reason():
 
 
 def test_early_stopping_waits_for_min_steps():
-    evaluate, calls = _scripted([0.9, 0.5])
-    state = _run(Toy(), evaluate, [EarlyStopping(patience=1, min_steps=3)], epochs=5)
+    evaluate, _ = _scripted([0.9, 0.5])
+    state = _run(Toy(), evaluate, [EarlyStopping(patience_steps=1, min_steps=3)], epochs=5)
     assert state.stop == "early_stopping" and state.step == 3

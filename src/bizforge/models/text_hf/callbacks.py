@@ -45,16 +45,18 @@ class TimeBudget(Callback):
 
 
 class EarlyStopping(Callback):
-    """Stop when ``patience`` evaluations in a row did not beat the best one.
+    """Stop when the best evaluation is ``patience_steps`` steps old (0 turns it off).
 
-    Not before ``min_steps`` steps; ``patience=0`` turns it off.
+    Never before ``min_steps`` steps. Counting steps rather than evaluations keeps the
+    meaning fixed when evaluations also happen on a clock (under a time budget).
     """
 
-    def __init__(self, patience: int, min_steps: int = 0):
-        self.patience, self.min_steps = int(patience), int(min_steps)
+    def __init__(self, patience_steps: int, min_steps: int = 0):
+        self.patience_steps, self.min_steps = int(patience_steps), int(min_steps)
 
     def on_evaluate(self, state: TrainState, net: nn.Module) -> None:
-        if (self.patience > 0 and state.evals_since_best >= self.patience
+        if (self.patience_steps > 0 and state.best_step is not None
+                and state.step - state.best_step >= self.patience_steps
                 and state.step >= self.min_steps):
             state.stop = "early_stopping"
 

@@ -223,7 +223,8 @@ def finetune(texts, y: np.ndarray, weights: np.ndarray | None, valid: tuple | No
     budget = TimeBudget(None if deadline is None else deadline, reserve=reserve)
     # Judge a fine-tune only after a full epoch: the first steps move the body away from
     # where the probe-initialised head expects it, and scores dip before they rise.
-    stopping = EarlyStopping(int(p["patience"]), min_steps=steps_per_epoch)
+    stopping = EarlyStopping(math.ceil(float(p["patience"]) * steps_per_epoch),
+                             min_steps=steps_per_epoch)
     callbacks = [budget, stopping, BestCheckpoint(), curve, Progress(progress)]
     state = train_loop(
         net, batches, optimizer=_optimizer(net, p),

@@ -70,8 +70,8 @@ class FinetuneModel(Model):
     (name or list; default every text column, joined), ``max_length`` (tokens; longer
     texts are truncated with a counted warning), ``batch_size``, ``lr`` (encoder),
     ``head_lr``, ``weight_decay``, ``warmup`` (fraction), ``epochs`` (at most),
-    ``evals_per_epoch``, ``patience`` (evaluations without improvement, after the first
-    epoch; 0 = off), ``clip_norm``, ``dropout``, ``freeze_embeddings`` (word embeddings),
+    ``evals_per_epoch``, ``patience`` (epochs without improvement before stopping, not
+    before the end of the first epoch; 0 = off), ``clip_norm``, ``dropout``, ``freeze_embeddings`` (word embeddings),
     ``head_init`` ("probe": logistic regression on frozen embeddings, or "random"),
     ``probe_rows`` (None: all, up to max(4000, 120 per class)), ``probe_c``,
     ``valid_fraction`` / ``valid_rows`` (hold-out when no ``valid`` is given; evaluations
@@ -85,7 +85,7 @@ class FinetuneModel(Model):
     defaults: ClassVar[dict[str, Any]] = {
         "backbone": None, "text_column": None, "max_length": 128, "batch_size": 32,
         "lr": 5e-5, "head_lr": 1e-3, "weight_decay": 0.01, "warmup": 0.06, "epochs": 4,
-        "evals_per_epoch": 2, "patience": 4, "clip_norm": 1.0, "dropout": 0.1,
+        "evals_per_epoch": 2, "patience": 2.0, "clip_norm": 1.0, "dropout": 0.1,
         "freeze_embeddings": True,
         "head_init": "probe", "probe_rows": None, "probe_c": 0.1,
         "valid_fraction": 0.1, "valid_rows": 1000, "runtime": "int8", "per_channel": True,
