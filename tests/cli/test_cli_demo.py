@@ -11,7 +11,7 @@ from bizforge.registry import Registry
 def test_demo_runs_end_to_end_without_the_server(tmp_path):
     out = tmp_path / "demo"
     result = CliRunner().invoke(
-        app, ["demo", "--out", str(out), "--rows", "300", "--time-limit", "3", "--no-serve",
+        app, ["demo", "--out", str(out), "--rows", "300", "--time-limit", "8", "--no-serve",
               "--lang", "en"]
     )
     assert result.exit_code == 0, result.output

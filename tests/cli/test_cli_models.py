@@ -160,7 +160,7 @@ def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli-models")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("BIZFORGE_HOME", str(root / "home"))
-        run = train(churn_table(200), CHURN_TARGET, time_limit=2, out=root / "model")
+        run = train(churn_table(200), CHURN_TARGET, time_limit=5, out=root / "model")
     data = root / "new.csv"
     churn_table(10, seed=4).drop(columns=[CHURN_TARGET]).to_csv(data, index=False)
     return run.path, data

@@ -127,7 +127,7 @@ def test_cli_predict_writes_every_row(trained, tmp_path):
 def test_cli_train_writes_json_and_summary(tmp_path):
     data = tmp_path / "c.csv"
     churn_table(200, seed=5).to_csv(data, index=False)
-    args = ["train", str(data), "--target", CHURN_TARGET, "--time-limit", "3",
+    args = ["train", str(data), "--target", CHURN_TARGET, "--time-limit", "6",
             "--out", str(tmp_path / "m"), "--json", str(tmp_path / "m.json")]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output

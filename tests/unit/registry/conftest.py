@@ -60,5 +60,5 @@ def trained_model(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("trained")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("BIZFORGE_HOME", str(root / "home"))  # nothing may touch a real home
-        run = train(churn_table(200), CHURN_TARGET, time_limit=2, out=root / "model")
+        run = train(churn_table(200), CHURN_TARGET, time_limit=5, out=root / "model")
     return run.path
