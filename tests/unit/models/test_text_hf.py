@@ -304,3 +304,37 @@ def test_word_embeddings_stay_frozen_while_the_body_learns(backbone, data):
                           start.get_input_embeddings().weight.detach().numpy())
     assert not np.array_equal(tuned.encoder.layer[0].attention.self.query.weight.detach().numpy(),
                               start.encoder.layer[0].attention.self.query.weight.detach().numpy())
+
+
+def test_training_threads_shrink_when_other_processes_keep_the_cores_busy(monkeypatch):
+    from bizforge.models.text_hf import model as text_model
+
+    monkeypatch.setattr(text_model.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(text_model, "_busy_cores", lambda: 0.0)
+    assert text_model._free_cores(2) == 2
+    monkeypatch.setattr(text_model, "_busy_cores", lambda: 3.0)
+    assert text_model._free_cores(2) == 1
+    monkeypatch.setattr(text_model, "_busy_cores", lambda: 9.0)
+    assert text_model._free_cores(2) == 1
+
+
+def test_integrated_gradients_add_up_to_the_score_change_from_the_baseline(fitted):
+    import torch
+
+    from bizforge.models.text_hf.attribution import integrated_gradients
+
+    net = fitted.torch_net()
+    enc = fitted.tokenizer_(["the film was superb", "awful plot"], padding=True,
+                            return_tensors="pt")
+    ids, mask = enc["input_ids"], enc["attention_mask"]
+    weights, scores, chosen = integrated_gradients(net, ids, mask, steps=64)
+    hook = net.encoder.get_input_embeddings().register_forward_hook(
+        lambda _m, _i, out: torch.zeros_like(out))
+    try:
+        with torch.no_grad():
+            z = net(ids, mask)
+    finally:
+        hook.remove()
+    baseline = z.gather(1, chosen[:, None]).squeeze(1) - z.mean(dim=1)
+    total = (weights * mask).sum(dim=1)
+    assert torch.allclose(total, scores - baseline, atol=0.02 * float(scores.abs().max()) + 1e-3)
