@@ -3,6 +3,7 @@
     python bench/serve.py                 # telco churn, 30 s per concurrency level
     python bench/serve.py --seconds 10    # quicker
     python bench/serve.py --sample        # built-in sample data instead of telco
+    python bench/serve.py --text          # a fine-tuned MiniLM (SST-2), served as ONNX int8
 
 Steps: train two versions of a model on the telco churn table (or the built-in
 sample data with --sample), publish both into a fresh home folder, promote
@@ -12,7 +13,10 @@ minimal asyncio HTTP/1.1 keep-alive client (one connection per concurrent
 client; `wrk` is not on this machine, and httpx would spend more CPU than the
 server) at concurrency 1, 16 and 64; measure the same model's in-process
 single-row latency for the ratio; then a "promotion during load" run that
-promotes version 2 through the API half-way and counts failed requests. The
+promotes version 2 through the API half-way and counts failed requests. With
+--text the model is a MiniLM fine-tuned on 3,000 SST-2 training sentences
+(``finetune`` alone, served through its ONNX int8 form) and the requests are
+single dev-set sentences. The
 load generator shares the machine's cores with the server: the numbers are for
 both together.
 """
@@ -38,8 +42,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import datasets_root, write_results
 
 TELCO = Path("telco_churn") / "WA_Fn-UseC_-Telco-Customer-Churn.csv"
-NAME = "churn"
-HEADING = "## serve — 2026-11-25"
+SST2 = Path("english_sentiment")
+NAME = "churn"  # --text: "sentiment" (set by main)
+TEXT_ROWS = 3000
 
 
 # -- load generator (runs in its own process: --drive) ----------------------------------
@@ -118,6 +123,8 @@ def _http(method, url, key, body=None, timeout=10):
 
 
 def _data(args):
+    if args.text:
+        return _text_data()
     if args.sample:
         from bizforge.samples import CHURN_TARGET, churn_table
 
@@ -130,6 +137,20 @@ def _data(args):
 
     frame = pd.read_csv(root / TELCO, dtype=str, keep_default_na=False)
     return root / TELCO, "Churn", f"telco churn ({len(frame):,} rows)", frame
+
+
+def _text_data():
+    root = datasets_root()
+    if root is None or not (root / SST2 / "train.tsv").exists():
+        return None, None, None, None
+    import pandas as pd
+
+    read = {"sep": "\t", "quoting": 3, "dtype": str, "keep_default_na": False}
+    train = pd.read_csv(root / SST2 / "train.tsv", **read).sample(TEXT_ROWS, random_state=0)
+    dev = pd.read_csv(root / SST2 / "dev.tsv", **read)
+    source = Path(tempfile.mkdtemp(prefix="bizforge-bench-serve-text-")) / "sst2.csv"
+    train.to_csv(source, index=False)
+    return source, "label", f"SST-2 ({TEXT_ROWS:,} training sentences)", dev
 
 
 def _in_process(registry, rows, n=300) -> dict:
@@ -231,11 +252,15 @@ def _result(proc: subprocess.Popen) -> dict:
 
 
 def main(args) -> None:
+    global NAME
     data = _data(args)
     if data[0] is None:
-        print(f"skipped: {TELCO} is not under the datasets folder "
+        print(f"skipped: {SST2 if args.text else TELCO} is not under the datasets folder "
               "(set BIZFORGE_DATASETS, or pass --sample for the built-in data).")
         return
+    NAME = "sentiment" if args.text else NAME
+    extra = ({"task": "text-classification", "text_column": "sentence",
+              "candidates": [("finetune", {})]} if args.text else {})
     source, target, described, frame = data
     home = Path(tempfile.mkdtemp(prefix="bizforge-bench-serve-"))
     os.environ["BIZFORGE_HOME"] = str(home)
@@ -246,7 +271,7 @@ def main(args) -> None:
     print(f"training two versions on {described} ({args.time_limit:.0f} s each) ...", flush=True)
     for seed in (0, 1):
         run = train(source, target, time_limit=args.time_limit, seed=seed,
-                    out=home / f"run{seed}")
+                    out=home / f"run{seed}", **extra)
         registry.publish(run, NAME)
     registry.promote(NAME, 1)
     _, key = create_key("predict", label="bench", registry=registry)
@@ -291,7 +316,9 @@ def main(args) -> None:
 
 def _report(args, described, inproc, results, promo, exit_code) -> None:
     body = [
-        (f"model: `{NAME}` trained {args.time_limit:.0f} s on {described}; single-row JSON "
+        (f"model: `{NAME}` trained {args.time_limit:.0f} s on {described}"
+         + ("; fine-tuned MiniLM, answered through ONNX int8" if args.text else "")
+         + "; single-row JSON "
          f"requests over HTTP/1.1 keep-alive, {args.seconds:.0f} s per level. Server: `bizforge "
          "serve` (1 worker, uvicorn; API-key auth and JSON request logs on). Load generator: "
          "a minimal asyncio HTTP client in its own process on the same 2 cores (`wrk` is not "
@@ -328,7 +355,10 @@ def _report(args, described, inproc, results, promo, exit_code) -> None:
              f"graceful shutdown): {exit_code}"]
     command = "python bench/serve.py" + (f" --seconds {args.seconds:g}" if args.seconds != 30
                                          else "") + (" --sample" if args.sample else "")
-    write_results(HEADING, command, body)
+    command += " --text" if args.text else ""
+    command += f" --time-limit {args.time_limit:g}" if args.time_limit != 20 else ""
+    heading = "## serve" + (" (text)" if args.text else "") + " — " + time.strftime("%Y-%m-%d")
+    write_results(heading, command, body)
     print("\n".join(body))
 
 
@@ -336,6 +366,8 @@ def _parse(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seconds", type=float, default=30.0, help="seconds per load level")
     p.add_argument("--sample", action="store_true", help="use the built-in sample data")
+    p.add_argument("--text", action="store_true",
+                   help="a fine-tuned MiniLM on SST-2 sentences instead of the churn table")
     p.add_argument("--time-limit", type=float, default=20.0, help="training seconds per version")
     p.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",")],
                    default=[1, 16, 64])

@@ -84,6 +84,7 @@ def train(
     unknown_label: str | None = None,
     candidates: list | None = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
+    infer_limit: float | str | None = "auto",
 ) -> Run:
     """Read, check, clean, train under ``time_limit`` seconds, evaluate, save.
 
@@ -98,7 +99,9 @@ def train(
     embeddings and a fine-tuned ``backbone``; ``reject="auto"`` calibrates a
     confidence below which the answer is ``"unknown"`` (``unknown_label`` names
     the data's own "none of these" class, e.g. ``oos``). ``candidates`` replaces
-    the default portfolio (``(backend, params)`` pairs, as for ``search``).
+    the default portfolio (``(backend, params)`` pairs, as for ``search``);
+    ``infer_limit`` caps the ensemble's prediction seconds per row (``"auto"``:
+    12 µs for tables, none for text; see ``bizforge.train.cost``).
     """
     from bizforge.evaluate import explain as ex
     from bizforge.evaluate.threshold import choose_threshold, evaluate_threshold
@@ -158,7 +161,8 @@ def train(
                         fix="add feature columns, or check the findings of `bizforge inspect`.")
 
     result = search(X, train_frame[target], spec, time_limit=time_limit, seed=seed,
-                    metric=metric, candidates=candidates, progress=progress)
+                    metric=metric, candidates=candidates, progress=progress,
+                    infer_limit=infer_limit)
     calibrator = tx.fit_reject(result, spec, reject, unknown_label)
     fit_seconds = time.perf_counter() - started
 

@@ -73,13 +73,26 @@ def value_keys(series: pd.Series) -> pd.Series:
     >>> value_keys(pd.Series([" a", "", 1.0, None])).tolist()
     ['a', nan, '1', nan]
     """
-    vectorised = len(series) > _SMALL and pd.api.types.is_string_dtype(series.dtype)
-    if vectorised and not pd.api.types.is_object_dtype(series.dtype):
-        out = series.str.strip()
-        out = out.where(out != "")
-        return out.astype(object).where(out.notna(), np.nan)
-    # Small inputs (a request to the server) are faster value by value than through pandas.
-    return pd.Series([_one_key(v) for v in series], index=series.index, dtype=object)
+    return pd.Series(_by_value(series, _one_key, object, np.nan), index=series.index,
+                     dtype=object)
+
+
+def _by_value(series: pd.Series, fn, dtype, missing) -> np.ndarray:
+    """``fn(v)`` for every value of ``series`` (``missing`` where it is missing), computed
+    once per distinct value: a column of 10,000 rows rarely holds more than a few hundred.
+
+    Small inputs (a server request) and object columns mixing booleans with numbers
+    (``True`` and ``1`` are one value to pandas' hashing, two keys to us) go value by value.
+    """
+    if len(series) > _SMALL:
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        uniques = np.asarray(uniques, dtype=object)
+        if not any(isinstance(u, (bool, np.bool_)) for u in uniques):
+            table = np.empty(len(uniques) + 1, dtype=dtype)
+            table[:-1] = [fn(u) for u in uniques]
+            table[-1] = missing
+            return table[codes]  # the sentinel -1 picks ``missing``
+    return np.fromiter((fn(v) for v in series), dtype=dtype, count=len(series))
 
 
 def _float_or_none(v: Any) -> float | None:
@@ -148,10 +161,10 @@ class NumericStep(Step):
         return step
 
     @staticmethod
-    def _parse(s: pd.Series):
+    def _parse(s: pd.Series, describe: bool = True):
         if pd.api.types.is_object_dtype(s.dtype) and len(s) <= _SMALL:
             s = s.infer_objects()  # JSON rows: [12, 3.5] arrive as objects
-        parse = parse_numbers(s)  # numeric dtypes pass straight through
+        parse = parse_numbers(s, describe=describe)  # numeric dtypes pass straight through
         return parse.values.astype("float64"), parse
 
     def _check_bad(self, parse, on_bad_number: str, *, training: bool = False) -> None:
@@ -172,7 +185,7 @@ class NumericStep(Step):
         if _is_number_dtype(s):  # the common case, without parse_numbers' bookkeeping
             values = s.to_numpy(dtype="float64", na_value=np.nan)
             return {self.column: pd.Series(values, index=s.index, dtype="float64")}
-        values, parse = self._parse(s)
+        values, parse = self._parse(s, describe=False)
         self._check_bad(parse, on_bad_number)
         return {self.column: pd.Series(values.to_numpy(), index=s.index, dtype="float64")}
 
@@ -280,22 +293,17 @@ class CategoricalStep(Step):
         return pd.CategoricalDtype([*self.categories, OTHER])
 
     def transform(self, s: pd.Series, **_) -> dict[str, pd.Series]:
-        other, codes = len(self.categories), self._codes
-        keys = value_keys(s)
-        coded = np.fromiter(
-            (codes.get(k, other) if isinstance(k, str) else -1 for k in keys),
-            dtype=np.int32,
-            count=len(keys),
-        )
+        coded = _by_value(s, self._code_of, np.int32, -1)
         cat = pd.Categorical.from_codes(coded, dtype=self.dtype)
         return {self.column: pd.Series(cat, index=s.index)}
 
+    def _code_of(self, v: Any) -> int:
+        """The category code of one raw value: -1 missing, ``len(categories)`` other."""
+        k = _one_key(v)
+        return self._codes.get(k, len(self.categories)) if isinstance(k, str) else -1
+
     def transform_values(self, values: list, index: pd.Index, **_) -> dict[str, Any]:
-        other, codes = len(self.categories), self._codes
-        coded = np.empty(len(values), dtype=np.int32)
-        for i, v in enumerate(values):
-            k = _one_key(v)
-            coded[i] = codes.get(k, other) if isinstance(k, str) else -1
+        coded = np.fromiter(map(self._code_of, values), dtype=np.int32, count=len(values))
         return {self.column: pd.Categorical.from_codes(coded, dtype=self.dtype)}
 
     def fill(self) -> dict[str, Any]:
@@ -332,7 +340,7 @@ class BooleanStep(Step):
             low, high = high, low
         step = cls(s.name, rows=len(s), missing=int(keys.isna().sum()))
         step.true_value, step.false_value = spelling[high], spelling[low]
-        step.share_true = _float_or_none(step._map(keys).mean())
+        step.share_true = _float_or_none(step._map(s).mean())
         return step
 
     @cached_property
@@ -343,23 +351,19 @@ class BooleanStep(Step):
                 table[_SYNONYMS[word]] = value
         return table
 
-    def _map(self, keys: pd.Series) -> pd.Series:
-        table = self._table
-        values = np.fromiter(
-            (table.get(k.casefold(), np.nan) if isinstance(k, str) else np.nan for k in keys),
-            dtype="float64",
-            count=len(keys),
-        )
-        return pd.Series(values, index=keys.index)
+    def _value_of(self, v: Any) -> float:
+        """1.0, 0.0 or NaN for one raw value."""
+        k = _one_key(v)
+        return self._table.get(k.casefold(), np.nan) if isinstance(k, str) else np.nan
+
+    def _map(self, s: pd.Series) -> pd.Series:
+        return pd.Series(_by_value(s, self._value_of, "float64", np.nan), index=s.index)
 
     def transform(self, s: pd.Series, **_) -> dict[str, pd.Series]:
-        return {self.column: self._map(value_keys(s))}
+        return {self.column: self._map(s)}
 
     def transform_values(self, values: list, index: pd.Index, **_) -> dict[str, Any]:
-        table, out = self._table, np.empty(len(values), dtype="float64")
-        for i, v in enumerate(values):
-            k = _one_key(v)
-            out[i] = table.get(k.casefold(), np.nan) if isinstance(k, str) else np.nan
+        out = np.fromiter(map(self._value_of, values), dtype="float64", count=len(values))
         return {self.column: out}
 
     def fill(self) -> dict[str, Any]:

@@ -84,11 +84,13 @@ def _as_text(series: pd.Series) -> pd.Series:
     return series.astype("str")
 
 
-def parse_numbers(series: pd.Series) -> NumberParse:
+def parse_numbers(series: pd.Series, *, describe: bool = True) -> NumberParse:
     """Read numbers written as text, vectorised over the whole column.
 
     Percent values keep their written size (``"12%"`` -> 12.0). Chinese
     magnitudes are multiplied out (``"1.2万"`` -> 12000.0).
+    ``describe=False`` skips noting the plain digits' spellings (``scientific``,
+    ``leading_zero``) in ``formats``: prediction time needs the values only.
 
     >>> p = parse_numbers(pd.Series(["1,234", " ", "¥12.5", "12%", "３５", "abc"]))
     >>> p.values.tolist()[:5], p.blank, p.bad
@@ -124,12 +126,13 @@ def parse_numbers(series: pd.Series) -> NumberParse:
 
     plain = present & ~blank & stripped.str.fullmatch(_PLAIN).fillna(False).to_numpy()
     if plain.any():
-        out[plain] = stripped[plain].astype("float64").to_numpy()
+        digits = stripped[plain]
+        out[plain] = digits.astype("float64").to_numpy()
         plain &= np.isfinite(out)  # "1e999" overflows: not a usable number
         out[~plain] = np.nan
-        if stripped[plain].str.contains("e", case=False, regex=False).any():
+        if describe and digits.str.contains("e", case=False, regex=False).any():
             formats.add("scientific")
-        if stripped[plain].str.match(r"[-+]?0[0-9]").any():
+        if describe and digits.str.match(r"[-+]?0[0-9]").any():
             formats.add("leading_zero")
 
     rest = present & ~blank & ~plain

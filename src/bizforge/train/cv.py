@@ -62,6 +62,7 @@ class Run:
     fold_seconds: list[float] = field(default_factory=list)
     predict_seconds: float = 0.0
     score: float = float("nan")
+    row_cost: float | None = None  # seconds per row on the cost sample (cost.py), if measured
 
     @property
     def backend(self) -> str:

@@ -36,7 +36,7 @@ IMBALANCE_SHARE = 0.2
 # is mostly additive.
 _SMALL = {
     "num_leaves": 4,
-    "learning_rate": 0.03,
+    "learning_rate": 0.08,
     "min_data_in_leaf": 50,
     "feature_fraction": 0.7,
     "bagging_fraction": 0.8,
@@ -44,7 +44,7 @@ _SMALL = {
     "lambda_l2": 5.0,
 }
 # Two leaves per tree: a boosted additive model (no interactions), a cheap, different view.
-_STUMPS = {"num_leaves": 2, "learning_rate": 0.05, "min_data_in_leaf": 30}
+_STUMPS = {"num_leaves": 2, "learning_rate": 0.15, "min_data_in_leaf": 30}
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def default_candidates(spec: TaskSpec, X: pd.DataFrame, y: np.ndarray) -> list[C
         ("linear", "linear", {}),
         ("lightgbm_small", "lightgbm", _SMALL),
         ("lightgbm", "lightgbm", {"preset": "default"}),
-        ("lightgbm_slow", "lightgbm", {"preset": "shallow", "learning_rate": 0.02}),
+        ("lightgbm_slow", "lightgbm", {"preset": "shallow", "learning_rate": 0.03}),
         ("mlp", "mlp", {}),
         ("lightgbm_stumps", "lightgbm", _STUMPS),
         ("lightgbm_deep", "lightgbm", {"preset": "deep"}),

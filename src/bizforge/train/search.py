@@ -26,6 +26,7 @@ import pandas as pd
 from bizforge.errors import DataError, ModelError, UsageError
 from bizforge.tasks.spec import TaskSpec
 from bizforge.train.budget import Budget, CostBook
+from bizforge.train.cost import resolve_limit, row_costs
 from bizforge.train.cv import Context, Progress, Run, evaluate
 from bizforge.train.ensemble import DEFAULT_ROUNDS, caruana
 from bizforge.train.members import Member
@@ -50,6 +51,7 @@ def search(
     metric: str | None = None,
     candidates: list | None = None,
     progress: Progress | None = None,
+    infer_limit: float | str | None = "auto",
 ) -> SearchResult:
     """Fit the candidates within ``time_limit`` seconds and return their ensemble.
 
@@ -57,7 +59,10 @@ def search(
     the data, for the rows ``spec.keep_mask`` keeps. ``candidates``: a list of
     ``(backend, params)`` or ``(backend, params, name)``, where backend is a
     registered name or a Model class; default: the portfolio for ``spec``
-    (:func:`bizforge.train.portfolio.default_candidates`). ``progress`` receives
+    (:func:`bizforge.train.portfolio.default_candidates`). ``infer_limit``:
+    seconds per row (one thread) the ensemble may cost to predict; "auto" is
+    :data:`bizforge.train.cost.TABULAR_INFER_LIMIT` for tables and no limit for
+    text, None no limit (``cost.py`` says why). ``progress`` receives
     event dicts whose ``event`` is search_start, candidate_start, candidate_end,
     ensemble_done, refit_start, refit_end or search_end, each with ``elapsed``
     (seconds since the search started). Nothing is printed.
@@ -140,7 +145,13 @@ def search(
     preds = [r.oof[valid_index] for r in runs]
     y_valid = y_enc[valid_index]
     rounds = _affordable_rounds(preds, y_valid, scorer, budget)
-    selection = caruana(preds, y_valid, scorer, rounds=rounds)
+    limit = resolve_limit(infer_limit, spec)
+    costs = None
+    if not text and len(runs) > 1:  # a text model costs ms per text: too slow to measure here
+        costs = row_costs(runs, X, spec, seed)
+        for run, cost in zip(runs, costs):
+            run.row_cost = cost
+    selection = caruana(preds, y_valid, scorer, rounds=rounds, costs=costs, max_cost=limit)
     weights = {r.cand.name: float(w) for r, w in zip(runs, selection.weights, strict=True)}
     emit(
         {
@@ -148,6 +159,8 @@ def search(
             "score": selection.score,
             "weights": {k: v for k, v in weights.items() if v > 0},
             "seconds": budget.elapsed(),
+            "predict_us_per_row": None if costs is None else round(
+                1e6 * sum(c for c, w in zip(costs, selection.weights) if w > 0), 2),
         }
     )
 
@@ -244,6 +257,7 @@ def _leaderboard(
             "score": float(r.score),
             "fit_seconds": float(sum(r.fold_seconds) + refit_seconds.get(r.cand.name, 0.0)),
             "predict_seconds": float(r.predict_seconds),
+            "predict_us_per_row": None if r.row_cost is None else round(1e6 * r.row_cost, 3),
             "weight": weights[r.cand.name],
             "refit": refit.get(r.cand.name, False),
         }
@@ -257,10 +271,16 @@ def _leaderboard(
         "score": float(ensemble_score),
         "fit_seconds": float(seconds),
         "predict_seconds": float(sum(r["predict_seconds"] for r in rows if r["weight"] > 0)),
+        "predict_us_per_row": _summed_cost(rows),
         "weight": 1.0,
         "refit": all(m.refit for m in members),
     }
     return [ensemble_row, *rows]
+
+
+def _summed_cost(rows: list[dict[str, Any]]) -> float | None:
+    costs = [r["predict_us_per_row"] for r in rows if r["weight"] > 0]
+    return None if not costs or None in costs else round(sum(costs), 3)
 
 
 def _backend_name(backend: Any) -> str:

@@ -56,3 +56,25 @@ def test_bad_number_in_a_small_request_names_column_and_row(recipe):
     with pytest.raises(DataError, match=r"'fee'.*row 3") as err:
         recipe.transform(rows)
     assert "about forty" not in str(err.value)
+
+
+def test_large_batches_key_each_distinct_value_like_the_value_by_value_path():
+    # 600 rows: keys are computed once per distinct value; object columns mixing
+    # spellings ("1", 1, 1.0, " a") and missing values must give the same model frame
+    # as a few rows at a time.
+    n = 600
+    train = pd.DataFrame({
+        "plan": (["a", " a", "b", 1, 1.0, "1", None, "", "c"] * 70)[:n],
+        "flag": (["yes", "no", " YES", None] * 150)[:n],
+        "level": ([True, 1, "x", 2.0, "y"] * 120)[:n],
+    }, dtype=object)
+    recipe = Recipe(rare_min_count=1, rare_min_share=0.0).fit(train, infer_schema(train))
+    frame = train.copy()
+    frame.loc[7, "plan"] = "never seen"
+    whole = recipe.transform(frame)
+    parts = pd.concat([recipe.transform(frame.iloc[i : i + 50]) for i in range(0, n, 50)])
+    pd.testing.assert_frame_equal(parts, whole)
+    assert whole.loc[1, "plan"] == whole.loc[0, "plan"] == "a"
+    assert whole.loc[7, "plan"] == "__other__"
+    assert pd.isna(whole.loc[6, "plan"]) and pd.isna(whole.loc[16, "plan"])  # None and ""
+    assert whole.loc[2, "flag"] == whole.loc[0, "flag"] == 1.0 and pd.isna(whole.loc[3, "flag"])

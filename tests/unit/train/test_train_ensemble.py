@@ -46,6 +46,24 @@ def test_regression_ensemble_averages_opposite_errors():
     assert sel.score == pytest.approx(0.0)
 
 
+def test_a_member_joins_only_while_the_summed_cost_fits_the_limit():
+    y = np.linspace(0, 10, 50)
+    preds = [y + 1.0, y - 1.0, y - 1.2]  # the first two cancel out; the third nearly does
+    scorer = get_scorer("rmse", "regression")
+    free = caruana(preds, y, scorer, costs=[5e-6, 6e-6, 1e-6], max_cost=None)
+    assert free.weights[1] > 0
+    capped = caruana(preds, y, scorer, costs=[5e-6, 6e-6, 1e-6], max_cost=8e-6)
+    assert capped.weights[1] == 0 and capped.weights[2] > 0  # 5 + 6 > 8; 5 + 1 fits
+    assert capped.score > free.score  # what the limit costs, honestly reported
+
+
+def test_the_best_single_member_is_kept_even_above_the_cost_limit():
+    y = np.linspace(0, 10, 50)
+    sel = caruana([y + 0.1, y + 3.0], y, get_scorer("rmse", "regression"),
+                  costs=[1e-3, 1e-9], max_cost=1e-6)
+    assert sel.weights.tolist() == [1.0, 0.0]
+
+
 def test_single_candidate_gets_all_the_weight():
     y = np.array([0, 1, 0, 1])
     sel = caruana([proba(np.array([0.2, 0.7, 0.4, 0.9]))], y, get_scorer(None, "binary"))

@@ -80,6 +80,19 @@ def test_ensemble_oof_score_beats_the_best_single_on_complementary_candidates(
     assert sum(result.ensemble.values()) == pytest.approx(1.0)
 
 
+def test_an_inference_limit_keeps_the_ensemble_to_what_it_can_afford(fake_model, binary_data):
+    X, y = binary_data
+    cands = [(fake_model, {"column": 0}), (fake_model, {"column": 1})]
+    events = []
+    capped = search(X, y, spec_for(y), time_limit=10, candidates=cands, infer_limit=1e-12,
+                    progress=events.append)
+    assert len(capped.ensemble) == 1  # the best single only: no second member fits
+    done = [e for e in events if e["event"] == "ensemble_done"]
+    assert done and done[0]["predict_us_per_row"] > 0
+    free = search(X, y, spec_for(y), time_limit=10, candidates=cands, infer_limit=None)
+    assert set(free.ensemble) == {"fake", "fake_2"}
+
+
 def test_oof_covers_every_row_with_probabilities_for_the_threshold_search(fake_model, binary_data):
     X, y = binary_data
     spec = spec_for(y)
