@@ -257,10 +257,14 @@ class Recipe:
             )
         out: dict[str, Any] = {}
         small = len(frame) <= _SMALL_ROWS
+        if small:  # a server request: plain Python per value, one DataFrame at the end
+            # One conversion of the whole frame: pandas charges ~60 µs per column access.
+            block = frame.to_numpy(dtype=object)
+            where = {name: j for j, name in enumerate(frame.columns)}
         for step in self.steps_:
-            if small:  # a server request: plain Python per value, one DataFrame at the end
-                values = (frame[step.column].tolist() if step.column in frame.columns
-                          else [None] * len(frame))
+            if small:
+                j = where.get(step.column)
+                values = block[:, j].tolist() if j is not None else [None] * len(frame)
                 out.update(step.transform_values(values, frame.index,
                                                  on_bad_number=self.on_bad_number))
                 continue

@@ -38,6 +38,9 @@ def train_command(
     unknown_label: str = typer.Option(None, "--unknown-label", help="The data's own 'none of these' class, e.g. oos (with --reject auto)."),
     name: str = typer.Option(None, "--name", help="Also publish the model to the registry "
                                                   "under this name (next version)."),
+    infer_limit: float = typer.Option(None, "--infer-limit", help="Most microseconds per row "
+                                      "(one thread) the ensemble may cost to predict "
+                                      "(default: 12 for tables, none for text; 0: no limit)."),
 ) -> None:
     """Train a model under a time budget, evaluate it on held-out rows and save it.
 
@@ -63,7 +66,8 @@ def train_command(
         run = train(file, target, task=task, test=test, time_limit=time_limit, metric=metric,
                     cost_fp=cost_fp, cost_fn=cost_fn, benefit_tp=benefit_tp, out=out,
                     lang=lang, seed=seed, text_column=text_column, backbone=backbone,
-                    reject=reject, unknown_label=unknown_label, progress=_progress(bar, job))
+                    reject=reject, unknown_label=unknown_label, progress=_progress(bar, job),
+                    infer_limit=_infer_limit(infer_limit))
     if json_path:
         json_path.write_text(json.dumps(run.metrics, ensure_ascii=False, indent=1), encoding="utf-8")
     _summary(run)
@@ -113,3 +117,15 @@ def _summary(run) -> None:
                      f"vs {th['default_cost_per_1000']:.0f} at 0.5")
         console.print(line, markup=False)
     console.print(f"model: {run.path}\nreport: {run.path / 'report.html'}", markup=False)
+
+
+def _infer_limit(microseconds: float | None) -> float | str | None:
+    """--infer-limit in µs per row -> seconds for the library ("auto" when not given)."""
+    if microseconds is None:
+        return "auto"
+    if microseconds < 0:
+        from bizforge.errors import UsageError
+
+        raise UsageError(f"--infer-limit must be 0 or more microseconds, not {microseconds:g}.",
+                         fix="pass e.g. --infer-limit 20, or 0 for no limit.")
+    return None if microseconds == 0 else microseconds * 1e-6

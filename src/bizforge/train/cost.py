@@ -5,7 +5,7 @@ its quality: a 10,000-row batch of a churn table should score in a tenth of a
 second, and three LightGBM members of a few hundred trees each already take
 most of that. Each candidate's first fold model predicts the same
 :data:`COST_ROWS` rows (drawn from the training frame, one thread, best of
-two); Caruana selection then adds a member only while the members' summed cost
+five); Caruana selection then adds a member only while the members' summed cost
 stays within the limit (:func:`bizforge.train.ensemble.caruana`).
 
 ``TABULAR_INFER_LIMIT`` (12 µs per row, one thread, per-call overhead
@@ -33,6 +33,7 @@ from bizforge.train.cv import Run, predict_value
 __all__ = ["COST_ROWS", "TABULAR_INFER_LIMIT", "resolve_limit", "row_costs"]
 
 COST_ROWS = 1000  # below the LightGBM batch size that turns on every core
+COST_REPEATS = 5  # best of: a busy machine only ever makes a call slower
 TABULAR_INFER_LIMIT = 12e-6
 
 
@@ -51,7 +52,7 @@ def row_costs(runs: list[Run], X: pd.DataFrame, spec: TaskSpec, seed: int = 0) -
     for run in runs:
         Xs, model = sample[run.columns], run.models[0]
         best = float("inf")
-        for _ in range(2):  # the first call may pay one-off costs
+        for _ in range(COST_REPEATS):  # the first call may pay one-off costs; noise is upward
             start = time.perf_counter()
             predict_value(model, Xs, spec)
             best = min(best, time.perf_counter() - start)
