@@ -101,7 +101,7 @@ def train(
     the data's own "none of these" class, e.g. ``oos``). ``candidates`` replaces
     the default portfolio (``(backend, params)`` pairs, as for ``search``);
     ``infer_limit`` caps the ensemble's prediction seconds per row (``"auto"``:
-    12 µs for tables, none for text; see ``bizforge.train.cost``).
+    16 µs for tables, none for text; see ``bizforge.train.cost``).
     """
     from bizforge.evaluate import explain as ex
     from bizforge.evaluate.threshold import choose_threshold, evaluate_threshold

@@ -24,7 +24,7 @@ import pandas as pd
 from bizforge.clean.pii import mask_frame
 from bizforge.errors import DataError, rows_text
 from bizforge.ingest.infer import detect_datetime_formats, parse_datetimes
-from bizforge.ingest.numbers import parse_numbers
+from bizforge.ingest.numbers import parse_numbers, plain_floats
 
 __all__ = [
     "OTHER",
@@ -185,6 +185,10 @@ class NumericStep(Step):
         if _is_number_dtype(s):  # the common case, without parse_numbers' bookkeeping
             values = s.to_numpy(dtype="float64", na_value=np.nan)
             return {self.column: pd.Series(values, index=s.index, dtype="float64")}
+        if len(s) > _SMALL and pd.api.types.is_string_dtype(s.dtype):
+            plain = plain_floats(s)  # digits and blanks only: parsed in C
+            if plain is not None:
+                return {self.column: pd.Series(plain, index=s.index, dtype="float64")}
         values, parse = self._parse(s, describe=False)
         self._check_bad(parse, on_bad_number)
         return {self.column: pd.Series(values.to_numpy(), index=s.index, dtype="float64")}
@@ -293,9 +297,31 @@ class CategoricalStep(Step):
         return pd.CategoricalDtype([*self.categories, OTHER])
 
     def transform(self, s: pd.Series, **_) -> dict[str, pd.Series]:
-        coded = _by_value(s, self._code_of, np.int32, -1)
+        coded = None
+        if len(s) > _SMALL and pd.api.types.is_string_dtype(s.dtype) and self.categories:
+            coded = self._exact_codes(s)
+        if coded is None:
+            coded = _by_value(s, self._code_of, np.int32, -1)
         cat = pd.Categorical.from_codes(coded, dtype=self.dtype)
         return {self.column: pd.Series(cat, index=s.index)}
+
+    def _exact_codes(self, s: pd.Series) -> np.ndarray | None:
+        """Codes by Arrow's hash lookup of values spelled exactly as a kept category (a
+        category is its own key); the rest (missing, unseen, padded) go value by value."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        try:
+            found = pc.index_in(pa.array(s, type=pa.string()),
+                                value_set=pa.array(self.categories, type=pa.string()))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+            return None
+        codes = found.to_numpy(zero_copy_only=False)  # float, NaN where not found
+        rest = np.isnan(codes)
+        out = np.where(rest, -1, codes).astype(np.int32)
+        if rest.any():
+            out[rest] = _by_value(s[rest], self._code_of, np.int32, -1)
+        return out
 
     def _code_of(self, v: Any) -> int:
         """The category code of one raw value: -1 missing, ``len(categories)`` other."""

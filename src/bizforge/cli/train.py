@@ -40,7 +40,7 @@ def train_command(
                                                   "under this name (next version)."),
     infer_limit: float = typer.Option(None, "--infer-limit", help="Most microseconds per row "
                                       "(one thread) the ensemble may cost to predict "
-                                      "(default: 12 for tables, none for text; 0: no limit)."),
+                                      "(default: 16 for tables, none for text; 0: no limit)."),
 ) -> None:
     """Train a model under a time budget, evaluate it on held-out rows and save it.
 

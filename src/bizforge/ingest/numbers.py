@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["FORMATS", "NumberParse", "looks_numeric", "parse_numbers"]
+__all__ = ["FORMATS", "NumberParse", "looks_numeric", "parse_numbers", "plain_floats"]
 
 #: Every value of :attr:`NumberParse.formats`, for documentation and tests.
 FORMATS = (
@@ -168,6 +168,29 @@ def parse_numbers(series: pd.Series, *, describe: bool = True) -> NumberParse:
         formats=sorted(formats),
         missing=int((~present).sum()),
     )
+
+
+def plain_floats(series: pd.Series) -> np.ndarray | None:
+    """float64 values of a text column holding only plain numbers and blanks, else None.
+
+    Arrow parses the digits in C, ~10x faster than :func:`parse_numbers`, which
+    prediction time then needs only for decorated values ("1,234", "¥12.5", "NA").
+    None — use :func:`parse_numbers` — when Arrow refuses a value, or reads one
+    as inf or NaN (``"1e999"``, ``"nan"``: not usable numbers, which the full
+    parser reports); so wherever it answers, it answers like ``parse_numbers``.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        text = pc.utf8_trim_whitespace(pa.array(series, type=pa.string()))
+        text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+        values = pc.cast(text, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError):
+        return None
+    if pc.any(pc.is_nan(values)).as_py() or pc.any(pc.is_inf(values)).as_py():
+        return None
+    return values.to_numpy(zero_copy_only=False)  # nulls (missing, blank) -> NaN
 
 
 def _parse_formatted(lowered: pd.Series) -> tuple[np.ndarray, set[str]]:

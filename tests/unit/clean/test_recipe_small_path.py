@@ -78,3 +78,22 @@ def test_large_batches_key_each_distinct_value_like_the_value_by_value_path():
     assert whole.loc[7, "plan"] == "__other__"
     assert pd.isna(whole.loc[6, "plan"]) and pd.isna(whole.loc[16, "plan"])  # None and ""
     assert whole.loc[2, "flag"] == whole.loc[0, "flag"] == 1.0 and pd.isna(whole.loc[3, "flag"])
+
+
+def test_large_text_columns_give_the_same_codes_as_the_value_by_value_path():
+    # Arrow text columns look up exact spellings in bulk; padded, blank, missing and
+    # unseen values must still come out as value by value.
+    n = 600
+    train = pd.DataFrame({
+        "plan": (["月付", " 月付", "一年", "两年 ", None, "", "两年"] * 90)[:n],
+        "fee": ([" 12.5", "", "3", None, "1e3", "7"] * 100)[:n],
+    }, dtype="str")
+    recipe = Recipe(rare_min_count=1, rare_min_share=0.0).fit(train, infer_schema(train))
+    frame = train.copy()
+    frame.loc[9, "plan"] = "从未见过"
+    whole = recipe.transform(frame)
+    parts = pd.concat([recipe.transform(frame.iloc[i : i + 50]) for i in range(0, n, 50)])
+    pd.testing.assert_frame_equal(parts, whole)
+    assert whole.loc[1, "plan"] == "月付" and whole.loc[3, "plan"] == "两年"
+    assert whole.loc[9, "plan"] == "__other__" and pd.isna(whole.loc[4, "plan"])
+    assert whole.loc[4, "fee"] == 1000.0 and pd.isna(whole.loc[1, "fee"])

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bizforge.ingest.numbers import FORMATS, looks_numeric, parse_numbers
+from bizforge.ingest.numbers import FORMATS, looks_numeric, parse_numbers, plain_floats
 
 
 def values(texts):
@@ -175,3 +175,23 @@ def test_a_million_formatted_values_parse_in_seconds():
     result = parse_numbers(series)
     assert result.parsed == 1_000_000
     assert time.perf_counter() - start < 10
+
+
+TRICKY = ["1", " 2.5 ", "", "   ", None, "-3e2", ".5", "5.", "+7", "1_000", "0x1A", "1 2",
+          "inf", "-inf", "nan", "NaN", "1e999", "３５", "1,234", "¥12.5", "12%", "NA", "-", "1.2万"]
+
+
+@pytest.mark.parametrize("value", TRICKY)
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_plain_floats_answers_exactly_like_parse_numbers_or_declines(value, dtype):
+    series = pd.Series(["10", value, "3.25"], dtype=dtype)
+    fast = plain_floats(series)
+    if fast is not None:
+        expected = parse_numbers(series)
+        assert expected.bad == 0
+        np.testing.assert_array_equal(fast, expected.values.to_numpy())
+
+
+def test_plain_floats_reads_digits_and_blanks():
+    values = plain_floats(pd.Series(["1", " 2.5", "", None], dtype="str"))
+    np.testing.assert_array_equal(values, [1.0, 2.5, np.nan, np.nan])
