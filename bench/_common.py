@@ -29,3 +29,18 @@ def write_results(heading: str, command: str, body: list[str]) -> None:
         else (text.rstrip("\n") + "\n\n" + section)
     )
     RESULTS.write_text(text, encoding="utf-8")
+
+
+def batch_seconds(call, repeats: int = 5) -> float:
+    """Median seconds of ``call()`` after one warm-up call: the steady state that batch
+    scoring sees (a large file is many chunks), the same rule for every tool compared."""
+    import statistics
+    import time
+
+    call()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
