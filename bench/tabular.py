@@ -2,6 +2,13 @@
 
     python bench/tabular.py                   # telco_churn and ai4i_maintenance, 60 s each
     python bench/tabular.py --time-limit 30 --only telco
+    python bench/tabular.py --tables DIR      # the ISLP package's business tables
+
+`--tables DIR` runs the binary business tables bundled in the `ISLP` wheel
+(`pip download ISLP --no-deps`, unzip, DIR = ISLP/data): Caravan insurance
+purchase (5,822 rows, 85 columns, 6% positive), Default credit default (10,000
+rows, 3% positive) and OJ brand choice (1,070 rows) -- real tables that are
+not in ../shared/datasets.
 
 For each dataset: a stratified 80/20 split (seed 0, scikit-learn's
 train_test_split, as in ../shared/ANCHORS.md) written to CSV files; bizforge
@@ -42,6 +49,11 @@ DATASETS = {
         "Machine failure",
         ["UDI", "Product ID", "TWF", "HDF", "PWF", "OSF", "RNF"],
     ),
+}
+TABLES = {
+    "caravan": ("Caravan.csv", "Purchase", []),
+    "default": ("Default.csv", "default", []),
+    "oj": ("OJ.csv", "Purchase", []),
 }
 
 
@@ -153,16 +165,20 @@ def table(results: dict, limit: float) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time-limit", type=float, default=60.0)
-    parser.add_argument("--only", choices=sorted(DATASETS), action="append")
+    parser.add_argument("--only", choices=sorted(DATASETS | TABLES), action="append")
     parser.add_argument("--no-autogluon", action="store_true")
+    parser.add_argument("--tables", type=Path, metavar="DIR",
+                        help="run the ISLP business tables found in DIR instead")
     args = parser.parse_args(argv)
-    root = datasets_root()
+    sets, root = (TABLES, args.tables) if args.tables else (DATASETS, datasets_root())
     if root is None:
         print("datasets not found (set BIZFORGE_DATASETS); nothing to do.")
         return 0
     results = {}
-    for name in args.only or sorted(DATASETS, reverse=True):
-        rel, target, drop = DATASETS[name]
+    for name in args.only or sorted(sets, reverse=True):
+        if name not in sets:
+            continue
+        rel, target, drop = sets[name]
         if not (root / rel).exists():
             print(f"skip {name}: {root / rel} not found")
             continue
