@@ -177,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     for name in args.only or sorted(sets, reverse=True):
         if name not in sets:
+            print(f"skip {name}: not one of {sorted(sets)}")
             continue
         rel, target, drop = sets[name]
         if not (root / rel).exists():
