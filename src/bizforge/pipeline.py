@@ -164,6 +164,11 @@ def train(
                     metric=metric, candidates=candidates, progress=progress,
                     infer_limit=infer_limit)
     calibrator = tx.fit_reject(result, spec, reject, unknown_label)
+    grouped = result.scheme.get("grouped")
+    if grouped:
+        notes.append(f"validation kept related rows on one side — {grouped['by']}; "
+                     f"{grouped['groups']:,} groups — so validation scores are not inflated "
+                     "by texts the models saw in training.")
     fit_seconds = time.perf_counter() - started
 
     emit({"event": "stage", "stage": "evaluate"})

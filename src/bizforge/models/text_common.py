@@ -429,9 +429,14 @@ class TextModel(Model):
                                       bool(self.params_["other_columns"]))
         T, y, weight = self._fit_text(X, y, valid)
         S = self.side_.transform(X.matrix[self.rows_]) if self.side_.width else None
+        tune_on = None
+        if valid is not None and self.params_["C"] is None:
+            vb, vy = valid
+            tune_on = (self._valid_features(vb.texts), self._side(vb), vy)
         self.head_, self.head_info_ = fit_head(
             T, S, y, self.n_classes_, C=self.params_["C"], weight=weight, seed=self.seed_,
-            deadline=self.deadline_, threads=self.threads_, c_start=self.c_start)
+            deadline=self.deadline_, threads=self.threads_, c_start=self.c_start,
+            valid=tune_on)
         self.means_ = self.head_.design_means(T, S)
         contrib = np.abs(self._contrib(T, S))
         imp = contrib.reshape(-1, contrib.shape[-1]).mean(axis=0)[:-1]
@@ -443,6 +448,10 @@ class TextModel(Model):
 
     def _text_features(self, texts: list[str]):
         raise NotImplementedError
+
+    def _valid_features(self, texts: list[str]):
+        """Text features of validation rows while fitting (the head's C is chosen on them)."""
+        return self._text_features(texts)
 
     # -- prediction ----------------------------------------------------------------------
 

@@ -29,12 +29,12 @@ from bizforge.train.budget import Budget, CostBook
 from bizforge.train.cost import resolve_limit, row_costs
 from bizforge.train.cv import Context, Progress, Run, evaluate
 from bizforge.train.ensemble import DEFAULT_ROUNDS, caruana
-from bizforge.train.members import Member
+from bizforge.train.members import Member, text_columns
 from bizforge.train.portfolio import as_candidates, default_candidates
 from bizforge.train.refit import REFIT_SAFETY, finalise
 from bizforge.train.result import SearchResult
 from bizforge.train.scoring import Scorer, get_scorer
-from bizforge.train.validation import CV_MAX_ROWS, choose_scheme
+from bizforge.train.validation import CV_MAX_ROWS, choose_scheme, text_overlap_groups
 
 TEXT_VALID_ROWS = 2000  # validation rows for text tasks (see choose_scheme)
 
@@ -87,8 +87,11 @@ def search(
     scorer = get_scorer(metric or spec.metric, spec.problem)
     # Text backends are costly to refit k times (a fine-tune runs minutes): one holdout.
     text = spec.kind == "text-classification"
+    groups, overlapping = _overlap(X) if text else (None, 0)
     scheme = choose_scheme(y_enc, spec.problem, seed=seed, cv_max_rows=0 if text else CV_MAX_ROWS,
-                           max_valid_rows=TEXT_VALID_ROWS if text else None)
+                           max_valid_rows=TEXT_VALID_ROWS if text else None, groups=groups,
+                           grouped_by=f"overlapping texts ({overlapping} rows are copies or "
+                                      f"pieces of others)")
     ctx = Context(X, y_enc, spec, scheme, scorer, budget, seed, emit)
     cands = as_candidates(candidates) if candidates is not None else None
     cands = cands or default_candidates(spec, X, y_enc)
@@ -181,6 +184,17 @@ def search(
         skipped=skipped,
         seconds=budget.elapsed(),
     )
+
+
+def _overlap(X: pd.DataFrame) -> tuple[np.ndarray | None, int]:
+    """Groups of texts that repeat or contain each other, when common (``validation.py``)."""
+    cols = text_columns(X)
+    if not cols:
+        return None, 0
+    texts = X[cols[0]].fillna("").astype(str)
+    for c in cols[1:]:
+        texts = texts + " " + X[c].fillna("").astype(str)
+    return text_overlap_groups(texts.tolist())
 
 
 def _check_inputs(X: Any, y: Any, spec: TaskSpec) -> pd.DataFrame:

@@ -9,6 +9,10 @@
   times on a large table would spend the time budget on folds instead of on
   better candidates.
 
+With ``groups`` (one code per row), rows of a group stay on one side: the
+search passes the groups of overlapping texts (:mod:`bizforge.split.overlap`)
+when they are common enough to inflate validation scores.
+
 Splits are positional index arrays, shuffled with ``seed``.
 """
 
@@ -18,16 +22,32 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+from sklearn.model_selection import (
+    GroupKFold,
+    KFold,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+    train_test_split,
+)
 
 from bizforge.errors import DataError
 
-__all__ = ["CV_FOLDS", "CV_MAX_ROWS", "HOLDOUT_FRACTION", "Scheme", "choose_scheme"]
+__all__ = [
+    "CV_FOLDS",
+    "CV_MAX_ROWS",
+    "HOLDOUT_FRACTION",
+    "OVERLAP_SHARE",
+    "Scheme",
+    "choose_scheme",
+    "text_overlap_groups",
+]
 
 CV_MAX_ROWS = 20_000
 CV_FOLDS = 5
 HOLDOUT_FRACTION = 0.2
 MIN_ROWS = 4
+# Texts are grouped for validation when at least this share overlaps (copies, pieces).
+OVERLAP_SHARE = 0.05
 
 
 @dataclass
@@ -42,6 +62,7 @@ class Scheme:
     kind: str
     splits: list[tuple[np.ndarray, np.ndarray]] = field(repr=False)
     n_rows: int = 0
+    grouped: dict | None = None  # {"by": why, "groups": count} when rows were grouped
 
     @property
     def k(self) -> int:
@@ -57,6 +78,8 @@ class Scheme:
             out["folds"] = self.k
         else:
             out["valid_rows"] = int(self.splits[0][1].size)
+        if self.grouped:
+            out["grouped"] = dict(self.grouped)
         return out
 
 
@@ -68,6 +91,8 @@ def choose_scheme(
     folds: int = CV_FOLDS,
     cv_max_rows: int = CV_MAX_ROWS,
     max_valid_rows: int | None = None,
+    groups: np.ndarray | None = None,
+    grouped_by: str = "groups",
 ) -> Scheme:
     """Pick CV or holdout for encoded targets ``y`` and build the splits.
 
@@ -84,6 +109,9 @@ def choose_scheme(
             fix="add more rows with a known target.",
         )
     stratify = problem != "regression"
+    if groups is not None:
+        return _grouped(y, np.asarray(groups), stratify, seed, folds, cv_max_rows,
+                        max_valid_rows, grouped_by)
     if n > cv_max_rows:
         index = np.arange(n)
         # A cap on validation rows keeps costly backends (embeddings, fine-tunes) inside
@@ -109,6 +137,43 @@ def choose_scheme(
         warnings.simplefilter("ignore", UserWarning)
         splits = [(tr, va) for tr, va in splitter.split(np.zeros(n), y)]
     return Scheme("cv", splits, n)
+
+
+def text_overlap_groups(texts) -> tuple[np.ndarray | None, int]:
+    """(groups of overlapping texts, or None when under :data:`OVERLAP_SHARE`; count)."""
+    from bizforge.split.overlap import overlap_groups
+
+    groups, overlapping = overlap_groups(texts)
+    return (groups if overlapping >= OVERLAP_SHARE * max(1, len(groups)) else None), overlapping
+
+
+def _grouped(y, groups, stratify, seed, folds, cv_max_rows, max_valid_rows, by) -> Scheme:
+    """Like the ungrouped schemes, with every group on one side of each split."""
+    n = len(y)
+    codes, member = np.unique(groups, return_inverse=True)
+    n_groups = codes.size
+    info = {"by": by, "groups": int(n_groups)}
+    if n_groups < 2:
+        raise DataError(f"all {n} rows are one group ({by}); validation needs two or more.",
+                        fix="add rows that are not copies or pieces of each other.")
+    if n > cv_max_rows:
+        size = HOLDOUT_FRACTION * n
+        if max_valid_rows is not None:
+            size = min(size, max(max_valid_rows, 2 * len(np.unique(y)) if stratify else 2))
+        # Whole groups in a seeded random order until the validation part is big enough.
+        order = np.random.default_rng(seed).permutation(n_groups)
+        sizes = np.bincount(member, minlength=n_groups)[order]
+        take = order[: max(1, min(n_groups - 1, int(np.searchsorted(np.cumsum(sizes), size)) + 1))]
+        valid = np.isin(member, take)
+        index = np.arange(n)
+        return Scheme("holdout", [(index[~valid], index[valid])], n, info)
+    k = max(2, min(folds, n_groups))
+    if stratify and _can_stratify(y, k):
+        splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+    else:
+        splitter = GroupKFold(n_splits=k)
+    splits = [(tr, va) for tr, va in splitter.split(np.zeros(n), y, member)]
+    return Scheme("cv", splits, n, info)
 
 
 def _can_stratify(y: np.ndarray, minimum: int) -> bool:

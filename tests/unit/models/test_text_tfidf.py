@@ -225,6 +225,19 @@ def test_c_is_tuned_on_a_holdout_unless_given():
     assert fixed.head_info_ == {"C": 2.0, "tried": {}, "refit": True, "rows": 120}
 
 
+def test_c_is_chosen_on_given_validation_rows_and_fits_all_training_rows():
+    X, y = reviews(120)
+    Xv, yv = reviews(60, seed=5)
+    model = tfidf().fit(X, y, valid=(Xv, yv))
+    info = model.head_info_
+    assert info["tuned_on"] == "valid" and info["rows"] == 120 and info["refit"]
+    tried = {float(c): loss for c, loss in info["tried"].items()}
+    assert len(tried) >= 2 and info["C"] == min(tried, key=tried.get)
+    p = model.predict_proba(Xv)[np.arange(len(yv)), yv]
+    assert tried[info["C"]] == pytest.approx(-np.mean(np.log(p)), rel=1e-6)
+    assert tfidf().fit(X, y).head_info_["tuned_on"] == "holdout"
+
+
 def test_tiny_budget_skips_tuning_and_still_predicts():
     X, y = reviews(120)
     model = tfidf().fit(X, y, budget=0.01)

@@ -272,3 +272,28 @@ def test_non_positive_time_limit_raises_usage_error(fake_model, binary_data):
     X, y = binary_data
     with pytest.raises(UsageError, match="positive number of seconds"):
         search(X, y, spec_for(y), time_limit=0, candidates=[(fake_model, {})])
+
+
+def test_text_search_keeps_pieces_of_a_sentence_on_one_side_of_validation():
+    rng = np.random.default_rng(0)
+    good, bad = ["fine", "warm", "sharp", "lovely"], ["dull", "flat", "tired", "cold"]
+    sentences, labels = [], []
+    for i in range(300):
+        words = rng.choice(good if i % 2 else bad, 3)
+        sentences.append(f"film {i} is {words[0]} and {words[1]} , {words[2]} too")
+        labels.append(i % 2)
+    texts, y = [], []
+    for s, label in zip(sentences, labels):
+        parts = s.split()
+        texts += [s, " ".join(parts[:4]), " ".join(parts[1:6])]
+        y += [label] * 3
+    X = pd.DataFrame({"review": pd.array(texts, dtype="str")})
+    y = np.array(y)
+    spec = resolve_task(pd.DataFrame({"target": y}), "target", task="text-classification")
+    result = search(X, y, spec, time_limit=20, candidates=[("tfidf_linear", {})])
+    assert result.scheme["kind"] == "holdout"
+    assert result.scheme["grouped"]["groups"] == 300
+    valid = set(result.oof_index.tolist())
+    sentence_of = np.arange(len(texts)) // 3
+    assert {sentence_of[i] for i in valid}.isdisjoint(
+        sentence_of[i] for i in range(len(texts)) if i not in valid)

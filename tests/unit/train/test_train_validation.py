@@ -52,3 +52,47 @@ def test_same_seed_gives_same_folds():
     a = choose_scheme(y, "binary", seed=7).splits
     b = choose_scheme(y, "binary", seed=7).splits
     assert all(np.array_equal(v1, v2) for (_, v1), (_, v2) in zip(a, b))
+
+
+def _no_group_on_both_sides(scheme, groups):
+    for train, valid in scheme.splits:
+        assert not set(groups[train]) & set(groups[valid])
+
+
+def test_grouped_holdout_keeps_each_group_on_one_side_and_caps_validation_rows():
+    rng = np.random.default_rng(0)
+    groups = rng.integers(0, 900, 6000)
+    y = rng.integers(0, 2, 6000)
+    scheme = choose_scheme(y, "binary", cv_max_rows=0, max_valid_rows=500, groups=groups,
+                           grouped_by="copies")
+    _no_group_on_both_sides(scheme, groups)
+    train, valid = scheme.splits[0]
+    assert 500 <= valid.size < 500 + np.bincount(groups).max()
+    assert train.size + valid.size == 6000
+    assert scheme.to_dict()["grouped"] == {"by": "copies", "groups": len(np.unique(groups))}
+    again = choose_scheme(y, "binary", cv_max_rows=0, max_valid_rows=500, groups=groups)
+    assert np.array_equal(again.splits[0][1], valid)
+
+
+def test_grouped_cv_is_stratified_group_k_fold():
+    groups = np.repeat(np.arange(40), 5)
+    y = np.tile([0, 1], 100)
+    scheme = choose_scheme(y, "binary", groups=groups)
+    assert (scheme.kind, scheme.k) == ("cv", 5)
+    assert np.array_equal(scheme.valid_index, np.arange(200))
+    _no_group_on_both_sides(scheme, groups)
+
+
+def test_one_group_cannot_be_validated():
+    with pytest.raises(DataError, match="one group"):
+        choose_scheme(np.array([0, 1] * 10), "binary", groups=np.zeros(20, int))
+
+
+def test_text_overlap_groups_only_when_overlap_is_common():
+    from bizforge.train.validation import text_overlap_groups
+
+    distinct = [f"review {i} of the hotel" for i in range(100)]
+    assert text_overlap_groups(distinct) == (None, 0)
+    pieces = distinct + [f"review {i} of" for i in range(10)]
+    groups, overlapping = text_overlap_groups(pieces)
+    assert overlapping == 20 and groups is not None and groups[100] == groups[0]

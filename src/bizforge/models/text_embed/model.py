@@ -186,6 +186,9 @@ class EmbedLinearModel(TextModel):
     def _text_features(self, texts: list[str]) -> np.ndarray:
         return self._embed(texts)
 
+    def _valid_features(self, texts: list[str]) -> np.ndarray:
+        return self._embed(texts, warn=False)  # their truncation is not news about training
+
     # -- explanations --------------------------------------------------------------------
 
     def explain_text(self, texts: Any, k: int = 5,

@@ -11,6 +11,11 @@ training rows, start at ``c_start`` (16 for TF-IDF, 1/16 for standardised embedd
 and walk up (x4) while the holdout log-loss improves, else down; each step only when
 the time left allows it and a refit on all rows.
 Then refit on all rows with the best C (or keep the holdout fit when time is short).
+When the caller passes validation rows (``valid``: the search's own validation
+split, which keeps overlapping texts together), C is chosen on those instead:
+every step fits all training rows, so there is no refit. A random holdout of
+training rows would score a text set with repeated phrases far too kindly and pick
+a C that memorises them.
 
 >>> head, info = fit_head(T, None, y, 2, C=None, weight=None, seed=0,
 ...                       deadline=None, threads=1)       # doctest: +SKIP
@@ -131,10 +136,13 @@ def _holdout(y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray] | None:
 
 def fit_head(T, S: np.ndarray | None, y: np.ndarray, n_classes: int, *, C: float | None,
              weight: np.ndarray | None, seed: int, deadline: float | None,
-             threads: int, c_start: float = C_START) -> tuple[LinearHead, dict[str, Any]]:
+             threads: int, c_start: float = C_START,
+             valid: tuple | None = None) -> tuple[LinearHead, dict[str, Any]]:
     """Fit the head on text features ``T`` (+ other columns ``S``); ``(head, info)``.
 
-    ``info``: {"C", "tried": {C: holdout log-loss}, "refit": bool, "rows": n}.
+    ``valid``: ``(T, S, y)`` of validation rows to choose C on, or None (a holdout).
+    ``info``: {"C", "tried": {C: holdout log-loss}, "refit": bool, "rows": n,
+    "tuned_on": "valid" or "holdout"}.
     """
     D = _design(T, S)
     t = T.shape[1]
@@ -150,13 +158,17 @@ def fit_head(T, S: np.ndarray | None, y: np.ndarray, n_classes: int, *, C: float
         coef, intercept = _fit_lr(Dr, yr, n_classes, C_, wr, seed, threads)
         return LinearHead(coef, intercept, t, n_classes), time.monotonic() - start
 
-    split = None
-    if C is None and len(y) >= MIN_TUNE_ROWS and left() > MIN_TUNE_SECONDS:
-        split = _holdout(y, seed)
+    tune = C is None and len(y) >= MIN_TUNE_ROWS and left() > MIN_TUNE_SECONDS
+    if tune and valid is not None and len(valid[2]) >= MIN_TUNE_ROWS // 4:
+        info["tuned_on"] = "valid"
+        return _tune_on_valid(head, _design(valid[0], valid[1]), np.asarray(valid[2]),
+                              info, left, c_start)
+    split = _holdout(y, seed) if tune else None
     if split is None:
         info["C"] = float(C if C is not None else c_start)
         return head(info["C"])[0], info
 
+    info["tuned_on"] = "holdout"
     tr, va = split
     Dva, yva = D[va], y[va]
     best: tuple[float, float, LinearHead] | None = None  # (loss, C, head)
@@ -176,6 +188,23 @@ def fit_head(T, S: np.ndarray | None, y: np.ndarray, n_classes: int, *, C: float
         info["refit"], info["rows"] = False, len(tr)
         return best[2], info
     return head(best[1])[0], info
+
+
+def _tune_on_valid(head, Dva, yva: np.ndarray, info: dict, left, c_start: float):
+    """The C walk with full-data fits scored on the given validation rows."""
+    best: tuple[float, float, LinearHead] | None = None  # (loss, C, head)
+    step_seconds = 0.0
+    for C_ in _c_walk(info["tried"], c_start):
+        if best is not None and left() < step_seconds * 1.5:
+            break
+        h, step_seconds = head(C_)
+        loss = _log_loss(h.proba_design(Dva), yva)
+        info["tried"][C_] = loss
+        if best is None or loss < best[0]:
+            best = (loss, C_, h)
+    info["C"] = best[1]
+    info["tried"] = {str(k): v for k, v in info["tried"].items()}
+    return best[2], info
 
 
 def _c_walk(tried: dict[float, float], start: float):
