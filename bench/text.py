@@ -220,7 +220,10 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             shutil.rmtree(work, ignore_errors=True)
         # Written after every dataset, so a long run that is cut short keeps what it measured.
-        write_results("## text — " + time.strftime("%Y-%m-%d"), command, lines + [""] + notes)
+        # An out-of-scope run alone gets its own section instead of replacing the accuracy one.
+        kind = ", out-of-scope intents" if (args.only or []) == ["banking77_oos"] else ""
+        write_results(f"## text{kind} — " + time.strftime("%Y-%m-%d"), command,
+                      lines + [""] + notes)
     return 0
 
 
