@@ -33,7 +33,7 @@ def train_command(
     lang: str = typer.Option("en", "--lang", help="Report language: zh or en."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     text_column: str = typer.Option(None, "--text-column", help="Column of free text to classify (text tasks)."),
-    backbone: str = typer.Option(None, "--backbone", help="Encoder to fine-tune: a local model folder or hub id (default: bundled MiniLM for English)."),
+    backbone: str = typer.Option(None, "--backbone", help="Encoder to fine-tune: a local model folder, a hub id, or bundled:multilingual-e5-small (Chinese; default: bundled MiniLM for English)."),
     reject: str = typer.Option(None, "--reject", help="'auto': answer 'unknown' below a confidence calibrated on validation rows."),
     unknown_label: str = typer.Option(None, "--unknown-label", help="The data's own 'none of these' class, e.g. oos (with --reject auto)."),
     name: str = typer.Option(None, "--name", help="Also publish the model to the registry "
