@@ -122,12 +122,15 @@ def baseline(train: pd.DataFrame, test: pd.DataFrame, text: str, target: str, an
     return out
 
 
-def run_bizforge(paths, text, target, limit, work: Path, candidates=None, reject=False) -> dict:
+def run_bizforge(paths, text, target, limit, work: Path, candidates=None,
+                 kinds: pd.Series | None = None) -> dict:
+    """Train and score bizforge; ``kinds``: out-of-scope kind per test row (reject mode)."""
     from bizforge.pipeline import train
     from bizforge.serve import load_model
 
     out = work / f"model-{time.time_ns()}"
     t0 = time.perf_counter()
+    reject = kinds is not None
     options = {"reject": "auto", "unknown_label": OOS} if reject else {}
     run = train(paths[0], target, test=paths[1], text_column=text, time_limit=limit, out=out,
                 candidates=candidates, **options)
@@ -148,7 +151,6 @@ def run_bizforge(paths, text, target, limit, work: Path, candidates=None, reject
               "fit_seconds": run.metrics["fit_seconds"], "wall_seconds": wall,
               "texts_per_s": served, "leaderboard": board}
     if reject:
-        kinds = pd.read_csv(paths[2], dtype=str, keep_default_na=False)["oos_kind"]
         result.update(reject_scores(y, pred, kinds))
         result["metrics_json"] = {k: run.metrics["test"].get(k)
                                   for k in ("in_scope_accuracy", "oos_recall", "reject_threshold")}
@@ -198,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             if reject:
                 test["oos_kind"] = pd.read_csv(paths[2], dtype=str,
                                                keep_default_na=False)["oos_kind"]
+            kinds = test["oos_kind"] if reject else None
             base = baseline(train, test, text, target, analyzer)
             lines.append(f"| {name} | TF-IDF {analyzer} + LR (baseline) | {base['accuracy']:.4f} "
                          f"| {base['macro_f1']:.4f} | {base['fit_seconds']:.1f} | – | "
@@ -207,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
                 systems += [(f"bizforge {b} alone", [(b, {})])
                             for b in ("tfidf_linear", "embed_linear", "finetune")]
             for label, cands in systems:
-                r = run_bizforge(paths, text, target, limit, work, cands, reject=reject)
+                r = run_bizforge(paths, text, target, limit, work, cands, kinds=kinds)
                 print(name, label, json.dumps(r, default=str), flush=True)
                 lines.append(f"| {name} | {label}, {limit:.0f} s | {r['accuracy']:.4f} | "
                              f"{r['macro_f1']:.4f} | {r['fit_seconds']:.0f} | "

