@@ -223,8 +223,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             shutil.rmtree(work, ignore_errors=True)
         # Written after every dataset, so a long run that is cut short keeps what it measured.
-        # An out-of-scope run alone gets its own section instead of replacing the accuracy one.
-        kind = ", out-of-scope intents" if (args.only or []) == ["banking77_oos"] else ""
+        # A run of some sets gets its own section instead of replacing the run of all.
+        kind = f": {', '.join(args.only)}" if args.only else ""
         write_results(f"## text{kind} — " + time.strftime("%Y-%m-%d"), command,
                       lines + [""] + notes)
     return 0

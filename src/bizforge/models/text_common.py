@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import time
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -367,6 +368,8 @@ class TextModel(Model):
 
     tags = Tags(problems=("binary", "multiclass"), handles_text=True, explains=True)
     c_start = 16.0  # first C of the head's search
+    # After a holdout search, refit on all rows with the C chosen (see holdout_refit).
+    holdout_refit = True
     shared_defaults: ClassVar[dict[str, Any]] = {
         "text_column": None, "max_chars": MAX_CHARS, "other_columns": True, "C": None}
 
@@ -427,8 +430,10 @@ class TextModel(Model):
         text_pos |= {i for i, k in enumerate(self.spec_.kinds) if k == TEXT}
         self.side_ = SideFeatures.fit(X.matrix, self.spec_, text_pos,
                                       bool(self.params_["other_columns"]))
+        started = time.monotonic()
         T, y, weight = self._fit_text(X, y, valid)
         S = self.side_.transform(X.matrix[self.rows_]) if self.side_.width else None
+        featurised = time.monotonic()
         tune_on = None
         if valid is not None and self.params_["C"] is None:
             vb, vy = valid
@@ -437,10 +442,30 @@ class TextModel(Model):
             T, S, y, self.n_classes_, C=self.params_["C"], weight=weight, seed=self.seed_,
             deadline=self.deadline_, threads=self.threads_, c_start=self.c_start,
             valid=tune_on)
+        # One head fit at the chosen C (the search fitted several): what a refit costs.
+        tried = max(1, len(self.head_info_.get("tried") or {}))
+        self.cost_seconds_ = {"features": featurised - started,
+                             "head": (time.monotonic() - featurised) / tried}
         self.means_ = self.head_.design_means(T, S)
         contrib = np.abs(self._contrib(T, S))
         imp = contrib.reshape(-1, contrib.shape[-1]).mean(axis=0)[:-1]
         self.feature_importances_ = imp / imp.sum() if imp.sum() > 0 else imp
+
+    def holdout_refit(self, n_rows: int) -> tuple[dict[str, Any], float] | None:
+        """(params, estimated seconds) to refit on ``n_rows`` (training + validation), or None.
+
+        The refit keeps the C chosen on the validation rows; None when this model
+        saw only part of its training rows (a budget cut it short).
+        """
+        if getattr(self, "n_train_used_", 0) < getattr(self, "n_train_total_", 0):
+            return None
+        grow = n_rows / max(1, len(self.rows_))
+        seconds = self.cost_seconds_
+        return ({"C": self.head_info_["C"]},
+                (self._refit_feature_seconds(seconds["features"]) + seconds["head"]) * grow)
+
+    def _refit_feature_seconds(self, seconds: float) -> float:
+        return seconds  # the featuriser is learnt again
 
     def _fit_text(self, X: TextBatch, y: np.ndarray, valid: tuple | None):
         """Learn the text features; ``(T, y, sample weight)`` of the rows used (``self.rows_``)."""

@@ -11,7 +11,9 @@ out-of-fold predictions are what the ensemble was chosen on, so keeping them
 costs nothing. A member keeps them when its refit would not fit the time left,
 when the backend cannot say how long to train, when the refit fails, or when
 it ran out of budget (a truncated model is worse than the bag). With a holdout
-scheme the holdout model is kept: on a large table a refit costs a candidate.
+scheme the holdout model is kept (on a large table a refit costs a candidate),
+unless its backend offers ``holdout_refit(n_rows)``: the text heads refit on all
+rows at the C chosen on the holdout, for seconds (embeddings are memoised).
 """
 
 from __future__ import annotations
@@ -51,8 +53,7 @@ def finalise(
             weight=weight,
             problem=ctx.spec.problem,
         )
-        params = refit_params(run) if ctx.scheme.kind == "cv" else None
-        estimate = CostBook.refit_seconds(run.fold_seconds, ctx.scheme.k) * REFIT_SAFETY
+        params, estimate = _plan(ctx, run)
         left = ctx.budget.remaining(margin)
         if params is not None and estimate < left:
             ctx.emit({"event": "refit_start", "name": run.cand.name, "model": run.backend})
@@ -82,14 +83,29 @@ def finalise(
     return members, seconds
 
 
+def _plan(ctx: Context, run: Run) -> tuple[dict[str, Any] | None, float]:
+    """(refit parameters or None, estimated seconds x REFIT_SAFETY) of one member."""
+    if ctx.scheme.kind == "cv":
+        estimate = CostBook.refit_seconds(run.fold_seconds, ctx.scheme.k)
+        return refit_params(run), estimate * REFIT_SAFETY
+    # A holdout model is refitted only by a backend that says what it costs (text heads:
+    # their features are memoised or cheap, so a refit costs seconds, not a candidate).
+    plan = getattr(run.models[0], "holdout_refit", None) if len(run.models) == 1 else None
+    got = plan(len(ctx.X)) if callable(plan) else None
+    if got is None:
+        return None, 0.0
+    return {**run.cand.params, **got[0]}, got[1] * REFIT_SAFETY
+
+
 def _refit(ctx: Context, run: Run, params: dict[str, Any], budget: float) -> Any | None:
     try:
         model = run.cls(ctx.spec.problem, **model_params(params, ctx.spec, ctx.X.size))
         model.fit(ctx.X[run.columns], ctx.y, budget=budget, seed=ctx.seed)
     except Exception:  # noqa: BLE001 - the fold models are a valid fallback
         return None
-    # A refit cut short by its budget has fewer iterations than CV chose.
-    return None if getattr(model, "timed_out_", False) else model
+    # A refit cut short by its budget has fewer iterations than CV chose, or fewer rows.
+    short = getattr(model, "n_train_used_", 0) < getattr(model, "n_train_total_", 0)
+    return None if getattr(model, "timed_out_", False) or short else model
 
 
 def refit_params(run: Run) -> dict[str, Any] | None:

@@ -297,3 +297,19 @@ def test_text_search_keeps_pieces_of_a_sentence_on_one_side_of_validation():
     sentence_of = np.arange(len(texts)) // 3
     assert {sentence_of[i] for i in valid}.isdisjoint(
         sentence_of[i] for i in range(len(texts)) if i not in valid)
+
+
+def test_holdout_text_head_is_refitted_on_all_rows_at_the_chosen_c():
+    rng = np.random.default_rng(1)
+    good, bad = ["fine", "warm", "sharp", "lovely"], ["dull", "flat", "tired", "cold"]
+    texts = [f"it was {' and '.join(rng.choice(good if i % 2 else bad, 2))}" for i in range(400)]
+    X = pd.DataFrame({"review": pd.array(texts, dtype="str")})
+    y = np.arange(400) % 2
+    spec = resolve_task(pd.DataFrame({"target": y}), "target", task="text-classification")
+    result = search(X, y, spec, time_limit=30, candidates=[("tfidf_linear", {})])
+    assert result.scheme["kind"] == "holdout"
+    (member,) = result.members
+    (model,) = member.models
+    assert member.refit and len(model.rows_) == 400  # training + validation rows
+    assert member.params["C"] == model.head_info_["C"]  # the C the holdout chose, not re-tuned
+    assert model.head_info_["tried"] == {}

@@ -209,6 +209,12 @@ class Embedder:
         """A number per text proportional to the seconds it takes to embed (characters here)."""
         return np.array([len(t) + OVERHEAD_CHARS for t in texts], dtype=np.float64)
 
+    def padded_units(self, texts: Sequence[str]) -> float:
+        """Cost units of embedding ``texts`` at once: length-sorted batches, each padded."""
+        units = np.sort(self.cost_units(texts))
+        return float(sum(units[i:i + BATCH_SIZE].max() * len(units[i:i + BATCH_SIZE])
+                         for i in range(0, len(units), BATCH_SIZE)))
+
     def load(self) -> None:
         """Load the backbone now (seconds), so that timing an embedding excludes it."""
 
@@ -242,6 +248,9 @@ class E5Embedder(Embedder):
                         os.environ[k] = v
         self.dim = model.dim
         return model
+
+    def padded_units(self, texts: Sequence[str]) -> float:
+        return float(self.cost_units(texts).sum())  # the C engine's cost is per text
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         model = self.load()
