@@ -146,7 +146,8 @@ def run_bizforge(paths, text, target, limit, work: Path, candidates=None,
     if reject:  # a rejected query ("unknown") is the right answer for an out-of-scope one
         pred = pred.replace("unknown", OOS)
     board = [(r["name"], round(r["score"], 4), round(r["fit_seconds"], 1),
-              round(r.get("weight") or 0, 2)) for r in run.leaderboard]
+              round(r.get("weight") or 0, 2)) + (("refit",) if r.get("refit") else ())
+             for r in run.leaderboard]
     result = {"accuracy": accuracy_score(y, pred), "macro_f1": f1_score(y, pred, average="macro"),
               "fit_seconds": run.metrics["fit_seconds"], "wall_seconds": wall,
               "texts_per_s": served, "leaderboard": board}
@@ -217,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
                              f"{r['texts_per_s']:,.0f} | wall {r['wall_seconds']:.0f} s"
                              f"{'; ' + _reject_note(r) if reject else ''} |")
                 notes.append(f"- {name} {label}: leaderboard (name, validation score, fit s, "
-                             f"weight) {r['leaderboard']}"
+                             f"weight[, refit on all rows]) {r['leaderboard']}"
                              + (f"; quantisation {r['quantization']}" if "quantization" in r
                                 else ""))
         finally:
