@@ -368,8 +368,6 @@ class TextModel(Model):
 
     tags = Tags(problems=("binary", "multiclass"), handles_text=True, explains=True)
     c_start = 16.0  # first C of the head's search
-    # After a holdout search, refit on all rows with the C chosen (see holdout_refit).
-    holdout_refit = True
     shared_defaults: ClassVar[dict[str, Any]] = {
         "text_column": None, "max_chars": MAX_CHARS, "other_columns": True, "C": None}
 
