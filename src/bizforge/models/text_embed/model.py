@@ -1,9 +1,9 @@
 """Frozen sentence embeddings + logistic regression ("embed_linear").
 
 Texts are embedded by a frozen encoder (``backbone``: "auto" = MiniLM for English,
-multilingual-e5 (layers 8 and 12, float32) for Chinese and mixed text; or a local Hugging Face folder), the
-embeddings standardised, and a logistic regression fitted on them (plus the other
-numeric/categorical columns). Only the head is saved (``text_model.safetensors``);
+multilingual-e5 (layers 8 and 12, float32) for Chinese and mixed text; or a local
+Hugging Face folder), the embeddings standardised, and a logistic regression fitted
+on them (plus the other numeric/categorical columns). Only the head is saved (``text_model.safetensors``);
 the backbone is recorded by identity (package + version, or folder + config hash)
 and must be present to load the model.
 
@@ -42,7 +42,7 @@ __all__ = ["EmbedLinearModel", "stratified_order"]
 # which never span more than ~16 characters each.
 E5_CHARS = 256
 CHARS_PER_TOKEN = 16
-# Per-text overhead in the cost model, in characters, and the first timed batch.
+# Rows in the first timed batch of the cost model (Embedder.cost_units).
 PROBE_ROWS = 32
 # Share of the fit budget planned for embedding (the rest: head, margins).
 EMBED_SHARE = 0.75
@@ -72,8 +72,8 @@ class EmbedLinearModel(TextModel):
     Parameters: ``backbone`` ("auto" | "minilm" | "e5-fp32" | "e5" | folder),
     ``max_length`` ("auto": 256 tokens for e5-fp32, 128 for other HF encoders),
     ``max_chars`` ("auto": 256 for e5, 16 x max_length else; longer texts are cut with a
-    counted warning), ``max_train_rows`` (None: all that fit the budget), ``C``, ``text_column``, ``other_columns``. The backbone runs on the
-    threads of the settings (``BIZFORGE_THREADS``), the head on ``n_threads``.
+    counted warning), ``max_train_rows`` (None: all that fit the budget), ``C``,
+    ``text_column``, ``other_columns``. The backbone runs on the threads of the settings (``BIZFORGE_THREADS``), the head on ``n_threads``.
     """
 
     # Standardised embeddings want stronger regularisation than sparse TF-IDF.
