@@ -163,7 +163,8 @@ def train(
     result = search(X, train_frame[target], spec, time_limit=time_limit, seed=seed,
                     metric=metric, candidates=candidates, progress=progress,
                     infer_limit=infer_limit)
-    calibrator = tx.fit_reject(result, spec, reject, unknown_label)
+    calibrator, novelty = tx.fit_reject(result, spec, reject, unknown_label, X,
+                                        spec.encode(train_frame[target]))
     grouped = result.scheme.get("grouped")
     if grouped:
         notes.append(f"validation kept related rows on one side — {grouped['by']}; "
@@ -187,14 +188,15 @@ def train(
     info = _info(ds, spec, recipe, seed, time_limit)
     if calibrator is not None:
         info["reject"] = calibrator.to_dict()
-    predictor = Predictor(recipe, result,
+    predictor = Predictor(recipe, result, novelty=novelty,
                           threshold=None if threshold is None else threshold.threshold, info=info)
     test_metrics, figures = _test_metrics(spec, y_test, value, threshold, lang)
 
     member = result.dominant
     sources = ex.sources_from_features(recipe.features)
     if text_col is not None:
-        test_metrics.update(tx.text_metrics(spec, y_test, value, calibrator))
+        distance = predictor.distance(X_test)
+        test_metrics.update(tx.text_metrics(spec, y_test, value, calibrator, distance))
         importance = None
         reasons = tx.misclassified(predictor, test_frame, text_col, y_test, value)
     else:

@@ -61,13 +61,15 @@ def pick_text_column(frame: pd.DataFrame, texts: list[str], given: str | None) -
     return max(texts, key=lambda c: (lengths[c] or 0.0))
 
 
-def fit_reject(result, spec, reject: str | None, unknown_label: str | None):
-    """A fitted RejectCalibrator on the search's validation rows, or None."""
+def fit_reject(result, spec, reject: str | None, unknown_label: str | None,
+               X: pd.DataFrame, y: np.ndarray):
+    """``(RejectCalibrator fitted on the search's validation rows, Novelty or None)``, or
+    ``(None, None)`` without ``reject``. ``X``, ``y``: training features, encoded labels."""
     if reject is None:
         if unknown_label is not None:
             raise UsageError("--unknown-label goes with --reject auto.",
                              fix="add --reject auto, or drop --unknown-label.")
-        return None
+        return None, None
     if reject != "auto":
         raise UsageError(f"--reject '{reject}' is not understood.", fix="use --reject auto.")
     if not spec.is_classification:
@@ -82,10 +84,38 @@ def fit_reject(result, spec, reject: str | None, unknown_label: str | None):
                             f"'{spec.target}'.", column=spec.target,
                             fix=f"use one of: {', '.join(names[:20])}.")
         unknown = names.index(str(unknown_label))
-    return RejectCalibrator().fit(result.oof, result.oof_y, unknown_label=unknown)
+    novelty = _novelty(result, X, y, unknown)
+    distance = None
+    if novelty is not None:
+        member = result.models["embed_linear"]
+        distance = novelty.distance(X.iloc[result.oof_index][member.columns])
+    calibrator = RejectCalibrator().fit(result.oof, result.oof_y, unknown_label=unknown,
+                                        distance=distance)
+    return calibrator, novelty
 
 
-def text_metrics(spec, y_test: np.ndarray, value: np.ndarray, calibrator) -> dict[str, Any]:
+def _novelty(result, X: pd.DataFrame, y: np.ndarray, unknown: int | None):
+    """Distances to the in-scope training texts, in the embed_linear member's space, or None.
+
+    The reference rows are the training rows outside the validation rows, so the
+    validation distances that set the threshold are measured as a new query's are.
+    """
+    from bizforge.models.text_embed.novelty import Novelty
+
+    member = result.models.get("embed_linear")
+    if member is None or result.oof_index is None or len(member.models) != 1:
+        return None
+    rows = np.ones(len(X), dtype=bool)
+    rows[result.oof_index] = False
+    if unknown is not None:
+        rows &= np.asarray(y) != unknown
+    if not rows.any():
+        return None
+    return Novelty.from_member(member.models[0], X.loc[rows, member.columns])
+
+
+def text_metrics(spec, y_test: np.ndarray, value: np.ndarray, calibrator,
+                 distance: np.ndarray | None = None) -> dict[str, Any]:
     """Per-class scores, top confusions and (with rejection) in-scope / out-of-scope figures."""
     from sklearn.metrics import precision_recall_fscore_support
 
@@ -102,7 +132,7 @@ def text_metrics(spec, y_test: np.ndarray, value: np.ndarray, calibrator) -> dic
     if calibrator is not None:
         from bizforge.train.reject import reject_metrics
 
-        labels, _ = calibrator.apply(value)
+        labels, _ = calibrator.apply(value, distance)
         out.update(reject_metrics(labels, y_test, calibrator.unknown_label_))
         out["reject_threshold"] = calibrator.threshold_
     return out

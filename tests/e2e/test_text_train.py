@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -10,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bizforge.cli import app
-from bizforge.errors import DataError, UsageError
+from bizforge.errors import DataError, ModelError, UsageError
 from bizforge.pipeline import train
 from bizforge.samples import REVIEW_TARGET, REVIEW_TEXT, review_table
 from bizforge.serve import load_model
@@ -60,6 +61,24 @@ def test_reject_auto_answers_unknown_for_out_of_scope(tmp_path):
     assert {"in_scope_accuracy", "oos_recall"} <= set(test)
     labels = load_model(run.path).predict(pd.DataFrame({"text": ["tell me a joke", "I lost my card"]}))
     assert labels[0] == "unknown" and labels[1] == "card_lost"
+
+
+def test_reject_with_embeddings_keeps_a_verified_distance_reference(tmp_path):
+    run = train(_intents(), "intent", text_column="text", reject="auto", unknown_label="oos",
+                time_limit=20, out=tmp_path / "m", candidates=[("embed_linear", {})])
+    info = json.loads((run.path / "model.json").read_text())
+    assert info["reject"]["novelty_scale"] is not None
+    manifest = (run.path / "manifest.json").read_text()
+    assert "novelty/novelty.safetensors" in manifest and "novelty/novelty.json" in manifest
+    rows = pd.DataFrame({"text": ["tell me a joke", "I lost my card", "make a transfer now",
+                                  "how tall is mount everest"]})
+    loaded = load_model(run.path)
+    assert list(loaded.predict(rows)) == list(run.predictor.predict(rows))
+    assert list(loaded.predict(rows)[1:3]) == ["card_lost", "transfer"]
+    assert loaded.predict(rows)[0] == "unknown"
+    shutil.rmtree(run.path / "novelty")
+    with pytest.raises(ModelError, match="novelty"):  # the manifest lists what is gone
+        load_model(run.path)
 
 
 def test_unknown_label_must_be_a_class(tmp_path):

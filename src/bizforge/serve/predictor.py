@@ -13,6 +13,7 @@ Artifact layout (all JSON, LightGBM text or safetensors; no pickle)::
     model.json       task, input schema, threshold, versions, data fingerprint
     recipe.json      the cleaning recipe
     ensemble/        ensemble.json + members/<i>_<name>/ (each backend's own files)
+    novelty/         (--reject with text) reference embeddings: distance to training texts
     metrics.json     held-out metrics and leaderboard
     report.html      the report for people
 """
@@ -37,6 +38,7 @@ __all__ = ["Predictor", "load_model", "MODEL_FILE", "RECIPE_FILE", "ENSEMBLE_DIR
 MODEL_FILE = "model.json"
 RECIPE_FILE = "recipe.json"
 ENSEMBLE_DIR = "ensemble"
+NOVELTY_DIR = "novelty"
 ARTIFACT_FORMAT = 1
 UNKNOWN = "unknown"  # the label of a rejected (out-of-scope, low-confidence) prediction
 
@@ -57,6 +59,7 @@ class Predictor:
         threshold: float | None = None,
         info: dict[str, Any] | None = None,
         path: Path | None = None,
+        novelty: Any | None = None,
     ):
         self.recipe = recipe
         self.result = result
@@ -66,10 +69,15 @@ class Predictor:
         self.path = path
         self.sensitive = [c for c, why in recipe.dropped.items() if why == "pii"]
         self.reject = None
+        self.novelty = novelty
         if self.info.get("reject"):
             from bizforge.train.reject import RejectCalibrator
 
             self.reject = RejectCalibrator.from_dict(self.info["reject"])
+            if self.reject.uses_distance and novelty is None:
+                raise ModelError("this model rejects by text distance but has no reference "
+                                 f"texts ({NOVELTY_DIR}/ is missing).",
+                                 fix="retrain the model (bizforge train ... --reject auto).")
 
     def __repr__(self) -> str:
         where = f" at {self.path}" if self.path else ""
@@ -95,14 +103,20 @@ class Predictor:
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Labels (binary: at the business threshold) or regression values."""
-        value = self.result.predict_value(self.features(frame))
-        return self._labels(value)
+        X = self.features(frame)
+        return self._labels(self.result.predict_value(X), X)
 
-    def _labels(self, value: np.ndarray) -> np.ndarray:
+    def distance(self, X: pd.DataFrame) -> np.ndarray | None:
+        """Each row's distance from the training texts (model frame ``X``), when rejection uses it."""
+        if self.reject is None or not self.reject.uses_distance:
+            return None
+        return self.novelty.distance(X)
+
+    def _labels(self, value: np.ndarray, X: pd.DataFrame) -> np.ndarray:
         if not self.spec.is_classification:
             return value
         if self.reject is not None:  # below the calibrated confidence: hand to a person
-            idx, _ = self.reject.apply(value)
+            idx, _ = self.reject.apply(value, self.distance(X))
             labels = self.spec.decode(np.maximum(idx, 0)).astype(object)
             labels[idx < 0] = UNKNOWN
             return labels
@@ -151,7 +165,7 @@ class Predictor:
         X = self.features(frame)
         value = self.result.predict_value(X)
         out = frame.copy()
-        out["prediction"] = self._labels(value)
+        out["prediction"] = self._labels(value, X)
         if self.spec.problem == "binary":
             out["probability"] = value[:, self.spec.positive_index]
         elif self.spec.is_classification:
@@ -168,6 +182,8 @@ class Predictor:
         directory.mkdir(parents=True, exist_ok=True)
         self.recipe.save(directory / RECIPE_FILE)
         self.result.save(directory / ENSEMBLE_DIR)
+        if self.novelty is not None:
+            self.novelty.save(directory / NOVELTY_DIR)
         info = {"format": ARTIFACT_FORMAT, **self.info, "threshold": self.threshold}
         text = json.dumps(info, ensure_ascii=False, indent=1, allow_nan=False, default=str)
         (directory / MODEL_FILE).write_text(text, encoding="utf-8")
@@ -193,7 +209,13 @@ class Predictor:
             )
         recipe = Recipe.load(directory / RECIPE_FILE)
         result = SearchResult.load(directory / ENSEMBLE_DIR)
-        return cls(recipe, result, threshold=info.get("threshold"), info=info, path=directory)
+        novelty = None
+        if (directory / NOVELTY_DIR).is_dir():
+            from bizforge.models.text_embed.novelty import Novelty
+
+            novelty = Novelty.load(directory / NOVELTY_DIR)
+        return cls(recipe, result, threshold=info.get("threshold"), info=info, path=directory,
+                   novelty=novelty)
 
 
 def load_model(path_or_name: str | Path) -> Predictor:

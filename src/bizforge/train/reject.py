@@ -2,7 +2,13 @@
 
 Intent routing must hand a message to a person when it fits none of the intents.
 :class:`RejectCalibrator` learns, on validation probabilities (out-of-fold
-predictions of the search), a threshold on the top class probability:
+predictions of the search), a threshold on a confidence: the top class
+probability, or, when a ``distance`` per row is given (how far the text lies from
+the training texts, :class:`bizforge.models.text_embed.novelty.Novelty`), both
+together: ``confidence = sigmoid(-(z(1 - top probability) + z(distance)))``, each
+``z`` centred on the median and scaled by the standard deviation of the in-scope
+validation rows. The distance catches queries of kinds never seen in training
+that the classifier still assigns to one class with a high probability.
 
 - with an ``unknown_label`` (the class meaning "none of these", e.g. ``oos``): a
   row is unknown when it is predicted as that class or its top probability is
@@ -30,6 +36,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 
 from bizforge.errors import DataError, UsageError
 
@@ -56,13 +63,45 @@ def _check(proba: Any, y: Any | None = None) -> tuple[np.ndarray, np.ndarray | N
     return p, t.astype(np.int64)
 
 
-def _decide(p: np.ndarray, threshold: float, unknown: int | None) -> tuple[np.ndarray, np.ndarray]:
+def _confidence(p: np.ndarray, distance: np.ndarray | None,
+                scale: list[float] | None) -> tuple[np.ndarray, np.ndarray]:
+    """(predicted class, confidence) per row; ``scale``: [median, sd] of 1 - top, of distance."""
     pred = p.argmax(axis=1)
     conf = p[np.arange(len(p)), pred]
+    if scale is None:
+        return pred, conf
+    risk = (1.0 - conf - scale[0]) / scale[1] + (distance - scale[2]) / scale[3]
+    return pred, expit(-risk)
+
+
+def _decide(p: np.ndarray, threshold: float, unknown: int | None,
+            distance: np.ndarray | None = None,
+            scale: list[float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    pred, conf = _confidence(p, distance, scale)
     reject = conf < threshold
     if unknown is not None:
         reject |= pred == unknown
     return np.where(reject, UNKNOWN, pred), conf
+
+
+def _check_distance(distance: Any | None, n: int) -> np.ndarray | None:
+    if distance is None:
+        return None
+    d = np.asarray(distance, dtype=np.float64)
+    if d.shape != (n,) or not np.isfinite(d).all():
+        raise DataError(f"distance must be {n} finite numbers, one per probability row; got "
+                        f"shape {d.shape}.", fix="pass Novelty.distance of the same rows.")
+    return d
+
+
+def _scale(p: np.ndarray, d: np.ndarray, t: np.ndarray, unknown: int | None) -> list[float]:
+    """[median, sd] of ``1 - top probability`` and of ``d`` over the in-scope rows."""
+    rows = t != unknown if unknown is not None and (t != unknown).any() else slice(None)
+    risk = 1.0 - p.max(axis=1)
+    out = []
+    for v in (risk[rows], d[rows]):
+        out += [float(np.median(v)), max(float(np.std(v)), 1e-6)]
+    return out
 
 
 def reject_metrics(labels: Any, y: Any, unknown_label: int | None = None) -> dict[str, Any]:
@@ -104,9 +143,15 @@ class RejectCalibrator:
         self.max_accuracy_drop = max_accuracy_drop
         self.coverage = coverage
 
-    def fit(self, proba: Any, y: Any, unknown_label: int | None = None) -> RejectCalibrator:
-        """Choose ``threshold_`` on validation probabilities ``proba`` (n, k) and labels ``y``."""
+    def fit(self, proba: Any, y: Any, unknown_label: int | None = None,
+            distance: Any | None = None) -> RejectCalibrator:
+        """Choose ``threshold_`` on validation probabilities ``proba`` (n, k) and labels ``y``.
+
+        ``distance``: each row's distance from the training texts (None: the top
+        probability alone).
+        """
         p, t = _check(proba, y)
+        d = _check_distance(distance, len(p))
         if unknown_label is not None and not 0 <= int(unknown_label) < p.shape[1]:
             raise UsageError(f"unknown_label {unknown_label} is not a class index of the "
                              f"{p.shape[1]} classes.", fix="pass the index of the 'none of "
@@ -116,8 +161,8 @@ class RejectCalibrator:
             raise UsageError(f"target_in_scope_accuracy={target} is not in (0, 1].",
                              fix="pass e.g. 0.93, or None.")
         self.unknown_label_ = None if unknown_label is None else int(unknown_label)
-        pred = p.argmax(axis=1)
-        conf = p[np.arange(len(p)), pred]
+        self.novelty_scale_ = None if d is None else _scale(p, d, t, self.unknown_label_)
+        pred, conf = _confidence(p, d, self.novelty_scale_)
         values = np.unique(conf)
         # Between consecutive confidences: robust on new rows; 0 rejects nothing.
         candidates = np.concatenate([[0.0], (values[:-1] + values[1:]) / 2.0])
@@ -126,9 +171,13 @@ class RejectCalibrator:
             self.threshold_, self.strategy_ = self._with_unknown(conf, pred, t, candidates, target)
         else:
             self.threshold_, self.strategy_ = self._coverage(conf, pred, t, candidates, target)
-        labels, _ = _decide(p, self.threshold_, self.unknown_label_)
+        labels, _ = _decide(p, self.threshold_, self.unknown_label_, d, self.novelty_scale_)
         self.valid_metrics_ = reject_metrics(labels, t, self.unknown_label_)
         return self
+
+    @property
+    def uses_distance(self) -> bool:
+        return getattr(self, "novelty_scale_", None) is not None
 
     def _with_unknown(self, conf, pred, t, candidates, target) -> tuple[float, str]:
         u = self.unknown_label_
@@ -162,19 +211,28 @@ class RejectCalibrator:
         low = np.sort(conf)
         return float((low[k - 1] + low[k]) / 2.0), "coverage"
 
-    def apply(self, proba: Any) -> tuple[np.ndarray, np.ndarray]:
-        """(class index, or ``UNKNOWN`` (-1) when rejected; top probability) per row."""
+    def apply(self, proba: Any, distance: Any | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(class index, or ``UNKNOWN`` (-1) when rejected; confidence) per row.
+
+        ``distance`` is required when the calibrator was fitted with one.
+        """
         if not hasattr(self, "threshold_"):
             from bizforge.errors import NotFittedError
 
             raise NotFittedError("this RejectCalibrator is not fitted yet.",
                                  fix="call fit(valid_proba, valid_y) first, or from_dict().")
         p, _ = _check(proba)
-        return _decide(p, self.threshold_, self.unknown_label_)
+        d = _check_distance(distance, len(p))
+        if self.uses_distance and d is None:
+            raise UsageError("this calibrator was fitted with text distances; none were given.",
+                             fix="pass distance= (Novelty.distance of the same rows).")
+        return _decide(p, self.threshold_, self.unknown_label_, d,
+                       self.novelty_scale_ if self.uses_distance else None)
 
     def to_dict(self) -> dict[str, Any]:
         return {"threshold": self.threshold_, "unknown_label": self.unknown_label_,
                 "strategy": self.strategy_, "valid": self.valid_metrics_,
+                "novelty_scale": getattr(self, "novelty_scale_", None),
                 "target_in_scope_accuracy": self.target_in_scope_accuracy,
                 "max_accuracy_drop": self.max_accuracy_drop, "coverage": self.coverage}
 
@@ -185,5 +243,7 @@ class RejectCalibrator:
         cal.threshold_ = float(d["threshold"])
         cal.unknown_label_ = None if d.get("unknown_label") is None else int(d["unknown_label"])
         cal.strategy_ = d.get("strategy", "loaded")
+        scale = d.get("novelty_scale")
+        cal.novelty_scale_ = None if scale is None else [float(v) for v in scale]
         cal.valid_metrics_ = d.get("valid", {})
         return cal

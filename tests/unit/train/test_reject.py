@@ -121,3 +121,46 @@ def test_bad_inputs_are_clear_errors():
         RejectCalibrator(1.5).fit(np.full((2, 2), 0.5), np.array([0, 1]))
     with pytest.raises(NotFittedError):
         RejectCalibrator().apply(np.full((2, 2), 0.5))
+
+
+def with_distance(seed: int):
+    """synthetic(), plus unseen out-of-scope rows that look confident but lie far away."""
+    proba, y = synthetic(seed=seed)
+    rng = np.random.default_rng(seed + 100)
+    n_new = 300
+    confident = np.zeros((n_new, K))
+    confident[np.arange(n_new), rng.integers(0, OOS, n_new)] = rng.beta(9, 1.5, n_new)
+    rest = (1 - confident.sum(axis=1)) / (K - 1)
+    confident += np.where(confident == 0, rest[:, None], 0)
+    proba = np.vstack([proba, confident])
+    y = np.concatenate([y, np.full(n_new, OOS)])
+    near = rng.normal(0.2, 0.05, len(y))
+    distance = np.where(np.arange(len(y)) >= len(y) - n_new, rng.normal(0.45, 0.05, len(y)), near)
+    return proba, y, np.clip(distance, 0, 2)
+
+
+def test_distance_catches_confident_unseen_kinds():
+    proba, y, d = with_distance(seed=0)
+    plain = RejectCalibrator().fit(proba, y, unknown_label=OOS)
+    both = RejectCalibrator().fit(proba, y, unknown_label=OOS, distance=d)
+    new_p, new_y, new_d = with_distance(seed=1)
+    m_plain = reject_metrics(plain.apply(new_p)[0], new_y, OOS)
+    m_both = reject_metrics(both.apply(new_p, new_d)[0], new_y, OOS)
+    assert m_both["oos_recall"] > m_plain["oos_recall"] + 0.1
+    assert m_both["in_scope_accuracy"] >= m_plain["in_scope_accuracy"] - 0.02
+    assert both.uses_distance and not plain.uses_distance
+
+
+def test_distance_calibrator_needs_distances_and_round_trips():
+    proba, y, d = with_distance(seed=0)
+    cal = RejectCalibrator().fit(proba, y, unknown_label=OOS, distance=d)
+    with pytest.raises(UsageError, match="distance"):
+        cal.apply(proba)
+    with pytest.raises(DataError, match="one per probability row"):
+        cal.apply(proba, d[:-1])
+    loaded = RejectCalibrator.from_dict(json.loads(json.dumps(cal.to_dict())))
+    assert np.array_equal(loaded.apply(proba, d)[0], cal.apply(proba, d)[0])
+    # Farther from the training texts at the same probabilities: less confident.
+    _, near = cal.apply(proba, np.zeros(len(y)))
+    _, far = cal.apply(proba, np.ones(len(y)))
+    assert (far < near).all()

@@ -113,8 +113,9 @@ class LoadedModel:
 
     def _predict(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
         predictor = self.predictor
-        value = predictor.result.predict_value(predictor.features(frame))
-        return self._answers(value, predictor._labels(value))
+        X = predictor.features(frame)
+        value = predictor.result.predict_value(X)
+        return self._answers(value, predictor._labels(value, X))
 
     def score_jobs(self, jobs: list[list[Any]]) -> list[list[dict[str, Any]]]:
         """In the model thread: all requests' rows in one call, split back per request."""

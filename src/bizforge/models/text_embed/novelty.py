@@ -1,0 +1,121 @@
+"""How far a text lies from the training texts: the out-of-scope signal beside the top probability.
+
+A query of a kind never seen in training often still gets one class with a high
+probability: the classifier only learned to tell the known intents apart. Its
+distance to the nearest training text of a known intent, in a frozen encoder's
+space, is a second opinion: a new kind of query sits far from all of them.
+:class:`Novelty` keeps the unit-length embeddings of the in-scope training texts
+(float16, in safetensors) and the encoder's identity, and gives
+``1 - max cosine similarity`` for new texts. The encoder is the embed_linear
+member's, so training adds no embedding work: only texts already embedded (and
+memoised) during the search become reference rows.
+
+>>> nov = Novelty.from_member(embed_linear_model, X_train_in_scope)   # doctest: +SKIP
+>>> nov.distance(pd.DataFrame({"text": ["how do I bake bread?"]}))     # doctest: +SKIP
+array([0.52])
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bizforge.errors import ModelError
+from bizforge.models.text_common import clean_texts, read_texts
+from bizforge.models.text_embed.backbones import check_backbone, open_backbone
+
+__all__ = ["Novelty"]
+
+STATE_FILE = "novelty.json"
+ARRAY_FILE = "novelty.safetensors"
+CHUNK = 1024  # query rows per similarity block (bounds memory for big batches)
+
+
+def _unit(E: np.ndarray) -> np.ndarray:
+    E = np.asarray(E, dtype=np.float32)
+    norms = np.linalg.norm(E, axis=1, keepdims=True)
+    return E / np.where(norms > 1e-12, norms, 1.0)
+
+
+class Novelty:
+    """Cosine distance to the nearest reference (in-scope training) text."""
+
+    def __init__(self, identity: dict[str, Any], reference: np.ndarray, column: str,
+                 hard_cap: int, max_chars: int):
+        self.identity = identity
+        self.reference = _unit(reference)
+        self.column = column
+        self.hard_cap, self.max_chars = int(hard_cap), int(max_chars)
+
+    @classmethod
+    def from_member(cls, model, frame) -> Novelty | None:
+        """Reference rows: the texts of ``frame`` that ``model`` (a fitted embed_linear)
+        embedded while training; None when it embedded none of them."""
+        from bizforge.config import get_settings
+
+        novelty = cls(model.backbone_, np.zeros((0, 1)), model.text_column_, model._hard_cap(),
+                      model._cut_chars())
+        texts = list(dict.fromkeys(novelty._texts(frame)))
+        emb = open_backbone(model.backbone_, get_settings().threads)
+        missing = set(emb.missing(texts))
+        known = [t for t in texts if t not in missing]
+        if not known:
+            return None
+        novelty.reference = _unit(emb.embed(known, store=False))
+        return novelty
+
+    def __len__(self) -> int:
+        return len(self.reference)
+
+    def _texts(self, frame) -> list[str]:
+        """The texts as the embed_linear model reads them: cleaned, then cut."""
+        if self.column not in frame.columns:
+            raise ModelError(f"the out-of-scope check needs the text column '{self.column}'.",
+                             fix=f"pass rows with a '{self.column}' column.")
+        texts, _ = clean_texts(read_texts(frame, self.column), self.hard_cap)
+        return [t[:self.max_chars] for t in texts]
+
+    def distance(self, frame) -> np.ndarray:
+        """``1 - cosine similarity`` to the nearest reference text, one per row (0 to 2)."""
+        from bizforge.config import get_settings
+
+        emb = open_backbone(self.identity, get_settings().threads)
+        E = _unit(emb.embed(self._texts(frame), store=False))
+        out = np.empty(len(E))
+        for s in range(0, len(E), CHUNK):
+            out[s:s + CHUNK] = 1.0 - (E[s:s + CHUNK] @ self.reference.T).max(axis=1)
+        return np.clip(out, 0.0, 2.0)
+
+    # -- persistence ---------------------------------------------------------------
+    def save(self, directory: str | Path) -> None:
+        from safetensors.numpy import save_file
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        state = {"backbone": self.identity, "column": self.column, "hard_cap": self.hard_cap,
+                 "max_chars": self.max_chars, "rows": len(self.reference)}
+        (directory / STATE_FILE).write_text(json.dumps(state, ensure_ascii=False, indent=1),
+                                            encoding="utf-8")
+        save_file({"reference": self.reference.astype(np.float16)}, str(directory / ARRAY_FILE))
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Novelty:
+        from safetensors.numpy import load_file
+
+        directory = Path(directory)
+        try:
+            state = json.loads((directory / STATE_FILE).read_text(encoding="utf-8"))
+            reference = load_file(str(directory / ARRAY_FILE))["reference"]
+        except (OSError, KeyError, ValueError) as exc:
+            raise ModelError(f"the out-of-scope reference in '{directory}' cannot be read: {exc}.",
+                             fix="retrain the model (bizforge train ... --reject auto).") from None
+        if reference.shape[0] != state.get("rows"):
+            raise ModelError(f"'{directory / ARRAY_FILE}' holds {reference.shape[0]} rows, "
+                             f"{STATE_FILE} says {state.get('rows')}.",
+                             fix="retrain the model (bizforge train ... --reject auto).")
+        check_backbone(state["backbone"])
+        return cls(state["backbone"], reference.astype(np.float32), state["column"],
+                   state["hard_cap"], state["max_chars"])

@@ -1,0 +1,68 @@
+"""Novelty: distance of a text to the nearest in-scope training text (out-of-scope signal)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bizforge.errors import ModelError
+from bizforge.models import get_model
+from bizforge.models.text_embed.backbones import CACHE
+from bizforge.models.text_embed.novelty import ARRAY_FILE, STATE_FILE, Novelty
+
+CARD = ["I lost my card", "my card was stolen", "block my lost card", "card missing since today"]
+TRANSFER = ["send money to my friend", "make a transfer", "wire money abroad",
+            "transfer cash to my mum"]
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    CACHE.clear()
+    texts = CARD * 5 + TRANSFER * 5
+    X = pd.DataFrame({"text": texts})
+    y = np.array([0] * 20 + [1] * 20)
+    model = get_model("embed_linear")("binary").fit(X, y)
+    yield model, X
+    CACHE.clear()
+
+
+def test_reference_is_the_embedded_training_texts(fitted):
+    model, X = fitted
+    nov = Novelty.from_member(model, X)
+    assert len(nov) == len(set(X["text"]))  # each distinct text once
+    d = nov.distance(pd.DataFrame({"text": ["I lost my card", "my card got lost",
+                                            "what is the weather in Paris?"]}))
+    assert d[0] == pytest.approx(0.0, abs=1e-3)  # a training text: at distance 0
+    assert d[0] < d[1] < d[2]  # a paraphrase is near; another topic is far
+
+
+def test_texts_not_embedded_in_training_are_left_out(fitted):
+    model, X = fitted
+    unseen = pd.DataFrame({"text": ["never embedded by the model"]})
+    assert Novelty.from_member(model, unseen) is None
+    both = pd.concat([X.head(2), unseen], ignore_index=True)
+    assert len(Novelty.from_member(model, both)) == 2
+
+
+def test_round_trip_and_tampered_reference(fitted, tmp_path):
+    model, X = fitted
+    nov = Novelty.from_member(model, X)
+    nov.save(tmp_path)
+    query = pd.DataFrame({"text": ["please wire money", "tell me a joke"]})
+    assert np.allclose(Novelty.load(tmp_path).distance(query), nov.distance(query), atol=2e-3)
+    state = json.loads((tmp_path / STATE_FILE).read_text())
+    (tmp_path / STATE_FILE).write_text(json.dumps({**state, "rows": state["rows"] + 1}))
+    with pytest.raises(ModelError, match="rows"):
+        Novelty.load(tmp_path)
+    (tmp_path / ARRAY_FILE).unlink()
+    with pytest.raises(ModelError, match="cannot be read"):
+        Novelty.load(tmp_path)
+
+
+def test_missing_text_column_names_it(fitted):
+    model, X = fitted
+    with pytest.raises(ModelError, match="'text'"):
+        Novelty.from_member(model, X).distance(pd.DataFrame({"message": ["hi"]}))
