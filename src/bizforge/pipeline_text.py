@@ -85,10 +85,7 @@ def fit_reject(result, spec, reject: str | None, unknown_label: str | None,
                             fix=f"use one of: {', '.join(names[:20])}.")
         unknown = names.index(str(unknown_label))
     novelty = _novelty(result, X, y, unknown)
-    distance = None
-    if novelty is not None:
-        member = result.models["embed_linear"]
-        distance = novelty.distance(X.iloc[result.oof_index][member.columns])
+    distance = None if novelty is None else novelty.distance(X.iloc[result.oof_index])
     calibrator = RejectCalibrator().fit(result.oof, result.oof_y, unknown_label=unknown,
                                         distance=distance)
     return calibrator, novelty
@@ -111,7 +108,7 @@ def _novelty(result, X: pd.DataFrame, y: np.ndarray, unknown: int | None):
         rows &= np.asarray(y) != unknown
     if not rows.any():
         return None
-    return Novelty.from_member(member.models[0], X.loc[rows, member.columns])
+    return Novelty.from_member(member.models[0], X.loc[rows])
 
 
 def text_metrics(spec, y_test: np.ndarray, value: np.ndarray, calibrator,

@@ -177,7 +177,7 @@ class RejectCalibrator:
 
     @property
     def uses_distance(self) -> bool:
-        return getattr(self, "novelty_scale_", None) is not None
+        return self.novelty_scale_ is not None
 
     def _with_unknown(self, conf, pred, t, candidates, target) -> tuple[float, str]:
         u = self.unknown_label_
@@ -226,13 +226,12 @@ class RejectCalibrator:
         if self.uses_distance and d is None:
             raise UsageError("this calibrator was fitted with text distances; none were given.",
                              fix="pass distance= (Novelty.distance of the same rows).")
-        return _decide(p, self.threshold_, self.unknown_label_, d,
-                       self.novelty_scale_ if self.uses_distance else None)
+        return _decide(p, self.threshold_, self.unknown_label_, d, self.novelty_scale_)
 
     def to_dict(self) -> dict[str, Any]:
         return {"threshold": self.threshold_, "unknown_label": self.unknown_label_,
                 "strategy": self.strategy_, "valid": self.valid_metrics_,
-                "novelty_scale": getattr(self, "novelty_scale_", None),
+                "novelty_scale": self.novelty_scale_,
                 "target_in_scope_accuracy": self.target_in_scope_accuracy,
                 "max_accuracy_drop": self.max_accuracy_drop, "coverage": self.coverage}
 

@@ -34,10 +34,13 @@ ARRAY_FILE = "novelty.safetensors"
 CHUNK = 1024  # query rows per similarity block (bounds memory for big batches)
 
 
-def _unit(E: np.ndarray) -> np.ndarray:
-    E = np.asarray(E, dtype=np.float32)
-    norms = np.linalg.norm(E, axis=1, keepdims=True)
-    return E / np.where(norms > 1e-12, norms, 1.0)
+def _read(frame, column: str, hard_cap: int, max_chars: int) -> list[str]:
+    """The texts as the embed_linear model reads them: cleaned, then cut."""
+    if column not in frame.columns:
+        raise ModelError(f"the out-of-scope check needs the text column '{column}'.",
+                         fix=f"pass rows with a '{column}' column.")
+    texts, _ = clean_texts(read_texts(frame, column), hard_cap)
+    return [t[:max_chars] for t in texts]
 
 
 class Novelty:
@@ -46,7 +49,10 @@ class Novelty:
     def __init__(self, identity: dict[str, Any], reference: np.ndarray, column: str,
                  hard_cap: int, max_chars: int):
         self.identity = identity
-        self.reference = _unit(reference)
+        # Embedder rows are unit length; rows read back from float16 are renormalised.
+        reference = np.asarray(reference, dtype=np.float32)
+        norms = np.linalg.norm(reference, axis=1, keepdims=True)
+        self.reference = reference / np.maximum(norms, 1e-12)
         self.column = column
         self.hard_cap, self.max_chars = int(hard_cap), int(max_chars)
 
@@ -56,34 +62,24 @@ class Novelty:
         embedded while training; None when it embedded none of them."""
         from bizforge.config import get_settings
 
-        novelty = cls(model.backbone_, np.zeros((0, 1)), model.text_column_, model._hard_cap(),
-                      model._cut_chars())
-        texts = list(dict.fromkeys(novelty._texts(frame)))
+        column, hard_cap, max_chars = model.text_column_, model._hard_cap(), model._cut_chars()
+        texts = dict.fromkeys(_read(frame, column, hard_cap, max_chars))
         emb = open_backbone(model.backbone_, get_settings().threads)
         missing = set(emb.missing(texts))
         known = [t for t in texts if t not in missing]
         if not known:
             return None
-        novelty.reference = _unit(emb.embed(known, store=False))
-        return novelty
+        return cls(model.backbone_, emb.embed(known, store=False), column, hard_cap, max_chars)
 
     def __len__(self) -> int:
         return len(self.reference)
-
-    def _texts(self, frame) -> list[str]:
-        """The texts as the embed_linear model reads them: cleaned, then cut."""
-        if self.column not in frame.columns:
-            raise ModelError(f"the out-of-scope check needs the text column '{self.column}'.",
-                             fix=f"pass rows with a '{self.column}' column.")
-        texts, _ = clean_texts(read_texts(frame, self.column), self.hard_cap)
-        return [t[:self.max_chars] for t in texts]
 
     def distance(self, frame) -> np.ndarray:
         """``1 - cosine similarity`` to the nearest reference text, one per row (0 to 2)."""
         from bizforge.config import get_settings
 
         emb = open_backbone(self.identity, get_settings().threads)
-        E = _unit(emb.embed(self._texts(frame), store=False))
+        E = emb.embed(_read(frame, self.column, self.hard_cap, self.max_chars), store=False)
         out = np.empty(len(E))
         for s in range(0, len(E), CHUNK):
             out[s:s + CHUNK] = 1.0 - (E[s:s + CHUNK] @ self.reference.T).max(axis=1)
