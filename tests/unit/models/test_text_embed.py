@@ -232,6 +232,28 @@ def test_long_texts_are_cut_for_e5_with_a_counted_warning():
     assert [w["kind"] for w in model.warnings_] == ["truncated", "truncated"]
 
 
+def test_texts_past_the_token_limit_are_counted_in_a_warning():
+    X, y = reviews()
+    X.loc[X.index[:3], "review"] = "the staff were friendly and the room was clean " * 3
+    with pytest.warns(TextWarning) as caught:
+        model = embed(backbone="minilm", max_length=12).fit(X, y)
+    messages = [str(w.message) for w in caught]
+    assert any("3 of 40 embedded training texts in column 'review' reach the encoder's limit "
+               "of 12 tokens" in m for m in messages), messages
+    assert not any("characters and were cut" in m for m in messages)  # under 16 x 12 chars
+    assert [w["count"] for w in model.warnings_ if w["kind"] == "truncated"] == [3]
+
+
+def test_no_token_limit_warning_when_texts_fit():
+    import warnings
+
+    X, y = reviews()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TextWarning)
+        model = embed(backbone="minilm").fit(X, y)
+    assert model.warnings_ == []
+
+
 def test_empty_emoji_and_control_characters_embed_fine():
     X, y = reviews()
     X["review"] = X["review"].astype(object)

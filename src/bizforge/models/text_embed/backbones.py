@@ -215,6 +215,11 @@ class Embedder:
         return float(sum(units[i:i + BATCH_SIZE].max() * len(units[i:i + BATCH_SIZE])
                          for i in range(0, len(units), BATCH_SIZE)))
 
+    def at_limit(self, texts: Sequence[str]) -> tuple[int, int | None]:
+        """(how many ``texts`` fill the encoder's token limit, that limit); (0, None) when
+        the backbone reads texts whole (its cut is by characters, before embedding)."""
+        return 0, None
+
     def load(self) -> None:
         """Load the backbone now (seconds), so that timing an embedding excludes it."""
 
@@ -311,6 +316,14 @@ class HFEmbedder(Embedder):
         ids = tok([prefix + t for t in texts], truncation=True,
                   max_length=self.identity["max_length"])["input_ids"]
         return np.array([len(i) + OVERHEAD_TOKENS for i in ids], dtype=np.float64)
+
+    def at_limit(self, texts: Sequence[str]) -> tuple[int, int | None]:
+        """Texts of ``max_length`` tokens or more: the encoder reads only their start."""
+        limit = int(self.identity["max_length"])
+        if not texts:
+            return 0, limit
+        full = self.cost_units(texts) >= limit + OVERHEAD_TOKENS
+        return int(full.sum()), limit
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         import torch

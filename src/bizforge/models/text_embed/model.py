@@ -138,6 +138,7 @@ class EmbedLinearModel(TextModel):
             emb.embed(valid_texts)  # memoised: the caller predicts these rows next
         self.rows_ = rows
         self.n_train_total_, self.n_train_used_ = len(texts), len(rows)
+        self._warn_token_limit(emb, [texts[i] for i in rows])
         if len(rows) < len(texts):
             self._warn("subsampled", f"embedded {len(rows)} of {len(texts)} training texts "
                        "(a stratified sample) to stay within the time budget.",
@@ -148,6 +149,15 @@ class EmbedLinearModel(TextModel):
         weight = self._sample_weight(y)
         return ((E - self.emb_mean_) / self.emb_scale_, y[rows],
                 None if weight is None else weight[rows])
+
+    def _warn_token_limit(self, emb: Embedder, texts: list[str]) -> None:
+        """Warn, with the count, when texts reach the encoder's token limit (read cut)."""
+        full, limit = emb.at_limit(texts)
+        if full:
+            self._warn("truncated", f"{full} of {len(texts)} embedded training texts in column "
+                       f"'{self.text_column_}' reach the encoder's limit of {limit} tokens: "
+                       f"it reads only their first {limit} (set max_length to read more).",
+                       full)
 
     def _affordable_rows(self, emb: Embedder, texts: list[str], y: np.ndarray,
                          valid_texts: list[str]) -> np.ndarray:
