@@ -174,7 +174,7 @@ def train(
 
     emit({"event": "stage", "stage": "evaluate"})
     y_test = spec.encode(test_frame[target])
-    value = result.predict_value(X_test)
+    value, distance = tx.value_and_distance(result, calibrator, novelty, X_test)
     threshold = None
     if spec.problem == "binary":
         pos = spec.positive_index
@@ -195,7 +195,6 @@ def train(
     member = result.dominant
     sources = ex.sources_from_features(recipe.features)
     if text_col is not None:
-        distance = predictor.distance(X_test)
         test_metrics.update(tx.text_metrics(spec, y_test, value, calibrator, distance))
         importance = None
         reasons = tx.misclassified(predictor, test_frame, text_col, y_test, value)

@@ -24,6 +24,7 @@ __all__ = [
     "misclassified",
     "pick_text_column",
     "text_features",
+    "value_and_distance",
     "text_metrics",
 ]
 
@@ -109,6 +110,17 @@ def _novelty(result, X: pd.DataFrame, y: np.ndarray, unknown: int | None):
     if not rows.any():
         return None
     return Novelty.from_member(member.models[0], X.loc[rows])
+
+
+def value_and_distance(result, calibrator, novelty, X: pd.DataFrame):
+    """(ensemble value, distances or None) of the test frame ``X``; with a distance-based
+    rejection each text is embedded once for both."""
+    if calibrator is None or not calibrator.uses_distance:
+        return result.predict_value(X), None
+    from bizforge.models.text_embed.backbones import shared_embeddings
+
+    with shared_embeddings():
+        return result.predict_value(X), novelty.distance(X)
 
 
 def text_metrics(spec, y_test: np.ndarray, value: np.ndarray, calibrator,

@@ -76,9 +76,29 @@ def test_reject_with_embeddings_keeps_a_verified_distance_reference(tmp_path):
     assert list(loaded.predict(rows)) == list(run.predictor.predict(rows))
     assert list(loaded.predict(rows)[1:3]) == ["card_lost", "transfer"]
     assert loaded.predict(rows)[0] == "unknown"
+    assert _texts_embedded_by(loaded, ["where is my parcel", "open a savings account"]) == 2
     shutil.rmtree(run.path / "novelty")
     with pytest.raises(ModelError, match="novelty"):  # the manifest lists what is gone
         load_model(run.path)
+
+
+def _texts_embedded_by(predictor, texts: list[str]) -> int:
+    """How many texts the encoder ran on while ``predictor`` labelled new ``texts``."""
+    from bizforge.models.text_embed.backbones import HFEmbedder
+
+    seen: list[str] = []
+    original = HFEmbedder._embed
+
+    def spy(self, batch):
+        seen.extend(batch)
+        return original(self, batch)
+
+    HFEmbedder._embed = spy
+    try:
+        predictor.predict(pd.DataFrame({"text": texts}))
+    finally:
+        HFEmbedder._embed = original
+    return len(seen)  # the member and the distance share one embedding per text
 
 
 def test_unknown_label_must_be_a_class(tmp_path):

@@ -103,8 +103,19 @@ class Predictor:
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Labels (binary: at the business threshold) or regression values."""
-        X = self.features(frame)
-        return self._labels(self.result.predict_value(X), X)
+        return self.value_and_labels(self.features(frame))[1]
+
+    def value_and_labels(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(ensemble value, labels) of model frame ``X``; with a distance-based rejection,
+        each text is embedded once for both (the member and the distance)."""
+        if self.novelty is None:
+            value = self.result.predict_value(X)
+            return value, self._labels(value, X)
+        from bizforge.models.text_embed.backbones import shared_embeddings
+
+        with shared_embeddings():
+            value = self.result.predict_value(X)
+            return value, self._labels(value, X)
 
     def distance(self, X: pd.DataFrame) -> np.ndarray | None:
         """Each row's distance from the training texts (model frame ``X``), when rejection uses it."""

@@ -66,3 +66,32 @@ def test_missing_text_column_names_it(fitted):
     model, X = fitted
     with pytest.raises(ModelError, match="'text'"):
         Novelty.from_member(model, X).distance(pd.DataFrame({"message": ["hi"]}))
+
+
+def test_shared_embeddings_embed_a_text_once_and_keep_nothing(fitted, monkeypatch):
+    from bizforge.models.text_embed import backbones
+
+    model, _ = fitted
+    emb = backbones.open_backbone(model.backbone_, 1)
+    calls: list[str] = []
+    original = type(emb)._embed
+
+    def spy(self, texts):
+        calls.extend(texts)
+        return original(self, texts)
+
+    monkeypatch.setattr(type(emb), "_embed", spy)
+    text = "a text never seen in training"
+    first = emb.embed([text], store=False)
+    emb.embed([text], store=False)
+    assert calls == [text, text]  # prediction does not memoise
+    calls.clear()
+    with backbones.shared_embeddings():
+        a = emb.embed([text], store=False)
+        with backbones.shared_embeddings():  # nested: the same scope
+            b = emb.embed([text, text], store=False)
+    assert calls == [text]
+    assert np.allclose(a, first) and np.allclose(b, np.vstack([first, first]))
+    assert backbones.CACHE.get(emb.key, text) is None  # the scope's rows are gone
+    emb.embed([text], store=False)
+    assert calls == [text, text]

@@ -32,7 +32,9 @@ import hashlib
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -41,7 +43,7 @@ import numpy as np
 from bizforge.errors import ModelError, UsageError
 
 __all__ = ["CACHE", "Embedder", "EmbeddingCache", "check_backbone", "open_backbone",
-           "resolve_backbone"]
+           "resolve_backbone", "shared_embeddings"]
 
 BATCH_SIZE = 32
 # Fixed cost of a text, in characters or tokens, beside its length (cost_units).
@@ -175,6 +177,29 @@ class EmbeddingCache:
 
 
 CACHE = EmbeddingCache()
+# (backbone key, text) -> row, for the prediction in progress (shared_embeddings).
+_SCOPE: ContextVar[dict[tuple[str, str], np.ndarray] | None] = ContextVar(
+    "bizforge_embedding_scope", default=None)
+
+
+@contextmanager
+def shared_embeddings() -> Iterator[None]:
+    """Within the block, texts embedded for prediction are kept, then dropped at its end.
+
+    Prediction never grows :data:`CACHE` (served texts would crowd out the training
+    memo), so two readers of one request's rows (the embed_linear member of an
+    ensemble and the out-of-scope distance) would each embed them. Inside this
+    block they embed them once. Scopes are per thread and per task (a ContextVar);
+    a nested block shares the outer one.
+    """
+    if _SCOPE.get() is not None:
+        yield
+        return
+    token = _SCOPE.set({})
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
 
 
 class Embedder:
@@ -192,13 +217,19 @@ class Embedder:
     def embed(self, texts: Sequence[str], store: bool = True) -> np.ndarray:
         """(n, d) float32, L2-normalised; ``store``: memoise the new ones (training does)."""
         texts = list(texts)
+        scope = _SCOPE.get()
         known = {t: CACHE.get(self.key, t) for t in dict.fromkeys(texts)}
+        if scope:
+            known = {t: scope.get((self.key, t)) if row is None else row
+                     for t, row in known.items()}
         todo = [t for t, row in known.items() if row is None]
         if todo:
             for text, row in zip(todo, self._embed(todo)):
                 known[text] = row
                 if store:
                     CACHE.put(self.key, text, row)
+                elif scope is not None:
+                    scope[(self.key, text)] = row
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([known[t] for t in texts])

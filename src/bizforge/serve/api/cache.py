@@ -113,9 +113,7 @@ class LoadedModel:
 
     def _predict(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
         predictor = self.predictor
-        X = predictor.features(frame)
-        value = predictor.result.predict_value(X)
-        return self._answers(value, predictor._labels(value, X))
+        return self._answers(*predictor.value_and_labels(predictor.features(frame)))
 
     def score_jobs(self, jobs: list[list[Any]]) -> list[list[dict[str, Any]]]:
         """In the model thread: all requests' rows in one call, split back per request."""
