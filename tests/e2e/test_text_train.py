@@ -59,6 +59,8 @@ def test_reject_auto_answers_unknown_for_out_of_scope(tmp_path):
                 time_limit=5, out=tmp_path / "m")
     test = run.metrics["test"]
     assert {"in_scope_accuracy", "oos_recall"} <= set(test)
+    html = (run.path / "report.html").read_text(encoding="utf-8")
+    assert "Out-of-scope recall" in html and "hands the message to a person" in html
     labels = load_model(run.path).predict(pd.DataFrame({"text": ["tell me a joke", "I lost my card"]}))
     assert labels[0] == "unknown" and labels[1] == "card_lost"
 

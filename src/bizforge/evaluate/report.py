@@ -33,7 +33,8 @@ from bizforge.i18n import check_lang, pct, t
 __all__ = ["ModelReport", "headline", "metrics_document", "render_report", "save_report"]
 
 CLASSIFICATION_KEYS = ("roc_auc", "pr_auc", "accuracy", "balanced_accuracy", "precision",
-                       "recall", "f1", "macro_f1", "log_loss", "brier")
+                       "recall", "f1", "macro_f1", "log_loss", "brier", "in_scope_accuracy",
+                       "oos_recall", "coverage", "accepted_accuracy")
 REGRESSION_KEYS = ("rmse", "mae", "r2")
 REQUIRED_TEST_KEYS = {"classification": ("roc_auc", "accuracy", "f1", "precision", "recall"),
                       "regression": REGRESSION_KEYS}
@@ -95,7 +96,7 @@ def headline(metrics: Mapping[str, Any], threshold: Any = None, lang: str = "en"
     if problem == "multiclass":
         out.append(t("eval.headline.multiclass", lang, n=f"{metrics['n']:,}",
                      accuracy=pct(metrics["accuracy"]), macro_f1=_num(metrics["macro_f1"], 3)))
-        return out
+        return out + _reject_lines(metrics, lang)
     label = metrics.get("positive_label", "1")
     if metrics.get("roc_auc") is not None:
         out.append(t("eval.headline.auc", lang, n=f"{metrics['n']:,}",
@@ -126,6 +127,20 @@ def headline(metrics: Mapping[str, Any], threshold: Any = None, lang: str = "en"
         flagged = matrix[:, pos].sum() / metrics["n"]  # that column = predicted positive
         out.append(t("eval.headline.flags", lang, flagged=pct(flagged), label=label,
                      precision=pct(metrics["precision"]), recall=pct(metrics["recall"])))
+    return out + _reject_lines(metrics, lang)
+
+
+def _reject_lines(metrics: Mapping[str, Any], lang: str) -> list[str]:
+    """With --reject: what the model hands to a person, and what that buys."""
+    if metrics.get("reject_threshold") is None or metrics.get("coverage") is None:
+        return []
+    accepted = metrics.get("accepted_accuracy")
+    out = [t("eval.headline.reject", lang, threshold=f"{metrics['reject_threshold']:.3g}",
+             coverage=pct(metrics["coverage"]),
+             accepted=pct(accepted) if accepted is not None else "—")]
+    if metrics.get("oos_recall") is not None and metrics.get("in_scope_accuracy") is not None:
+        out.append(t("eval.headline.reject_oos", lang, in_scope=pct(metrics["in_scope_accuracy"]),
+                     recall=pct(metrics["oos_recall"])))
     return out
 
 

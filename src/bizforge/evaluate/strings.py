@@ -87,6 +87,14 @@ EN: dict[str, str] = {
         "On {n} held-out rows the model picks the right class for {accuracy} of cases "
         "(macro F1 {macro_f1})."
     ),
+    "eval.headline.reject": (
+        "Below a confidence of {threshold} it hands the message to a person: it answers "
+        "{coverage} of the held-out messages itself, {accepted} of them correctly."
+    ),
+    "eval.headline.reject_oos": (
+        "Of the messages that fit a known class it answers {in_scope} correctly; of those that "
+        "fit none, it hands {recall} to a person."
+    ),
     "eval.headline.regression": (
         "On {n} held-out rows the predictions are off by {mae} on average (RMSE {rmse}); "
         "the model explains {r2} of the variation in the target."
@@ -129,6 +137,10 @@ EN: dict[str, str] = {
     "eval.metric.recall": "Recall",
     "eval.metric.f1": "F1",
     "eval.metric.macro_f1": "Macro F1",
+    "eval.metric.in_scope_accuracy": "In-scope accuracy",
+    "eval.metric.oos_recall": "Out-of-scope recall",
+    "eval.metric.coverage": "Answered share",
+    "eval.metric.accepted_accuracy": "Accuracy of the answers given",
     "eval.metric.log_loss": "Log loss",
     "eval.metric.brier": "Brier score",
     "eval.metric.rmse": "RMSE",
@@ -146,6 +158,15 @@ EN: dict[str, str] = {
     "eval.mean.recall": "Of the real positive cases, the share the model flags.",
     "eval.mean.f1": "Balance of precision and recall (1 = perfect).",
     "eval.mean.macro_f1": "F1 averaged over the classes.",
+    "eval.mean.in_scope_accuracy": (
+        "Of the messages that fit a known class, the share answered with the right one "
+        "(a message handed to a person counts as wrong)."
+    ),
+    "eval.mean.oos_recall": (
+        "Of the messages that fit none of the classes, the share handed to a person."
+    ),
+    "eval.mean.coverage": "Share of messages the model answers itself; the rest go to a person.",
+    "eval.mean.accepted_accuracy": "Of the answers the model gives itself, the share that are right.",
     "eval.mean.log_loss": "Penalty for confident wrong probabilities (lower is better).",
     "eval.mean.brier": "Mean squared error of the probabilities (lower is better).",
     "eval.mean.rmse": "Typical size of an error; large errors weigh more (lower is better).",
@@ -239,6 +260,13 @@ ZH: dict[str, str] = {
     "eval.headline.multiclass": (
         "在 {n} 行测试数据上，模型对 {accuracy} 的样本判断正确（宏平均 F1 为 {macro_f1}）。"
     ),
+    "eval.headline.reject": (
+        "置信度低于 {threshold} 时，消息转给人工：模型自行回答了 {coverage} 的测试消息，"
+        "其中 {accepted} 回答正确。"
+    ),
+    "eval.headline.reject_oos": (
+        "属于已知类别的消息中，{in_scope} 被正确回答；不属于任何类别的消息中，{recall} 被转给人工。"
+    ),
     "eval.headline.regression": (
         "在 {n} 行测试数据上，预测值平均偏差 {mae}（RMSE 为 {rmse}）；模型解释了目标变化的 {r2}。"
     ),
@@ -276,6 +304,10 @@ ZH: dict[str, str] = {
     "eval.metric.recall": "召回率",
     "eval.metric.f1": "F1",
     "eval.metric.macro_f1": "宏平均 F1",
+    "eval.metric.in_scope_accuracy": "范围内准确率",
+    "eval.metric.oos_recall": "范围外识别率",
+    "eval.metric.coverage": "自动回答比例",
+    "eval.metric.accepted_accuracy": "已回答的准确率",
     "eval.metric.log_loss": "对数损失",
     "eval.metric.brier": "Brier 分数",
     "eval.metric.rmse": "均方根误差 RMSE",
@@ -289,6 +321,10 @@ ZH: dict[str, str] = {
     "eval.mean.recall": "真正的正类样本中被模型找出的比例。",
     "eval.mean.f1": "精确率与召回率的平衡（1 为完美）。",
     "eval.mean.macro_f1": "各类别 F1 的平均。",
+    "eval.mean.in_scope_accuracy": "属于已知类别的消息中被正确回答的比例（转人工的算作错误）。",
+    "eval.mean.oos_recall": "不属于任何类别的消息中被转给人工的比例。",
+    "eval.mean.coverage": "模型自行回答的消息比例，其余转给人工。",
+    "eval.mean.accepted_accuracy": "模型自行回答的消息中回答正确的比例。",
     "eval.mean.log_loss": "对“自信却错误”的概率的惩罚（越低越好）。",
     "eval.mean.brier": "预测概率的均方误差（越低越好）。",
     "eval.mean.rmse": "误差的典型大小，大误差权重更高（越低越好）。",

@@ -96,6 +96,32 @@ def test_regression_headline_reports_errors_and_r2():
     assert headline(m, None, "en") == [expected]
 
 
+def _intent_metrics() -> dict:
+    m = classification_metrics(np.array([0, 1, 2, 2, 1, 0]), np.eye(3)[[0, 1, 2, 1, 1, 0]],
+                               classes=["balance", "card", "oos"])
+    m.update({"reject_threshold": 0.4123, "coverage": 0.5, "accepted_accuracy": 1.0,
+              "in_scope_accuracy": 0.75, "oos_recall": 0.5})
+    return m
+
+
+def test_headline_says_what_is_handed_to_a_person():
+    sentences = headline(_intent_metrics(), None, "en")
+    assert ("Below a confidence of 0.412 it hands the message to a person: it answers 50.0% of "
+            "the held-out messages itself, 100.0% of them correctly.") in sentences
+    assert ("Of the messages that fit a known class it answers 75.0% correctly; of those that fit "
+            "none, it hands 50.0% to a person.") in sentences
+    zh = headline(_intent_metrics(), None, "zh")
+    assert any("转给人工" in s and "0.412" in s for s in zh)
+    plain = {k: v for k, v in _intent_metrics().items() if k != "reject_threshold"}
+    assert not any("person" in s for s in headline(plain, None, "en"))
+
+
+def test_report_table_lists_the_rejection_figures():
+    html = render_report(_intent_metrics(), [], None, [], None, [], [], {}, lang="en")
+    for label in ("In-scope accuracy", "Out-of-scope recall", "Answered share"):
+        assert label in html
+
+
 def test_report_with_charts_is_self_contained(binary_run):
     y, p, choice, _ = binary_run
     figs = classification_figures(y, p, classes=["No", "Yes"], threshold=choice.threshold)
