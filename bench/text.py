@@ -202,7 +202,8 @@ def run_bizforge(paths, text, target, limit, work: Path, candidates=None,
     if reject:
         result.update(reject_scores(y, pred, kinds))
         result["metrics_json"] = {k: run.metrics["test"].get(k)
-                                  for k in ("in_scope_accuracy", "oos_recall", "reject_threshold")}
+                                  for k in ("in_scope_accuracy", "oos_recall", "reject_threshold",
+                                            "unseen_kind_recall_estimate")}
     for member in predictor.result.members:  # quantisation figures of a fine-tuned member
         info = getattr(member.models[0], "quantization_", None)
         if info:
@@ -216,7 +217,12 @@ def _reject_note(r: dict) -> str:
         return ""
     return (f"in-scope accuracy {r['in_scope_accuracy']:.4f}, out-of-scope recall "
             f"{r['oos_recall']:.4f} (seen kinds {r['oos_recall_seen']:.4f}, unseen "
-            f"{r['oos_recall_unseen']:.4f})")
+            f"{r['oos_recall_unseen']:.4f}; estimated from the in-scope rows "
+            f"{_num(r.get('metrics_json', {}).get('unseen_kind_recall_estimate'))})")
+
+
+def _num(value) -> str:
+    return "–" if value is None else f"{value:.4f}"
 
 
 def main(argv: list[str] | None = None) -> int:

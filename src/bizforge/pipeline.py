@@ -174,7 +174,8 @@ def train(
 
     emit({"event": "stage", "stage": "evaluate"})
     y_test = spec.encode(test_frame[target])
-    value, distance = tx.value_and_distance(result, calibrator, novelty, X_test)
+    value, distance, distance_without = tx.value_and_distance(result, calibrator, novelty,
+                                                              X_test, y_test)
     threshold = None
     if spec.problem == "binary":
         pos = spec.positive_index
@@ -195,7 +196,8 @@ def train(
     member = result.dominant
     sources = ex.sources_from_features(recipe.features)
     if text_col is not None:
-        test_metrics.update(tx.text_metrics(spec, y_test, value, calibrator, distance))
+        test_metrics.update(tx.text_metrics(spec, y_test, value, calibrator, distance,
+                                            distance_without))
         importance = None
         reasons = tx.misclassified(predictor, test_frame, text_col, y_test, value)
     else:

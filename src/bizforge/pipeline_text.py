@@ -109,23 +109,27 @@ def _novelty(result, X: pd.DataFrame, y: np.ndarray, unknown: int | None):
         rows &= np.asarray(y) != unknown
     if not rows.any():
         return None
-    return Novelty.from_member(member.models[0], X.loc[rows])
+    return Novelty.from_member(member.models[0], X.loc[rows], np.asarray(y)[rows])
 
 
-def value_and_distance(result, calibrator, novelty, X: pd.DataFrame):
-    """(ensemble value, distances or None) of the test frame ``X``; with a distance-based
-    rejection each text is embedded once for both."""
+def value_and_distance(result, calibrator, novelty, X: pd.DataFrame, y: np.ndarray):
+    """(ensemble value, distances, distances to the other classes' texts) of the test
+    frame ``X`` with classes ``y``; the distances are None without a distance-based
+    rejection. Each text is embedded once for all three."""
     if calibrator is None or not calibrator.uses_distance:
-        return result.predict_value(X), None
+        return result.predict_value(X), None, None
     from bizforge.models.text_embed.backbones import shared_embeddings
 
     with shared_embeddings():
-        return result.predict_value(X), novelty.distance(X)
+        return (result.predict_value(X), novelty.distance(X),
+                novelty.distance_without(X, y))
 
 
 def text_metrics(spec, y_test: np.ndarray, value: np.ndarray, calibrator,
-                 distance: np.ndarray | None = None) -> dict[str, Any]:
-    """Per-class scores, top confusions and (with rejection) in-scope / out-of-scope figures."""
+                 distance: np.ndarray | None = None,
+                 distance_without: np.ndarray | None = None) -> dict[str, Any]:
+    """Per-class scores, top confusions and (with rejection) in-scope / out-of-scope figures,
+    with the estimated hand-over rate of never-seen kinds (``unseen_kind_recall_estimate``)."""
     from sklearn.metrics import precision_recall_fscore_support
 
     names = [str(c) for c in spec.classes]
@@ -144,6 +148,8 @@ def text_metrics(spec, y_test: np.ndarray, value: np.ndarray, calibrator,
         labels, _ = calibrator.apply(value, distance)
         out.update(reject_metrics(labels, y_test, calibrator.unknown_label_))
         out["reject_threshold"] = calibrator.threshold_
+        out["unseen_kind_recall_estimate"] = calibrator.unseen_recall(value, y_test,
+                                                                      distance_without)
     return out
 
 

@@ -70,6 +70,8 @@ def test_reject_with_embeddings_keeps_a_verified_distance_reference(tmp_path):
                 time_limit=20, out=tmp_path / "m", candidates=[("embed_linear", {})])
     info = json.loads((run.path / "model.json").read_text())
     assert info["reject"]["novelty_scale"] is not None
+    estimate = run.metrics["test"]["unseen_kind_recall_estimate"]  # 3 in-scope intents
+    assert estimate is not None and 0.0 <= estimate <= 1.0
     manifest = (run.path / "manifest.json").read_text()
     assert "novelty/novelty.safetensors" in manifest and "novelty/novelty.json" in manifest
     rows = pd.DataFrame({"text": ["tell me a joke", "I lost my card", "make a transfer now",

@@ -34,7 +34,8 @@ __all__ = ["ModelReport", "headline", "metrics_document", "render_report", "save
 
 CLASSIFICATION_KEYS = ("roc_auc", "pr_auc", "accuracy", "balanced_accuracy", "precision",
                        "recall", "f1", "macro_f1", "log_loss", "brier", "in_scope_accuracy",
-                       "oos_recall", "coverage", "accepted_accuracy")
+                       "oos_recall", "unseen_kind_recall_estimate", "coverage",
+                       "accepted_accuracy")
 REGRESSION_KEYS = ("rmse", "mae", "r2")
 REQUIRED_TEST_KEYS = {"classification": ("roc_auc", "accuracy", "f1", "precision", "recall"),
                       "regression": REGRESSION_KEYS}

@@ -141,6 +141,7 @@ EN: dict[str, str] = {
     "eval.metric.oos_recall": "Out-of-scope recall",
     "eval.metric.coverage": "Answered share",
     "eval.metric.accepted_accuracy": "Accuracy of the answers given",
+    "eval.metric.unseen_kind_recall_estimate": "New-kind hand-over (estimate)",
     "eval.metric.log_loss": "Log loss",
     "eval.metric.brier": "Brier score",
     "eval.metric.rmse": "RMSE",
@@ -167,6 +168,10 @@ EN: dict[str, str] = {
     ),
     "eval.mean.coverage": "Share of messages the model answers itself; the rest go to a person.",
     "eval.mean.accepted_accuracy": "Of the answers the model gives itself, the share that are right.",
+    "eval.mean.unseen_kind_recall_estimate": (
+        "Estimated share of messages of a kind never seen in training that go to a person: "
+        "each held-out message is scored as if its own class did not exist."
+    ),
     "eval.mean.log_loss": "Penalty for confident wrong probabilities (lower is better).",
     "eval.mean.brier": "Mean squared error of the probabilities (lower is better).",
     "eval.mean.rmse": "Typical size of an error; large errors weigh more (lower is better).",
@@ -308,6 +313,7 @@ ZH: dict[str, str] = {
     "eval.metric.oos_recall": "范围外识别率",
     "eval.metric.coverage": "自动回答比例",
     "eval.metric.accepted_accuracy": "已回答的准确率",
+    "eval.metric.unseen_kind_recall_estimate": "新类型消息转人工率（估计）",
     "eval.metric.log_loss": "对数损失",
     "eval.metric.brier": "Brier 分数",
     "eval.metric.rmse": "均方根误差 RMSE",
@@ -325,6 +331,9 @@ ZH: dict[str, str] = {
     "eval.mean.oos_recall": "不属于任何类别的消息中被转给人工的比例。",
     "eval.mean.coverage": "模型自行回答的消息比例，其余转给人工。",
     "eval.mean.accepted_accuracy": "模型自行回答的消息中回答正确的比例。",
+    "eval.mean.unseen_kind_recall_estimate": (
+        "估计训练中从未出现过的类型的消息被转给人工的比例：把每条测试消息当作其所属类别不存在来评分。"
+    ),
     "eval.mean.log_loss": "对“自信却错误”的概率的惩罚（越低越好）。",
     "eval.mean.brier": "预测概率的均方误差（越低越好）。",
     "eval.mean.rmse": "误差的典型大小，大误差权重更高（越低越好）。",

@@ -24,6 +24,13 @@ that the classifier still assigns to one class with a high probability.
 In-scope accuracy counts rejected in-scope rows as wrong; out-of-scope recall is
 the share of out-of-scope rows rejected (or predicted as the unknown label).
 
+Out-of-scope rows in the data are of the kinds someone thought to label; new
+kinds come later. :meth:`RejectCalibrator.unseen_recall` estimates how often a
+query of a kind never seen in training is handed over: each in-scope row is
+scored as if its own class did not exist (that probability removed and the rest
+renormalised, :func:`without_own_class`; its distance measured to the other
+classes' texts), which needs at least three in-scope classes.
+
 >>> import numpy as np
 >>> proba = np.array([[0.9, 0.1], [0.55, 0.45], [0.2, 0.8]])
 >>> cal = RejectCalibrator(coverage=0.6).fit(proba, np.array([0, 1, 1]))
@@ -40,7 +47,7 @@ from scipy.special import expit
 
 from bizforge.errors import DataError, UsageError
 
-__all__ = ["UNKNOWN", "RejectCalibrator", "reject_metrics"]
+__all__ = ["UNKNOWN", "RejectCalibrator", "reject_metrics", "without_own_class"]
 
 #: Index given to rejected rows by :meth:`RejectCalibrator.apply`.
 UNKNOWN = -1
@@ -102,6 +109,24 @@ def _scale(p: np.ndarray, d: np.ndarray, t: np.ndarray, unknown: int | None) -> 
     for v in (risk[rows], d[rows]):
         out += [float(np.median(v)), max(float(np.std(v)), 1e-6)]
     return out
+
+
+def without_own_class(proba: Any, y: Any) -> np.ndarray:
+    """Each row's probabilities with its own class ``y`` removed, the rest renormalised.
+
+    >>> without_own_class(np.array([[0.6, 0.3, 0.1]]), np.array([0])).round(2).tolist()
+    [[0.0, 0.75, 0.25]]
+    """
+    p, t = _check(proba, y)
+    p = p.copy()
+    rows = np.arange(len(p))
+    p[rows, t] = 0.0
+    total = p.sum(axis=1)
+    sure = total <= 0  # all mass on its own class: the others are equally likely
+    p[sure] = 1.0 / (p.shape[1] - 1)
+    p[rows[sure], t[sure]] = 0.0
+    total[sure] = 1.0
+    return p / total[:, None]
 
 
 def reject_metrics(labels: Any, y: Any, unknown_label: int | None = None) -> dict[str, Any]:
@@ -227,6 +252,30 @@ class RejectCalibrator:
             raise UsageError("this calibrator was fitted with text distances; none were given.",
                              fix="pass distance= (Novelty.distance of the same rows).")
         return _decide(p, self.threshold_, self.unknown_label_, d, self.novelty_scale_)
+
+    def unseen_recall(self, proba: Any, y: Any, distance_without: Any | None = None
+                      ) -> float | None:
+        """Estimated share of queries of a never-seen kind that are handed over.
+
+        ``proba``, ``y``: held-out rows and their classes; ``distance_without``: each
+        row's distance to the other classes' training texts
+        (:meth:`Novelty.distance_without`), needed when the calibrator uses distances.
+        None with fewer than three in-scope classes among the rows (hiding one class of
+        two leaves a single answer, which says nothing).
+        """
+        p, t = _check(proba, y)
+        rows = t != self.unknown_label_ if self.unknown_label_ is not None else np.ones(
+            len(t), dtype=bool)
+        if len(np.unique(t[rows])) < 3:
+            return None
+        d = None
+        if distance_without is not None:
+            d = _check_distance(distance_without, len(p))[rows]
+        labels, _ = self.apply(without_own_class(p[rows], t[rows]), d)
+        handed = labels == UNKNOWN
+        if self.unknown_label_ is not None:
+            handed |= labels == self.unknown_label_
+        return float(handed.mean())
 
     def to_dict(self) -> dict[str, Any]:
         return {"threshold": self.threshold_, "unknown_label": self.unknown_label_,

@@ -62,6 +62,23 @@ def test_round_trip_and_tampered_reference(fitted, tmp_path):
         Novelty.load(tmp_path)
 
 
+def test_distance_without_hides_the_rows_own_class(fitted, tmp_path):
+    model, X = fitted
+    y = np.array([0] * 20 + [1] * 20)
+    nov = Novelty.from_member(model, X, y)
+    rows = pd.DataFrame({"text": ["I lost my card", "make a transfer"]})
+    own = nov.distance(rows)
+    hidden = nov.distance_without(rows, [0, 1])
+    assert own == pytest.approx([0.0, 0.0], abs=1e-3)
+    assert (hidden > own + 0.1).all()  # only the other intent's texts are left to match
+    assert nov.distance_without(rows, [1, 0]) == pytest.approx(own, abs=1e-6)
+    with pytest.raises(ModelError, match="one class per row"):
+        nov.distance_without(rows, [0])
+    nov.save(tmp_path)
+    with pytest.raises(ModelError, match="only while training"):
+        Novelty.load(tmp_path).distance_without(rows, [0, 1])
+
+
 def test_missing_text_column_names_it(fitted):
     model, X = fitted
     with pytest.raises(ModelError, match="'text'"):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bizforge.errors import DataError, NotFittedError, UsageError
-from bizforge.train.reject import UNKNOWN, RejectCalibrator, reject_metrics
+from bizforge.train.reject import UNKNOWN, RejectCalibrator, reject_metrics, without_own_class
 
 K, OOS = 6, 5  # five intents and the "none of these" class
 
@@ -164,3 +164,32 @@ def test_distance_calibrator_needs_distances_and_round_trips():
     _, near = cal.apply(proba, np.zeros(len(y)))
     _, far = cal.apply(proba, np.ones(len(y)))
     assert (far < near).all()
+
+
+def test_without_own_class_renormalises_the_other_classes():
+    out = without_own_class(np.array([[0.6, 0.3, 0.1], [1.0, 0.0, 0.0]]), np.array([0, 0]))
+    assert np.allclose(out, [[0.0, 0.75, 0.25], [0.0, 0.5, 0.5]])
+    with pytest.raises(DataError, match="class indices"):
+        without_own_class(np.full((1, 3), 1 / 3), np.array([3]))
+
+
+def test_unseen_recall_scores_each_row_as_if_its_class_were_unknown():
+    cal = RejectCalibrator.from_dict({"threshold": 0.6, "unknown_label": 3})
+    proba = np.array([[0.8, 0.15, 0.05, 0.0],   # hidden class 0 -> 0.75 for class 1: answered
+                      [0.5, 0.25, 0.25, 0.0],   # -> 0.5 / 0.5: below 0.6, handed over
+                      [0.1, 0.9, 0.0, 0.0],     # hidden class 1 -> 1.0 for class 0: answered
+                      [0.2, 0.1, 0.1, 0.6],     # hidden class 2 -> "oos" wins: handed over
+                      [0.1, 0.1, 0.1, 0.7]])    # an oos row: not part of the estimate
+    y = np.array([0, 0, 1, 2, 3])
+    assert cal.unseen_recall(proba, y) == pytest.approx(2 / 4)
+    assert cal.unseen_recall(proba[:3], y[:3]) is None  # two in-scope classes say nothing
+
+
+def test_unseen_recall_with_distances_needs_them_and_uses_them():
+    proba, y, d = with_distance(seed=0)
+    cal = RejectCalibrator().fit(proba, y, unknown_label=OOS, distance=d)
+    with pytest.raises(UsageError, match="distance"):
+        cal.unseen_recall(proba, y)
+    near = cal.unseen_recall(proba, y, np.full(len(y), 0.2))
+    far = cal.unseen_recall(proba, y, np.full(len(y), 0.45))
+    assert 0.0 <= near < far <= 1.0

@@ -47,8 +47,10 @@ class Novelty:
     """Cosine distance to the nearest reference (in-scope training) text."""
 
     def __init__(self, identity: dict[str, Any], reference: np.ndarray, column: str,
-                 hard_cap: int, max_chars: int):
+                 hard_cap: int, max_chars: int, labels: np.ndarray | None = None):
         self.identity = identity
+        # Class of each reference row: known while training (distance_without), not saved.
+        self.labels = None if labels is None else np.asarray(labels, dtype=np.int64)
         # Embedder rows are unit length; rows read back from float16 are renormalised.
         reference = np.asarray(reference, dtype=np.float32)
         norms = np.linalg.norm(reference, axis=1, keepdims=True)
@@ -57,32 +59,60 @@ class Novelty:
         self.hard_cap, self.max_chars = int(hard_cap), int(max_chars)
 
     @classmethod
-    def from_member(cls, model, frame) -> Novelty | None:
+    def from_member(cls, model, frame, labels=None) -> Novelty | None:
         """Reference rows: the texts of ``frame`` that ``model`` (a fitted embed_linear)
-        embedded while training; None when it embedded none of them."""
+        embedded while training; None when it embedded none of them. ``labels``: the
+        class index of each row of ``frame`` (a text given twice keeps its first)."""
         from bizforge.config import get_settings
 
         column, hard_cap, max_chars = model.text_column_, model._hard_cap(), model._cut_chars()
-        texts = dict.fromkeys(_read(frame, column, hard_cap, max_chars))
+        read = _read(frame, column, hard_cap, max_chars)
+        texts = dict.fromkeys(read)
         emb = open_backbone(model.backbone_, get_settings().threads)
         missing = set(emb.missing(texts))
         known = [t for t in texts if t not in missing]
         if not known:
             return None
-        return cls(model.backbone_, emb.embed(known, store=False), column, hard_cap, max_chars)
+        label_of = None
+        if labels is not None:
+            label_of = {}
+            for text, label in zip(read, np.asarray(labels)):
+                label_of.setdefault(text, int(label))
+        return cls(model.backbone_, emb.embed(known, store=False), column, hard_cap, max_chars,
+                   None if label_of is None else [label_of[t] for t in known])
 
     def __len__(self) -> int:
         return len(self.reference)
 
     def distance(self, frame) -> np.ndarray:
         """``1 - cosine similarity`` to the nearest reference text, one per row (0 to 2)."""
+        return self._nearest(frame, None)
+
+    def distance_without(self, frame, classes) -> np.ndarray:
+        """Distance to the nearest reference text of another class than the row's own
+        (``classes``: a class index per row): how far the text would lie if its class had
+        never been seen in training. 2.0 where no other class is in the reference."""
+        if self.labels is None:
+            raise ModelError("this reference does not know its rows' classes (they are kept "
+                             "only while training).", fix="call it on Novelty.from_member(..., "
+                             "labels=) of the training run.")
+        classes = np.asarray(classes, dtype=np.int64)
+        if classes.shape != (len(frame),):
+            raise ModelError(f"distance_without needs one class per row: {len(frame)} rows, "
+                             f"{classes.shape} classes.", fix="pass the rows' class indices.")
+        return self._nearest(frame, classes)
+
+    def _nearest(self, frame, skip: np.ndarray | None) -> np.ndarray:
         from bizforge.config import get_settings
 
         emb = open_backbone(self.identity, get_settings().threads)
         E = emb.embed(_read(frame, self.column, self.hard_cap, self.max_chars), store=False)
         out = np.empty(len(E))
         for s in range(0, len(E), CHUNK):
-            out[s:s + CHUNK] = 1.0 - (E[s:s + CHUNK] @ self.reference.T).max(axis=1)
+            sim = E[s:s + CHUNK] @ self.reference.T
+            if skip is not None:  # the row's own class is hidden: as if never trained on
+                sim[self.labels[None, :] == skip[s:s + CHUNK, None]] = -1.0
+            out[s:s + CHUNK] = 1.0 - sim.max(axis=1)
         return np.clip(out, 0.0, 2.0)
 
     # -- persistence ---------------------------------------------------------------
