@@ -1,6 +1,7 @@
 """The linear head of the text backends: logistic regression with C chosen on a holdout.
 
-Fitted with scikit-learn (liblinear for binary, lbfgs multinomial for more classes),
+Fitted with scikit-learn (liblinear for binary, lbfgs multinomial for more classes;
+each lbfgs fit of the C walk and the refit starts from the previous solution),
 kept as plain arrays: ``coef`` (rows: 1 for binary, else one per class; float32
 precision, so a saved and loaded head predicts exactly as the fitted one) and
 ``intercept``. The design is ``[text features | other columns]``; text features may
@@ -91,7 +92,11 @@ def _design(T, S: np.ndarray | None):
     return np.hstack([T, S])
 
 
-def _fit_lr(D, y, n_classes: int, C: float, weight, seed: int, threads: int) -> tuple:
+def _fit_lr(D, y, n_classes: int, C: float, weight, seed: int, threads: int,
+            warm: dict | None = None) -> tuple:
+    """(coef, intercept) of one fit. ``warm``: a dict that carries the last multi-class
+    solution from one call to the next, so that a fit at a neighbouring C starts there
+    (lbfgs then needs a fraction of the iterations; the optimum is the same)."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
     from threadpoolctl import threadpool_limits
@@ -99,9 +104,16 @@ def _fit_lr(D, y, n_classes: int, C: float, weight, seed: int, threads: int) -> 
     binary = n_classes == 2
     est = LogisticRegression(C=C, solver="liblinear" if binary else "lbfgs",
                              max_iter=200 if binary else 1000, tol=1e-4, random_state=seed)
+    present = np.unique(y)
+    if warm and not binary and np.array_equal(warm["classes"], present) \
+            and warm["coef"].shape[1] == D.shape[1]:
+        est.set_params(warm_start=True)
+        est.coef_, est.intercept_ = warm["coef"].copy(), warm["intercept"].copy()
     with warnings.catch_warnings(), threadpool_limits(threads):
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(D, y, sample_weight=weight)
+    if warm is not None and not binary:
+        warm.update(coef=est.coef_, intercept=est.intercept_, classes=est.classes_)
     coef = est.coef_.astype(np.float64)
     intercept = np.atleast_1d(est.intercept_).astype(np.float64)
     if not binary:
@@ -151,11 +163,13 @@ def fit_head(T, S: np.ndarray | None, y: np.ndarray, n_classes: int, *, C: float
     def left() -> float:
         return float("inf") if deadline is None else deadline - time.monotonic()
 
+    warm: dict = {}  # each fit starts from the previous one's solution
+
     def head(C_: float, rows=None) -> tuple[LinearHead, float]:
         start = time.monotonic()
         Dr, yr = (D, y) if rows is None else (D[rows], y[rows])
         wr = weight if weight is None or rows is None else weight[rows]
-        coef, intercept = _fit_lr(Dr, yr, n_classes, C_, wr, seed, threads)
+        coef, intercept = _fit_lr(Dr, yr, n_classes, C_, wr, seed, threads, warm)
         return LinearHead(coef, intercept, t, n_classes), time.monotonic() - start
 
     tune = C is None and len(y) >= MIN_TUNE_ROWS and left() > MIN_TUNE_SECONDS
