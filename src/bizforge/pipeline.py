@@ -82,6 +82,7 @@ def train(
     backbone: str | None = None,
     reject: str | None = None,
     unknown_label: str | None = None,
+    reject_drop: float | None = None,
     candidates: list | None = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
     infer_limit: float | str | None = "auto",
@@ -98,7 +99,9 @@ def train(
     only feature is free text) classifies ``text_column`` with TF-IDF, frozen
     embeddings and a fine-tuned ``backbone``; ``reject="auto"`` calibrates a
     confidence below which the answer is ``"unknown"`` (``unknown_label`` names
-    the data's own "none of these" class, e.g. ``oos``). ``candidates`` replaces
+    the data's own "none of these" class, e.g. ``oos``; ``reject_drop``: the
+    in-scope accuracy, measured on validation rows, that the threshold may give up
+    to hand out-of-scope messages to a person, default 0.03). ``candidates`` replaces
     the default portfolio (``(backend, params)`` pairs, as for ``search``);
     ``infer_limit`` caps the ensemble's prediction seconds per row (``"auto"``:
     16 µs for tables, none for text; see ``bizforge.train.cost``).
@@ -111,6 +114,7 @@ def train(
     if time_limit <= 0:
         raise UsageError(f"time limit must be positive, got {time_limit}.",
                          fix="pass --time-limit in seconds, e.g. 60.")
+    tx.check_reject(reject, unknown_label, reject_drop)  # before minutes of training
     ds = _dataset(data)
     if text_column is not None:
         ds = tx.force_text(ds, text_column)
@@ -164,7 +168,7 @@ def train(
                     metric=metric, candidates=candidates, progress=progress,
                     infer_limit=infer_limit)
     calibrator, novelty = tx.fit_reject(result, spec, reject, unknown_label, X,
-                                        spec.encode(train_frame[target]))
+                                        spec.encode(train_frame[target]), reject_drop)
     grouped = result.scheme.get("grouped")
     if grouped:
         notes.append(f"validation kept related rows on one side — {grouped['by']}; "

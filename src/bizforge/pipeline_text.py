@@ -19,6 +19,7 @@ from bizforge.frame import Dataset, Role, Schema
 
 __all__ = [
     "UNKNOWN",
+    "check_reject",
     "fit_reject",
     "force_text",
     "misclassified",
@@ -62,17 +63,37 @@ def pick_text_column(frame: pd.DataFrame, texts: list[str], given: str | None) -
     return max(texts, key=lambda c: (lengths[c] or 0.0))
 
 
-def fit_reject(result, spec, reject: str | None, unknown_label: str | None,
-               X: pd.DataFrame, y: np.ndarray):
-    """``(RejectCalibrator fitted on the search's validation rows, Novelty or None)``, or
-    ``(None, None)`` without ``reject``. ``X``, ``y``: training features, encoded labels."""
+def check_reject(reject: str | None, unknown_label: str | None,
+                 drop: float | None) -> None:
+    """UsageError for rejection options that cannot work together (before any training)."""
     if reject is None:
-        if unknown_label is not None:
-            raise UsageError("--unknown-label goes with --reject auto.",
-                             fix="add --reject auto, or drop --unknown-label.")
-        return None, None
+        for flag, value in (("--unknown-label", unknown_label), ("--reject-drop", drop)):
+            if value is not None:
+                raise UsageError(f"{flag} goes with --reject auto.",
+                                 fix=f"add --reject auto, or drop {flag}.")
+        return
     if reject != "auto":
         raise UsageError(f"--reject '{reject}' is not understood.", fix="use --reject auto.")
+    if drop is not None:
+        if unknown_label is None:
+            raise UsageError("--reject-drop needs --unknown-label: without out-of-scope "
+                             "examples the threshold keeps 95% of validation rows answered.",
+                             fix="name the 'none of these' class with --unknown-label, or "
+                                 "drop --reject-drop.")
+        if not 0.0 <= float(drop) < 1.0:
+            raise UsageError(f"--reject-drop {drop} is not a share of accuracy in [0, 1).",
+                             fix="pass e.g. 0.01 (give up at most 1 point of in-scope "
+                                 "accuracy).")
+
+
+def fit_reject(result, spec, reject: str | None, unknown_label: str | None,
+               X: pd.DataFrame, y: np.ndarray, drop: float | None = None):
+    """``(RejectCalibrator fitted on the search's validation rows, Novelty or None)``, or
+    ``(None, None)`` without ``reject``. ``X``, ``y``: training features, encoded labels;
+    ``drop``: in-scope accuracy the threshold may give up (None: the calibrator's 0.03)."""
+    check_reject(reject, unknown_label, drop)
+    if reject is None:
+        return None, None
     if not spec.is_classification:
         raise UsageError("--reject applies to classification.", fix="drop --reject.")
     from bizforge.train.reject import RejectCalibrator
@@ -87,8 +108,9 @@ def fit_reject(result, spec, reject: str | None, unknown_label: str | None,
         unknown = names.index(str(unknown_label))
     novelty = _novelty(result, X, y, unknown)
     distance = None if novelty is None else novelty.distance(X.iloc[result.oof_index])
-    calibrator = RejectCalibrator().fit(result.oof, result.oof_y, unknown_label=unknown,
-                                        distance=distance)
+    options = {} if drop is None else {"max_accuracy_drop": float(drop)}
+    calibrator = RejectCalibrator(**options).fit(result.oof, result.oof_y,
+                                                 unknown_label=unknown, distance=distance)
     return calibrator, novelty
 
 

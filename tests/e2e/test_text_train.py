@@ -111,6 +111,32 @@ def test_unknown_label_must_be_a_class(tmp_path):
               time_limit=3, out=tmp_path / "m")
 
 
+@pytest.mark.parametrize(("options", "flag"), [
+    ({"unknown_label": "oos"}, "--unknown-label goes with --reject"),
+    ({"reject_drop": 0.01}, "--reject-drop goes with --reject"),
+    ({"reject": "auto", "reject_drop": 0.01}, "--reject-drop needs --unknown-label"),
+    ({"reject": "auto", "unknown_label": "oos", "reject_drop": 1.5}, "not a share"),
+    ({"reject": "sometimes"}, "not understood"),
+])
+def test_rejection_options_that_cannot_work_fail_before_reading_the_data(options, flag):
+    with pytest.raises(UsageError, match=flag):
+        train("no-such-file.csv", "intent", text_column="text", time_limit=3, **options)
+
+
+def test_reject_drop_sets_the_accuracy_the_threshold_may_give_up(tmp_path):
+    data = tmp_path / "intents.csv"
+    _intents().to_csv(data, index=False)
+    result = runner.invoke(app, ["train", str(data), "--target", "intent", "--text-column",
+                                 "text", "--reject", "auto", "--unknown-label", "oos",
+                                 "--reject-drop", "0", "--time-limit", "5",
+                                 "--out", str(tmp_path / "m")])
+    assert result.exit_code == 0, result.output
+    reject = json.loads((tmp_path / "m" / "model.json").read_text())["reject"]
+    assert reject["max_accuracy_drop"] == 0.0 and reject["strategy"] == "auto"
+    bad = runner.invoke(app, ["train", str(data), "--target", "intent", "--reject-drop", "0.1"])
+    assert bad.exit_code == 2 and "--reject" in bad.output
+
+
 def test_text_column_that_does_not_exist_exits_3(tmp_path):
     data = tmp_path / "r.csv"
     review_table(60).to_csv(data, index=False)

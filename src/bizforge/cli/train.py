@@ -36,6 +36,7 @@ def train_command(
     backbone: str = typer.Option(None, "--backbone", help="Encoder to fine-tune: a local model folder, a hub id, or bundled:multilingual-e5-small (Chinese; default: bundled MiniLM for English)."),
     reject: str = typer.Option(None, "--reject", help="'auto': answer 'unknown' below a confidence calibrated on validation rows."),
     unknown_label: str = typer.Option(None, "--unknown-label", help="The data's own 'none of these' class, e.g. oos (with --reject auto)."),
+    reject_drop: float = typer.Option(None, "--reject-drop", help="In-scope accuracy (0-1, measured on validation rows) that --reject may give up to hand out-of-scope messages to a person; default 0.03. Lower: fewer in-scope messages handed over, more out-of-scope ones answered (needs --unknown-label)."),
     name: str = typer.Option(None, "--name", help="Also publish the model to the registry "
                                                   "under this name (next version)."),
     infer_limit: float = typer.Option(None, "--infer-limit", help="Most microseconds per row "
@@ -66,7 +67,8 @@ def train_command(
         run = train(file, target, task=task, test=test, time_limit=time_limit, metric=metric,
                     cost_fp=cost_fp, cost_fn=cost_fn, benefit_tp=benefit_tp, out=out,
                     lang=lang, seed=seed, text_column=text_column, backbone=backbone,
-                    reject=reject, unknown_label=unknown_label, progress=_progress(bar, job),
+                    reject=reject, unknown_label=unknown_label, reject_drop=reject_drop,
+                    progress=_progress(bar, job),
                     infer_limit=_infer_limit(infer_limit))
     if json_path:
         json_path.write_text(json.dumps(run.metrics, ensure_ascii=False, indent=1), encoding="utf-8")

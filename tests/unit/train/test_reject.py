@@ -193,3 +193,13 @@ def test_unseen_recall_with_distances_needs_them_and_uses_them():
     near = cal.unseen_recall(proba, y, np.full(len(y), 0.2))
     far = cal.unseen_recall(proba, y, np.full(len(y), 0.45))
     assert 0.0 <= near < far <= 1.0
+
+
+def test_no_drop_keeps_every_right_in_scope_answer():
+    proba, y = synthetic()
+    cal = RejectCalibrator(max_accuracy_drop=0.0).fit(proba, y, unknown_label=OOS)
+    inscope = y != OOS
+    plain = float((proba.argmax(axis=1) == y)[inscope].mean())
+    assert cal.valid_metrics_["in_scope_accuracy"] == pytest.approx(plain)
+    wider = RejectCalibrator(max_accuracy_drop=0.05).fit(proba, y, unknown_label=OOS)
+    assert wider.valid_metrics_["oos_recall"] > cal.valid_metrics_["oos_recall"]
