@@ -204,12 +204,54 @@ def run_bizforge(paths, text, target, limit, work: Path, candidates=None,
         result["metrics_json"] = {k: run.metrics["test"].get(k)
                                   for k in ("in_scope_accuracy", "oos_recall", "reject_threshold",
                                             "unseen_kind_recall_estimate")}
-    for member in predictor.result.members:  # quantisation figures of a fine-tuned member
-        info = getattr(member.models[0], "quantization_", None)
-        if info:
-            result["quantization"] = info
+    finetune = run.metrics.get("finetune")
+    if finetune:  # the fit's check on validation rows, and the same runtimes on the test texts
+        result["quantization"] = finetune["quantization"]
+        result["runtimes_on_test"] = runtimes_on_test(predictor, features, y)
     shutil.rmtree(out, ignore_errors=True)
     return result
+
+
+def runtimes_on_test(predictor, features: pd.DataFrame, y: pd.Series) -> dict:
+    """The fine-tuned member alone on the test texts, answered by eager PyTorch and by ONNX
+    int8 (what is served): accuracy and texts/second of each, batches of 32, in this process,
+    each runtime timed twice (best run kept), alternating."""
+    member = next(m for m in predictor.result.members
+                  if getattr(m.models[0], "curve_", None) is not None)
+    model = member.models[0]
+    X = predictor.features(features)[member.columns]
+    names = np.array([str(c) for c in predictor.spec.classes])
+    served = model.params_["runtime"]
+    out: dict = {"rows": len(X), "served": served}
+    seconds: dict = {}
+    try:
+        for _ in range(2):
+            for runtime in ("torch", served):
+                model.params_["runtime"] = runtime
+                model.predict_proba(X.iloc[:32])  # load the runtime before the clock starts
+                t0 = time.perf_counter()
+                proba = model.predict_proba(X)
+                seconds[runtime] = min(seconds.get(runtime, np.inf), time.perf_counter() - t0)
+                out[f"accuracy_{runtime}"] = float((names[proba.argmax(axis=1)]
+                                                    == y.to_numpy()).mean())
+    finally:
+        model.params_["runtime"] = served
+    for runtime, sec in seconds.items():
+        out[f"texts_per_s_{runtime}"] = len(X) / sec
+    out["speedup"] = out[f"texts_per_s_{served}"] / out["texts_per_s_torch"]
+    out["accuracy_change"] = out[f"accuracy_{served}"] - out["accuracy_torch"]
+    return out
+
+
+def _runtime_note(r: dict) -> str:
+    q = r.get("runtimes_on_test")
+    if not q:
+        return ""
+    served = q["served"]
+    return (f"; fine-tuned member alone on the {q['rows']:,} test texts: eager PyTorch "
+            f"{q['accuracy_torch']:.4f} at {q['texts_per_s_torch']:,.0f} texts/s, ONNX {served} "
+            f"{q[f'accuracy_{served}']:.4f} at {q[f'texts_per_s_{served}']:,.0f} texts/s "
+            f"({q['speedup']:.2f}x, {100 * q['accuracy_change']:+.2f} pt)")
 
 
 def _reject_note(r: dict) -> str:
@@ -278,8 +320,8 @@ def main(argv: list[str] | None = None) -> int:
                              f"{'; ' + _reject_note(r) if reject else ''} |")
                 notes.append(f"- {name} {label}: leaderboard (name, validation score, fit s, "
                              f"weight[, refit on all rows]) {r['leaderboard']}"
-                             + (f"; quantisation {r['quantization']}" if "quantization" in r
-                                else ""))
+                             + (f"; quantisation check at fit {r['quantization']}"
+                                if r.get("quantization") else "") + _runtime_note(r))
         finally:
             shutil.rmtree(work, ignore_errors=True)
         # Written after every dataset, so a long run that is cut short keeps what it measured.

@@ -209,11 +209,18 @@ def train(
     if figures is not None and importance:
         from bizforge.evaluate.plots import importance_figure
         figures.append(importance_figure(importance, lang=lang))
+    training = tx.finetune_record(result) if text_col is not None else None
+    if training is not None and figures is not None:
+        from bizforge.evaluate.plots import training_curve_figure
+        figures.append(training_curve_figure(training["curve"], lang=lang))
 
     metrics = _metrics_doc(spec, result, test_metrics, fit_seconds, threshold, test_source,
                            len(train_frame), len(test_frame), recipe)
+    if training is not None:  # the curve itself is in the member's model.json and TensorBoard
+        metrics["finetune"] = {k: v for k, v in training.items() if k != "curve"}
     report = _report(metrics, result, threshold, figures, importance, reasons, recipe, prof,
-                     lang, member.name, notes, test_source, len(train_frame), len(test_frame))
+                     lang, member.name, notes, test_source, len(train_frame), len(test_frame),
+                     training)
     path = _save(predictor, metrics, report, out, target)
     emit({"event": "saved", "path": str(path)})
     return Run(predictor, metrics, report, prof, path, notes)
@@ -276,7 +283,7 @@ def _metrics_doc(spec, result, test, fit_seconds, threshold, test_source, n_trai
 
 
 def _report(metrics, result, threshold, figures, importance, reasons, recipe, prof, lang,
-            explained_by, notes, test_source, n_train, n_test):
+            explained_by, notes, test_source, n_train, n_test, training=None):
     from bizforge.evaluate.report import ModelReport
 
     summary = {"target": result.spec.target, "metric": result.metric, "train_rows": n_train,
@@ -287,7 +294,8 @@ def _report(metrics, result, threshold, figures, importance, reasons, recipe, pr
                        threshold=threshold, figures=figures or (), importance=importance,
                        sample_reasons=reasons, recipe_steps=recipe.describe(),
                        data_summary=summary, lang=lang, name=result.spec.target,
-                       notes=[*notes, *findings[:10]], explained_by=explained_by)
+                       notes=[*notes, *findings[:10]], explained_by=explained_by,
+                       training=training)
 
 
 def _info(ds, spec, recipe, seed, time_limit) -> dict[str, Any]:

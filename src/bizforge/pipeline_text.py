@@ -20,13 +20,14 @@ from bizforge.frame import Dataset, Role, Schema
 __all__ = [
     "UNKNOWN",
     "check_reject",
+    "finetune_record",
     "fit_reject",
     "force_text",
     "misclassified",
     "pick_text_column",
     "text_features",
-    "value_and_distance",
     "text_metrics",
+    "value_and_distance",
 ]
 
 UNKNOWN = "unknown"
@@ -173,6 +174,28 @@ def text_metrics(spec, y_test: np.ndarray, value: np.ndarray, calibrator,
         out["unseen_kind_recall_estimate"] = calibrator.unseen_recall(value, y_test,
                                                                       distance_without)
     return out
+
+
+def finetune_record(result) -> dict[str, Any] | None:
+    """How the ensemble's fine-tuned transformer was trained and is served, or None when the
+    ensemble has none: backbone, examples seen, epochs, why it stopped, best validation
+    scores, the training curve points and the quantisation check (accuracy and texts/s of
+    eager PyTorch, ONNX fp32 and ONNX int8 on validation rows, None when the budget left
+    no time for it)."""
+    for member in result.members:
+        model = member.models[0]
+        curve = getattr(model, "curve_", None)
+        if curve is None:
+            continue
+        info = model.info_
+        return {"member": member.name, "backbone": model.backbone_,
+                "examples_seen": int(model.examples_seen_), "epochs": float(model.epochs_),
+                "stopped_by": model.stopped_by_, "best_step": info.get("best_step"),
+                "best_valid": info.get("best_valid"),
+                "train_seconds": (info.get("seconds") or {}).get("train"),
+                "runtime": model.params_["runtime"], "quantization": info.get("quantization"),
+                "curve": list(curve)}
+    return None
 
 
 def _top_confusions(y: np.ndarray, pred: np.ndarray, names: list[str], k: int = 10) -> list:

@@ -160,3 +160,37 @@ def test_cli_text_train_writes_metrics(tmp_path):
     assert result.exit_code == 0, result.output
     doc = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))
     assert doc["task"] == "text-classification" and "macro_f1" in doc["test"]
+
+
+@pytest.fixture(scope="module")
+def finetune_run(tmp_path_factory):
+    from bizforge.models.text_hf.tiny import make_tiny_backbone, make_tiny_texts
+
+    root = tmp_path_factory.mktemp("finetune")
+    backbone = str(make_tiny_backbone(root / "tiny_bert"))
+    X, y = make_tiny_texts(160, seed=7)
+    frame = X.assign(label=np.where(y == 1, "negative", "positive"))
+    return train(frame, "label", text_column="review", time_limit=30, out=root / "m", lang="zh",
+                 candidates=[("finetune", {"backbone": backbone, "epochs": 2,
+                                           "quant_check_rows": 40})])
+
+
+def test_fine_tune_record_and_quantisation_check_reach_metrics_json(finetune_run):
+    doc = json.loads((finetune_run.path / "metrics.json").read_text(encoding="utf-8"))
+    record = doc["finetune"]
+    assert record["member"] == "finetune" and record["runtime"] == "int8"
+    assert record["examples_seen"] > 0 and record["stopped_by"] in {"epochs", "early_stopping"}
+    q = record["quantization"]
+    assert set(q["accuracy"]) == set(q["texts_per_second"]) == {"torch", "onnx_fp32",
+                                                                 "onnx_int8"}
+    assert 0 < q["rows"] <= 40 and all(v > 0 for v in q["texts_per_second"].values())
+    assert q["int8_accuracy_change"] == pytest.approx(q["accuracy"]["onnx_int8"]
+                                                      - q["accuracy"]["torch"], abs=1e-6)
+    assert "curve" not in record  # the curve stays in the member's model.json and TensorBoard
+
+
+def test_report_shows_the_training_curve_and_each_runtime_in_chinese(finetune_run):
+    html = (finetune_run.path / "report.html").read_text(encoding="utf-8")
+    assert "微调过程：训练损失与验证集准确率" in html  # the curve's chart title
+    assert "微调的 Transformer 模型" in html and "PyTorch 动态图（fp32）" in html
+    assert "ONNX int8" in html and "每秒处理文本数" in html

@@ -36,6 +36,7 @@ __all__ = [
     "regression_figures",
     "residuals_figure",
     "roc_figure",
+    "training_curve_figure",
 ]
 
 MAX_CURVE_POINTS = 400
@@ -188,6 +189,39 @@ def importance_figure(importance: Mapping[str, float], *, top: int = 20,
     _layout(fig, t("eval.plot.importance", lang), t("eval.plot.importance_axis", lang), "")
     fig.update_layout(height=max(300, 28 * len(names) + 120), showlegend=False)
     fig.update_yaxes(type="category")
+    return fig
+
+
+def training_curve_figure(points: Sequence[Mapping[str, Any]], *,
+                          lang: str = "en") -> go.Figure:
+    """Training loss (left axis) and validation accuracy (right axis) of a fine-tune,
+    against the training examples seen; ``points`` as the fine-tune records them
+    (``examples``, ``train_loss``, ``valid_accuracy``; None where not measured).
+
+    >>> fig = training_curve_figure([{"examples": 32, "train_loss": 0.7, "valid_accuracy": None},
+    ...                              {"examples": 64, "train_loss": 0.5, "valid_accuracy": 0.8}])
+    >>> [len(d.x) for d in fig.data]
+    [2, 1]
+    """
+    check_lang(lang)
+
+    def series(key: str) -> tuple[list, list]:
+        kept = [p for p in points if p.get(key) is not None]
+        return [int(p["examples"]) for p in kept], [round(float(p[key]), 5) for p in kept]
+
+    fig = go.Figure()
+    x, y = series("train_loss")
+    fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=t("eval.plot.train_loss", lang),
+                             line={"color": _BLUE}))
+    x, y = series("valid_accuracy")
+    fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", yaxis="y2",
+                             name=t("eval.plot.valid_accuracy", lang),
+                             line={"color": _ORANGE}))
+    _layout(fig, t("eval.plot.training", lang), t("eval.plot.examples_seen", lang),
+            t("eval.plot.train_loss", lang))
+    fig.update_layout(yaxis2={"title": t("eval.plot.valid_accuracy", lang), "overlaying": "y",
+                              "side": "right", "showgrid": False},
+                      margin={"l": 60, "r": 60, "t": 50, "b": 55})
     return fig
 
 

@@ -214,6 +214,36 @@ def _reasons_table(samples: Sequence[Any], lang: str) -> Raw:
     return table(rows, headers, numeric=[0])
 
 
+def _training_section(training: Mapping[str, Any], lang: str) -> Raw:
+    """The fine-tune's record (what it learned from, why it stopped) and how it is served:
+    accuracy and speed of each runtime on the validation rows of the quantisation check."""
+    best = (training.get("best_valid") or {}).get("accuracy")
+    stop = training.get("stopped_by")
+    pairs = [(t("eval.training.backbone", lang), str(training.get("backbone", ""))),
+             (t("eval.training.examples", lang), f"{int(training.get('examples_seen') or 0):,}"),
+             (t("eval.training.epochs", lang), _num(training.get("epochs"), 2)),
+             (t("eval.training.stopped_by", lang),
+              t(f"eval.training.stop.{stop}", lang, default=str(stop)))]
+    if best is not None:
+        pairs.append((t("eval.training.best_valid", lang), _num(best)))
+    body = str(dl(pairs))
+    served = t(f"eval.training.runtime.onnx_{training.get('runtime')}", lang,
+               default=t("eval.training.runtime.torch", lang))
+    q = training.get("quantization")
+    if not q:
+        note = t("eval.training.no_check", lang, runtime=served)
+        return Raw(body + f'<p class="note">{escape(note)}</p>')
+    rows = [(t(f"eval.training.runtime.{k}", lang, default=k), _num(q["accuracy"].get(k)),
+             f"{q['texts_per_second'][k]:,.0f}") for k in q["accuracy"]]
+    sentence = t("eval.training.quantization", lang, runtime=served, rows=f"{q['rows']:,}",
+                 batch=q["batch_size"], threads=q["threads"],
+                 change=f"{100 * q['int8_accuracy_change']:+.1f}",
+                 speedup=f"{q['int8_speedup']:.1f}")
+    return Raw(body + f"<p>{escape(sentence)}</p>"
+               + str(table(rows, [t(f"eval.col.{h}", lang) for h in
+                                  ("runtime", "valid_accuracy", "texts_per_s")], numeric=[1, 2])))
+
+
 def _summary_value(value: Any) -> str:
     if isinstance(value, Mapping):
         return ", ".join(f"{k} ({v})" for k, v in value.items())
@@ -233,7 +263,8 @@ class ModelReport:
     ``sample_reasons``: list of ``{"row", "prediction", "reasons"}`` (reasons as
     dicts from ``explain.top_reasons`` or preformatted strings), or the bare
     per-row lists ``top_reasons`` returns. ``figures``: plotly figures or an
-    already rendered fragment from ``plots.figures_html``.
+    already rendered fragment from ``plots.figures_html``. ``training``: the record of a
+    fine-tuned transformer (``pipeline_text.finetune_record``), shown with its runtimes.
     """
 
     metrics: Mapping[str, Any]
@@ -248,6 +279,7 @@ class ModelReport:
     name: str = "model"
     notes: Sequence[str] = ()
     explained_by: str | None = None
+    training: Mapping[str, Any] | None = None
 
     def to_html(self) -> str:
         lang = check_lang(self.lang)
@@ -268,6 +300,9 @@ class ModelReport:
             figures_html(self.figures) if self.figures else "")
         if charts:
             parts.append(section(t("eval.report.charts", lang), charts))
+        if self.training:
+            parts.append(section(t("eval.report.training", lang),
+                                 _training_section(self.training, lang)))
         if self.importance:
             parts.append(section(t("eval.report.importance", lang),
                                  _importance_block(self.importance, lang)))

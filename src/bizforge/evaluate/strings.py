@@ -192,6 +192,35 @@ EN: dict[str, str] = {
     "eval.data.fit_seconds": "Training time (s)",
     "eval.data.source": "Source",
     "eval.data.dropped": "Dropped columns",
+    # fine-tuned transformer
+    "eval.plot.training": "Fine-tuning: training loss and validation accuracy",
+    "eval.plot.examples_seen": "Training examples seen",
+    "eval.plot.train_loss": "Training loss",
+    "eval.plot.valid_accuracy": "Validation accuracy",
+    "eval.report.training": "Fine-tuned transformer",
+    "eval.training.backbone": "Pretrained model",
+    "eval.training.examples": "Training examples seen",
+    "eval.training.epochs": "Epochs",
+    "eval.training.stopped_by": "Stopped by",
+    "eval.training.best_valid": "Best validation accuracy",
+    "eval.training.stop.epochs": "all planned epochs done",
+    "eval.training.stop.budget": "the time budget (the best checkpoint was kept)",
+    "eval.training.stop.early_stopping": "early stopping (no gain on validation rows)",
+    "eval.training.runtime.torch": "PyTorch, eager (fp32)",
+    "eval.training.runtime.onnx_fp32": "ONNX fp32",
+    "eval.training.runtime.onnx_int8": "ONNX int8",
+    "eval.col.runtime": "Runtime",
+    "eval.col.valid_accuracy": "Validation accuracy",
+    "eval.col.texts_per_s": "Texts per second",
+    "eval.training.quantization": (
+        "Served through {runtime}. On {rows} validation texts (batches of {batch}, {threads} "
+        "threads) int8 changes accuracy by {change} points against eager PyTorch and answers "
+        "{speedup}x as many texts per second."
+    ),
+    "eval.training.no_check": (
+        "Served through {runtime}; the time budget left no room to measure what quantisation "
+        "costs."
+    ),
 }
 
 ZH: dict[str, str] = {
@@ -353,6 +382,30 @@ ZH: dict[str, str] = {
     "eval.data.fit_seconds": "训练用时（秒）",
     "eval.data.source": "数据来源",
     "eval.data.dropped": "删除的列",
+    "eval.plot.training": "微调过程：训练损失与验证集准确率",
+    "eval.plot.examples_seen": "已训练样本数",
+    "eval.plot.train_loss": "训练损失",
+    "eval.plot.valid_accuracy": "验证集准确率",
+    "eval.report.training": "微调的 Transformer 模型",
+    "eval.training.backbone": "预训练模型",
+    "eval.training.examples": "已训练样本数",
+    "eval.training.epochs": "训练轮数",
+    "eval.training.stopped_by": "停止原因",
+    "eval.training.best_valid": "最佳验证集准确率",
+    "eval.training.stop.epochs": "完成了计划的全部轮数",
+    "eval.training.stop.budget": "达到时间预算（保留了最佳检查点）",
+    "eval.training.stop.early_stopping": "提前停止（验证集上不再提升）",
+    "eval.training.runtime.torch": "PyTorch 动态图（fp32）",
+    "eval.training.runtime.onnx_fp32": "ONNX fp32",
+    "eval.training.runtime.onnx_int8": "ONNX int8",
+    "eval.col.runtime": "运行方式",
+    "eval.col.valid_accuracy": "验证集准确率",
+    "eval.col.texts_per_s": "每秒处理文本数",
+    "eval.training.quantization": (
+        "部署时使用 {runtime}。在 {rows} 条验证文本上（每批 {batch} 条，{threads} 个线程），"
+        "int8 量化使准确率相对 PyTorch 动态图变化 {change} 个百分点，每秒处理的文本数是其 {speedup} 倍。"
+    ),
+    "eval.training.no_check": "部署时使用 {runtime}；时间预算不足，未测量量化带来的准确率变化。",
 }
 
 add_messages("en", EN)

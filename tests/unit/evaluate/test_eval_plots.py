@@ -99,3 +99,16 @@ def test_fragment_ids_are_reproducible(scored):
     y, proba = scored
     figs = plots.classification_figures(y, proba)[:2]
     assert 'id="r-1"' in plots.figures_html(figs, id_prefix="r")
+
+
+def test_training_curve_draws_loss_and_validation_accuracy_against_examples_seen():
+    from bizforge.evaluate.plots import training_curve_figure
+
+    points = [{"examples": 32 * i, "train_loss": 1.0 / i, "valid_accuracy": None}
+              for i in range(1, 5)]
+    points[-1]["valid_accuracy"] = 0.9
+    fig = training_curve_figure(points, lang="zh")
+    loss, accuracy = fig.data
+    assert list(loss.x) == [32, 64, 96, 128] and loss.y[0] == 1.0
+    assert list(accuracy.x) == [128] and accuracy.y[0] == 0.9 and accuracy.yaxis == "y2"
+    assert fig.layout.title.text == "微调过程：训练损失与验证集准确率"
