@@ -46,6 +46,13 @@ def test_only_text_feature_means_text_classification(review_run):
     assert review_run.leaderboard[1]["name"] in {"tfidf_linear", "embed_linear", "finetune"}
 
 
+def test_text_report_lists_every_class_with_its_scores(review_run):
+    html = (review_run.path / "report.html").read_text(encoding="utf-8")
+    section = html[html.index("Per class"):]
+    for name in review_run.metrics["test"]["per_class"]:
+        assert f">{name}<" in section
+
+
 def test_loaded_text_model_explains_with_words_from_the_text(review_run):
     rows = pd.DataFrame({REVIEW_TEXT: ["The phone stopped charging after a week. Not happy."]})
     model = load_model(review_run.path)

@@ -214,6 +214,24 @@ def _reasons_table(samples: Sequence[Any], lang: str) -> Raw:
     return table(rows, headers, numeric=[0])
 
 
+def _classes_section(metrics: Mapping[str, Any], lang: str) -> Raw:
+    """Precision, recall and F1 of every class (weakest F1 first, so the classes that need
+    more examples lead), then the most frequent confusions."""
+    per_class = sorted(metrics["per_class"].items(), key=lambda kv: (kv[1]["f1"], kv[0]))
+    rows = [(name, _num(v["precision"], 3), _num(v["recall"], 3), _num(v["f1"], 3),
+             f"{int(v['support']):,}") for name, v in per_class]
+    body = str(table(rows, [t(f"eval.col.{h}", lang) for h in
+                            ("class", "precision", "recall", "f1", "support")],
+                     numeric=[1, 2, 3, 4]))
+    confusions = metrics.get("top_confusions") or []
+    if confusions:
+        pairs = [(c["true"], c["predicted"], f"{int(c['count']):,}") for c in confusions]
+        body += f"<h3>{escape(t('eval.report.confusions', lang))}</h3>" + str(table(
+            pairs, [t(f"eval.col.{h}", lang) for h in ("true", "predicted_as", "count")],
+            numeric=[2]))
+    return Raw(body)
+
+
 def _training_section(training: Mapping[str, Any], lang: str) -> Raw:
     """The fine-tune's record (what it learned from, why it stopped) and how it is served:
     accuracy and speed of each runtime on the validation rows of the quantisation check."""
@@ -292,6 +310,9 @@ class ModelReport:
         parts.append(section(t("eval.report.metrics", lang), _metrics_table(self.metrics, lang)))
         if th and "counts" in th:
             parts.append(section(t("eval.report.threshold", lang), _threshold_section(th, lang)))
+        if self.metrics.get("per_class"):
+            parts.append(section(t("eval.report.classes", lang),
+                                 _classes_section(self.metrics, lang)))
         if self.leaderboard:
             parts.append(section(t("eval.report.leaderboard", lang),
                                  _leaderboard_table(self.leaderboard, lang,

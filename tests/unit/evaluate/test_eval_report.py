@@ -203,3 +203,19 @@ def test_multiclass_report_states_accuracy_in_plain_words():
     metrics = classification_metrics([0, 1, 2, 1], proba, classes=["a", "b", "c"])
     html = render_report(metrics, [], None, [], None, [[]], [], {}, lang="en")
     assert "picks the right class for 75.0% of cases" in html
+
+
+def test_per_class_table_puts_the_weakest_class_first_and_lists_confusions():
+    m = _intent_metrics()
+    m["per_class"] = {"balance": {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 2},
+                      "card": {"precision": 0.667, "recall": 1.0, "f1": 0.8, "support": 2},
+                      "oos": {"precision": 1.0, "recall": 0.5, "f1": 0.667, "support": 2}}
+    m["top_confusions"] = [{"true": "oos", "predicted": "card", "count": 1}]
+    html = render_report(m, [], None, [], None, [], [], {}, lang="en")
+    body = html[html.index("Per class"):]
+    assert body.index(">oos<") < body.index(">card<") < body.index(">balance<")
+    assert "Most frequent confusions" in body and "Predicted as" in body
+    zh = render_report(m, [], None, [], None, [], [], {}, lang="zh")
+    assert "各类别表现" in zh and "最常见的混淆" in zh
+    plain = {k: v for k, v in m.items() if k not in ("per_class", "top_confusions")}
+    assert "Per class" not in render_report(plain, [], None, [], None, [], [], {}, lang="en")
