@@ -25,8 +25,9 @@ def demo(
     port: int = typer.Option(8000, "--port", help="Port for the server."),
 ) -> None:
     """Generate a sample telecom churn table, inspect it, mask its personal data,
-    train a churn model, score new customers with reasons, publish the model,
-    create an API key and serve it on 127.0.0.1 (--no-serve stops before the server).
+    train a churn model, score new customers with reasons, train a review-sentiment
+    model on bilingual (Chinese and English) sample reviews, publish both models,
+    create an API key and serve them on 127.0.0.1 (--no-serve stops before the server).
 
     Example: bizforge demo --out /tmp/demo --lang en
     """
@@ -71,15 +72,18 @@ def demo(
     for _, row in scored.iterrows():
         console.print(f"   {row['客户编号']}: {row['prediction']} ({row['probability']:.2f})  "
                       f"{row['reasons']}", markup=False)
+    reviews = _reviews(out, lang, seed, time_limit)
     from bizforge.registry import Registry
     from bizforge.registry.keys import create_key
 
     registry = Registry()
     version = registry.publish(run, "churn")
     registry.promote("churn", version.version, alias="production")
+    review_version = registry.publish(reviews, "reviews")
     _, key = create_key("predict", "demo", registry=registry)
-    console.print(f"[bold]6. publish[/bold]      churn:{version.version} (alias production) "
-                  f"in {registry.home}; API key created (role predict)")
+    console.print(f"[bold]7. publish[/bold]      churn:{version.version} (alias production), "
+                  f"reviews:{review_version.version} in {registry.home}; API key created "
+                  "(role predict)")
     row = {k: (v.item() if hasattr(v, "item") else v) for k, v in new.drop(
         columns=[CHURN_TARGET, "手机号"]).iloc[0].items()}
     payload = json.dumps({"rows": [row]}, ensure_ascii=False)
@@ -87,13 +91,44 @@ def demo(
             f"-H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' "
             f"-d '{payload}'")
     (out / "curl.sh").write_text(curl + "\n", encoding="utf-8")
-    console.print(f"\nOpen {out / 'inspect.html'} and {model_dir / 'report.html'} in a browser.")
+    console.print(f"\nOpen {out / 'inspect.html'}, {model_dir / 'report.html'} and "
+                  f"{reviews.path / 'report.html'} in a browser.")
     if not serve:
         console.print(f"Serve it with `bizforge serve --port {port}`, then try {out / 'curl.sh'}.",
                       markup=False)
         return
     from bizforge.cli.serve import app_from_env, run_server
 
-    console.print(f"[bold]7. serve[/bold]        http://127.0.0.1:{port} (Ctrl+C stops). Try:")
+    console.print(f"[bold]8. serve[/bold]        http://127.0.0.1:{port} (Ctrl+C stops). Try:")
     print(curl, flush=True)
     run_server(app_from_env(), host="127.0.0.1", port=port)
+
+
+def _reviews(out: Path, lang: str, seed: int, time_limit: float):
+    """Step 6: a text model on bilingual sample reviews; two new reviews with their reasons."""
+    import pandas as pd
+
+    from bizforge.ingest import write_table
+    from bizforge.pipeline import train
+    from bizforge.samples import REVIEW_TARGET, REVIEW_TEXT, review_table
+
+    path = out / "reviews.csv"
+    write_table(review_table(400, seed=seed), path)
+    model_dir = out / "review-model"
+    if model_dir.exists():
+        shutil.rmtree(model_dir)
+    console.print(f"[bold]6. reviews[/bold]      400 Chinese and English reviews -> {path}; "
+                  f"text classification for {time_limit:.0f} s ...")
+    run = train(path, REVIEW_TARGET, text_column=REVIEW_TEXT, time_limit=time_limit,
+                out=model_dir, lang=lang, seed=seed)
+    test = run.metrics["test"]
+    console.print(f"                 test accuracy {test['accuracy']:.3f}, macro-F1 "
+                  f"{test['macro_f1']:.3f} ({run.predictor.result.dominant.name} leads); "
+                  f"report -> {model_dir / 'report.html'}")
+    new = pd.DataFrame({REVIEW_TEXT: ["The battery died after two days, very disappointed.",
+                                      "物流很快，包装也很好，非常满意。"]})
+    for text, label, reasons in zip(new[REVIEW_TEXT], run.predictor.predict(new),
+                                    run.predictor.explain(new, k=3), strict=True):
+        words = ", ".join(f"{r['value']} {r['contribution']:+.2f}" for r in reasons)
+        console.print(f"   {label}: {text}  ({words})", markup=False)
+    return run
