@@ -112,7 +112,8 @@ def evaluate(
         start = time.perf_counter()
         model = cls(ctx.spec.problem, **params)
         model.fit(
-            Xc.iloc[tr], y[tr], valid=(Xc.iloc[va], y[va]), budget=left / (k - j), seed=ctx.seed
+            Xc.iloc[tr], y[tr], valid=(Xc.iloc[va], y[va]), budget=left / (k - j),
+            seed=ctx.seed + cand.seed_offset,
         )
         fitted = time.perf_counter()
         run.oof[va] = predict_value(model, Xc.iloc[va], ctx.spec)
