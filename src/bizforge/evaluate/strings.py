@@ -224,8 +224,8 @@ EN: dict[str, str] = {
     "eval.col.valid_accuracy": "Validation accuracy",
     "eval.col.texts_per_s": "Texts per second",
     "eval.training.quantization": (
-        "Served through {runtime}. On {rows} validation texts (batches of {batch}, {threads} "
-        "threads) int8 changes accuracy by {change} points against eager PyTorch and answers "
+        "Served through {runtime}. On {rows} validation texts (batches of {batch}, threads: "
+        "{threads}) int8 changes accuracy by {change} points against eager PyTorch and answers "
         "{speedup}x as many texts per second."
     ),
     "eval.training.no_check": (
@@ -423,7 +423,7 @@ ZH: dict[str, str] = {
     "eval.col.valid_accuracy": "验证集准确率",
     "eval.col.texts_per_s": "每秒处理文本数",
     "eval.training.quantization": (
-        "部署时使用 {runtime}。在 {rows} 条验证文本上（每批 {batch} 条，{threads} 个线程），"
+        "部署时使用 {runtime}。在 {rows} 条验证文本上（每批 {batch} 条，线程数 {threads}），"
         "int8 量化使准确率相对 PyTorch 动态图变化 {change} 个百分点，每秒处理的文本数是其 {speedup} 倍。"
     ),
     "eval.training.no_check": "部署时使用 {runtime}；时间预算不足，未测量量化带来的准确率变化。",
