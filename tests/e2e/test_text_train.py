@@ -201,11 +201,3 @@ def test_report_shows_the_training_curve_and_each_runtime_in_chinese(finetune_ru
     assert "微调过程：训练损失与验证集准确率" in html  # the curve's chart title
     assert "微调的 Transformer 模型" in html and "PyTorch 动态图（fp32）" in html
     assert "ONNX int8" in html and "每秒处理文本数" in html
-
-
-def test_time_left_after_the_portfolio_trains_the_fine_tune_again_with_other_seeds(finetune_run):
-    names = [row["name"] for row in finetune_run.leaderboard]
-    assert {"finetune", "finetune_seed2", "finetune_seed3"} <= set(names)
-    seeds = {m.name: m.models[0].seed_ for m in finetune_run.predictor.result.members}
-    assert len(set(seeds.values())) == len(seeds)  # each member kept is a different seed
-    assert all(seeds[n] == int(n[-1]) - 1 for n in seeds if "_seed" in n)

@@ -51,9 +51,6 @@ class Tags:
     supports_proba: bool = True
     explains: bool = False
     needs_gpu: bool = False
-    # Fits differ with the seed enough (a fine-tune: data order, dropout) that the search
-    # trains it again with other seeds when the portfolio leaves time, for the ensemble.
-    repeat_seeds: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

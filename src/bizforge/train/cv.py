@@ -112,8 +112,7 @@ def evaluate(
         start = time.perf_counter()
         model = cls(ctx.spec.problem, **params)
         model.fit(
-            Xc.iloc[tr], y[tr], valid=(Xc.iloc[va], y[va]), budget=left / (k - j),
-            seed=ctx.seed + cand.seed_offset,
+            Xc.iloc[tr], y[tr], valid=(Xc.iloc[va], y[va]), budget=left / (k - j), seed=ctx.seed
         )
         fitted = time.perf_counter()
         run.oof[va] = predict_value(model, Xc.iloc[va], ctx.spec)

@@ -49,16 +49,11 @@ _STUMPS = {"num_leaves": 2, "learning_rate": 0.15, "min_data_in_leaf": 30}
 
 @dataclass(frozen=True)
 class Candidate:
-    """One setting to try: a backend (registered name or Model class) and its params.
-
-    ``seed_offset`` is added to the search's seed: a repeat of a candidate whose fits
-    differ by seed (a fine-tune's data order and dropout) is a new, different model.
-    """
+    """One setting to try: a backend (registered name or Model class) and its params."""
 
     name: str
     backend: Any
     params: dict[str, Any] = field(default_factory=dict)
-    seed_offset: int = 0
 
 
 def as_candidates(items: list) -> list[Candidate]:

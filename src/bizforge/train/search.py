@@ -7,8 +7,6 @@ The loop reads top to bottom:
    stopping on each fold's validation rows and keep its out-of-fold
    predictions — unless the budget says it cannot finish (``cv.py``,
    ``budget.py``);
-   then, while time is left, the best seed-dependent one (a fine-tune) again with
-   other seeds;
 3. Caruana ensemble selection on the out-of-fold predictions (``ensemble.py``);
 4. refit the chosen members on all rows, or keep their fold models when the
    time left does not allow it (``refit.py`` explains the choice).
@@ -32,18 +30,13 @@ from bizforge.train.cost import resolve_limit, row_costs
 from bizforge.train.cv import Context, Progress, Run, evaluate
 from bizforge.train.ensemble import DEFAULT_ROUNDS, caruana
 from bizforge.train.members import Member, text_columns
-from bizforge.train.portfolio import Candidate, as_candidates, default_candidates
+from bizforge.train.portfolio import as_candidates, default_candidates
 from bizforge.train.refit import REFIT_SAFETY, finalise
 from bizforge.train.result import SearchResult
 from bizforge.train.scoring import Scorer, get_scorer
 from bizforge.train.validation import CV_MAX_ROWS, choose_scheme, text_overlap_groups
 
 TEXT_VALID_ROWS = 2000  # validation rows for text tasks (see choose_scheme)
-# Backends tagged repeat_seeds (a fine-tune) are trained again with other seeds when the
-# portfolio leaves time: averaged by the ensemble, the repeats make fewer errors.
-MAX_SEED_REPEATS = 2
-# A repeat starts only when this many times the first fit's seconds are left.
-SEED_REPEAT_SAFETY = 1.3
 
 __all__ = ["search"]
 
@@ -115,10 +108,8 @@ def search(
     runs: list[Run] = []
     skipped: list[dict[str, Any]] = []
     errors: list[Exception] = []
-
-    def attempt(cand, index: int, total: int) -> Run | None:
-        """Cross-validate one candidate; record it as a run or as skipped, and say so."""
-        info = {"name": cand.name, "index": index, "total": total}
+    for i, cand in enumerate(cands):
+        info = {"name": cand.name, "index": i, "total": len(cands)}
         try:
             run, reason = evaluate(ctx, cand, _reserve(ctx, runs), info, first=not runs)
         except Exception as exc:  # noqa: BLE001 - one failing backend must not end the search
@@ -128,20 +119,28 @@ def search(
             skipped.append(
                 {"name": cand.name, "model": _backend_name(cand.backend), "reason": reason}
             )
-            emit({"event": "candidate_end", **info, "status": reason.split(":")[0],
-                  "reason": reason, "score": None, "seconds": None})
-            return None
+            emit(
+                {
+                    "event": "candidate_end",
+                    **info,
+                    "status": reason.split(":")[0],
+                    "reason": reason,
+                    "score": None,
+                    "seconds": None,
+                }
+            )
+            continue
         runs.append(run)
-        emit({"event": "candidate_end", **info, "status": "ok", "score": run.score,
-              "seconds": sum(run.fold_seconds), "model": run.backend})
-        return run
-
-    for i, cand in enumerate(cands):
-        attempt(cand, i, len(cands))
-    for repeat in range(1, MAX_SEED_REPEATS + 1):  # time left after the portfolio
-        cand = _seed_repeat(ctx, runs, repeat)
-        if cand is None or attempt(cand, len(cands) + repeat - 1, len(cands) + repeat) is None:
-            break
+        emit(
+            {
+                "event": "candidate_end",
+                **info,
+                "status": "ok",
+                "score": run.score,
+                "seconds": sum(run.fold_seconds),
+                "model": run.backend,
+            }
+        )
     if not runs:
         _raise_nothing_finished(time_limit, skipped, errors)
 
@@ -185,19 +184,6 @@ def search(
         skipped=skipped,
         seconds=budget.elapsed(),
     )
-
-
-def _seed_repeat(ctx: Context, runs: list[Run], repeat: int) -> Candidate | None:
-    """The ``repeat``-th extra seed of the best seed-dependent run, or None when there is none
-    or the time left would not cover its first fit with room to spare."""
-    firsts = [r for r in runs if r.cls.tags.repeat_seeds and r.cand.seed_offset == 0]
-    if not firsts:
-        return None
-    best = max(firsts, key=lambda r: ctx.scorer.gain(r.score))
-    if ctx.budget.remaining(_reserve(ctx, runs)) < SEED_REPEAT_SAFETY * sum(best.fold_seconds):
-        return None
-    return Candidate(f"{best.cand.name}_seed{repeat + 1}", best.cand.backend,
-                     dict(best.cand.params), seed_offset=repeat)
 
 
 def _overlap(X: pd.DataFrame) -> tuple[np.ndarray | None, int]:

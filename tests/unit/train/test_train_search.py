@@ -313,36 +313,3 @@ def test_holdout_text_head_is_refitted_on_all_rows_at_the_chosen_c():
     assert member.refit and len(model.rows_) == 400  # training + validation rows
     assert member.params["C"] == model.head_info_["C"]  # the C the holdout chose, not re-tuned
     assert model.head_info_["tried"] == {}
-
-
-def _finished(backend: str, seconds: float, score: float = 0.9, seed_offset: int = 0):
-    from bizforge.models import get_model
-    from bizforge.train.cv import Run
-    from bizforge.train.portfolio import Candidate
-
-    run = Run(Candidate(backend, backend, {"epochs": 2}, seed_offset=seed_offset),
-              get_model(backend), ["text"], np.zeros((4, 2)))
-    run.fold_seconds, run.score = [seconds], score
-    return run
-
-
-@pytest.mark.parametrize(("runs", "expected"), [
-    ([_finished("tfidf_linear", 1.0), _finished("finetune", 10.0)], "finetune_seed2"),
-    ([_finished("finetune", 90.0)], None),        # 1.3x its first fit is not left
-    ([_finished("tfidf_linear", 1.0)], None),     # nothing whose fits vary by seed
-])
-def test_a_fine_tune_is_repeated_with_another_seed_only_when_time_allows(runs, expected):
-    from types import SimpleNamespace
-
-    from bizforge.train.budget import Budget
-    from bizforge.train.scoring import get_scorer
-    from bizforge.train.search import _seed_repeat
-
-    clock = iter([0.0] + [1.0] * 10)  # one second into a 100-second search
-    ctx = SimpleNamespace(budget=Budget(100, clock=lambda: next(clock)),
-                          scheme=SimpleNamespace(kind="holdout"),
-                          scorer=get_scorer("accuracy", "binary"))
-    cand = _seed_repeat(ctx, runs, 1)
-    assert (cand and cand.name) == expected
-    if cand is not None:
-        assert cand.seed_offset == 1 and cand.params == {"epochs": 2}

@@ -102,8 +102,7 @@ class FinetuneModel(Model):
     """
 
     tags = Tags(problems=("binary", "multiclass"), handles_missing=True,
-                handles_categorical=True, handles_text=True, explains=False,
-                repeat_seeds=True)
+                handles_categorical=True, handles_text=True, explains=False)
     defaults: ClassVar[dict[str, Any]] = {
         "backbone": None, "text_column": None, "max_length": 128, "batch_size": 32,
         "lr": 5e-5, "head_lr": 1e-3, "weight_decay": 0.01, "warmup": 0.06, "epochs": 4,
