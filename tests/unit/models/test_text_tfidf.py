@@ -242,3 +242,23 @@ def test_tiny_budget_skips_tuning_and_still_predicts():
     X, y = reviews(120)
     model = tfidf().fit(X, y, budget=0.01)
     assert model.head_info_["tried"] == {} and (model.predict(X) == y).mean() > 0.9
+
+
+def test_a_warm_started_multiclass_fit_reaches_the_optimum_as_a_cold_one_does():
+    from sklearn.linear_model import LogisticRegression
+
+    from bizforge.models.text_tfidf.head import _fit_lr
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, 300)
+    D = rng.normal(size=(300, 12)) + np.eye(4)[y] @ rng.normal(size=(4, 12))
+    cold = _fit_lr(D, y, 4, 1.0, None, 0, 1)
+    warm: dict = {}
+    _fit_lr(D, y, 4, 0.3, None, 0, 1, warm)  # a neighbouring C first, as in the C walk
+    assert warm["coef"].shape == (4, 12)
+    started = _fit_lr(D, y, 4, 1.0, None, 0, 1, warm)
+    optimum = LogisticRegression(C=1.0, tol=1e-12, max_iter=100_000).fit(D, y).coef_
+    # Both stop within lbfgs's tolerance of the optimum (measured: 0.013 cold, 0.018 warm).
+    assert np.abs(cold[0] - optimum).max() < 0.05 and np.abs(started[0] - optimum).max() < 0.05
+    assert (D @ started[0].T + started[1]).argmax(1).tolist() == \
+        (D @ cold[0].T + cold[1]).argmax(1).tolist()

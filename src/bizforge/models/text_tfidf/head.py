@@ -96,7 +96,8 @@ def _fit_lr(D, y, n_classes: int, C: float, weight, seed: int, threads: int,
             warm: dict | None = None) -> tuple:
     """(coef, intercept) of one fit. ``warm``: a dict that carries the last multi-class
     solution from one call to the next, so that a fit at a neighbouring C starts there
-    (lbfgs then needs a fraction of the iterations; the optimum is the same)."""
+    (lbfgs then needs a fraction of the iterations and stops, like a cold start, within
+    its tolerance of the same optimum)."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
     from threadpoolctl import threadpool_limits
