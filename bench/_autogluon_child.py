@@ -18,10 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _common import batch_seconds  # this folder is on sys.path: the script runs from it
 from autogluon.tabular import TabularPredictor
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
-
-from _common import batch_seconds  # this folder is on sys.path: the script runs from it
 
 
 def _disk_mb(path: Path) -> float:

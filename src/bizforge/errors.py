@@ -14,16 +14,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 __all__ = [
+    "AuthError",
     "BizforgeError",
-    "UsageError",
     "ConfigError",
     "DataError",
-    "ModelError",
-    "NotFittedError",
-    "ModelNotFound",
-    "IntegrityError",
-    "AuthError",
     "ExitCode",
+    "IntegrityError",
+    "ModelError",
+    "ModelNotFound",
+    "NotFittedError",
+    "UsageError",
 ]
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["Role", "ColumnInfo", "Schema", "Dataset"]
+__all__ = ["ColumnInfo", "Dataset", "Role", "Schema"]
 
 
 class Role(str, Enum):

@@ -17,7 +17,7 @@ from typing import Any
 
 from bizforge.errors import IntegrityError, UsageError
 
-__all__ = ["MANIFEST", "FORMAT", "write_manifest", "verify_manifest", "sha256_file"]
+__all__ = ["FORMAT", "MANIFEST", "sha256_file", "verify_manifest", "write_manifest"]
 
 MANIFEST = "manifest.json"
 FORMAT = 1

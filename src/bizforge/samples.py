@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["churn_table", "review_table", "CHURN_TARGET", "REVIEW_TARGET", "REVIEW_TEXT"]
+__all__ = ["CHURN_TARGET", "REVIEW_TARGET", "REVIEW_TEXT", "churn_table", "review_table"]
 
 CHURN_TARGET = "是否流失"
 REVIEW_TARGET = "sentiment"

@@ -12,8 +12,7 @@ from bizforge.cli import app
 
 runner = CliRunner()
 
-from pii_ids import make_id  # noqa: E402  (tests/ is on the path, see pyproject)
-
+from pii_ids import make_id
 
 ID_A = make_id("110105", "19900307", "123")
 ID_B = make_id("320102", "19851111", "456")

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from bizforge.errors import BizforgeError, ExitCode
 
-__all__ = ["app", "edge", "console", "err_console"]
+__all__ = ["app", "console", "edge", "err_console"]
 
 HELP = """bizforge: put pretrained models to work on your own business data, offline, on a CPU.
 
@@ -68,7 +68,7 @@ def edge(fn: F) -> F:
             raise typer.Exit(exc.exit_code) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
-        except Exception as exc:  # noqa: BLE001 - this is the edge
+        except Exception as exc:  # this is the edge: an unexpected error becomes exit 1
             if os.environ.get("BIZFORGE_DEBUG"):
                 raise
             _print_error(

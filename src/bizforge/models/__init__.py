@@ -20,8 +20,8 @@ __all__ = [
     "PROBLEMS",
     "Model",
     "Tags",
-    "register_model",
     "get_model",
     "list_models",
     "load_model",
+    "register_model",
 ]

@@ -31,7 +31,7 @@ from bizforge.errors import DataError, ModelError, NotFittedError, UsageError, r
 from bizforge.models.columns import ColumnSpec
 from bizforge.models.target import check_target, class_weights
 
-__all__ = ["PROBLEMS", "Tags", "Model", "write_json", "read_json"]
+__all__ = ["PROBLEMS", "Model", "Tags", "read_json", "write_json"]
 
 PROBLEMS = ("binary", "multiclass", "regression")
 MODEL_FILE = "model.json"

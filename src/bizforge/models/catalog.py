@@ -14,7 +14,7 @@ from pathlib import Path
 from bizforge.errors import UsageError
 from bizforge.models.base import MODEL_FILE, Model, read_json
 
-__all__ = ["register_model", "get_model", "list_models", "load_model"]
+__all__ = ["get_model", "list_models", "load_model", "register_model"]
 
 _REGISTRY: dict[str, type[Model]] = {}
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from bizforge.errors import DataError, rows_text
 
-__all__ = ["NUMERIC", "CATEGORICAL", "TEXT", "OTHER", "ColumnSpec"]
+__all__ = ["CATEGORICAL", "NUMERIC", "OTHER", "TEXT", "ColumnSpec"]
 
 NUMERIC, CATEGORICAL, TEXT = "numeric", "categorical", "text"
 # The cleaning recipe maps rare and unseen categories to this value.

@@ -31,7 +31,7 @@ from bizforge.registry.db import models, now, versions, write_lock
 from bizforge.registry.refs import check_name
 from bizforge.registry.staging import clean_staging, fsync_dir, fsync_tree, trash
 
-__all__ = ["source_folder", "stage", "commit_version", "place", "recover"]
+__all__ = ["commit_version", "place", "recover", "source_folder", "stage"]
 
 ATTEMPTS = 8
 _VERSION_DIR = re.compile(r"[1-9][0-9]*")

@@ -22,8 +22,18 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 __all__ = [
-    "metadata", "registry_meta", "models", "versions", "aliases", "alias_history", "api_keys",
-    "SCHEMA", "connect", "write_lock", "revision", "now",
+    "SCHEMA",
+    "alias_history",
+    "aliases",
+    "api_keys",
+    "connect",
+    "metadata",
+    "models",
+    "now",
+    "registry_meta",
+    "revision",
+    "versions",
+    "write_lock",
 ]
 
 SCHEMA = 1

@@ -36,8 +36,15 @@ from bizforge.registry.db import api_keys, now, write_lock
 if TYPE_CHECKING:
     from bizforge.registry.store import Registry
 
-__all__ = ["ROLES", "KeyInfo", "KeyStore", "create_key", "verify_key", "list_keys",
-           "revoke_key"]
+__all__ = [
+    "ROLES",
+    "KeyInfo",
+    "KeyStore",
+    "create_key",
+    "list_keys",
+    "revoke_key",
+    "verify_key",
+]
 
 ROLES = ("predict", "admin")
 ITERATIONS = 20_000

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from bizforge.errors import UsageError
 
-__all__ = ["Ref", "parse_ref", "check_name", "check_alias", "DEFAULT_ALIAS"]
+__all__ = ["DEFAULT_ALIAS", "Ref", "check_alias", "check_name", "parse_ref"]
 
 DEFAULT_ALIAS = "production"
 _NAME = re.compile(r"[A-Za-z0-9\u4e00-\u9fff][A-Za-z0-9_\-\u4e00-\u9fff]{0,63}")

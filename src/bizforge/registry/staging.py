@@ -23,7 +23,7 @@ try:
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["STAGING", "staging_folder", "clean_staging", "fsync_tree", "fsync_dir", "trash"]
+__all__ = ["STAGING", "clean_staging", "fsync_dir", "fsync_tree", "staging_folder", "trash"]
 
 STAGING = ".staging"
 _TRASH = "trash-"

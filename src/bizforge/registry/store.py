@@ -40,7 +40,7 @@ from bizforge.registry.staging import staging_folder, trash
 if TYPE_CHECKING:
     from bizforge.serve.predictor import Predictor
 
-__all__ = ["Registry", "ModelVersion", "publish", "pick_rollback"]
+__all__ = ["ModelVersion", "Registry", "pick_rollback", "publish"]
 
 
 @dataclass

@@ -33,7 +33,7 @@ from bizforge.manifest import MANIFEST, verify_manifest
 from bizforge.tasks.spec import TaskSpec
 from bizforge.train.result import SearchResult
 
-__all__ = ["Predictor", "load_model", "MODEL_FILE", "RECIPE_FILE", "ENSEMBLE_DIR", "ARTIFACT_FORMAT"]
+__all__ = ["ARTIFACT_FORMAT", "ENSEMBLE_DIR", "MODEL_FILE", "RECIPE_FILE", "Predictor", "load_model"]
 
 MODEL_FILE = "model.json"
 RECIPE_FILE = "recipe.json"

@@ -7,4 +7,4 @@
 
 from bizforge.testing.check import CHECKS, check_model, make_frame
 
-__all__ = ["check_model", "make_frame", "CHECKS"]
+__all__ = ["CHECKS", "check_model", "make_frame"]

@@ -21,7 +21,7 @@ import pandas as pd
 from bizforge.errors import DataError, NotFittedError, UsageError
 from bizforge.models.base import Model
 
-__all__ = ["check_model", "make_frame", "CHECKS", "PICKLE_SUFFIXES"]
+__all__ = ["CHECKS", "PICKLE_SUFFIXES", "check_model", "make_frame"]
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".pt", ".pth")
 ODD_NAME = 'price: "net" [EUR], x'

@@ -8,8 +8,7 @@ import pandas as pd
 import pytest
 
 from bizforge.clean.pii import PiiMatch, find_pii, mask_frame, mask_text, scan_column, scan_frame
-
-from pii_ids import make_id  # noqa: E402  (tests/ is on the path, see pyproject)
+from pii_ids import make_id
 
 
 def wrong_check(pid: str) -> str:

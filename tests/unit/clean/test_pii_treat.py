@@ -11,9 +11,7 @@ import pytest
 from bizforge.clean.pii import get_salt, mask_frame, mask_text
 from bizforge.config import Settings
 from bizforge.errors import ConfigError, DataError, UsageError
-
-from pii_ids import make_id  # noqa: E402  (tests/ is on the path, see pyproject)
-
+from pii_ids import make_id
 
 ID_A = make_id("110105", "19900307", "123")
 ID_B = make_id("320102", "19851111", "456")

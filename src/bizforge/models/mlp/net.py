@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["TabularNet", "TrainResult", "train_net", "embedding_dim", "to_tensors"]
+__all__ = ["TabularNet", "TrainResult", "embedding_dim", "to_tensors", "train_net"]
 
 
 def embedding_dim(n_categories: int, cap: int) -> int:
