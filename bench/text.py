@@ -210,17 +210,17 @@ def run_bizforge(paths, text, target, limit, work: Path, candidates=None,
     finetune = run.metrics.get("finetune")
     if finetune:  # the fit's check on validation rows, and the same runtimes on the test texts
         result["quantization"] = finetune["quantization"]
-        result["runtimes_on_test"] = runtimes_on_test(predictor, features, y)
+        result["runtimes_on_test"] = runtimes_on_test(predictor, finetune["member"], features,
+                                                      y)
     shutil.rmtree(out, ignore_errors=True)
     return result
 
 
-def runtimes_on_test(predictor, features: pd.DataFrame, y: pd.Series) -> dict:
-    """The fine-tuned member alone on the test texts, answered by eager PyTorch and by ONNX
-    int8 (what is served): accuracy and texts/second of each, batches of 32, in this process,
-    each runtime timed twice (best run kept), alternating."""
-    member = next(m for m in predictor.result.members
-                  if getattr(m.models[0], "curve_", None) is not None)
+def runtimes_on_test(predictor, name: str, features: pd.DataFrame, y: pd.Series) -> dict:
+    """The fine-tuned member ``name`` alone on the test texts, answered by eager PyTorch and
+    by ONNX int8 (what is served): accuracy and texts/second of each, batches of 32, in this
+    process, each runtime timed twice (best run kept), alternating."""
+    member = predictor.result.models[name]
     model = member.models[0]
     X = predictor.features(features)[member.columns]
     names = np.array([str(c) for c in predictor.spec.classes])

@@ -209,7 +209,7 @@ def train(
     if figures is not None and importance:
         from bizforge.evaluate.plots import importance_figure
         figures.append(importance_figure(importance, lang=lang))
-    training = tx.finetune_record(result) if text_col is not None else None
+    training = tx.finetune_record(result)
     if training is not None and figures is not None:
         from bizforge.evaluate.plots import training_curve_figure
         figures.append(training_curve_figure(training["curve"], lang=lang))

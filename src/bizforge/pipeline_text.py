@@ -91,8 +91,8 @@ def fit_reject(result, spec, reject: str | None, unknown_label: str | None,
                X: pd.DataFrame, y: np.ndarray, drop: float | None = None):
     """``(RejectCalibrator fitted on the search's validation rows, Novelty or None)``, or
     ``(None, None)`` without ``reject``. ``X``, ``y``: training features, encoded labels;
-    ``drop``: in-scope accuracy the threshold may give up (None: the calibrator's 0.03)."""
-    check_reject(reject, unknown_label, drop)
+    ``drop``: in-scope accuracy the threshold may give up (None: the calibrator's 0.03).
+    The options were checked by :func:`check_reject` before training."""
     if reject is None:
         return None, None
     if not spec.is_classification:

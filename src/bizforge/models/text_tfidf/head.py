@@ -105,9 +105,8 @@ def _fit_lr(D, y, n_classes: int, C: float, weight, seed: int, threads: int,
     binary = n_classes == 2
     est = LogisticRegression(C=C, solver="liblinear" if binary else "lbfgs",
                              max_iter=200 if binary else 1000, tol=1e-4, random_state=seed)
-    present = np.unique(y)
-    if warm and not binary and np.array_equal(warm["classes"], present) \
-            and warm["coef"].shape[1] == D.shape[1]:
+    # A holdout may lack a class the previous fit had: then the shapes differ, start cold.
+    if warm and not binary and np.array_equal(warm["classes"], np.unique(y)):
         est.set_params(warm_start=True)
         est.coef_, est.intercept_ = warm["coef"].copy(), warm["intercept"].copy()
     with warnings.catch_warnings(), threadpool_limits(threads):
