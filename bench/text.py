@@ -270,6 +270,37 @@ def _num(value) -> str:
     return "–" if value is None else f"{value:.4f}"
 
 
+def embedding_runtimes(root: Path, n: int = 600) -> list[str]:
+    """Texts/s of each frozen backbone through eager PyTorch and onnxruntime, same process,
+    alternating, best of two, on ``n`` texts of a benchmark set; and the largest gap."""
+    from bizforge.models.text_embed.backbones import open_backbone, resolve_backbone
+
+    sst2 = pd.read_csv(root / "english_sentiment" / "dev.tsv", sep="\t", quoting=3, dtype=str)
+    hotel = pd.read_csv(root / "chinese_reviews" / "ChnSentiCorp_htl_all.csv", dtype=str,
+                        keep_default_na=False)
+    lines = ["| backbone | texts | PyTorch texts/s | onnxruntime texts/s | ratio | max abs diff |",
+             "|---|---|---:|---:|---:|---:|"]
+    for name, lang, label, texts in (
+            ("minilm", "en", f"SST-2 dev, first {n}", list(sst2["sentence"][:n])),
+            ("e5-fp32", "zh", f"ChnSentiCorp, {n} sampled (seed 1)",
+             list(hotel["review"].sample(n, random_state=1)))):
+        ident = resolve_backbone(name, lang)
+        eager, ort = open_backbone(ident, 2, runtime="torch"), open_backbone(ident, 2)
+        for emb in (eager, ort):
+            emb._embed(texts[:40])  # load, export and warm up outside the timing
+        best, got = {"torch": float("inf"), "ort": float("inf")}, {}
+        for _ in range(2):
+            for key, emb in (("torch", eager), ("ort", ort)):
+                start = time.perf_counter()
+                got[key] = emb._embed(texts)
+                best[key] = min(best[key], time.perf_counter() - start)
+        gap = float(np.abs(got["torch"] - got["ort"]).max())
+        lines.append(f"| {name} | {label} | {n / best['torch']:.1f} | {n / best['ort']:.1f} "
+                     f"| {best['torch'] / best['ort']:.2f}x | {gap:.1e} |")
+        print(lines[-1], flush=True)
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(ALL), action="append")
@@ -277,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="the other review and topic sets (" + ", ".join(EXTRA) + ")")
     parser.add_argument("--time-limit", type=float, help="override every set's time limit")
     parser.add_argument("--backends", action="store_true", help="also each backend alone")
+    parser.add_argument("--embed-runtimes", action="store_true",
+                        help="only time the frozen backbones, PyTorch against onnxruntime")
     args = parser.parse_args(argv)
     root = datasets_root()
     if root is None:
@@ -284,6 +317,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     command = "python bench/text.py " + " ".join(argv if argv is not None else sys.argv[1:])
     command = command.strip()
+    if args.embed_runtimes:
+        write_results("## text: embedding runtimes — " + time.strftime("%Y-%m-%d"), command,
+                      embedding_runtimes(root))
+        return 0
     lines = ["| dataset | system | accuracy | macro-F1 | fit s | texts/s served | notes |",
              "|---|---|---:|---:|---:|---:|---|"]
     notes = []

@@ -279,3 +279,48 @@ def test_encoder_cost_counts_tokens_read_not_characters():
     long, short = emb.cost_units(["房间很干净" * 2000, "好"])
     assert long == 256 + OVERHEAD_TOKENS  # truncated: a 10,000-character review reads 256
     assert OVERHEAD_TOKENS < short < 16
+
+
+def test_onnxruntime_embeds_as_pytorch_does(tmp_path):
+    from bizforge.models.text_embed.backbones import open_backbone
+
+    ident = resolve_backbone(str(tiny_bert(tmp_path / "bert")), "en")
+    texts = ["great room", "rude staff and the room was dirty", "", "the the the " * 80]
+    ort, eager = open_backbone(ident, 1), open_backbone(ident, 1, runtime="torch")
+    assert type(ort._runner()).__name__ == "OrtRunner" and eager._runner() is None
+    a, b = ort._embed(texts), eager._embed(texts)
+    assert a.shape == (4, 32)
+    np.testing.assert_allclose(a, b, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+
+
+def test_e5_fp32_two_layers_agree_across_runtimes():
+    from bizforge.models.text_embed.backbones import open_backbone
+
+    ident = resolve_backbone("e5-fp32", "zh")
+    texts = ["房间很干净，服务很好", "早餐太差了", "great hotel 😀"]
+    a = open_backbone(ident, 1)._embed(texts)
+    b = open_backbone(ident, 1, runtime="torch")._embed(texts)
+    assert a.shape == (3, 768)
+    np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_a_failed_onnx_export_falls_back_to_pytorch(tmp_path, monkeypatch):
+    from bizforge.models.text_embed.backbones import open_backbone
+    from bizforge.models.text_hf import onnx_export
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("exporter cannot trace this encoder")
+
+    monkeypatch.setattr(onnx_export, "export_onnx", broken)
+    ident = resolve_backbone(str(tiny_bert(tmp_path / "bert")), "en")
+    emb = open_backbone(ident, 1)
+    assert emb._runner() is None
+    assert emb._embed(["great room"]).shape == (1, 32)
+
+
+def test_an_unknown_runtime_is_a_usage_error():
+    from bizforge.models.text_embed.backbones import open_backbone
+
+    with pytest.raises(UsageError, match="runtime 'tensorrt' is not known"):
+        open_backbone(resolve_backbone("minilm", "en"), 1, runtime="tensorrt")

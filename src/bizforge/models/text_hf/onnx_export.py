@@ -7,7 +7,7 @@ validation rows and saved in model.json).
 
 >>> fp32 = export_onnx(net)                        # doctest: +SKIP
 >>> runner = OrtRunner(quantize_int8(fp32), threads=2)  # doctest: +SKIP
->>> runner.logits(input_ids, attention_mask)       # doctest: +SKIP
+>>> runner.run(input_ids, attention_mask)          # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ OPSET = 17
 INPUTS = ("input_ids", "attention_mask")
 
 
-def export_onnx(net, opset: int = OPSET) -> bytes:
-    """The fp32 ONNX graph of ``net`` (logits from input_ids, attention_mask) as bytes.
+def export_onnx(net, opset: int = OPSET, output: str = "logits") -> bytes:
+    """The fp32 ONNX graph of ``net`` (``output`` from input_ids, attention_mask) as bytes.
 
     Uses the TorchScript-based exporter (``dynamo=False``): it needs no onnxscript and
     handles Hugging Face encoders with dynamic batch and sequence axes. ``net`` is
@@ -47,10 +47,10 @@ def export_onnx(net, opset: int = OPSET) -> bytes:
         path = Path(tmp) / "model.onnx"
         torch.onnx.export(
             net, (ids, mask), str(path), dynamo=False, opset_version=opset,
-            input_names=list(INPUTS), output_names=["logits"],
+            input_names=list(INPUTS), output_names=[output],
             dynamic_axes={"input_ids": {0: "batch", 1: "sequence"},
                           "attention_mask": {0: "batch", 1: "sequence"},
-                          "logits": {0: "batch"}},
+                          output: {0: "batch"}},
             do_constant_folding=True,
         )
         return path.read_bytes()
@@ -116,9 +116,11 @@ class OrtRunner:
             raise ModelError(f"onnxruntime cannot load {where}: {type(exc).__name__}.",
                              fix="save the model again (the file may be damaged).") from None
         self._inputs = {i.name for i in self.session.get_inputs()}
+        self._output = self.session.get_outputs()[0].name
 
-    def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+    def run(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        """The model's (first) output for one padded batch: logits, or embeddings."""
         feed = {"input_ids": input_ids.astype(np.int64, copy=False),
                 "attention_mask": attention_mask.astype(np.int64, copy=False)}
         feed = {k: v for k, v in feed.items() if k in self._inputs}
-        return self.session.run(["logits"], feed)[0]
+        return self.session.run([self._output], feed)[0]

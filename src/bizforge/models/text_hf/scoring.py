@@ -63,7 +63,7 @@ def logits_ort(runner, tok: Tokenized, pad_id: int, *,
     """(n, k) float32 logits from an :class:`OrtRunner`."""
     out = None
     for rows in sorted_batches(tok.lengths, batch_size):
-        z = runner.logits(*pad_batch(tok.ids, rows, pad_id))
+        z = runner.run(*pad_batch(tok.ids, rows, pad_id))
         if out is None:
             out = np.empty((len(tok), z.shape[1]), dtype=np.float32)
         out[rows] = z
