@@ -7,10 +7,11 @@ state: the last layer). PyTorch runs it on a GPU; on a CPU the same module is
 exported once per process to ONNX (fp32, not quantised) and run by onnxruntime.
 Imported only where torch is loaded anyway (the backbone's first use).
 
-Both give the same numbers (float32 rounding apart; tested). The speed-up was
-measured on ChnSentiCorp hotel reviews with e5-fp32, 2 threads: 66 texts/s against
-43 for eager PyTorch (bench/RESULTS.md). int8 weights were faster still but cost
-0.8 accuracy points for logistic regression on the embeddings, so they are not used.
+Both give the same numbers (float32 rounding apart; tested). Measured with 2
+threads (``bench/text.py --embed-runtimes``): e5-fp32 on ChnSentiCorp hotel reviews
+75 texts/s against 40 for eager PyTorch, MiniLM on SST-2 sentences 486 against 248.
+int8 weights were faster still but cost 0.8 accuracy points for logistic regression
+on the e5 embeddings, so they are not used.
 
 >>> net = PooledEncoder(AutoModel.from_pretrained(path), layers=(8, 12))   # doctest: +SKIP
 >>> runner = onnx_runner(net, threads=2)                                 # doctest: +SKIP
