@@ -287,7 +287,8 @@ def test_onnxruntime_embeds_as_pytorch_does(tmp_path):
     ident = resolve_backbone(str(tiny_bert(tmp_path / "bert")), "en")
     texts = ["great room", "rude staff and the room was dirty", "", "the the the " * 80]
     ort, eager = open_backbone(ident, 1), open_backbone(ident, 1, runtime="torch")
-    assert type(ort._runner()).__name__ == "OrtRunner" and eager._runner() is None
+    ort.load(), eager.load()
+    assert type(ort._runner(False)).__name__ == "OrtRunner" and eager._runner(False) is None
     a, b = ort._embed(texts), eager._embed(texts)
     assert a.shape == (4, 32)
     np.testing.assert_allclose(a, b, atol=1e-5)
@@ -299,8 +300,9 @@ def test_e5_fp32_two_layers_agree_across_runtimes():
 
     ident = resolve_backbone("e5-fp32", "zh")
     texts = ["房间很干净，服务很好", "早餐太差了", "great hotel 😀"]
-    a = open_backbone(ident, 1)._embed(texts)
-    b = open_backbone(ident, 1, runtime="torch")._embed(texts)
+    ort = open_backbone(ident, 1)
+    ort.load()
+    a, b = ort._embed(texts), open_backbone(ident, 1, runtime="torch")._embed(texts)
     assert a.shape == (3, 768)
     np.testing.assert_allclose(a, b, atol=1e-5)
 
@@ -315,7 +317,8 @@ def test_a_failed_onnx_export_falls_back_to_pytorch(tmp_path, monkeypatch):
     monkeypatch.setattr(onnx_export, "export_onnx", broken)
     ident = resolve_backbone(str(tiny_bert(tmp_path / "bert")), "en")
     emb = open_backbone(ident, 1)
-    assert emb._runner() is None
+    emb.load()
+    assert emb._runner(False) is None
     assert emb._embed(["great room"]).shape == (1, 32)
 
 
@@ -324,3 +327,14 @@ def test_an_unknown_runtime_is_a_usage_error():
 
     with pytest.raises(UsageError, match="runtime 'tensorrt' is not known"):
         open_backbone(resolve_backbone("minilm", "en"), 1, runtime="tensorrt")
+
+
+def test_a_few_texts_answer_through_pytorch_until_a_batch_pays_for_the_export(tmp_path):
+    from bizforge.models.text_embed.backbones import EXPORT_MIN_TEXTS, open_backbone
+
+    emb = open_backbone(resolve_backbone(str(tiny_bert(tmp_path / "bert")), "en"), 1)
+    few = emb._embed(["great room", "rude staff"])
+    assert emb._runner(False) is None  # no export for a served request of two texts
+    many = emb._embed(["great room", "rude staff"] * (EXPORT_MIN_TEXTS // 2))
+    assert type(emb._runner(False)).__name__ == "OrtRunner"
+    np.testing.assert_allclose(many[:2], few, atol=1e-5)
