@@ -102,7 +102,7 @@ def evaluate(
         return None, "skipped: not enough time left to load its libraries"
     ctx.emit({"event": "candidate_start", **info, "model": run.backend})
     Xc, y = ctx.X[columns], ctx.y
-    params = model_params(cand.params, ctx.spec, ctx.X.size)
+    params = model_params(cand.params, ctx.spec, ctx.X.size, tags.handles_text)
     predict_time, predicted = 0.0, 0
     for j, (tr, va) in enumerate(ctx.scheme.splits):
         left = budget.remaining(reserve)
@@ -128,17 +128,21 @@ def evaluate(
     return run, "ok"
 
 
-def model_params(params: dict[str, Any], spec: TaskSpec, cells: int) -> dict[str, Any]:
+def model_params(params: dict[str, Any], spec: TaskSpec, cells: int,
+                 reads_text: bool = False) -> dict[str, Any]:
     """Candidate params plus what the search decides for every backend.
 
     Small tables train on one thread: starting threads costs more than it saves
     there, and far more on a busy machine, where OpenMP threads that wait by
-    spinning made a 0.02 s LightGBM fit take 3 s in our measurements.
+    spinning made a 0.02 s LightGBM fit take 3 s in our measurements. Not so for
+    backends that read text (``reads_text``): a cell is then a whole text, and a
+    transformer spends milliseconds on each; they choose their own threads (the
+    fine-tune uses the cores that are free).
     """
     out = dict(params)
     if spec.is_classification:
         out.setdefault("n_classes", spec.n_classes)
-    if cells <= SINGLE_THREAD_CELLS:
+    if cells <= SINGLE_THREAD_CELLS and not reads_text:
         out.setdefault("n_threads", 1)
     return out
 

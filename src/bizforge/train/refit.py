@@ -99,7 +99,8 @@ def _plan(ctx: Context, run: Run) -> tuple[dict[str, Any] | None, float]:
 
 def _refit(ctx: Context, run: Run, params: dict[str, Any], budget: float) -> Any | None:
     try:
-        model = run.cls(ctx.spec.problem, **model_params(params, ctx.spec, ctx.X.size))
+        model = run.cls(ctx.spec.problem, **model_params(params, ctx.spec, ctx.X.size,
+                                                          run.cls.tags.handles_text))
         model.fit(ctx.X[run.columns], ctx.y, budget=budget, seed=ctx.seed)
     except Exception:  # noqa: BLE001 - the fold models are a valid fallback
         return None

