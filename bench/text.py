@@ -210,6 +210,9 @@ def run_bizforge(paths, text, target, limit, work: Path, candidates=None,
     finetune = run.metrics.get("finetune")
     if finetune:  # the fit's check on validation rows, and the same runtimes on the test texts
         result["quantization"] = finetune["quantization"]
+        result["finetune"] = {k: finetune.get(k) for k in
+                              ("examples_seen", "epochs", "stopped_by", "best_valid",
+                               "train_seconds")}
         result["runtimes_on_test"] = runtimes_on_test(predictor, finetune["member"], features,
                                                       y)
     shutil.rmtree(out, ignore_errors=True)
@@ -361,8 +364,9 @@ def main(argv: list[str] | None = None) -> int:
                              f"{'; ' + _reject_note(r) if reject else ''} |")
                 notes.append(f"- {name} {label}: leaderboard (name, validation score, fit s, "
                              f"weight[, refit on all rows]) {r['leaderboard']}"
-                             + (f"; quantisation check at fit {r['quantization']}"
-                                if r.get("quantization") else "") + _runtime_note(r))
+                             + (f"; fine-tune {r['finetune']}; quantisation check at fit "
+                                f"{r['quantization']}" if r.get("quantization") else "")
+                             + _runtime_note(r))
         finally:
             shutil.rmtree(work, ignore_errors=True)
         # Written after every dataset, so a long run that is cut short keeps what it measured.
