@@ -54,9 +54,9 @@ def _busy_cores(window: float = 0.25) -> float:
 
     Counting runnable tasks instead (``procs_running``) also counted this process's
     own idle-spinning worker threads (onnxruntime's, OpenMP's) right after the
-    embedding member: on an idle 2-core machine it saw one core busy, and every
-    fine-tune in the benchmarks trained on one thread. The 1-minute load average lags
-    by a minute (a job that just ended still counts) and counts this process too.
+    embedding member: on an idle 2-core machine it saw one core busy in the search,
+    so the fine-tune chose one thread. The 1-minute load average lags by a minute (a
+    job that just ended still counts) and counts this process too.
     """
     try:
         hz = float(os.sysconf("SC_CLK_TCK"))
