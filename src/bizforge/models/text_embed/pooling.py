@@ -26,6 +26,8 @@ from collections.abc import Sequence
 
 import torch
 
+from bizforge.models.text_hf.net import masked_mean
+
 __all__ = ["PooledEncoder", "onnx_runner"]
 
 log = logging.getLogger(__name__)
@@ -44,9 +46,8 @@ class PooledEncoder(torch.nn.Module):
                            output_hidden_states=self.layers is not None)
         states = ([got.hidden_states[i] for i in self.layers] if self.layers
                   else [got.last_hidden_state])
-        mask = attention_mask.unsqueeze(-1).to(states[0].dtype)
-        pooled = [torch.nn.functional.normalize(
-            (h * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=1) for h in states]
+        pooled = [torch.nn.functional.normalize(masked_mean(h, attention_mask), dim=1)
+                  for h in states]
         return torch.cat(pooled, dim=1) / len(pooled) ** 0.5
 
 

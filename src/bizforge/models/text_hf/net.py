@@ -27,6 +27,7 @@ __all__ = [
     "TextClassifier",
     "init_head_from_probe",
     "load_backbone",
+    "masked_mean",
     "model_max_length",
     "pooled_embeddings",
     "quiet_transformers",
@@ -151,6 +152,12 @@ def model_max_length(tokenizer, encoder, wanted: int) -> int:
     return max(2, min(limits))
 
 
+def masked_mean(states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Mean of token ``states`` (batch, tokens, width) over the tokens the mask keeps."""
+    mask = attention_mask.unsqueeze(-1).to(states.dtype)
+    return (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+
+
 class TextClassifier(nn.Module):
     """encoder -> masked mean of token states -> dropout -> linear head (logits)."""
 
@@ -162,8 +169,7 @@ class TextClassifier(nn.Module):
 
     def pool(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        mask = attention_mask.unsqueeze(-1).to(states.dtype)
-        return (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+        return masked_mean(states, attention_mask)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         return self.head(self.dropout(self.pool(input_ids, attention_mask)))
