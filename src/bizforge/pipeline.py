@@ -128,6 +128,10 @@ def train(
         text_col = tx.pick_text_column(ds.frame, texts, text_column)
         language = ds.schema[text_col].language
         candidates = candidates or text_candidates(language, backbone)
+        if backbone is not None:  # a bad --backbone fails now, not as a skipped candidate
+            from bizforge.models.text_hf.net import open_tokenizer
+
+            open_tokenizer(backbone)
         drop = {**{c: "not used by text classification" for c in features if c != text_col},
                 **(drop or {})}
     elif backbone is not None:
@@ -278,6 +282,7 @@ def _metrics_doc(spec, result, test, fit_seconds, threshold, test_source, n_trai
         test_source=test_source,
         rows={"train": n_train, "test": n_test},
         dropped_columns=recipe.dropped,
+        not_used=[dict(s) for s in result.skipped],
         bizforge_version=__version__,
     )
 
@@ -294,8 +299,14 @@ def _report(metrics, result, threshold, figures, importance, reasons, recipe, pr
                        threshold=threshold, figures=figures or (), importance=importance,
                        sample_reasons=reasons, recipe_steps=recipe.describe(),
                        data_summary=summary, lang=lang, name=result.spec.target,
-                       notes=[*notes, *findings[:10]], explained_by=explained_by,
+                       notes=[*notes, *findings[:10], *_not_used(result.skipped)],
+                       explained_by=explained_by,
                        training=training)
+
+
+def _not_used(skipped) -> list[str]:
+    """Report notes for the candidates the search skipped or that failed, with why."""
+    return [f"candidate {s['name']} not used — {s['reason']}" for s in skipped]
 
 
 def _info(ds, spec, recipe, seed, time_limit) -> dict[str, Any]:

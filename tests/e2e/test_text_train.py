@@ -159,6 +159,38 @@ def test_backbone_on_a_table_is_a_usage_error(tmp_path):
         train(churn_table(80), "是否流失", backbone="x", time_limit=2, out=tmp_path / "m")
 
 
+def test_backbone_folder_that_is_not_a_model_exits_2_before_training(tmp_path):
+    data, folder = tmp_path / "r.csv", tmp_path / "notes"
+    review_table(60).to_csv(data, index=False)
+    folder.mkdir()
+    (folder / "readme.txt").write_text("not a model")
+    result = runner.invoke(app, ["train", str(data), "--target", REVIEW_TARGET, "--backbone",
+                                 str(folder), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 2, result.output
+    assert str(folder) in result.output and "config.json" in result.output
+    assert not (tmp_path / "m").exists()
+
+
+def test_a_failed_candidate_is_listed_with_its_reason(tmp_path):
+    """A candidate that fails is reported (metrics.json, report, CLI), not silently dropped."""
+    from bizforge.cli.app import console
+    from bizforge.cli.train import _summary
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    run = train(review_table(120, seed=2), REVIEW_TARGET, time_limit=20, out=tmp_path / "m",
+                candidates=[("tfidf_linear", {}), ("finetune", {"backbone": str(broken)})])
+    (entry,) = run.metrics["not_used"]
+    assert entry["name"] == "finetune" and entry["reason"].startswith("failed: UsageError")
+    assert "config.json" in entry["reason"]
+    assert "candidate finetune not used" in run.report.to_html()
+    saved = json.loads((run.path / "metrics.json").read_text(encoding="utf-8"))
+    assert saved["not_used"] == run.metrics["not_used"]
+    with console.capture() as captured:
+        _summary(run)
+    assert "not used: finetune (failed: UsageError" in captured.get()
+
+
 def test_cli_text_train_writes_metrics(tmp_path):
     data = tmp_path / "r.csv"
     review_table(200, seed=4).to_csv(data, index=False)

@@ -27,6 +27,7 @@ __all__ = [
     "TextClassifier",
     "init_head_from_probe",
     "load_backbone",
+    "open_tokenizer",
     "masked_mean",
     "model_max_length",
     "pooled_embeddings",
@@ -97,13 +98,14 @@ def _check_local(name: str) -> Path | None:
     return None
 
 
-def load_backbone(backbone: str | None):
-    """``(tokenizer, encoder, source)`` for a local folder or hub id (None: bundled MiniLM).
+def open_tokenizer(backbone: str | None):
+    """``(tokenizer, folder or None, name, from_pretrained kwargs)`` of ``backbone``.
 
-    Never downloads when ``HF_HUB_OFFLINE=1``; a folder that is not a model, or an id
-    that is not available, raises UsageError naming it and the fix.
+    The quick half of :func:`load_backbone` (no weights read), so a bad ``--backbone``
+    is refused before any training: a folder that is not a model, or a hub id that is
+    not available, raises UsageError naming it and the fix.
     """
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoTokenizer
 
     name = resolve_backbone(backbone)
     local = _check_local(name)
@@ -127,6 +129,19 @@ def load_backbone(backbone: str | None):
                 fix="download it once with network access (it is then cached) or pass the "
                 "folder it was saved to; leave --backbone out to use the bundled English MiniLM.",
             ) from None
+    return tokenizer, local, name, kw
+
+
+def load_backbone(backbone: str | None):
+    """``(tokenizer, encoder, source)`` for a local folder or hub id (None: bundled MiniLM).
+
+    Never downloads when ``HF_HUB_OFFLINE=1``; a folder that is not a model, or an id
+    that is not available, raises UsageError naming it and the fix (:func:`open_tokenizer`).
+    """
+    from transformers import AutoModel
+
+    tokenizer, local, name, kw = open_tokenizer(backbone)
+    with quiet_transformers():
         try:
             encoder = AutoModel.from_pretrained(str(local or name), **kw)
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
