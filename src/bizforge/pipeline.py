@@ -153,6 +153,7 @@ def train(
         test_frame = test_ds.frame[spec.keep_mask(test_ds.frame[target])]
         train_frame, notes, test_source = frame, [], str(test_ds.source or "test frame")
     notes += [w["message"] for w in spec.warnings]
+    notes += [w["message"] for w in prof.meta.get("warnings") or []]  # from reading the file
 
     drops = {**prof.drop_suggestions(), **(drop or {})}
     drops.pop(text_col, None)  # the text itself is never dropped (ids/PII are for tables)

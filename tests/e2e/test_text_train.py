@@ -233,3 +233,19 @@ def test_report_shows_the_training_curve_and_each_runtime_in_chinese(finetune_ru
     assert "微调过程：训练损失与验证集准确率" in html  # the curve's chart title
     assert "微调的 Transformer 模型" in html and "PyTorch 动态图（fp32）" in html
     assert "ONNX int8" in html and "每秒处理文本数" in html
+
+
+def test_a_file_with_some_gbk_lines_trains_and_the_report_says_so(tmp_path):
+    data = tmp_path / "appended.csv"
+    table = review_table(80, seed=5)
+    table.iloc[:70].to_csv(data, index=False, encoding="utf-8")
+    with open(data, "ab") as fh:
+        fh.write(table.iloc[70:].to_csv(index=False, header=False).encode("gbk"))
+    run = train(str(data), REVIEW_TARGET, time_limit=3, out=tmp_path / "m",
+                candidates=[("tfidf_linear", {})])
+    assert run.metrics["rows"]["train"] + run.metrics["rows"]["test"] == 80
+    gbk_lines = sum(not text.isascii() for text in table[REVIEW_TEXT].iloc[70:])
+    assert gbk_lines > 0
+    assert any("mixes encodings" in note and f"except {gbk_lines} line(s)" in note
+               for note in run.warnings)
+    assert "mixes encodings" in run.report.to_html()

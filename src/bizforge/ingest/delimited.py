@@ -26,6 +26,7 @@ from bizforge.ingest.encoding import (
     read_sample,
     undecodable_error,
 )
+from bizforge.ingest.mixed import MIXED, count_mixed_lines, mixed_note
 from bizforge.ingest.stream import CHUNK_ROWS, stream_frames
 
 __all__ = ["ONE_COLUMN", "TextLayout", "iter_delimited", "read_delimited", "sniff_delimiter"]
@@ -170,6 +171,7 @@ def sniff_layout(
     else:
         guess = detect_encoding(path, sample)
         enc, tried = guess.encoding, guess.tried
+    notes = [mixed_note(path)] if enc == MIXED else []
     try:
         text = codecs.getincrementaldecoder(enc)("strict").decode(sample, final=final)
     except UnicodeDecodeError as exc:
@@ -187,7 +189,7 @@ def sniff_layout(
         delim = "\t"
     else:
         delim = sniff_delimiter(text, final)
-    layout = TextLayout(enc, delim, None, tried=tried)
+    layout = TextLayout(enc, delim, None, tried=tried, warnings=notes)
     try:
         first = next(csv.reader(io.StringIO(text[: _SNIFF_CHARS * 4]), delimiter=delim))
     except (csv.Error, StopIteration):
@@ -207,7 +209,8 @@ def sniff_layout(
             }
         )
     else:
-        layout.names, layout.warnings = _header_names(first)
+        layout.names, header_notes = _header_names(first)
+        layout.warnings.extend(header_notes)
     return layout
 
 
@@ -346,7 +349,8 @@ def _decode_error(path: Path, layout: TextLayout, exc: UnicodeDecodeError) -> Da
 
 
 def _retry_encoding(path: Path, layout: TextLayout) -> bool:
-    """After a late decode error on a guessed encoding, find one that decodes the whole file."""
+    """After a late decode error on a guessed encoding, find one that decodes the whole file
+    (or, for UTF-8 with some GBK lines past the first MiB, read it line by line)."""
     for enc in ("utf-8", "gb18030"):
         if enc != layout.encoding and find_decode_error(path, enc) is None:
             layout.warnings.append(
@@ -362,6 +366,12 @@ def _retry_encoding(path: Path, layout: TextLayout) -> bool:
             layout.encoding = enc
             return True
         layout.tried.append(enc)
+    gb, replaced, _ = count_mixed_lines(path)
+    if layout.encoding == "utf-8" and gb and not replaced:  # UTF-8 with some GBK lines
+        layout.warnings.append(mixed_note(path))
+        layout.tried.append("utf-8 + gb18030 by line")
+        layout.encoding = MIXED
+        return True
     return False
 
 

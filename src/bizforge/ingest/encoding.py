@@ -1,7 +1,8 @@
 """Encoding detection for text tables, and the "is this even text?" check.
 
 Order of evidence, most reliable first: a byte-order mark; a strict UTF-8
-decode of a sample; GB18030 (a superset of GBK and GB2312) when it decodes the
+decode of a sample; mostly UTF-8 lines with some GB18030 ones (read line by line,
+:mod:`bizforge.ingest.mixed`); GB18030 (a superset of GBK and GB2312) when it decodes the
 sample cleanly and the result looks like Chinese; charset-normalizer last.
 Mis-detecting GBK as some Latin code page is the classic failure this order
 avoids: any byte string decodes as cp1252, but only real Chinese text decodes
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bizforge.errors import DataError, UsageError
+from bizforge.ingest.mixed import MIXED, looks_mixed
 
 __all__ = [
     "SAMPLE_BYTES",
@@ -64,7 +66,9 @@ class EncodingGuess:
     """The chosen encoding, how it was chosen, and every codec that was tried."""
 
     encoding: str
-    method: str  # "bom", "utf-8", "gb18030", "charset-normalizer", "given", "utf-16-nobom"
+    # "bom", "utf-8", "mixed" (UTF-8 and GB18030 lines), "gb18030", "charset-normalizer",
+    # "given", "utf-16-nobom"
+    method: str
     tried: list[str] = field(default_factory=list)
 
 
@@ -200,6 +204,9 @@ def detect_encoding(path: Path, sample: bytes | None = None) -> EncodingGuess:
     tried = ["utf-8"]
     if _decodes(sample, "utf-8", final) is not None:
         return EncodingGuess("utf-8", "utf-8", tried)
+    tried.append("utf-8 + gb18030 by line")
+    if looks_mixed(sample, final):
+        return EncodingGuess(MIXED, "mixed", tried)
     for name, simplified in (("gb18030", True), ("big5", False)):
         tried.append(name)
         text = _decodes(sample, name, final)

@@ -194,3 +194,48 @@ def test_gbk_text_after_the_first_mib_is_still_decoded(tmp_path):
     assert ds.meta["encoding"] == "gb18030"
     assert ds.frame["note"].iloc[-1] == "中文备注"
     assert [w["kind"] for w in ds.meta["warnings"]] == ["encoding_fallback"]
+
+
+def _mixed_rows(gbk_at: set[int], n: int = 12) -> bytes:
+    rows = [f"{i},第{i}条评论，质量不错\n" for i in range(n)]
+    return b"id,review\n" + b"".join(
+        r.encode("gbk" if i in gbk_at else "utf-8") for i, r in enumerate(rows))
+
+
+def test_utf8_file_with_some_gbk_lines_reads_every_line_and_says_which(tmp_path):
+    path = tmp_path / "appended.csv"
+    path.write_bytes(_mixed_rows({3, 7}))
+    ds = read(path)
+    assert ds.frame["review"].tolist() == [f"第{i}条评论，质量不错" for i in range(12)]
+    (note,) = ds.meta["warnings"]
+    assert note["kind"] == "mixed_encoding"
+    assert "2 line(s) in GB18030/GBK" in note["message"] and "line 5, 9" in note["message"]
+
+
+def test_gbk_lines_past_the_first_mib_of_a_utf8_file_are_read_line_by_line(tmp_path):
+    path = tmp_path / "late_mixed.csv"
+    head = "".join(f"{i},第{i}行\n" for i in range(70_000)).encode()  # > 1 MiB of UTF-8
+    path.write_bytes(b"id,note\n" + head + "70000,旧系统导出的备注\n".encode("gbk"))
+    ds = read(path)
+    assert ds.frame["note"].iloc[-1] == "旧系统导出的备注" and ds.frame["note"].iloc[0] == "第0行"
+    assert [w["kind"] for w in ds.meta["warnings"]] == ["mixed_encoding"]
+
+
+def test_a_gbk_file_with_few_chinese_lines_is_still_plain_gbk(tmp_path):
+    path = tmp_path / "gbk_mostly_ascii.csv"
+    path.write_bytes(("id,note\n" + "".join(f"{i},ok\n" for i in range(50))
+                      + "50,中文备注\n").encode("gbk"))
+    ds = read(path)
+    assert ds.meta["encoding"] == "gb18030" and ds.frame["note"].iloc[-1] == "中文备注"
+    assert ds.meta["warnings"] == []
+
+
+def test_mixed_decoder_holds_a_line_cut_between_reads():
+    import codecs
+
+    from bizforge.ingest.mixed import MIXED
+
+    data = "甲,好\n".encode() + "乙,差\n".encode("gbk")
+    decoder = codecs.getincrementaldecoder(MIXED)()
+    parts = [decoder.decode(data[i:i + 3]) for i in range(0, len(data), 3)]
+    assert "".join(parts) + decoder.decode(b"", final=True) == "甲,好\n乙,差\n"
