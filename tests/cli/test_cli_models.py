@@ -125,7 +125,7 @@ def test_delete_of_an_unknown_version_exits_4(published):
 # -- train --name and predict NAME@ALIAS -------------------------------------------------
 def _fake_run(path: Path):
     metrics = json.loads((path / "metrics.json").read_text())
-    return SimpleNamespace(path=path, metrics=metrics)
+    return SimpleNamespace(path=path, metrics=metrics, warnings=[])
 
 
 def test_train_with_name_publishes_the_run(tmp_path, monkeypatch):

@@ -249,3 +249,19 @@ def test_a_file_with_some_gbk_lines_trains_and_the_report_says_so(tmp_path):
     assert any("mixes encodings" in note and f"except {gbk_lines} line(s)" in note
                for note in run.warnings)
     assert "mixes encodings" in run.report.to_html()
+
+
+def test_cli_prints_each_warning_once_as_a_sentence_and_the_run_notes(tmp_path):
+    data = tmp_path / "r.csv"
+    table = review_table(120, seed=6)
+    table.loc[0, REVIEW_TEXT] = ""
+    table.loc[1, REVIEW_TARGET] = "neutral"  # a class with one row
+    table.to_csv(data, index=False)
+    result = runner.invoke(app, ["train", str(data), "--target", REVIEW_TARGET, "--time-limit",
+                                 "3", "--out", str(tmp_path / "m")])
+    assert result.exit_code == 0, result.output
+    empty = [line for line in result.output.splitlines() if "are empty" in line]
+    assert empty and all(line.startswith("warning: ") for line in empty)
+    assert len(empty) == len(set(empty))
+    assert "TextWarning" not in result.output and ".py:" not in result.output
+    assert "note: 1 class of 'sentiment' with a single row" in result.output

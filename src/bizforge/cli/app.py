@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -13,7 +15,7 @@ from rich.console import Console
 
 from bizforge.errors import BizforgeError, ExitCode
 
-__all__ = ["app", "console", "edge", "err_console"]
+__all__ = ["app", "console", "edge", "err_console", "plain_warnings"]
 
 HELP = """bizforge: put pretrained models to work on your own business data, offline, on a CPU.
 
@@ -56,13 +58,15 @@ def edge(fn: F) -> F:
     """Wrap a command so library errors print a message and exit with their code.
 
     A user mistake never shows a traceback. Anything unexpected exits 1 with
-    one line; ``BIZFORGE_DEBUG=1`` re-raises it for developers.
+    one line; ``BIZFORGE_DEBUG=1`` re-raises it for developers. Warnings print as
+    plain lines (:func:`plain_warnings`).
     """
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            with plain_warnings():
+                return fn(*args, **kwargs)
         except BizforgeError as exc:
             _print_error(type(exc).__name__, exc.message, exc.fix)
             raise typer.Exit(exc.exit_code) from None
@@ -87,3 +91,26 @@ def _print_error(kind: str, message: str, fix: str | None) -> None:
         text += f"\nfix: {fix}"
     # Plain write: rich would reflow long messages and interpret [brackets].
     print(text, file=sys.stderr)
+
+
+@contextlib.contextmanager
+def plain_warnings():
+    """Within the block, each distinct warning prints once to stderr as ``warning: TEXT``.
+
+    Python's own format names our source file and line, and a warning raised in
+    every fold of a search would repeat; a user needs the sentence, once.
+    """
+    seen: set[str] = set()
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = str(message)
+        if text not in seen:
+            seen.add(text)
+            print(f"warning: {text}", file=sys.stderr)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = shown

@@ -106,6 +106,8 @@ def _summary(run) -> None:
         table.add_row(str(row["name"]), f"{row['score']:.4f}", f"{row['fit_seconds']:.1f}",
                       f"{row.get('weight') or 0:.2f}")
     console.print(table)
+    for note in run.warnings:  # reading, splitting and target notes (also in the report)
+        console.print(f"note: {note}", markup=False)
     for skipped in m.get("not_used", []):
         console.print(f"not used: {skipped['name']} ({skipped['reason']})", markup=False)
     test = m["test"]
