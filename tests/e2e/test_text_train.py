@@ -46,6 +46,16 @@ def test_only_text_feature_means_text_classification(review_run):
     assert review_run.leaderboard[1]["name"] in {"tfidf_linear", "embed_linear", "finetune"}
 
 
+def test_predict_on_a_file_without_the_text_column_exits_3_naming_it(review_run, tmp_path):
+    data = tmp_path / "renamed.csv"
+    pd.DataFrame({"comment": ["很好", "bad"]}).to_csv(data, index=False)
+    result = runner.invoke(app, ["predict", str(review_run.path), str(data), "-o",
+                                 str(tmp_path / "out.csv")])
+    assert result.exit_code == 3, result.output
+    assert f"'{REVIEW_TEXT}'" in result.output and "'comment'" in result.output
+    assert not (tmp_path / "out.csv").exists()
+
+
 def test_text_report_lists_every_class_with_its_scores(review_run):
     html = (review_run.path / "report.html").read_text(encoding="utf-8")
     section = html[html.index("Per class"):]

@@ -53,7 +53,8 @@ At transform time:
 - an absent **required** column (a feature with a value in every training
   row) -> :class:`~bizforge.errors.DataError` naming every absent column;
 - an absent **optional** column (a feature with missing values in training)
-  -> treated as all missing;
+  -> treated as all missing, unless every input column is absent (then the
+  data is not what the model reads: ``DataError``, naming the columns);
 - a numeric cell that cannot be read as a number -> ``DataError`` naming the
   column and the 1-based data-row numbers (never the value) when
   ``on_bad_number="error"``; NaN when ``on_bad_number="missing"``.
@@ -247,6 +248,16 @@ class Recipe:
                 fix="wrap the rows in pandas.DataFrame(...).",
             )
         _check_unique_columns(frame)
+        inputs = [step.column for step in self.steps_]
+        if inputs and not any(c in frame.columns for c in inputs):
+            # All missing, every row would get the same answer: the wrong file, or renamed columns.
+            raise DataError(
+                f"The data has none of the model's input columns ({_names(inputs)}); its "
+                f"columns are {_names([str(c) for c in frame.columns][:10])}.",
+                column=inputs[0],
+                fix="pass the file with the columns the model was trained on, or rename the "
+                "columns to these names.",
+            )
         absent = [c for c in self.required_columns if c not in frame.columns]
         if absent:
             raise DataError(

@@ -325,6 +325,17 @@ def test_absent_optional_column_is_all_missing():
     assert out["c"].cat.categories.tolist() == ["x", "y", "__other__"]
 
 
+def test_data_with_none_of_the_input_columns_is_a_data_error_even_if_all_are_optional():
+    frame = pd.DataFrame({"review": ["good", None, "bad"], "n": [1.0, np.nan, 2.0]})
+    recipe = fit(frame, review=R.TEXT, n=R.NUMERIC)
+    assert recipe.required_columns == []
+    with pytest.raises(DataError) as err:
+        recipe.transform(pd.DataFrame({"body": ["fine"]}))
+    assert "none of the model's input columns ('review', 'n')" in err.value.message
+    assert "'body'" in err.value.message and err.value.column == "review"
+    assert recipe.transform(pd.DataFrame({"n": [3.0]}))["review"].iloc[0] == ""
+
+
 def test_absent_dropped_column_is_ignored():
     frame = pd.DataFrame({"id": ["a", "b"], "n": [1.0, 2.0]})
     out = fit(frame, id=R.ID, n=R.NUMERIC).transform(pd.DataFrame({"n": [3.0]}))
