@@ -300,14 +300,16 @@ def _report(metrics, result, threshold, figures, importance, reasons, recipe, pr
                        threshold=threshold, figures=figures or (), importance=importance,
                        sample_reasons=reasons, recipe_steps=recipe.describe(),
                        data_summary=summary, lang=lang, name=result.spec.target,
-                       notes=[*notes, *findings[:10], *_not_used(result.skipped)],
+                       notes=[*notes, *findings[:10], *_not_used(result.skipped, lang)],
                        explained_by=explained_by,
                        training=training)
 
 
-def _not_used(skipped) -> list[str]:
+def _not_used(skipped, lang: str) -> list[str]:
     """Report notes for the candidates the search skipped or that failed, with why."""
-    return [f"candidate {s['name']} not used — {s['reason']}" for s in skipped]
+    from bizforge.i18n import t
+
+    return [t("eval.report.not_used", lang, name=s["name"], reason=s["reason"]) for s in skipped]
 
 
 def _info(ds, spec, recipe, seed, time_limit) -> dict[str, Any]:

@@ -55,6 +55,7 @@ EN: dict[str, str] = {
     "eval.report.cleaning": "How the data was prepared",
     "eval.report.data": "Data",
     "eval.report.notes": "Notes",
+    "eval.report.not_used": "candidate {name} not used — {reason}",
     "eval.report.ensemble_note": (
         "Explanations come from the candidate with the largest ensemble weight ({name})."
     ),
@@ -277,6 +278,7 @@ ZH: dict[str, str] = {
     "eval.report.cleaning": "数据是如何处理的",
     "eval.report.data": "数据概况",
     "eval.report.notes": "说明",
+    "eval.report.not_used": "候选模型 {name} 未采用——{reason}",
     "eval.report.ensemble_note": "解释来自集成中权重最大的候选模型（{name}）。",
     "eval.headline.auc": (
         "在训练时从未见过的 {n} 行测试数据上：ROC-AUC 为 {auc}（0.5 相当于瞎猜，1 为完美）。"

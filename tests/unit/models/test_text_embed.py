@@ -143,7 +143,8 @@ def test_budget_caps_the_embedded_training_rows(fake):
 
 def test_max_train_rows_caps_without_a_budget(fake):
     X, y = reviews(100)
-    model = embed(backbone="e5", max_train_rows=30).fit(X, y)
+    with pytest.warns(UserWarning, match="embedded 30 of 100 .* as max_train_rows=30 asks"):
+        model = embed(backbone="e5", max_train_rows=30).fit(X, y)
     assert model.n_train_used_ == 30 and set(np.unique(y[model.rows_])) == {0, 1}
 
 

@@ -140,9 +140,11 @@ class EmbedLinearModel(TextModel):
         self.n_train_total_, self.n_train_used_ = len(texts), len(rows)
         self._warn_token_limit(emb, [texts[i] for i in rows])
         if len(rows) < len(texts):
+            cap = self.params_["max_train_rows"]
+            why = (f"as max_train_rows={cap} asks" if cap is not None and len(rows) >= int(cap)
+                   else "to stay within the time budget")
             self._warn("subsampled", f"embedded {len(rows)} of {len(texts)} training texts "
-                       "(a stratified sample) to stay within the time budget.",
-                       len(texts) - len(rows))
+                       f"(a stratified sample) {why}.", len(texts) - len(rows))
         self.emb_mean_ = E.mean(axis=0)
         scale = E.std(axis=0)
         self.emb_scale_ = np.where(scale > 1e-12, scale, 1.0)
