@@ -31,6 +31,7 @@ from bizforge.errors import DataError, UsageError
 from bizforge.frame import Dataset
 from bizforge.ingest import read
 from bizforge.manifest import write_manifest
+from bizforge.models.text_common import check_language
 from bizforge.serve.predictor import Predictor
 from bizforge.split import split
 from bizforge.tasks import resolve_task
@@ -80,6 +81,7 @@ def train(
     drop: dict[str, str] | None = None,
     text_column: str | None = None,
     backbone: str | None = None,
+    text_language: str | None = None,
     reject: str | None = None,
     unknown_label: str | None = None,
     reject_drop: float | None = None,
@@ -97,7 +99,8 @@ def train(
 
     Text classification (``task="text-classification"``, or ``auto`` when the
     only feature is free text) classifies ``text_column`` with TF-IDF, frozen
-    embeddings and a fine-tuned ``backbone``; ``reject="auto"`` calibrates a
+    embeddings and a fine-tuned ``backbone``, with defaults for the language of the
+    texts (detected; ``text_language`` "zh", "en" or "mixed" names it); ``reject="auto"`` calibrates a
     confidence below which the answer is ``"unknown"`` (``unknown_label`` names
     the data's own "none of these" class, e.g. ``oos``; ``reject_drop``: the
     in-scope accuracy, measured on validation rows, that the threshold may give up
@@ -115,6 +118,7 @@ def train(
         raise UsageError(f"time limit must be positive, got {time_limit}.",
                          fix="pass --time-limit in seconds, e.g. 60.")
     tx.check_reject(reject, unknown_label, reject_drop)  # before minutes of training
+    check_language(text_language)
     ds = _dataset(data)
     if text_column is not None:
         ds = tx.force_text(ds, text_column)
@@ -126,17 +130,19 @@ def train(
     text_col = None
     if spec.kind == "text-classification":
         text_col = tx.pick_text_column(ds.frame, texts, text_column)
-        language = ds.schema[text_col].language
-        candidates = candidates or text_candidates(language, backbone)
+        language = text_language or ds.schema[text_col].language
+        candidates = candidates or text_candidates(language, backbone,
+                                                   pinned=text_language is not None)
         if backbone is not None:  # a bad --backbone fails now, not as a skipped candidate
             from bizforge.models.text_hf.net import open_tokenizer
 
             open_tokenizer(backbone)
         drop = {**{c: "not used by text classification" for c in features if c != text_col},
                 **(drop or {})}
-    elif backbone is not None:
-        raise UsageError("--backbone applies to text classification.",
-                         fix="add --task text-classification, or drop --backbone.")
+    elif backbone is not None or text_language is not None:
+        option = "--backbone" if backbone is not None else "--text-language"
+        raise UsageError(f"{option} applies to text classification.",
+                         fix=f"add --task text-classification, or drop {option}.")
     frame = ds.frame[spec.keep_mask(ds.frame[target])]
     if test is None:
         strat = target if spec.is_classification else None

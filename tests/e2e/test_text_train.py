@@ -201,6 +201,23 @@ def test_a_failed_candidate_is_listed_with_its_reason(tmp_path):
     assert "not used: finetune (failed: UsageError" in captured.get()
 
 
+def test_text_language_pins_every_text_candidate_and_bad_values_exit_2(tmp_path):
+    from bizforge.train.portfolio import text_candidates
+
+    pinned = text_candidates("mixed", pinned=True)
+    assert [c.params.get("language") for c in pinned] == ["mixed", "mixed"]
+    assert all("language" not in c.params for c in text_candidates("en"))
+    data = tmp_path / "r.csv"
+    review_table(60).to_csv(data, index=False)
+    bad = runner.invoke(app, ["train", str(data), "--target", REVIEW_TARGET,
+                              "--text-language", "fr", "--out", str(tmp_path / "m")])
+    assert bad.exit_code == 2 and "'fr' is not one of zh, en, mixed" in bad.output
+    from bizforge.samples import churn_table
+
+    with pytest.raises(UsageError, match="--text-language applies to text classification"):
+        train(churn_table(80), "是否流失", text_language="zh", time_limit=2, out=tmp_path / "t")
+
+
 def test_cli_text_train_writes_metrics(tmp_path):
     data = tmp_path / "r.csv"
     review_table(200, seed=4).to_csv(data, index=False)

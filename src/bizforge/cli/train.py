@@ -33,6 +33,7 @@ def train_command(
     lang: str = typer.Option("en", "--lang", help="Report language: zh or en."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     text_column: str = typer.Option(None, "--text-column", help="Column of free text to classify (text tasks)."),
+    text_language: str = typer.Option(None, "--text-language", help="Language of the texts, instead of detecting it: zh (character n-grams, jieba, multilingual e5), en (words, MiniLM) or mixed (Chinese with English, or any other language: character n-grams, multilingual e5)."),
     backbone: str = typer.Option(None, "--backbone", help="Encoder to fine-tune: a local model folder, a hub id, or bundled:multilingual-e5-small (Chinese; default: bundled MiniLM for English)."),
     reject: str = typer.Option(None, "--reject", help="'auto': answer 'unknown' below a confidence calibrated on validation rows."),
     unknown_label: str = typer.Option(None, "--unknown-label", help="The data's own 'none of these' class, e.g. oos (with --reject auto)."),
@@ -67,6 +68,7 @@ def train_command(
         run = train(file, target, task=task, test=test, time_limit=time_limit, metric=metric,
                     cost_fp=cost_fp, cost_fn=cost_fn, benefit_tp=benefit_tp, out=out,
                     lang=lang, seed=seed, text_column=text_column, backbone=backbone,
+                    text_language=text_language,
                     reject=reject, unknown_label=unknown_label, reject_drop=reject_drop,
                     progress=_progress(bar, job),
                     infer_limit=_infer_limit(infer_limit))

@@ -41,6 +41,7 @@ from bizforge.models.preprocess import NumericPrep, one_hot
 __all__ = [
     "ANALYZERS",
     "JIEBA_MARK",
+    "LANGUAGES",
     "MAX_CHARS",
     "SideFeatures",
     "TextBatch",
@@ -48,6 +49,7 @@ __all__ = [
     "TextWarning",
     "build_analyzer",
     "char_ngrams",
+    "check_language",
     "clean_texts",
     "display_token",
     "jieba_words",
@@ -159,6 +161,20 @@ def truncation_message(column: str, cut: int, total: int, max_chars: int,
     """``"3 of 120 texts in column 'review' were longer than 256 characters and were cut ..."``."""
     return (f"{cut} of {total} texts in column '{column}' were longer than {max_chars} "
             f"characters and were cut to their first {max_chars}{reason}.")
+
+
+#: Text languages a user may name instead of detection (--text-language).
+LANGUAGES = ("zh", "en", "mixed")
+
+
+def check_language(language: str | None) -> str | None:
+    """``language`` if it is None (detect) or one of :data:`LANGUAGES`, else UsageError."""
+    if language is None or language in LANGUAGES:
+        return language
+    raise UsageError(f"text language '{language}' is not one of {', '.join(LANGUAGES)}.",
+                     fix="pass zh (Chinese), en (English) or mixed (Chinese with English, or any "
+                     "other language: multilingual encoder, character n-grams); leave it out "
+                     "to detect it.")
 
 
 def language_of(texts: Sequence[str]) -> str | None:
@@ -369,7 +385,8 @@ class TextModel(Model):
     tags = Tags(problems=("binary", "multiclass"), handles_text=True, explains=True)
     c_start = 16.0  # first C of the head's search
     shared_defaults: ClassVar[dict[str, Any]] = {
-        "text_column": None, "max_chars": MAX_CHARS, "other_columns": True, "C": None}
+        "text_column": None, "max_chars": MAX_CHARS, "other_columns": True, "C": None,
+        "language": None}
 
     def fit(self, X: pd.DataFrame, y: Any, **kwargs: Any) -> TextModel:
         # The text column is chosen while the training frame is encoded (in super().fit).
@@ -418,7 +435,7 @@ class TextModel(Model):
     def _fit(self, X: TextBatch, y: np.ndarray, valid: tuple | None) -> None:
         from bizforge.models.text_tfidf.head import fit_head
 
-        self.language_ = language_of(X.texts)
+        self.language_ = check_language(self.params_["language"]) or language_of(X.texts)
         empty = sum(1 for t in X.texts if not t.strip())
         if empty:
             self._warn("empty", f"{empty} of {len(X)} training texts in column "

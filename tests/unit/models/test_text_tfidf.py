@@ -102,6 +102,20 @@ def test_analyzer_parameter_overrides_the_language():
     assert model.features_.analyzer == "char" and "ude" in model.features_.vocabulary
 
 
+def test_a_named_language_replaces_the_detected_one_and_is_saved(tmp_path):
+    X, y = reviews()  # English texts
+    model = tfidf(language="mixed").fit(X, y)
+    assert model.language_ == "mixed" and model.features_.analyzer == "char"
+    model.save(tmp_path)
+    assert Model.load(tmp_path).language_ == "mixed"
+
+
+def test_an_unknown_language_is_a_usage_error_naming_the_choices():
+    X, y = reviews()
+    with pytest.raises(UsageError, match="'fr' is not one of zh, en, mixed"):
+        tfidf(language="fr").fit(X, y)
+
+
 def test_unknown_analyzer_is_a_usage_error():
     X, y = reviews()
     with pytest.raises(UsageError, match="analyzer 'bpe'"):
