@@ -25,6 +25,7 @@ __all__ = [
     "check_text",
     "detect_encoding",
     "find_decode_error",
+    "looks_chinese",
     "normalise_encoding",
 ]
 
@@ -143,7 +144,7 @@ def _is_han(c: str) -> bool:
     return "\u4e00" <= c <= "\u9fff"
 
 
-def _looks_chinese(text: str, simplified: bool) -> bool:
+def looks_chinese(text: str, simplified: bool) -> bool:
     """Mostly Han characters and CJK punctuation (and, for GB18030, mostly GB2312 ones).
 
     Big5 bytes often decode as GBK too, but into rare GBK-extension and
@@ -210,7 +211,7 @@ def detect_encoding(path: Path, sample: bytes | None = None) -> EncodingGuess:
     for name, simplified in (("gb18030", True), ("big5", False)):
         tried.append(name)
         text = _decodes(sample, name, final)
-        if text is not None and _looks_chinese(text, simplified):
+        if text is not None and looks_chinese(text, simplified):
             return EncodingGuess(name, name, tried)
     tried.append("charset-normalizer")
     from charset_normalizer import from_bytes

@@ -84,7 +84,7 @@ def looks_mixed(sample: bytes, final: bool) -> bool:
     At least as many non-ASCII lines must be valid UTF-8 as are not: a GBK file whose
     few non-ASCII lines all fail UTF-8 is plain GBK, not mixed.
     """
-    from bizforge.ingest.encoding import _looks_chinese
+    from bizforge.ingest.encoding import looks_chinese
 
     lines = sample.splitlines()
     if not final and lines:
@@ -96,7 +96,7 @@ def looks_mixed(sample: bytes, final: bool) -> bool:
         text, how = decode_line(line)
         if how == "utf-8":
             good += 1
-        elif how == "gb18030" and _looks_chinese(text, simplified=True):
+        elif how == "gb18030" and looks_chinese(text, simplified=True):
             bad += 1
         else:
             return False
