@@ -176,7 +176,9 @@ def test_long_texts_are_truncated_with_a_counted_warning(backbone):
 def test_empty_huge_and_odd_texts_still_predict(fitted):
     odd = pd.DataFrame({"review": pd.array(["", "good " * 20000, "😀 \x00\x07 bad", None],
                                            dtype="str")})
-    proba = fitted.predict_proba(odd)
+    with pytest.warns(TextWarning, match=r"^1 of 4 texts are longer than \d+ tokens; the "
+                      "fine-tuned model read only their first"):
+        proba = fitted.predict_proba(odd)
     assert proba.shape == (4, 2) and np.isfinite(proba).all()
 
 

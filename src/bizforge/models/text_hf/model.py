@@ -19,7 +19,6 @@ torch and transformers are imported only when a model is fitted or explained.
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import time
@@ -38,7 +37,6 @@ from bizforge.models.text_common import TextWarning, clean_texts, read_texts
 
 __all__ = ["FinetuneModel"]
 
-log = logging.getLogger("bizforge.models.text_hf")
 
 BACKBONE_DIR = "backbone"
 HEAD_FILE = "head.safetensors"
@@ -234,8 +232,10 @@ class FinetuneModel(Model):
 
         tok = tokenize(self.tokenizer_, list(X), self.max_length_)
         if tok.n_truncated:
-            log.warning("%d of %d texts were truncated to %d tokens.", tok.n_truncated,
-                        len(tok), self.max_length_)
+            limit = self.max_length_
+            warnings.warn(f"{tok.n_truncated} of {len(tok)} texts are longer than {limit} "
+                          f"tokens; the fine-tuned model read only their first {limit}.",
+                          TextWarning, stacklevel=3)
         if self.params_["runtime"] == "torch":
             import torch
 
