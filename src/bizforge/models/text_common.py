@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from bizforge.errors import DataError, ModelError, UsageError
-from bizforge.ingest.language import detect_language
+from bizforge.ingest.language import CJK_CHARS, detect_language
 from bizforge.models.base import Model, Tags
 from bizforge.models.columns import TEXT, ColumnSpec
 from bizforge.models.preprocess import NumericPrep, one_hot
@@ -240,6 +240,7 @@ def jieba_words(text: str, ngram_range: Sequence[int] = (1, 1)) -> list[str]:
 
 
 _TOKEN_CHAR = re.compile(r"(?u)\w")
+_CJK = re.compile(CJK_CHARS)
 
 
 def build_analyzer(kind: str, word_range: Sequence[int] = (1, 2),
@@ -268,14 +269,24 @@ def display_token(term: str) -> str:
 
 
 def word_spans(text: str, language: str | None) -> list[tuple[int, int]]:
-    """(start, end) of the words of ``text``: jieba words for Chinese, else ``\\w+`` words.
+    """(start, end) of the words of ``text``: ``\\w+`` words, and for Chinese or mixed
+    text, jieba words inside the runs that hold Chinese characters (jieba would cut
+    other scripts, Cyrillic or Hangul, into single letters).
 
     >>> word_spans("don't  go!", "en")
     [(0, 5), (7, 9)]
     """
-    if language in ("zh", "mixed"):
-        return [(s, e) for w, s, e in _load_jieba().tokenize(text) if _TOKEN_CHAR.search(w)]
-    return [m.span() for m in _WORD.finditer(text)]
+    words = [m.span() for m in _WORD.finditer(text)]
+    if language not in ("zh", "mixed"):
+        return words
+    spans: list[tuple[int, int]] = []
+    for start, end in words:
+        if _CJK.search(text, start, end) is None:
+            spans.append((start, end))
+            continue
+        spans += [(start + s, start + e) for w, s, e in _load_jieba().tokenize(text[start:end])
+                  if _TOKEN_CHAR.search(w)]
+    return spans
 
 
 def term_counts(terms: list[str], vocabulary: dict[str, int]) -> Counter:

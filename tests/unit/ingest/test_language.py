@@ -36,3 +36,14 @@ def test_empty_and_missing_give_none():
 def test_large_column_is_sampled():
     texts = pd.Series(["好评"] * 50_000 + ["good"] * 10)
     assert detect_language(texts, sample=500) == "zh"
+
+
+def test_texts_mostly_in_another_script_are_mixed_so_the_multilingual_encoder_reads_them():
+    assert detect_language(["Доставка быстрая, всё отлично", "Очень плохое качество"]) == "mixed"
+    assert detect_language(["배송이 빨라요", "품질이 별로예요"]) == "mixed"
+    assert detect_language(["สินค้าดีมาก", "ส่งช้า"]) == "mixed"
+
+
+def test_a_few_foreign_words_do_not_change_english_or_chinese():
+    assert detect_language(["great borscht at Café Москва", "the room was clean"]) == "en"
+    assert detect_language(["房间很大，服务周到，有俄语Привет菜单"]) == "zh"

@@ -276,3 +276,16 @@ def test_a_warm_started_multiclass_fit_reaches_the_optimum_as_a_cold_one_does():
     assert np.abs(cold[0] - optimum).max() < 0.05 and np.abs(started[0] - optimum).max() < 0.05
     assert (D @ started[0].T + started[1]).argmax(1).tolist() == \
         (D @ cold[0].T + cold[1]).argmax(1).tolist()
+
+
+def test_word_spans_cut_chinese_with_jieba_and_keep_other_scripts_whole():
+    from bizforge.models.text_common import word_spans
+
+    def words(text, language):
+        return [text[a:b] for a, b in word_spans(text, language)]
+
+    assert words("物流很快，包装也很好", "zh") == ["物流", "很快", "包装", "也", "很", "好"]
+    assert words("Доставка быстрая, 物流很快great", "mixed") == [
+        "Доставка", "быстрая", "物流", "很快", "great"]
+    assert words("배송이 빨라요", "mixed") == ["배송이", "빨라요"]
+    assert words("don't go", "en") == ["don't", "go"]
