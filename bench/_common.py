@@ -16,19 +16,41 @@ def datasets_root() -> Path | None:
     return root if root.is_dir() else None
 
 
+GENERATED = "<!-- generated: replaced on the next run; notes outside are kept -->"
+END = "<!-- end generated -->"
+
+
 def write_results(heading: str, command: str, body: list[str]) -> None:
-    """Put ``body`` under ``heading`` in bench/RESULTS.md, replacing an older same-named section."""
-    section = "\n".join(
-        [heading, "", f"command: `{command}`", f"machine: {os.cpu_count()} cores", "", *body, ""]
-    )
+    """Put ``body`` under ``heading`` in bench/RESULTS.md, replacing an older same-named section.
+
+    The generated lines sit between :data:`GENERATED` and :data:`END`; what a person
+    wrote after them (notes on the run, earlier runs' figures) is carried into the new
+    section. A section written before the markers existed keeps its bullet lines, under
+    a line saying they come from the replaced section.
+    """
+    section = "\n".join([heading, "", GENERATED, f"command: `{command}`",
+                         f"machine: {os.cpu_count()} cores", "", *body, END])
     text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
     pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
-    text = (
-        pattern.sub(lambda _m: section + "\n", text)
-        if pattern.search(text)
-        else (text.rstrip("\n") + "\n\n" + section)
-    )
-    RESULTS.write_text(text, encoding="utf-8")
+    found = pattern.search(text)
+    if found is None:
+        RESULTS.write_text(text.rstrip("\n") + "\n\n" + section + "\n", encoding="utf-8")
+        return
+    kept = _hand_notes(found.group(0))
+    new = section + ("\n\n" + kept if kept else "") + "\n\n"
+    RESULTS.write_text(text[:found.start()] + new + text[found.end():].lstrip("\n"),
+                       encoding="utf-8")
+
+
+def _hand_notes(old: str) -> str:
+    """The lines of an old section that the bench did not generate."""
+    if END in old:
+        return old.split(END, 1)[1].strip("\n")
+    bullets = [line for line in old.splitlines() if line.startswith(("- ", "  "))]
+    if not bullets:
+        return ""
+    return "\n".join(["From the replaced section (an earlier run; generated and hand-written "
+                      "lines):", *bullets])
 
 
 def batch_seconds(call, repeats: int = 5) -> float:
