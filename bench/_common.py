@@ -49,8 +49,8 @@ def _hand_notes(old: str) -> str:
     bullets = [line for line in old.splitlines() if line.startswith(("- ", "  "))]
     if not bullets:
         return ""
-    return "\n".join(["From the replaced section (an earlier run; generated and hand-written "
-                      "lines):", *bullets])
+    intro = "From the replaced section (an earlier run; generated and hand-written lines):"
+    return "\n".join([intro, *bullets])
 
 
 def batch_seconds(call, repeats: int = 5) -> float:
