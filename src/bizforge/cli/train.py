@@ -34,7 +34,7 @@ def train_command(
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     text_column: str = typer.Option(None, "--text-column", help="Column of free text to classify (text tasks)."),
     text_language: str = typer.Option(None, "--text-language", help="Language of the texts, instead of detecting it: zh (character n-grams, jieba, multilingual e5), en (words, MiniLM) or mixed (Chinese with English, or any other language: character n-grams, multilingual e5)."),
-    backbone: str = typer.Option(None, "--backbone", help="Encoder to fine-tune: a local model folder, a hub id, or bundled:multilingual-e5-small (Chinese; default: bundled MiniLM for English)."),
+    backbone: str = typer.Option(None, "--backbone", help="Encoder to fine-tune: a local model folder, a hub id already in the local Hugging Face cache (nothing is downloaded), or bundled:multilingual-e5-small (Chinese; default: bundled MiniLM for English)."),
     reject: str = typer.Option(None, "--reject", help="'auto': answer 'unknown' below a confidence calibrated on validation rows."),
     unknown_label: str = typer.Option(None, "--unknown-label", help="The data's own 'none of these' class, e.g. oos (with --reject auto)."),
     reject_drop: float = typer.Option(None, "--reject-drop", help="In-scope accuracy (0-1, measured on validation rows) that --reject may give up to hand out-of-scope messages to a person; default 0.03. Lower: fewer in-scope messages handed over, more out-of-scope ones answered (needs --unknown-label)."),

@@ -12,7 +12,6 @@ probe on those means is already a strong classifier, and it initialises the head
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 import warnings
 from pathlib import Path
@@ -109,11 +108,9 @@ def open_tokenizer(backbone: str | None):
 
     name = resolve_backbone(backbone)
     local = _check_local(name)
-    # huggingface_hub reads HF_HUB_OFFLINE once, at import; read it now so that a hub id
-    # is never looked up online (slow retries without a network) when it is set.
-    offline = any(os.environ.get(v, "").lower() in ("1", "true", "yes", "on")
-                  for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
-    kw = {"local_files_only": True} if offline and local is None else {}
+    # Nothing is downloaded at run time: a hub id must already be in the local cache.
+    # (Looking it up online would also mean ~50 s of retries on a machine with no network.)
+    kw = {"local_files_only": True} if local is None else {}
     with quiet_transformers():
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(local or name), **kw)
@@ -122,12 +119,12 @@ def open_tokenizer(backbone: str | None):
                 raise UsageError(
                     f"backbone folder '{name}' has no usable tokenizer ({type(exc).__name__}).",
                     fix=_NOT_A_MODEL_FIX) from None
-            why = "downloads are off (HF_HUB_OFFLINE=1)" if offline else "it could not be downloaded"
             raise UsageError(
-                f"backbone '{name}' is not a local folder and not in the Hugging Face cache, "
-                f"and {why}.",
-                fix="download it once with network access (it is then cached) or pass the "
-                "folder it was saved to; leave --backbone out to use the bundled English MiniLM.",
+                f"backbone '{name}' is not a local folder and not in the Hugging Face cache "
+                "(bizforge never downloads).",
+                fix="download it beforehand where there is a network (it is then in the cache, "
+                "or save it with save_pretrained) and pass the hub id or that folder; leave "
+                "--backbone out to use the bundled English MiniLM.",
             ) from None
     return tokenizer, local, name, kw
 
@@ -135,7 +132,7 @@ def open_tokenizer(backbone: str | None):
 def load_backbone(backbone: str | None):
     """``(tokenizer, encoder, source)`` for a local folder or hub id (None: bundled MiniLM).
 
-    Never downloads when ``HF_HUB_OFFLINE=1``; a folder that is not a model, or an id
+    Never downloads: a hub id is read from the local cache; a folder that is not a model, or an id
     that is not available, raises UsageError naming it and the fix (:func:`open_tokenizer`).
     """
     from transformers import AutoModel
