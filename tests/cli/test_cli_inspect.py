@@ -112,3 +112,15 @@ def test_help_shows_an_example():
     result = runner.invoke(app, ["inspect", "--help"])
     assert result.exit_code == 0
     assert "bizforge inspect customers.csv --target Churn" in result.output
+
+
+def test_inspect_shows_what_reading_the_file_noticed(tmp_path):
+    path, html = tmp_path / "appended.csv", tmp_path / "p.html"
+    rows = [f"{i},第{i}条评论\n" for i in range(20)]
+    path.write_bytes(b"id,review\n" + b"".join(
+        r.encode("gbk" if i == 12 else "utf-8") for i, r in enumerate(rows)))
+    result = runner.invoke(app, ["inspect", str(path), "--html", str(html)])
+    assert result.exit_code == 0, result.output
+    assert "warning: appended.csv mixes encodings" in result.stdout
+    assert "(first at line 14)" in result.stdout
+    assert "appended.csv mixes encodings" in html.read_text(encoding="utf-8")

@@ -72,6 +72,8 @@ def _overview(p: Profile, lang: str) -> str:
     if m.get("sampled"):
         note = t("report.sampled", lang, n=f"{m.get('rows_profiled', 0):,}", total=f"{p.rows:,}")
         out += f'<p class="note">{escape(note)}</p>'
+    for warning in m.get("warnings") or []:  # from reading the file: encoding, header, ...
+        out += f'<p class="note">{escape(str(warning.get("message", "")))}</p>'
     return out
 
 

@@ -136,6 +136,8 @@ def _print_profile(prof, lang: str) -> None:
             value = repr(m[key]) if key == "delimiter" else m[key]
             head.append(f", {t('label.' + key, lang).lower()} {value}")
     console.print(head, soft_wrap=True)
+    for warning in m.get("warnings") or []:  # from reading the file: encoding, header, ...
+        console.print(Text(f"warning: {warning.get('message', '')}"), soft_wrap=True)
     if m.get("sampled"):
         console.print(
             Text(t("report.sampled", lang, n=f"{m['rows_profiled']:,}", total=f"{prof.rows:,}")),
