@@ -56,6 +56,18 @@ def test_predict_on_a_file_without_the_text_column_exits_3_naming_it(review_run,
     assert not (tmp_path / "out.csv").exists()
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])  # streamed, and read whole
+def test_predict_says_what_reading_the_file_noticed(review_run, tmp_path, suffix):
+    data = tmp_path / "mixed.csv"
+    data.write_bytes(f"{REVIEW_TEXT}\n".encode() + "物流很快\n".encode()
+                     + "质量太差了\n".encode("gbk") + "非常满意\n".encode())
+    out = tmp_path / f"out{suffix}"
+    result = runner.invoke(app, ["predict", str(review_run.path), str(data), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "warning: mixed.csv mixes encodings" in result.output
+    assert "scored 3 rows" in result.output
+
+
 def test_text_report_lists_every_class_with_its_scores(review_run):
     html = (review_run.path / "report.html").read_text(encoding="utf-8")
     section = html[html.index("Per class"):]

@@ -37,16 +37,22 @@ def predict_command(
     if Path(file).exists() and Path(file).resolve() == out.resolve():
         raise UsageError(f"-o '{out}' is the input file.", fix="write the scores to a new file.")
     predictor = load_model(model)
+    notes: list[dict] = []  # what reading the file noticed (encoding, header, ...)
     if Path(file).suffix.lower() in _STREAMED and out.suffix.lower() in _STREAMED:
-        rows = _stream(predictor, Path(file), out, explain, chunk_rows)
+        rows = _stream(predictor, Path(file), out, explain, chunk_rows, notes)
     else:
-        scored = predictor.score(read(file).frame, explain=explain)
+        ds = read(file)
+        notes += ds.meta.get("warnings") or []
+        scored = predictor.score(ds.frame, explain=explain)
         write_table(scored, out)
         rows = len(scored)
+    for note in notes:
+        console.print(f"warning: {note['message']}", markup=False)
     console.print(f"scored {rows} rows -> {out}", markup=False)
 
 
-def _stream(predictor, source: Path, out: Path, explain: bool, chunk_rows: int) -> int:
+def _stream(predictor, source: Path, out: Path, explain: bool, chunk_rows: int,
+            notes: list[dict]) -> int:
     """Score ``source`` chunk by chunk into ``out``; a failure leaves no partial file."""
     import os
     import tempfile
@@ -65,7 +71,7 @@ def _stream(predictor, source: Path, out: Path, explain: bool, chunk_rows: int) 
         ) as bar:
             job = bar.add_task("score", total=size, rows=0)
             done_bytes = 0.0
-            for chunk in iter_delimited(source, chunk_rows=chunk_rows):
+            for chunk in iter_delimited(source, chunk_rows=chunk_rows, notes=notes):
                 try:
                     scored = predictor.score(chunk, explain=explain)
                 except DataError as exc:  # say where the chunk sits in the file

@@ -440,18 +440,22 @@ def iter_delimited(
     encoding: str | None = None,
     delimiter: str | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    notes: list[dict] | None = None,
 ):
     """Yield a delimited file as DataFrames of ``chunk_rows`` rows (every column str).
 
     For batch scoring of files larger than memory: the encoding and delimiter are
     detected as in :func:`read_delimited`, only one chunk is held at a time, and
-    types are left to the model's recipe.
+    types are left to the model's recipe. ``notes``, when given, receives what
+    reading noticed (``{"kind", "message"}`` dicts, as ``meta["warnings"]``).
 
     >>> for chunk in iter_delimited("big.csv", chunk_rows=50_000):   # doctest: +SKIP
     ...     score(chunk)
     """
     path = Path(path)
     layout = sniff_layout(path, encoding=encoding, delimiter=delimiter)
+    if notes is not None:
+        notes.extend(layout.warnings)
     kwargs = {**_csv_kwargs(layout), "chunksize": chunk_rows}
     with pd.read_csv(path, **kwargs) as reader:
         try:
