@@ -211,7 +211,32 @@ def sniff_layout(
     else:
         layout.names, header_notes = _header_names(first)
         layout.warnings.extend(header_notes)
+    if delim == ONE_COLUMN:
+        layout.warnings.extend(_blank_lines_note(path, enc))
     return layout
+
+
+def _blank_lines_note(path: Path, encoding: str, show: int = 5) -> list[dict]:
+    """A note on the blank lines inside a one-column file, which the reader skips.
+
+    In a one-column text file a line is a row, so a skipped line is a row the output
+    will not have; blank lines at the end of the file are not counted.
+    """
+    found: list[int] = []
+    pending: list[int] = []  # blank lines not yet followed by a non-blank one
+    with open(path, encoding=encoding, newline=None) as fh:
+        for number, line in enumerate(fh, start=1):
+            if line.strip():
+                found += pending
+                pending = []
+            else:
+                pending.append(number)
+    if not found:
+        return []
+    where = ", ".join(map(str, found[:show])) + (", ..." if len(found) > show else "")
+    return [{"kind": "blank_lines", "message": (
+        f"{path.name}: {len(found)} blank line(s) (line {where}) were skipped, so they are "
+        "not rows: the results have that many fewer rows than the file has lines.")}]
 
 
 def _csv_kwargs(layout: TextLayout) -> dict:

@@ -239,3 +239,18 @@ def test_mixed_decoder_holds_a_line_cut_between_reads():
     decoder = codecs.getincrementaldecoder(MIXED)()
     parts = [decoder.decode(data[i:i + 3]) for i in range(0, len(data), 3)]
     assert "".join(parts) + decoder.decode(b"", final=True) == "甲,好\n乙,差\n"
+
+
+def test_blank_lines_inside_a_one_column_file_are_counted_and_named(tmp_path):
+    path = tmp_path / "reviews.txt"
+    path.write_text("review\n很好\n   \n\nbad\n\n", encoding="utf-8")
+    ds = read(path)
+    assert ds.frame["review"].tolist() == ["很好", "bad"]
+    (note,) = ds.meta["warnings"]
+    assert note["kind"] == "blank_lines" and "2 blank line(s) (line 3, 4)" in note["message"]
+
+
+def test_a_one_column_file_without_inner_blank_lines_has_no_note(tmp_path):
+    path = tmp_path / "reviews.txt"
+    path.write_text("review\n很好\nbad\n\n", encoding="utf-8")
+    assert read(path).meta["warnings"] == []
