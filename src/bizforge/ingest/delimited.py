@@ -224,7 +224,8 @@ def _blank_lines_note(path: Path, encoding: str, show: int = 5) -> list[dict]:
     """
     found: list[int] = []
     pending: list[int] = []  # blank lines not yet followed by a non-blank one
-    with open(path, encoding=encoding, newline=None) as fh:
+    # errors="replace": a bad byte past the first MiB is the reader's to report, not ours.
+    with open(path, encoding=encoding, errors="replace", newline=None) as fh:
         for number, line in enumerate(fh, start=1):
             if line.strip():
                 found += pending
