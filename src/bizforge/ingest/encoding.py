@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bizforge.errors import DataError, UsageError
-from bizforge.ingest.mixed import MIXED, looks_mixed
+from bizforge.ingest.mixed import MIXED, looks_mixed, non_utf8_lines
 
 __all__ = [
     "SAMPLE_BYTES",
@@ -226,7 +226,10 @@ def detect_encoding(path: Path, sample: bytes | None = None) -> EncodingGuess:
             name = "cp1252"
         tried[-1] = f"charset-normalizer ({name})"
         return EncodingGuess(name, "charset-normalizer", tried)
-    raise undecodable_error(path, tried)
+    odd = non_utf8_lines(sample, final)
+    detail = (f"; it is UTF-8 except line {', '.join(map(str, odd))}, which fit neither UTF-8 "
+              "nor GB18030 (fix those lines, or re-save the file as UTF-8)") if odd else ""
+    raise undecodable_error(path, tried, detail)
 
 
 def undecodable_error(path: Path, tried: list[str], detail: str = "") -> DataError:

@@ -21,7 +21,8 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
-__all__ = ["MIXED", "count_mixed_lines", "decode_line", "looks_mixed", "mixed_note"]
+__all__ = ["MIXED", "count_mixed_lines", "decode_line", "looks_mixed", "mixed_note",
+           "non_utf8_lines"]
 
 MIXED = "bizforge_utf8_gb18030"
 
@@ -101,6 +102,24 @@ def looks_mixed(sample: bytes, final: bool) -> bool:
         else:
             return False
     return bad > 0 and good >= bad
+
+
+def non_utf8_lines(sample: bytes, final: bool, show: int = 5) -> list[int]:
+    """Line numbers (from 1) of the lines of ``sample`` that are not UTF-8, when at least
+    as many non-ASCII lines are UTF-8 (a mostly-UTF-8 file); else []."""
+    lines = sample.splitlines()
+    if not final and lines:
+        lines = lines[:-1]
+    good, bad = 0, []
+    for number, line in enumerate(lines, start=1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            good += 1
+        except UnicodeDecodeError:
+            bad.append(number)
+    return bad[:show] if bad and good >= len(bad) else []
 
 
 def count_mixed_lines(path: Path, show: int = 5) -> tuple[int, int, list[int]]:

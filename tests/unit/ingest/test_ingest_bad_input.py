@@ -133,3 +133,11 @@ def test_reading_never_modifies_the_input(tmp_path, kind):
     read(path, sample_rows=1)
     assert path.read_bytes() == before
     assert path.stat().st_mtime_ns == mtime
+
+
+def test_utf8_file_with_a_line_in_neither_utf8_nor_gbk_names_the_line(tmp_path):
+    path = tmp_path / "latin.csv"
+    rows = "".join(f"{i},第{i}条评论，质量不错\n" for i in range(30))
+    path.write_bytes(b"id,review\n" + rows.encode() + "31,café très bon\n".encode("cp1252"))
+    err = _raises(path)
+    assert "it is UTF-8 except line 32" in err.message and "--encoding" in err.fix
