@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import warnings
 
 import pytest
 
@@ -16,12 +17,26 @@ def log_stream():
     names = (LOGGER_NAME, "uvicorn", "uvicorn.error")
     saved = {n: (logging.getLogger(n).handlers[:], logging.getLogger(n).propagate,
                  logging.getLogger(n).level) for n in names}
+    shown = warnings.showwarning
     stream = io.StringIO()
     configure_logging("debug", stream)
     yield stream
+    warnings.showwarning = shown
     for n, (handlers, propagate, level) in saved.items():
         logger = logging.getLogger(n)
         logger.handlers, logger.propagate, logger.level = handlers, propagate, level
+
+
+def test_python_warnings_are_json_warning_events(log_stream):
+    from bizforge.models.text_common import TextWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.warn("2 of 9 texts in column 'review' were cut to 20000 characters.",
+                      TextWarning, stacklevel=1)
+    (record,) = [json.loads(line) for line in log_stream.getvalue().splitlines()]
+    assert record["event"] == "warning" and record["level"] == "warning"
+    assert record["kind"] == "TextWarning" and record["text"].startswith("2 of 9 texts")
 
 
 def test_logs_hold_no_key_and_no_row_values(client, keys, headers, rows, log_stream):

@@ -17,6 +17,7 @@ import logging
 import re
 import sys
 import time
+import warnings
 from typing import IO, Any
 
 __all__ = ["LOGGER_NAME", "JsonFormatter", "RedactKeys", "configure_logging", "log_event", "logger"]
@@ -97,7 +98,8 @@ def _frames(tb, limit: int = 8) -> list[str]:
 
 def configure_logging(level: str = "info", stream: IO[str] | None = None, *,
                       debug: bool = False) -> logging.Handler:
-    """Send the server's and uvicorn's logs as JSON lines to ``stream`` (stderr).
+    """Send the server's and uvicorn's logs, and Python warnings, as JSON lines to ``stream``
+    (stderr).
 
     Returns the handler so tests can remove it again.
     """
@@ -113,7 +115,13 @@ def configure_logging(level: str = "info", stream: IO[str] | None = None, *,
     handler._bizforge = True  # type: ignore[attr-defined]
     # uvicorn's access log prints raw paths and client addresses; ours replaces it.
     logging.getLogger("uvicorn.access").disabled = True
+    warnings.showwarning = _log_warning  # warnings too are JSON lines, not raw text
     return handler
+
+
+def _log_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A Python warning (e.g. a text cut to its length limit) as a JSON ``warning`` event."""
+    log_event("warning", level=logging.WARNING, kind=category.__name__, text=str(message))
 
 
 def log_event(event: str, *, level: int = logging.INFO, exc_info: Any = None,
