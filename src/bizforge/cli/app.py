@@ -15,7 +15,7 @@ from rich.console import Console
 
 from bizforge.errors import BizforgeError, ExitCode
 
-__all__ = ["app", "console", "edge", "err_console", "plain_warnings"]
+__all__ = ["app", "console", "edge", "err_console", "plain_warnings", "print_notes"]
 
 HELP = """bizforge: put pretrained models to work on your own business data, offline, on a CPU.
 
@@ -83,6 +83,14 @@ def edge(fn: F) -> F:
             raise typer.Exit(ExitCode.UNEXPECTED) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def print_notes(notes, label: str = "warning") -> None:
+    """Print each note (a string, or a ``{"message": ...}`` dict as readers make them) as
+    ``LABEL: TEXT``, without rich markup."""
+    for note in notes:
+        text = note["message"] if isinstance(note, dict) else note
+        console.print(f"{label}: {text}", markup=False)
 
 
 def _print_error(kind: str, message: str, fix: str | None) -> None:

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bizforge.clean.report_html import summary_text
-from bizforge.cli.app import app, console, edge
+from bizforge.cli.app import app, console, edge, print_notes
 from bizforge.errors import UsageError
 from bizforge.html import fmt_number
 from bizforge.i18n import pct, t
@@ -136,8 +136,7 @@ def _print_profile(prof, lang: str) -> None:
             value = repr(m[key]) if key == "delimiter" else m[key]
             head.append(f", {t('label.' + key, lang).lower()} {value}")
     console.print(head, soft_wrap=True)
-    for warning in m.get("warnings") or []:  # from reading the file: encoding, header, ...
-        console.print(Text(f"warning: {warning.get('message', '')}"), soft_wrap=True)
+    print_notes(m.get("warnings") or [])  # from reading the file: encoding, header, ...
     if m.get("sampled"):
         console.print(
             Text(t("report.sampled", lang, n=f"{m['rows_profiled']:,}", total=f"{prof.rows:,}")),

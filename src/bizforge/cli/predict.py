@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bizforge.cli.app import app, console, edge
+from bizforge.cli.app import app, console, edge, print_notes
 
 __all__ = ["predict_command"]
 
@@ -46,8 +46,7 @@ def predict_command(
         scored = predictor.score(ds.frame, explain=explain)
         write_table(scored, out)
         rows = len(scored)
-    for note in notes:
-        console.print(f"warning: {note['message']}", markup=False)
+    print_notes(notes)
     console.print(f"scored {rows} rows -> {out}", markup=False)
 
 

@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bizforge.cli.app import app, console, edge
+from bizforge.cli.app import app, console, edge, print_notes
 
 __all__ = ["train_command"]
 
@@ -108,8 +108,7 @@ def _summary(run) -> None:
         table.add_row(str(row["name"]), f"{row['score']:.4f}", f"{row['fit_seconds']:.1f}",
                       f"{row.get('weight') or 0:.2f}")
     console.print(table)
-    for note in run.warnings:  # reading, splitting and target notes (also in the report)
-        console.print(f"note: {note}", markup=False)
+    print_notes(run.warnings, "note")  # reading, splitting and target notes (also in the report)
     for skipped in m.get("not_used", []):
         console.print(f"not used: {skipped['name']} ({skipped['reason']})", markup=False)
     test = m["test"]

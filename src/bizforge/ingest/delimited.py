@@ -392,9 +392,12 @@ def _retry_encoding(path: Path, layout: TextLayout) -> bool:
             layout.encoding = enc
             return True
         layout.tried.append(enc)
-    gb, replaced, _ = count_mixed_lines(path)
-    if layout.encoding == "utf-8" and gb and not replaced:  # UTF-8 with some GBK lines
-        layout.warnings.append(mixed_note(path))
+    if layout.encoding != "utf-8":
+        return False
+    counts = count_mixed_lines(path)
+    gb, replaced, _ = counts
+    if gb and not replaced:  # UTF-8 with some GBK lines
+        layout.warnings.append(mixed_note(path, counts))
         layout.tried.append("utf-8 + gb18030 by line")
         layout.encoding = MIXED
         return True

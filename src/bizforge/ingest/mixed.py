@@ -78,6 +78,17 @@ def _search(name: str):
 codecs.register(_search)
 
 
+def _non_ascii_lines(sample: bytes, final: bool):
+    """``(line number from 1, text, how)`` for each non-ASCII line of ``sample``
+    (:func:`decode_line`); the last line is left out when the sample is cut."""
+    lines = sample.splitlines()
+    if not final and lines:
+        lines = lines[:-1]  # maybe cut in the middle of a character
+    for number, line in enumerate(lines, start=1):
+        if not line.isascii():
+            yield (number, *decode_line(line))
+
+
 def looks_mixed(sample: bytes, final: bool) -> bool:
     """True when ``sample`` (not valid UTF-8 as a whole) is mostly UTF-8 lines with some
     lines that read as Chinese in GB18030.
@@ -87,14 +98,8 @@ def looks_mixed(sample: bytes, final: bool) -> bool:
     """
     from bizforge.ingest.encoding import looks_chinese
 
-    lines = sample.splitlines()
-    if not final and lines:
-        lines = lines[:-1]  # maybe cut in the middle of a character
     good = bad = 0
-    for line in lines:
-        if line.isascii():
-            continue
-        text, how = decode_line(line)
+    for _, text, how in _non_ascii_lines(sample, final):
         if how == "utf-8":
             good += 1
         elif how == "gb18030" and looks_chinese(text, simplified=True):
@@ -107,19 +112,9 @@ def looks_mixed(sample: bytes, final: bool) -> bool:
 def non_utf8_lines(sample: bytes, final: bool, show: int = 5) -> list[int]:
     """Line numbers (from 1) of the lines of ``sample`` that are not UTF-8, when at least
     as many non-ASCII lines are UTF-8 (a mostly-UTF-8 file); else []."""
-    lines = sample.splitlines()
-    if not final and lines:
-        lines = lines[:-1]
-    good, bad = 0, []
-    for number, line in enumerate(lines, start=1):
-        if line.isascii():
-            continue
-        try:
-            line.decode("utf-8")
-            good += 1
-        except UnicodeDecodeError:
-            bad.append(number)
-    return bad[:show] if bad and good >= len(bad) else []
+    hows = [(number, how) for number, _, how in _non_ascii_lines(sample, final)]
+    bad = [number for number, how in hows if how != "utf-8"]
+    return bad[:show] if bad and len(hows) - len(bad) >= len(bad) else []
 
 
 def count_mixed_lines(path: Path, show: int = 5) -> tuple[int, int, list[int]]:
@@ -140,9 +135,10 @@ def count_mixed_lines(path: Path, show: int = 5) -> tuple[int, int, list[int]]:
     return gb, replaced, first
 
 
-def mixed_note(path: Path) -> dict[str, str]:
-    """The reader's warning for a mixed file: how many lines were converted, and where."""
-    gb, replaced, first = count_mixed_lines(path)
+def mixed_note(path: Path, counts: tuple[int, int, list[int]] | None = None) -> dict[str, str]:
+    """The reader's warning for a mixed file: how many lines were converted, and where
+    (``counts``: :func:`count_mixed_lines` of ``path``, when already made)."""
+    gb, replaced, first = counts or count_mixed_lines(path)
     message = (f"{path.name} mixes encodings: it is UTF-8 except {gb} line(s) in "
                "GB18030/GBK, which were read as such")
     if replaced:

@@ -98,7 +98,8 @@ def _check_local(name: str) -> Path | None:
 
 
 def open_tokenizer(backbone: str | None):
-    """``(tokenizer, folder or None, name, from_pretrained kwargs)`` of ``backbone``.
+    """``(tokenizer, name, source)`` of ``backbone``: ``name`` as resolved (the bundled
+    MiniLM for None), ``source`` the folder or hub id it was read from.
 
     The quick half of :func:`load_backbone` (no weights read), so a bad ``--backbone``
     is refused before any training: a folder that is not a model, or a hub id that is
@@ -108,12 +109,12 @@ def open_tokenizer(backbone: str | None):
 
     name = resolve_backbone(backbone)
     local = _check_local(name)
-    # Nothing is downloaded at run time: a hub id must already be in the local cache.
-    # (Looking it up online would also mean ~50 s of retries on a machine with no network.)
-    kw = {"local_files_only": True} if local is None else {}
+    source = str(local or name)
     with quiet_transformers():
         try:
-            tokenizer = AutoTokenizer.from_pretrained(str(local or name), **kw)
+            # Nothing is downloaded at run time: a hub id must already be in the local
+            # cache (looking it up online would also mean ~50 s of retries offline).
+            tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
         except (OSError, ValueError, KeyError) as exc:
             if local is not None:
                 raise UsageError(
@@ -126,7 +127,7 @@ def open_tokenizer(backbone: str | None):
                 "or save it with save_pretrained) and pass the hub id or that folder; leave "
                 "--backbone out to use the bundled English MiniLM.",
             ) from None
-    return tokenizer, local, name, kw
+    return tokenizer, name, source
 
 
 def load_backbone(backbone: str | None):
@@ -137,10 +138,10 @@ def load_backbone(backbone: str | None):
     """
     from transformers import AutoModel
 
-    tokenizer, local, name, kw = open_tokenizer(backbone)
+    tokenizer, name, source = open_tokenizer(backbone)
     with quiet_transformers():
         try:
-            encoder = AutoModel.from_pretrained(str(local or name), **kw)
+            encoder = AutoModel.from_pretrained(source, local_files_only=True)
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
             raise ModelError(
                 f"the weights of backbone '{name}' could not be loaded ({type(exc).__name__}).",
