@@ -220,17 +220,20 @@ def _blank_lines_note(path: Path, encoding: str, show: int = 5) -> list[dict]:
     """A note on the blank lines inside a one-column file, which the reader skips.
 
     In a one-column text file a line is a row, so a skipped line is a row the output
-    will not have; blank lines at the end of the file are not counted.
+    will not have; blank lines at the end of the file are not counted, nor are those
+    inside a quoted text (an odd number of ``"`` so far), which stay part of it.
     """
     found: list[int] = []
     pending: list[int] = []  # blank lines not yet followed by a non-blank one
+    quoted = False
     # errors="replace": a bad byte past the first MiB is the reader's to report, not ours.
     with open(path, encoding=encoding, errors="replace", newline=None) as fh:
         for number, line in enumerate(fh, start=1):
             if line.strip():
                 found += pending
                 pending = []
-            else:
+                quoted ^= line.count('"') % 2 == 1
+            elif not quoted:
                 pending.append(number)
     if not found:
         return []

@@ -250,6 +250,15 @@ def test_blank_lines_inside_a_one_column_file_are_counted_and_named(tmp_path):
     assert note["kind"] == "blank_lines" and "2 blank line(s) (line 3, 4)" in note["message"]
 
 
+def test_a_blank_line_inside_a_quoted_text_is_part_of_it_not_counted(tmp_path):
+    path = tmp_path / "reviews.txt"
+    path.write_text('review\n"first part\n\nsecond ""part"""\n\nbad\n', encoding="utf-8")
+    ds = read(path)
+    assert ds.frame["review"].tolist() == ['first part\n\nsecond "part"', "bad"]
+    (note,) = ds.meta["warnings"]
+    assert "1 blank line(s) (line 5)" in note["message"]
+
+
 def test_a_one_column_file_without_inner_blank_lines_has_no_note(tmp_path):
     path = tmp_path / "reviews.txt"
     path.write_text("review\n很好\nbad\n\n", encoding="utf-8")
