@@ -119,6 +119,7 @@ def train(
                          fix="pass --time-limit in seconds, e.g. 60.")
     tx.check_reject(reject, unknown_label, reject_drop)  # before minutes of training
     check_language(text_language)
+    _check_out(out)
     ds = _dataset(data)
     if text_column is not None:
         ds = tx.force_text(ds, text_column)
@@ -343,6 +344,18 @@ def _fingerprint(frame: pd.DataFrame) -> str:
     return hashlib.sha256(rows.tobytes()).hexdigest()
 
 
+def _check_out(out: str | Path | None) -> None:
+    """Refuse an ``out`` that is a file or a folder with files in it (never overwritten)."""
+    if out is None:
+        return
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        what = "folder" if out.is_dir() else "path"
+        kind = "exists and is not empty" if out.is_dir() else "is a file, not a folder"
+        raise UsageError(f"the output {what} '{out}' {kind}.",
+                         fix="choose a new --out folder, or remove the old one.")
+
+
 def _save(predictor: Predictor, metrics: dict, report, out, target: str) -> Path:
     import json
 
@@ -350,9 +363,7 @@ def _save(predictor: Predictor, metrics: dict, report, out, target: str) -> Path
         slug = re.sub(r"[^\w]+", "-", str(target)).strip("-").lower() or "model"
         out = Path("models") / f"{slug}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
     out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        raise UsageError(f"the output folder '{out}' exists and is not empty.",
-                         fix="choose a new --out folder, or remove the old one.")
+    _check_out(out)  # again: something may have been written there while training ran
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
     try:

@@ -127,11 +127,12 @@ def test_cli_predict_writes_every_row(trained, tmp_path):
 def test_cli_train_writes_json_and_summary(tmp_path):
     data = tmp_path / "c.csv"
     churn_table(200, seed=5).to_csv(data, index=False)
+    js = tmp_path / "runs" / "m.json"  # its folder does not exist yet: it is made
     args = ["train", str(data), "--target", CHURN_TARGET, "--time-limit", "6",
-            "--out", str(tmp_path / "m"), "--json", str(tmp_path / "m.json")]
+            "--out", str(tmp_path / "m"), "--json", str(js)]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    doc = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))
+    doc = json.loads(js.read_text(encoding="utf-8"))
     assert {"task", "metric", "test", "leaderboard", "fit_seconds", "threshold"} <= set(doc)
     assert "report.html" in result.output
 

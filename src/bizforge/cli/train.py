@@ -58,6 +58,7 @@ def train_command(
         from bizforge.registry import check_name
 
         check_name(name)  # before training, not after minutes of it
+    _check_json(json_path, file)
     if task not in TASKS:
         from bizforge.errors import UsageError
 
@@ -73,6 +74,7 @@ def train_command(
                     progress=_progress(bar, job),
                     infer_limit=_infer_limit(infer_limit))
     if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(run.metrics, ensure_ascii=False, indent=1), encoding="utf-8")
     _summary(run)
     if name is not None:
@@ -81,6 +83,21 @@ def train_command(
         with Registry() as registry:
             published = registry.publish(run, name)
         console.print(f"published {published.ref} (registry: {registry.home})", markup=False)
+
+
+def _check_json(json_path: Path | None, file: str) -> None:
+    """Refuse a --json path that cannot be written, before minutes of training."""
+    if json_path is None:
+        return
+    from bizforge.errors import UsageError
+
+    if json_path.is_dir():
+        raise UsageError(f"--json {json_path} is a folder.",
+                         fix="give a file name, e.g. --json metrics.json.")
+    source = Path(file)
+    if source.exists() and json_path.exists() and source.samefile(json_path):
+        raise UsageError(f"--json {json_path} is the input file; bizforge never overwrites "
+                         "its input.", fix="write the metrics to a new file name.")
 
 
 def _progress(bar: Progress, job):
