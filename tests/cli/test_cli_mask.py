@@ -139,3 +139,10 @@ def test_mask_keeps_untouched_columns_verbatim(tmp_path):
     lines = out.read_text(encoding="utf-8").splitlines()
     assert lines[1].startswith("007,12.50,") and lines[2].startswith("008,3,")
     assert "13800138000" not in out.read_text(encoding="utf-8")
+
+
+def test_an_output_suffix_it_cannot_write_is_refused_before_reading(tmp_path):
+    # The input does not exist: the refusal naming the output shows the check came first.
+    result = _run(tmp_path / "nope.csv", "-o", tmp_path / "out.docx")
+    assert result.exit_code == 3 and "unknown suffix '.docx'" in result.output
+    assert "nope.csv" not in result.output

@@ -187,3 +187,22 @@ def test_cli_predict_failure_leaves_no_partial_output(trained, tmp_path):
                                  "--chunk-rows", "100"])
     assert result.exit_code == 3 and "月费" in result.output
     assert not out.exists() and not list(tmp_path.glob("*.partial"))
+
+
+def test_cli_predict_streams_into_a_folder_it_makes(trained, tmp_path):
+    _, data, run = trained
+    out = tmp_path / "new" / "scored.csv"
+    result = runner.invoke(app, ["predict", str(run.path), str(data), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_csv(out)) == 400
+
+
+@pytest.mark.parametrize(("name", "needle"), [(".", "is a folder"),
+                                              ("scored.docx", "unknown suffix '.docx'")])
+def test_cli_predict_refuses_an_output_it_cannot_write_before_loading(tmp_path, name, needle):
+    # The model folder does not exist: the refusal naming -o shows the check came first.
+    data = tmp_path / "rows.parquet"
+    pd.DataFrame({"a": [1]}).to_parquet(data)
+    result = runner.invoke(app, ["predict", str(tmp_path / "no-model"), str(data),
+                                 "-o", str(tmp_path / name)])
+    assert result.exit_code == 3 and needle in result.output and "no-model" not in result.output

@@ -81,7 +81,9 @@ def mask(
     from bizforge.clean.pii import get_salt, mask_frame
     from bizforge.config import get_settings
     from bizforge.ingest import read, write_table
+    from bizforge.ingest.write import check_destination
 
+    check_destination(output)  # before reading the whole file
     # Masking must see every row: lift the large-file sampling threshold.
     settings = get_settings(large_file_bytes=sys.maxsize)
     ds = read(file, settings=settings, coerce=False)

@@ -32,13 +32,16 @@ def predict_command(
     """
     from bizforge.errors import UsageError
     from bizforge.ingest import read, write_table
+    from bizforge.ingest.write import WRITERS, check_destination
     from bizforge.serve import load_model
 
     if Path(file).exists() and Path(file).resolve() == out.resolve():
         raise UsageError(f"-o '{out}' is the input file.", fix="write the scores to a new file.")
+    streamed = Path(file).suffix.lower() in _STREAMED and out.suffix.lower() in _STREAMED
+    check_destination(out, _STREAMED if streamed else WRITERS)  # before scoring
     predictor = load_model(model)
     notes: list[dict] = []  # what reading the file noticed (encoding, header, ...)
-    if Path(file).suffix.lower() in _STREAMED and out.suffix.lower() in _STREAMED:
+    if streamed:
         rows = _stream(predictor, Path(file), out, explain, chunk_rows, notes)
     else:
         ds = read(file)
@@ -61,7 +64,8 @@ def _stream(predictor, source: Path, out: Path, explain: bool, chunk_rows: int,
 
     sep = "\t" if out.suffix.lower() in (".tsv", ".tab") else ","
     size = max(source.stat().st_size, 1)
-    fd, tmp = tempfile.mkstemp(dir=out.parent if str(out.parent) else ".", suffix=".partial")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".partial")
     rows = 0
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle, Progress(

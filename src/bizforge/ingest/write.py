@@ -11,7 +11,7 @@ import pandas as pd
 from bizforge.errors import DataError
 from bizforge.frame import Dataset
 
-__all__ = ["WRITERS", "write_table"]
+__all__ = ["WRITERS", "check_destination", "write_table"]
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:
@@ -41,6 +41,26 @@ def _xlsx(frame: pd.DataFrame, path: Path) -> None:
 WRITERS = {".csv": _csv, ".tsv": _tsv, ".parquet": _parquet, ".jsonl": _jsonl, ".xlsx": _xlsx}
 
 
+def check_destination(path: str | Path, suffixes=WRITERS) -> Path:
+    """``path`` if a table can be written there (a file name with one of ``suffixes``),
+    else a DataError: commands call it before their work, not after.
+
+    >>> check_destination("scored.txt")  # doctest: +SKIP
+    DataError: cannot write scored.txt: unknown suffix '.txt'. Fix: use one of .csv, ...
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise DataError(f"cannot write {path}: it is a folder.", path=str(path),
+                        fix="give a file name, e.g. scored.csv.")
+    if path.suffix.lower() not in suffixes:
+        raise DataError(
+            f"cannot write {path}: unknown suffix {path.suffix or '(none)'!r}.",
+            path=str(path),
+            fix=f"use one of {', '.join(suffixes)}.",
+        )
+    return path
+
+
 def write_table(frame: pd.DataFrame | Dataset, path: str | Path) -> Path:
     """Write ``frame`` to ``path`` in the format its suffix names; returns the path.
 
@@ -56,13 +76,7 @@ def write_table(frame: pd.DataFrame | Dataset, path: str | Path) -> Path:
     if isinstance(frame, Dataset):
         source = frame.meta.get("source")
         frame = frame.frame
-    writer = WRITERS.get(path.suffix.lower())
-    if writer is None:
-        raise DataError(
-            f"cannot write {path}: unknown suffix {path.suffix or '(none)'!r}.",
-            path=str(path),
-            fix=f"use one of {', '.join(WRITERS)}.",
-        )
+    writer = WRITERS[check_destination(path).suffix.lower()]
     if source and Path(source).exists() and path.exists() and path.samefile(source):
         raise DataError(
             f"refusing to write over {path}: it is the input the data was read from.",
