@@ -49,6 +49,19 @@ def test_inspect_writes_json_and_html(churn_csv, tmp_path):
     assert html.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
+def test_inspect_makes_the_folders_of_its_outputs(churn_csv, tmp_path):
+    js, html = tmp_path / "new" / "p.json", tmp_path / "other" / "p.html"
+    result = runner.invoke(app, ["inspect", str(churn_csv), "--json", str(js), "--html", str(html)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(js.read_text(encoding="utf-8"))["rows"] == 24 and html.exists()
+
+
+@pytest.mark.parametrize("option", ["--html", "--json"])
+def test_an_output_that_is_a_folder_is_refused_before_reading(tmp_path, option):
+    result = runner.invoke(app, ["inspect", str(tmp_path / "missing.csv"), option, str(tmp_path)])
+    assert result.exit_code == 2 and f"{option} {tmp_path} is a folder" in result.stderr
+
+
 def test_no_raw_phone_number_in_any_output(churn_csv, tmp_path):
     js, html = tmp_path / "p.json", tmp_path / "p.html"
     result = runner.invoke(app, ["inspect", str(churn_csv), "--json", str(js), "--html", str(html)])

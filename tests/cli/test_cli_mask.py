@@ -146,3 +146,10 @@ def test_an_output_suffix_it_cannot_write_is_refused_before_reading(tmp_path):
     result = _run(tmp_path / "nope.csv", "-o", tmp_path / "out.docx")
     assert result.exit_code == 3 and "unknown suffix '.docx'" in result.output
     assert "nope.csv" not in result.output
+
+
+def test_an_audit_path_that_is_a_folder_is_refused_before_anything_is_written(customers, tmp_path):
+    out = tmp_path / "out.csv"
+    result = _run(customers, "-o", out, "--audit", tmp_path)
+    assert result.exit_code == 2 and "--audit" in result.output and "is a folder" in result.output
+    assert not out.exists()

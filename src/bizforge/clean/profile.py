@@ -63,6 +63,7 @@ class Profile:
     def save_json(self, path: str | Path) -> Path:
         """Write :meth:`to_dict` as UTF-8 JSON (Chinese kept readable)."""
         path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
         return path
 
@@ -74,6 +75,7 @@ class Profile:
 
     def save_html(self, path: str | Path, lang: str | None = None) -> Path:
         path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(self.to_html(lang), encoding="utf-8")
         return path
 

@@ -85,6 +85,18 @@ def edge(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def check_output_file(path, option: str, example: str) -> None:
+    """Refuse, before any work, an output option that names a folder (the file it writes
+    is made, with its folder, once the work is done)."""
+    from pathlib import Path
+
+    from bizforge.errors import UsageError
+
+    if path is not None and Path(path).is_dir():
+        raise UsageError(f"{option} {path} is a folder.",
+                         fix=f"give a file name, e.g. {option} {example}.")
+
+
 def print_notes(notes, label: str = "warning") -> None:
     """Print each note (a string, or a ``{"message": ...}`` dict as readers make them) as
     ``LABEL: TEXT``, without rich markup."""

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bizforge.clean.report_html import summary_text
-from bizforge.cli.app import app, console, edge, print_notes
+from bizforge.cli.app import app, check_output_file, console, edge, print_notes
 from bizforge.errors import UsageError
 from bizforge.html import fmt_number
 from bizforge.i18n import pct, t
@@ -81,6 +81,8 @@ def inspect(
 
     lang = check_lang(lang or get_settings().lang)
     _check_outputs(file, html, json)
+    check_output_file(html, "--html", "profile.html")
+    check_output_file(json, "--json", "profile.json")
     ds = read(
         file,
         sheet=_sheet(sheet),

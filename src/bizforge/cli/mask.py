@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from bizforge.cli.app import app, console, edge
+from bizforge.cli.app import app, check_output_file, console, edge
 from bizforge.errors import DataError, UsageError
 
 __all__ = ["mask"]
@@ -71,6 +71,7 @@ def mask(
                 f"{what} is the input file {file}; bizforge never overwrites its input.",
                 fix="write to a new file name, e.g. add _masked before the suffix.",
             )
+    check_output_file(audit, "--audit", "audit.json")
     if audit is not None and _same_file(output, audit):
         raise UsageError("--audit and -o/--output name the same file.", fix="use two file names.")
     names = None

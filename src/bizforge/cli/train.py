@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bizforge.cli.app import app, console, edge, print_notes
+from bizforge.cli.app import app, check_output_file, console, edge, print_notes
 
 __all__ = ["train_command"]
 
@@ -91,9 +91,7 @@ def _check_json(json_path: Path | None, file: str) -> None:
         return
     from bizforge.errors import UsageError
 
-    if json_path.is_dir():
-        raise UsageError(f"--json {json_path} is a folder.",
-                         fix="give a file name, e.g. --json metrics.json.")
+    check_output_file(json_path, "--json", "metrics.json")
     source = Path(file)
     if source.exists() and json_path.exists() and source.samefile(json_path):
         raise UsageError(f"--json {json_path} is the input file; bizforge never overwrites "
