@@ -28,3 +28,11 @@ def test_demo_runs_end_to_end_without_the_server(tmp_path):
     masked = (out / "customers_masked.csv").read_text(encoding="utf-8")
     raw = (out / "customers.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[1]
     assert raw not in masked  # the mobile number of the first customer is masked
+
+
+def test_an_out_that_is_a_file_is_a_usage_error(tmp_path):
+    out = tmp_path / "demo.txt"
+    out.write_text("mine", encoding="utf-8")
+    result = CliRunner().invoke(app, ["demo", "--out", str(out), "--no-serve"])
+    assert result.exit_code == 2 and "is a file" in result.output
+    assert out.read_text(encoding="utf-8") == "mine"

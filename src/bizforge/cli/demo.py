@@ -35,6 +35,11 @@ def demo(
     from bizforge.ingest import read, write_table
     from bizforge.samples import CHURN_TARGET, churn_table
 
+    if out.exists() and not out.is_dir():
+        from bizforge.errors import UsageError
+
+        raise UsageError(f"--out {out} is a file; the demo writes a folder of files there.",
+                         fix="name a folder, e.g. --out bizforge-demo.")
     out.mkdir(parents=True, exist_ok=True)
     data_path = out / "customers.csv"
     write_table(churn_table(rows, seed=seed), data_path)
