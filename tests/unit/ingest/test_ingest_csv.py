@@ -241,22 +241,20 @@ def test_mixed_decoder_holds_a_line_cut_between_reads():
     assert "".join(parts) + decoder.decode(b"", final=True) == "甲,好\n乙,差\n"
 
 
-def test_blank_lines_inside_a_one_column_file_are_counted_and_named(tmp_path):
+@pytest.mark.parametrize(("text", "rows", "counted"), [
+    ("review\n很好\n   \n\nbad\n\n", ["很好", "bad"], "2 blank line(s) (line 3, 4)"),
+    # a blank line inside a quoted text is part of that text, not a skipped row
+    ('review\n"first part\n\nsecond ""part"""\n\nbad\n',
+     ['first part\n\nsecond "part"', "bad"], "1 blank line(s) (line 5)"),
+])
+def test_blank_lines_inside_a_one_column_file_are_counted_and_named(tmp_path, text, rows,
+                                                                    counted):
     path = tmp_path / "reviews.txt"
-    path.write_text("review\n很好\n   \n\nbad\n\n", encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     ds = read(path)
-    assert ds.frame["review"].tolist() == ["很好", "bad"]
+    assert ds.frame["review"].tolist() == rows
     (note,) = ds.meta["warnings"]
-    assert note["kind"] == "blank_lines" and "2 blank line(s) (line 3, 4)" in note["message"]
-
-
-def test_a_blank_line_inside_a_quoted_text_is_part_of_it_not_counted(tmp_path):
-    path = tmp_path / "reviews.txt"
-    path.write_text('review\n"first part\n\nsecond ""part"""\n\nbad\n', encoding="utf-8")
-    ds = read(path)
-    assert ds.frame["review"].tolist() == ['first part\n\nsecond "part"', "bad"]
-    (note,) = ds.meta["warnings"]
-    assert "1 blank line(s) (line 5)" in note["message"]
+    assert note["kind"] == "blank_lines" and counted in note["message"]
 
 
 def test_a_one_column_file_without_inner_blank_lines_has_no_note(tmp_path):
