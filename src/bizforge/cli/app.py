@@ -85,7 +85,7 @@ def edge(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def check_output_file(path: "str | os.PathLike | None", option: str, example: str) -> None:
+def check_output_file(path: str | os.PathLike | None, option: str, example: str) -> None:
     """Refuse, before any work, an output option that names a folder (the file it writes
     is made, with its folder, once the work is done)."""
     from pathlib import Path
