@@ -83,6 +83,19 @@ def test_loaded_text_model_explains_with_words_from_the_text(review_run):
     assert reasons and all(r["column"] == REVIEW_TEXT for r in reasons)
 
 
+def test_explaining_many_texts_reports_progress_part_by_part(review_run, monkeypatch):
+    import bizforge.serve.predictor as predictor_module
+
+    rows = review_table(30, seed=4)[[REVIEW_TEXT]]
+    model = load_model(review_run.path)
+    together = model.score(rows, explain=True)["reasons"].tolist()  # 30 texts: one part
+    monkeypatch.setattr(predictor_module, "EXPLAIN_TEXT_ROWS", 7)
+    parts: list[int] = []
+    scored = model.score(rows, explain=True, progress=parts.append)
+    assert parts == [7, 7, 7, 7, 2]
+    assert scored["reasons"].tolist() == together  # the same reasons, part by part
+
+
 def test_reject_auto_answers_unknown_for_out_of_scope(tmp_path):
     run = train(_intents(), "intent", text_column="text", reject="auto", unknown_label="oos",
                 time_limit=5, out=tmp_path / "m")

@@ -46,7 +46,13 @@ def predict_command(
     else:
         ds = read(file)
         notes += ds.meta.get("warnings") or []
-        scored = predictor.score(ds.frame, explain=explain)
+        with Progress(TextColumn("scoring"), BarColumn(), TextColumn("{task.completed:,} rows"),
+                      TimeElapsedColumn(), console=console, transient=True) as bar:
+            job = bar.add_task("score", total=len(ds.frame))
+            # The bar moves as the reasons of a text model are worked out (the slow part).
+            scored = predictor.score(ds.frame, explain=explain,
+                                     progress=lambda n: bar.advance(job, n))
+            bar.update(job, completed=len(ds.frame))
         write_table(scored, out)
         rows = len(scored)
     print_notes(notes)
@@ -73,10 +79,20 @@ def _stream(predictor, source: Path, out: Path, explain: bool, chunk_rows: int,
             TimeElapsedColumn(), console=console, transient=True,
         ) as bar:
             job = bar.add_task("score", total=size, rows=0)
-            done_bytes = 0.0
+            estimate, shown = _estimate_rows(source, size), 0
+
+            def show(done: int) -> None:
+                # Bytes are estimated from the rows done so far (a fair guide, not exact).
+                bar.update(job, completed=min(size, size * done / max(estimate, done)), rows=done)
+
+            def advance(n: int) -> None:  # n more rows of the chunk have their reasons
+                nonlocal shown
+                shown += n
+                show(shown)
+
             for chunk in iter_delimited(source, chunk_rows=chunk_rows, notes=notes):
                 try:
-                    scored = predictor.score(chunk, explain=explain)
+                    scored = predictor.score(chunk, explain=explain, progress=advance)
                 except DataError as exc:  # say where the chunk sits in the file
                     raise DataError(
                         f"{source}, in the chunk of data rows {rows + 1}-{rows + len(chunk)} "
@@ -86,9 +102,8 @@ def _stream(predictor, source: Path, out: Path, explain: bool, chunk_rows: int,
                     ) from None
                 scored.to_csv(handle, sep=sep, index=False, header=rows == 0)
                 rows += len(chunk)
-                # Bytes are estimated from the rows read so far (a fair guide, not exact).
-                done_bytes = min(size, size * rows / max(_estimate_rows(source, size), rows))
-                bar.update(job, completed=done_bytes, rows=rows)
+                shown = rows
+                show(rows)
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

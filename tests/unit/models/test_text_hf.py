@@ -191,6 +191,20 @@ def test_explain_text_returns_the_words_that_drove_the_prediction(fitted):
     assert weights == sorted(weights, reverse=True)
 
 
+def test_batched_explanations_keep_the_input_order(fitted):
+    from bizforge.models.text_hf.attribution import explain_tokens
+
+    # Longest first and more texts than a batch: batches are formed by length, then unsorted.
+    texts = ["the film was superb and the staff were kind", "awful", "goods nicely done",
+             "rude", "a fine film"]
+    kwargs = {"max_length": fitted.max_length_, "k": 3}
+    together = explain_tokens(fitted.torch_net(), fitted.tokenizer_, texts, batch_size=2, **kwargs)
+    for text, got in zip(texts, together):
+        (alone,) = explain_tokens(fitted.torch_net(), fitted.tokenizer_, [text], **kwargs)
+        assert [w for w, _ in got] == [w for w, _ in alone]
+        assert [v for _, v in got] == pytest.approx([v for _, v in alone], abs=1e-4)
+
+
 def test_explain_text_works_after_load_and_on_frames(fitted, saved, data):
     X, _ = data
     loaded = Model.load(saved)

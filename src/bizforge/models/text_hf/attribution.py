@@ -102,24 +102,28 @@ def explain_tokens(net, tokenizer, texts: list[str], *, max_length: int, k: int 
     """
     net = net.eval()
     device = next(net.parameters()).device
-    results: list[list[tuple[str, float]]] = []
+    texts = [str(t) for t in texts]
+    results: list[list[tuple[str, float]]] = [[] for _ in texts]
     fast = bool(getattr(tokenizer, "is_fast", False))
+    # Texts of similar length share a batch, so little of each pass is spent on padding.
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     for start in range(0, len(texts), batch_size):
-        part = [str(t) for t in texts[start:start + batch_size]]
+        rows = order[start:start + batch_size]
+        part = [texts[i] for i in rows]
         enc = tokenizer(part, truncation=True, max_length=max_length, padding=True,
                         return_tensors="pt", return_offsets_mapping=fast)
         chosen = None if targets is None else torch.as_tensor(
-            targets[start:start + len(part)], device=device)
+            [targets[i] for i in rows], device=device)
         weights, _, _ = integrated_gradients(
             net, enc["input_ids"].to(device), enc["attention_mask"].to(device), chosen, steps)
         weights = weights.cpu().numpy()
         mask = enc["attention_mask"].numpy()
-        for i, text in enumerate(part):
-            row = weights[i] * mask[i]
+        for j, (i, text) in enumerate(zip(rows, part)):
+            row = weights[j] * mask[j]
             if fast:
-                words = _words(text, enc.word_ids(i), enc["offset_mapping"][i].tolist(), row)
+                words = _words(text, enc.word_ids(j), enc["offset_mapping"][j].tolist(), row)
             else:
-                words = _pieces(tokenizer, enc["input_ids"][i].tolist(), row)
+                words = _pieces(tokenizer, enc["input_ids"][j].tolist(), row)
             words.sort(key=lambda item: -abs(item[1]))
-            results.append([(w, round(s, 6)) for w, s in words[:k]])
+            results[i] = [(w, round(s, 6)) for w, s in words[:k]]
     return results
