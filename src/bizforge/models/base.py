@@ -152,7 +152,7 @@ class Model:
             if len(vx) == 0:
                 raise DataError("the validation frame has no rows.",
                                 fix="pass valid=None or at least one validation row.")
-            valid_m = (self._encode(vx), self._check_y(vy, len(vx)))
+            valid_m = (self._encode_valid(vx), self._check_y(vy, len(vx)))
         self.seed_ = int(seed)
         self.threads_ = int(self.params_["n_threads"] or _settings_threads())
         self.budget_ = budget
@@ -267,6 +267,10 @@ class Model:
             raise DataError(
                 "the input has no rows.", fix="send at least one row to predict."
             )
+        return self._encode(X)
+
+    def _encode_valid(self, X: pd.DataFrame):
+        """Validation rows while fitting; a backend may encode them more quietly."""
         return self._encode(X)
 
     def _encode(self, X: pd.DataFrame) -> np.ndarray:

@@ -419,12 +419,23 @@ class TextModel(Model):
                        cut)
         return TextBatch(texts, matrix)
 
+    def _encode_valid(self, X: pd.DataFrame) -> TextBatch:
+        """Validation rows are cut like any, without a notice: it would count them as if they
+        were training texts (training gives its own)."""
+        self._silent = True
+        try:
+            return self._encode(X)
+        finally:
+            self._silent = False
+
     def _hard_cap(self) -> int:
         cap = self.params_["max_chars"]
         return MAX_CHARS if not isinstance(cap, int) else cap
 
     def _warn(self, kind: str, message: str, count: int) -> None:
         """Warn now; while fitting, also keep it in ``warnings_`` (saved, shown in reports)."""
+        if getattr(self, "_silent", False):
+            return
         warnings.warn(message, TextWarning, stacklevel=5)
         if not getattr(self, "is_fitted_", False):
             self.warnings_.append({"kind": kind, "message": message, "count": int(count)})

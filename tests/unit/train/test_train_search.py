@@ -315,6 +315,29 @@ def test_holdout_text_head_is_refitted_on_all_rows_at_the_chosen_c():
     assert model.head_info_["tried"] == {}
 
 
+def test_texts_cut_in_validation_rows_raise_no_notice_of_their_own():
+    import warnings
+
+    from bizforge.models.text_common import TextWarning
+
+    rng = np.random.default_rng(0)
+    words = ["good", "bad", "great", "awful", "fine", "poor"]
+    texts = [" ".join(rng.choice(words, 30)) for _ in range(200)]  # all longer than 50
+    y = np.array([int(t.count("good") > t.count("bad")) for t in texts])
+    X = pd.DataFrame({"review": pd.array(texts, dtype="str")})
+    spec = resolve_task(pd.DataFrame({"target": y}), "target", task="text-classification")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = search(X, y, spec, time_limit=20,
+                        candidates=[("tfidf_linear", {"max_chars": 50})])
+    n_valid = len(result.oof_index)
+    counts = {str(w.message).split(" of ")[0] for w in caught if w.category is TextWarning}
+    # the fold's training rows, then all rows for the refit; never the validation rows alone
+    assert counts == {str(200 - n_valid), "200"}
+    (model,) = result.members[0].models
+    assert [w["count"] for w in model.warnings_] == [200]
+
+
 def test_small_tables_fit_on_one_thread_but_text_backends_choose_their_own():
     from bizforge.train.cv import model_params
 
