@@ -205,6 +205,22 @@ def test_batched_explanations_keep_the_input_order(fitted):
         assert [v for _, v in got] == pytest.approx([v for _, v in alone], abs=1e-4)
 
 
+def test_an_unspaced_chinese_sentence_is_explained_by_its_jieba_words():
+    from bizforge.models.text_hf.attribution import _words
+
+    # As e5's tokenizer sees it: one "word" (no spaces), three tokens; the middle token
+    # "很干" straddles the jieba words "很" and "干净".
+    text = "▁房间很干净 ok"
+    word_ids = [None, 0, 0, 0, 1, None]
+    offsets = [(0, 0), (0, 3), (3, 5), (5, 6), (6, 9), (0, 0)]
+    scores = np.array([9.0, 1.0, 2.0, 4.0, 0.5, 9.0])
+    words = dict(_words(text, word_ids, offsets, scores))
+    assert set(words) == {"房间", "很", "干净", "ok"}  # the space before "ok" is not kept
+    assert words["很"] == pytest.approx(1.0) and words["干净"] == pytest.approx(1.0 + 4.0)
+    assert words["房间"] == pytest.approx(1.0 * 2 / 3)  # "▁" took a third of its token
+    assert words["ok"] == pytest.approx(0.5)
+
+
 def test_explain_text_works_after_load_and_on_frames(fitted, saved, data):
     X, _ = data
     loaded = Model.load(saved)

@@ -7,7 +7,8 @@ from a zero embedding to the real one (integrated gradients, ``steps`` points): 
 gradient x input at the input alone was noise on the fine-tuned MiniLM ("." and "a"
 ranked above "gorgeous" and "witty"), while the integrated weights match occlusion and
 add up to the score change from the zero-embedding baseline. WordPiece pieces of one
-word are summed back into the word (characters for Chinese, as BERT tokenises them).
+word are summed back into the word; Chinese is summed into jieba words (characters
+where BERT's tokenizer made each its own word).
 A positive weight supports the predicted class.
 
 >>> explain_tokens(net, tokenizer, ["a truly great film"], max_length=128, k=2)  # doctest: +SKIP
@@ -16,26 +17,50 @@ A positive weight supports the predicted class.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import torch
 
+from bizforge.ingest.language import CJK_CHARS
+from bizforge.models.text_common import word_spans
+
 __all__ = ["explain_tokens", "integrated_gradients"]
+
+_CJK = re.compile(CJK_CHARS)
 
 
 def _words(text: str, word_ids: list[int | None], offsets: list[tuple[int, int]],
            scores: np.ndarray) -> list[tuple[str, float]]:
-    """Sum token scores per word; the word's text is cut from the original string."""
-    spans: dict[int, list] = {}
+    """Sum token scores per word; the word's text is cut from the original string.
+
+    A word that holds Chinese characters is cut into jieba words: a tokenizer that splits
+    words at spaces only (e5's) sees a whole unspaced Chinese sentence as one word. A
+    token's score is spread evenly over its characters, so a token that straddles two
+    jieba words gives each its share.
+    """
+    per_char = np.zeros(len(text) + 1)
+    spans: dict[int, list[int]] = {}
     for pos, wid in enumerate(word_ids):
-        if wid is None:  # [CLS], [SEP], padding
-            continue
         start, end = offsets[pos]
-        if wid not in spans:
-            spans[wid] = [start, end, 0.0]
-        span = spans[wid]
+        if wid is None or end <= start:  # [CLS], [SEP], padding
+            continue
+        per_char[start:end] += float(scores[pos]) / (end - start)
+        span = spans.setdefault(wid, [start, end])
         span[0], span[1] = min(span[0], start), max(span[1], end)
-        span[2] += float(scores[pos])
-    return [(text[s:e], w) for s, e, w in spans.values() if e > s]
+    out = []
+    for start, end in spans.values():
+        for s, e in _chinese_words(text, start, end):
+            if text[s:e].strip():  # a space-marking tokenizer (e5) counts the space in
+                out.append((text[s:e].strip(), float(per_char[s:e].sum())))
+    return out
+
+
+def _chinese_words(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """``[(start, end)]``, or the jieba words inside it when it holds Chinese characters."""
+    if not _CJK.search(text, start, end):
+        return [(start, end)]
+    return [(start + s, start + e) for s, e in word_spans(text[start:end], "zh")]
 
 
 def _pieces(tokenizer, ids: list[int], scores: np.ndarray) -> list[tuple[str, float]]:
