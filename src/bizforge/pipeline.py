@@ -348,12 +348,11 @@ def _check_out(out: str | Path | None) -> None:
     """Refuse an ``out`` that is a file or a folder with files in it (never overwritten)."""
     if out is None:
         return
-    out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        what = "folder" if out.is_dir() else "path"
-        kind = "exists and is not empty" if out.is_dir() else "is a file, not a folder"
-        raise UsageError(f"the output {what} '{out}' {kind}.",
-                         fix="choose a new --out folder, or remove the old one.")
+    out, fix = Path(out), "choose a new --out folder, or remove the old one."
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"the output path '{out}' is a file, not a folder.", fix=fix)
+    if out.exists() and any(out.iterdir()):
+        raise UsageError(f"the output folder '{out}' exists and is not empty.", fix=fix)
 
 
 def _save(predictor: Predictor, metrics: dict, report, out, target: str) -> Path:

@@ -15,7 +15,8 @@ from rich.console import Console
 
 from bizforge.errors import BizforgeError, ExitCode
 
-__all__ = ["app", "console", "edge", "err_console", "plain_warnings", "print_notes"]
+__all__ = ["app", "check_output_file", "console", "edge", "err_console", "plain_warnings",
+           "print_notes", "same_file"]
 
 HELP = """bizforge: put pretrained models to work on your own business data, offline, on a CPU.
 
@@ -85,16 +86,32 @@ def edge(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def check_output_file(path: str | os.PathLike | None, option: str, example: str) -> None:
-    """Refuse, before any work, an output option that names a folder (the file it writes
-    is made, with its folder, once the work is done)."""
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether two paths name one file (the same file under two names counts)."""
+    from pathlib import Path
+
+    a, b = Path(a), Path(b)
+    if a.exists() and b.exists():
+        return a.samefile(b)
+    return a.resolve() == b.resolve()
+
+
+def check_output_file(path: str | os.PathLike | None, option: str, example: str,
+                      source: str | os.PathLike | None = None) -> None:
+    """Refuse, before any work, an output option that names a folder or the input file
+    ``source`` (the file it writes is made, with its folder, once the work is done)."""
     from pathlib import Path
 
     from bizforge.errors import UsageError
 
-    if path is not None and Path(path).is_dir():
+    if path is None:
+        return
+    if Path(path).is_dir():
         raise UsageError(f"{option} {path} is a folder.",
                          fix=f"give a file name, e.g. {option} {example}.")
+    if source is not None and same_file(source, path):
+        raise UsageError(f"{option} {path} is the input file; bizforge never overwrites its "
+                         "input.", fix="write to a new file name.")
 
 
 def print_notes(notes, label: str = "warning") -> None:

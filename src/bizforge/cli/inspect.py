@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bizforge.clean.report_html import summary_text
-from bizforge.cli.app import app, check_output_file, console, edge, print_notes
+from bizforge.cli.app import app, check_output_file, console, edge, print_notes, same_file
 from bizforge.errors import UsageError
 from bizforge.html import fmt_number
 from bizforge.i18n import pct, t
@@ -80,9 +80,10 @@ def inspect(
     from bizforge.ingest import read
 
     lang = check_lang(lang or get_settings().lang)
-    _check_outputs(file, html, json)
-    check_output_file(html, "--html", "profile.html")
-    check_output_file(json, "--json", "profile.json")
+    check_output_file(html, "--html", "profile.html", source=file)
+    check_output_file(json, "--json", "profile.json", source=file)
+    if html is not None and json is not None and same_file(html, json):
+        raise UsageError("--html and --json name the same file.", fix="use two file names.")
     ds = read(
         file,
         sheet=_sheet(sheet),
@@ -107,26 +108,6 @@ def _sheet(sheet: str | None) -> str | int | None:
 
 def _unescape(delimiter: str | None) -> str | None:
     return "\t" if delimiter in ("\\t", "tab") else delimiter
-
-
-def _check_outputs(file: str, *outputs: Path | None) -> None:
-    source = Path(file)
-    for out in outputs:
-        if out is None:
-            continue
-        same = (
-            source.samefile(out)
-            if source.exists() and out.exists()
-            else out.resolve() == source.resolve()
-        )
-        if same:
-            raise UsageError(
-                f"the report path {out} is the input file; bizforge never overwrites its input.",
-                fix="write the report to a new file name.",
-            )
-    given = [o for o in outputs if o is not None]
-    if len(given) == 2 and given[0].resolve() == given[1].resolve():
-        raise UsageError("--html and --json name the same file.", fix="use two file names.")
 
 
 def _print_profile(prof, lang: str) -> None:

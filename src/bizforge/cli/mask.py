@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from bizforge.cli.app import app, check_output_file, console, edge
+from bizforge.cli.app import app, check_output_file, console, edge, same_file
 from bizforge.errors import DataError, UsageError
 
 __all__ = ["mask"]
@@ -22,12 +22,6 @@ class Mode(str, Enum):
     mask = "mask"
     hash = "hash"
     drop = "drop"
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    if a.exists() and b.exists():
-        return a.samefile(b)
-    return a.resolve() == b.resolve()
 
 
 @app.command("mask")
@@ -66,13 +60,13 @@ def mask(
     Never overwrites FILE. Exit codes: 0 ok, 2 usage error, 3 data error.
     """
     for other, what in ((output, "-o/--output"), (audit, "--audit")):
-        if other is not None and _same_file(file, other):
+        if other is not None and same_file(file, other):
             raise UsageError(
                 f"{what} is the input file {file}; bizforge never overwrites its input.",
                 fix="write to a new file name, e.g. add _masked before the suffix.",
             )
     check_output_file(audit, "--audit", "audit.json")
-    if audit is not None and _same_file(output, audit):
+    if audit is not None and same_file(output, audit):
         raise UsageError("--audit and -o/--output name the same file.", fix="use two file names.")
     names = None
     if columns is not None:

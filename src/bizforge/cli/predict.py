@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bizforge.cli.app import app, console, edge, print_notes
+from bizforge.cli.app import app, console, edge, print_notes, same_file
 
 __all__ = ["predict_command"]
 
@@ -35,7 +35,7 @@ def predict_command(
     from bizforge.ingest.write import WRITERS, check_destination
     from bizforge.serve import load_model
 
-    if Path(file).exists() and Path(file).resolve() == out.resolve():
+    if Path(file).exists() and same_file(file, out):
         raise UsageError(f"-o '{out}' is the input file.", fix="write the scores to a new file.")
     streamed = Path(file).suffix.lower() in _STREAMED and out.suffix.lower() in _STREAMED
     check_destination(out, _STREAMED if streamed else WRITERS)  # before scoring

@@ -58,7 +58,7 @@ def train_command(
         from bizforge.registry import check_name
 
         check_name(name)  # before training, not after minutes of it
-    _check_json(json_path, file)
+    check_output_file(json_path, "--json", "metrics.json", source=file)
     if task not in TASKS:
         from bizforge.errors import UsageError
 
@@ -83,19 +83,6 @@ def train_command(
         with Registry() as registry:
             published = registry.publish(run, name)
         console.print(f"published {published.ref} (registry: {registry.home})", markup=False)
-
-
-def _check_json(json_path: Path | None, file: str) -> None:
-    """Refuse a --json path that cannot be written, before minutes of training."""
-    if json_path is None:
-        return
-    from bizforge.errors import UsageError
-
-    check_output_file(json_path, "--json", "metrics.json")
-    source = Path(file)
-    if source.exists() and json_path.exists() and source.samefile(json_path):
-        raise UsageError(f"--json {json_path} is the input file; bizforge never overwrites "
-                         "its input.", fix="write the metrics to a new file name.")
 
 
 def _progress(bar: Progress, job):

@@ -50,6 +50,7 @@ __all__ = [
     "build_analyzer",
     "char_ngrams",
     "check_language",
+    "chinese_words",
     "clean_texts",
     "display_token",
     "jieba_words",
@@ -279,14 +280,16 @@ def word_spans(text: str, language: str | None) -> list[tuple[int, int]]:
     words = [m.span() for m in _WORD.finditer(text)]
     if language not in ("zh", "mixed"):
         return words
-    spans: list[tuple[int, int]] = []
-    for start, end in words:
-        if _CJK.search(text, start, end) is None:
-            spans.append((start, end))
-            continue
-        spans += [(start + s, start + e) for w, s, e in _load_jieba().tokenize(text[start:end])
-                  if _TOKEN_CHAR.search(w)]
-    return spans
+    return [span for start, end in words for span in chinese_words(text, start, end)]
+
+
+def chinese_words(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """``[(start, end)]``, or the jieba words of ``text[start:end]`` when it holds Chinese
+    characters (pieces without a letter or digit, such as punctuation, left out)."""
+    if _CJK.search(text, start, end) is None:
+        return [(start, end)]
+    return [(start + s, start + e) for w, s, e in _load_jieba().tokenize(text[start:end])
+            if _TOKEN_CHAR.search(w)]
 
 
 def term_counts(terms: list[str], vocabulary: dict[str, int]) -> Counter:
@@ -407,14 +410,14 @@ class TextModel(Model):
 
     # -- encoding ------------------------------------------------------------------------
 
-    def _encode(self, X: pd.DataFrame) -> TextBatch:  # type: ignore[override]
+    def _encode(self, X: pd.DataFrame, warn: bool = True) -> TextBatch:  # type: ignore[override]
         matrix = super()._encode(X)
         if getattr(self, "text_column_", None) is None:
             self.text_column_ = pick_text_column(X, self.spec_, self.params_["text_column"],
                                                  self.name)
         cap = self._hard_cap()
         texts, cut = clean_texts(read_texts(X, self.text_column_), cap)
-        if cut:
+        if cut and warn:
             self._warn("truncated", truncation_message(self.text_column_, cut, len(texts), cap),
                        cut)
         return TextBatch(texts, matrix)
@@ -422,11 +425,7 @@ class TextModel(Model):
     def _encode_valid(self, X: pd.DataFrame) -> TextBatch:
         """Validation rows are cut like any, without a notice: it would count them as if they
         were training texts (training gives its own)."""
-        self._silent = True
-        try:
-            return self._encode(X)
-        finally:
-            self._silent = False
+        return self._encode(X, warn=False)
 
     def _hard_cap(self) -> int:
         cap = self.params_["max_chars"]
@@ -434,8 +433,6 @@ class TextModel(Model):
 
     def _warn(self, kind: str, message: str, count: int) -> None:
         """Warn now; while fitting, also keep it in ``warnings_`` (saved, shown in reports)."""
-        if getattr(self, "_silent", False):
-            return
         warnings.warn(message, TextWarning, stacklevel=5)
         if not getattr(self, "is_fitted_", False):
             self.warnings_.append({"kind": kind, "message": message, "count": int(count)})

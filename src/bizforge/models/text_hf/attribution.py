@@ -17,17 +17,12 @@ A positive weight supports the predicted class.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import torch
 
-from bizforge.ingest.language import CJK_CHARS
-from bizforge.models.text_common import word_spans
+from bizforge.models.text_common import chinese_words
 
 __all__ = ["explain_tokens", "integrated_gradients"]
-
-_CJK = re.compile(CJK_CHARS)
 
 
 def _words(text: str, word_ids: list[int | None], offsets: list[tuple[int, int]],
@@ -50,17 +45,10 @@ def _words(text: str, word_ids: list[int | None], offsets: list[tuple[int, int]]
         span[0], span[1] = min(span[0], start), max(span[1], end)
     out = []
     for start, end in spans.values():
-        for s, e in _chinese_words(text, start, end):
+        for s, e in chinese_words(text, start, end):
             if text[s:e].strip():  # a space-marking tokenizer (e5) counts the space in
                 out.append((text[s:e].strip(), float(per_char[s:e].sum())))
     return out
-
-
-def _chinese_words(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """``[(start, end)]``, or the jieba words inside it when it holds Chinese characters."""
-    if not _CJK.search(text, start, end):
-        return [(start, end)]
-    return [(start + s, start + e) for s, e in word_spans(text[start:end], "zh")]
 
 
 def _pieces(tokenizer, ids: list[int], scores: np.ndarray) -> list[tuple[str, float]]:
