@@ -1,0 +1,33 @@
+"""Task families: one folder each, behind one contract (``base.py``), listed in ``catalog.py``."""
+
+from bizforge.families.base import (
+    Action,
+    DataSource,
+    Family,
+    FamilyOptions,
+    FamilyPredictor,
+    Trained,
+)
+from bizforge.families.catalog import (
+    family_for_task,
+    get_family,
+    list_families,
+    list_tasks,
+    recognise,
+    register_family,
+)
+
+__all__ = [
+    "Action",
+    "DataSource",
+    "Family",
+    "FamilyOptions",
+    "FamilyPredictor",
+    "Trained",
+    "family_for_task",
+    "get_family",
+    "list_families",
+    "list_tasks",
+    "recognise",
+    "register_family",
+]
