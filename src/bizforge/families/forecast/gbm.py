@@ -85,7 +85,7 @@ class GlobalGBM:
         idx = pd.DatetimeIndex(periods)
         return np.stack([idx.isocalendar().week.to_numpy(dtype=float),
                          idx.month.to_numpy(dtype=float),
-                         idx.dayofweek.to_numpy(dtype=float)], axis=1)
+                         idx.day_of_week.to_numpy(dtype=float)], axis=1)
 
     def _rows(self, panel: Panel, i: int, n: int, future_cov: dict[str, np.ndarray] | None,
               cal: np.ndarray) -> np.ndarray:

@@ -161,7 +161,12 @@ def infer_freq(times: pd.Series) -> str:
     if len(uniq) < 3:
         raise DataError("a series needs at least 3 distinct periods to infer its frequency.",
                         fix="add history, or check the time column.")
-    freq = pd.infer_freq(uniq[-min(len(uniq), 60):])
+    try:
+        with pd.option_context("future.infer_freq_returns_offset", True):
+            freq = pd.infer_freq(uniq[-min(len(uniq), 60):])
+    except KeyError:  # pandas without the option returns the string already
+        freq = pd.infer_freq(uniq[-min(len(uniq), 60):])
+    freq = getattr(freq, "freqstr", freq)
     if freq:
         return freq
     steps = pd.Series(np.diff(uniq.asi8) // 86_400_000_000_000).mode()
