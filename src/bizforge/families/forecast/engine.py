@@ -24,7 +24,7 @@ from bizforge.families.forecast.stats import FORECASTERS, forecast_one
 __all__ = ["Selection", "forecast", "level_of", "select"]
 
 GBM = "global_gbm"
-ORDER = ["naive", "seasonal_naive", "theta", "ets", "croston", "tsb", "stl_ets", GBM, "arima"]
+ORDER = ["naive", "seasonal_naive", "seasonal_ratio", "theta", "ets", "croston", "tsb", "stl_ets", GBM, "arima"]
 
 
 def level_of(panel: Panel) -> np.ndarray:

@@ -48,6 +48,15 @@ def _seasonal_naive(y, h, m):
     return np.array([last[i % m] for i in range(h)], dtype=float)
 
 
+def _seasonal_ratio(y, h, m, window=8):
+    """Seasonal naive scaled by how the last ``window`` periods compare with the same
+    periods one season earlier (a store growing 5% a year forecasts 5% above last year)."""
+    if m <= 1 or len(y) < m + window or (y[-window - m:-m] <= 0).any():
+        return _seasonal_naive(y, h, m)
+    ratio = y[-window:].mean() / y[-window - m:-m].mean()
+    return _seasonal_naive(y, h, m) * ratio
+
+
 def is_seasonal(y: np.ndarray, m: int) -> bool:
     """The Theta method's test: the lag-``m`` autocorrelation is significant at 90%."""
     if m <= 1 or len(y) < 2 * m:
@@ -180,6 +189,7 @@ def _tsb(y, h, m, alpha=0.1, beta=0.1):
 FORECASTERS: dict[str, Forecaster] = {f.name: f for f in (
     Forecaster("naive", _naive, lambda h, m: 1),
     Forecaster("seasonal_naive", _seasonal_naive, lambda h, m: max(1, m)),
+    Forecaster("seasonal_ratio", _seasonal_ratio, lambda h, m: m + 8 if m > 1 else 10**9),
     Forecaster("theta", _theta, lambda h, m: 6),
     Forecaster("ets", lambda y, h, m: _ets(y, h, m), lambda h, m: 6),
     Forecaster("stl_ets", _stl_ets, lambda h, m: 2 * m if m > 1 else 10**9),
