@@ -33,7 +33,7 @@ def predict_command(
     from bizforge.errors import UsageError
     from bizforge.ingest import read, write_table
     from bizforge.ingest.write import WRITERS, check_destination
-    from bizforge.serve import load_model
+    from bizforge.families import load_model
 
     if Path(file).exists() and same_file(file, out):
         raise UsageError(f"-o '{out}' is the input file.", fix="write the scores to a new file.")

@@ -70,11 +70,14 @@ class DataSource:
     ``value`` is a path (file, folder, ``.zip``, database URL), a DataFrame or a
     :class:`bizforge.frame.Dataset`. ``dataset()`` reads a table with the shared
     reader and caches it; families whose data is not one table (a folder of
-    images) look at ``path`` instead.
+    images) look at ``path`` instead. ``hints`` are the options the user gave
+    (``bizforge.train`` keywords), for a ``recognise`` that depends on one — the
+    text family's ``text_column`` makes a table text-only.
     """
 
-    def __init__(self, value: Any, **read_options: Any):
+    def __init__(self, value: Any, hints: dict[str, Any] | None = None, **read_options: Any):
         self.value = value
+        self.hints = dict(hints or {})
         self.read_options = read_options
         self._dataset = None
 
