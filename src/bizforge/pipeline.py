@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from bizforge import __version__
 from bizforge.errors import UsageError
 from bizforge.families import DataSource, Family, FamilyOptions, FamilyPredictor
-from bizforge.families.catalog import family_for_task, list_families, get_family, recognise
+from bizforge.families.catalog import family_for_task, get_family, list_families, recognise
 from bizforge.manifest import write_manifest
 
 __all__ = ["Run", "choose_family", "family_options", "publish", "train"]
@@ -75,7 +75,7 @@ def train(data: Any, target: str | None = None, *, task: str = "auto", test: Any
         raise UsageError(f"time limit must be positive, got {time_limit}.",
                          fix="pass --time-limit in seconds, e.g. 60.")
     given = {k: v for k, v in options.items() if v is not None}
-    _check_known(given)
+    _check_options(given, task)  # before the data is read
     _check_out(out)
     source = DataSource(data, hints=given)
     family = choose_family(source, target, task, given)
@@ -110,11 +110,13 @@ def choose_family(source: DataSource, target: str | None, task: str,
 def family_options(family: type[Family], given: dict[str, Any]) -> FamilyOptions:
     """``family.Options`` from the keywords; a value of the wrong type is a UsageError."""
     try:
-        return family.Options(**given)
+        options = family.Options(**given)
     except ValidationError as exc:
         bad = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise UsageError(f"bad option for {family.name} tasks: {bad}.",
                          fix="see `bizforge train --help` for each option's values.") from None
+    options.check()
+    return options
 
 
 def publish(run: Run | str | Path, name: str):
@@ -129,13 +131,20 @@ def publish(run: Run | str | Path, name: str):
         return registry.publish(run, name)
 
 
-def _check_known(given: dict[str, Any]) -> None:
-    known = {k for f in map(get_family, list_families()) for k in f.Options.model_fields}
+def _check_options(given: dict[str, Any], task: str) -> None:
+    """Unknown keywords, and options that cannot work together, before any reading."""
+    families = [get_family(name) for name in list_families()]
+    known = {k for f in families for k in f.Options.model_fields}
     unknown = sorted(set(given) - known)
     if unknown:
         raise UsageError(f"unknown option{'s' if len(unknown) > 1 else ''} "
                          f"{', '.join(repr(k) for k in unknown)} for train.",
                          fix=f"use the options of the task families: {', '.join(sorted(known))}.")
+    if task != "auto":
+        families = [family_for_task(task)]
+    for family in families:  # every family that could take them (auto: not yet known)
+        if set(given) <= set(family.Options.model_fields):
+            family_options(family, given)
 
 
 def _check_out(out: str | Path | None) -> None:

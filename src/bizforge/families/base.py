@@ -63,6 +63,13 @@ class FamilyOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    def check(self) -> None:
+        """Raise :class:`~bizforge.errors.UsageError` for options that cannot work together.
+
+        Called before any data is read (a mistake costs no minutes of training);
+        the default accepts everything the field types accept.
+        """
+
 
 class DataSource:
     """What the user passed to ``train``/``inspect``/``predict``, read at most once.

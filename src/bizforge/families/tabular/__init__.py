@@ -20,7 +20,7 @@ __all__ = ["TabularFamily", "TabularOptions"]
 class TabularFamily(Family):
     """Tables: a cleaning recipe, a time-budgeted search over model families, an ensemble.
 
-    The hooks (``check_options`` ... ``columns``) are where the text family, which is a
+    The hooks (``prepare``, ``resolve``, ``columns``) are where the text family, which is a
     table whose one feature is free text, differs.
     """
 
@@ -52,12 +52,6 @@ class TabularFamily(Family):
         return Predictor.from_folder(Path(folder))
 
     # -- hooks of fit() ---------------------------------------------------------------
-    def check_options(self, options: TabularOptions) -> None:
-        """Refuse options that cannot work together, before any data is read."""
-        from bizforge.families.text.parts import check_reject
-
-        check_reject(options.reject, options.unknown_label, options.reject_drop)
-
     def prepare(self, ds, options: TabularOptions):
         """The data as read, with ``text_column`` marked as free text when given."""
         if options.text_column is None:

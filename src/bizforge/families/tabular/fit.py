@@ -44,13 +44,12 @@ def fit(family, source: DataSource, *, target: str, task: str, options: TabularO
         progress: Progress | None = None) -> Trained:
     """Fit ``family``'s model of ``source[target]`` and evaluate it on held-out rows.
 
-    ``family`` supplies the hooks where texts differ from tables: ``check_options``,
-    ``prepare`` (the data as read), ``resolve`` (the task), ``columns`` (text column,
+    ``family`` supplies the hooks where texts differ from tables: ``prepare`` (the data
+    as read), ``resolve`` (the task), ``columns`` (text column,
     candidates, dropped columns) and ``samples`` (the report's example rows).
     """
     started = time.perf_counter()
     emit = progress or (lambda event: None)
-    family.check_options(options)  # before minutes of training
     ds = family.prepare(source.dataset(), options)
     emit({"event": "stage", "stage": "inspect"})
     prof = profile(ds, target=target, lang=lang)

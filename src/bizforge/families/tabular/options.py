@@ -44,3 +44,8 @@ class TabularOptions(FamilyOptions):
     infer_limit: float | str | None = Field("auto", json_schema_extra=_NOT_CLI)
     candidates: list[Any] | None = Field(None, json_schema_extra=_NOT_CLI)
     drop: dict[str, str] | None = Field(None, json_schema_extra=_NOT_CLI)
+
+    def check(self) -> None:
+        from bizforge.families.text.parts import check_reject
+
+        check_reject(self.reject, self.unknown_label, self.reject_drop)

@@ -35,6 +35,12 @@ class TextOptions(TabularOptions):
                           "bundled:multilingual-e5-small (Chinese; default: bundled MiniLM "
                           "for English).")
 
+    def check(self) -> None:
+        from bizforge.models.text_common import check_language
+
+        super().check()
+        check_language(self.text_language)
+
 
 @register_family
 class TextFamily(TabularFamily):
@@ -60,12 +66,6 @@ class TextFamily(TabularFamily):
             return 0.0
         spec = resolve_task(ds.frame, target, "auto", text_only=True)
         return 0.9 if spec.kind == "text-classification" else 0.0
-
-    def check_options(self, options: TextOptions) -> None:
-        from bizforge.models.text_common import check_language
-
-        super().check_options(options)
-        check_language(options.text_language)
 
     def resolve(self, frame, target, task, features, texts):
         from bizforge.tasks import resolve_task
