@@ -3,6 +3,9 @@
 >>> import bizforge
 >>> ds = bizforge.read("customers.csv")          # doctest: +SKIP
 >>> report = bizforge.profile(ds, target="Churn")  # doctest: +SKIP
+>>> run = bizforge.train(ds, target="Churn", time_limit=30)   # doctest: +SKIP
+>>> bizforge.load_model(run.path).predict(ds.frame.head())   # doctest: +SKIP
+>>> bizforge.publish(run, "churn").ref                        # doctest: +SKIP
 
 Public names are loaded lazily so ``import bizforge`` stays fast and does not
 import torch.
@@ -22,6 +25,11 @@ _LAZY = {
     "profile": "bizforge.clean",
     "Recipe": "bizforge.clean",
     "mask_frame": "bizforge.clean",
+    "train": "bizforge.pipeline",
+    "publish": "bizforge.pipeline",
+    "Run": "bizforge.pipeline",
+    "load_model": "bizforge.families",
+    "list_tasks": "bizforge.families",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -92,14 +92,21 @@ def train(data: Any, target: str | None = None, *, task: str = "auto", test: Any
 
 def choose_family(source: DataSource, target: str | None, task: str,
                   given: dict[str, Any]) -> type[Family]:
-    """The family of ``--task``, or for ``auto`` the one that recognises the data."""
+    """The family of ``--task``, or for ``auto`` the one that recognises the data.
+
+    An option of another family is refused (naming its tasks), unless it is that
+    family's default value, which is dropped from ``given``.
+    """
     family = recognise(source, target) if task == "auto" else family_for_task(task)
     if family.needs_target and target is None:
         raise UsageError(f"{family.tasks[0]} needs the column to predict.",
                          fix="name it with --target COL (target= in Python).")
-    for key in given:
+    for key, value in list(given.items()):
         if key not in family.Options.model_fields:
             owners = [f for f in map(get_family, list_families()) if key in f.Options.model_fields]
+            if all(f.Options.model_fields[key].default == value for f in owners):
+                del given[key]  # another family's default value is no choice of the user's
+                continue
             flag = "--" + key.replace("_", "-")
             kinds = " or ".join(t.replace("-", " ") for f in owners for t in f.tasks)
             raise UsageError(f"{flag} applies to {kinds}.",
