@@ -25,17 +25,18 @@ _LAZY = {
     "profile": "bizforge.clean",
     "Recipe": "bizforge.clean",
     "mask_frame": "bizforge.clean",
-    "train": "bizforge.pipeline",
     "publish": "bizforge.pipeline",
     "Run": "bizforge.pipeline",
     "load_model": "bizforge.families",
     "list_tasks": "bizforge.families",
 }
 
-__all__ = ["__version__", *_LAZY]
+__all__ = ["__version__", "train", *_LAZY]
 
 
 def __getattr__(name: str):
+    if name == "train":  # the package bizforge.train, which is callable (see there)
+        return importlib.import_module("bizforge.train")
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'bizforge' has no attribute {name!r}")
