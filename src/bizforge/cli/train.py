@@ -142,8 +142,11 @@ def _progress(bar: Progress, job):
 
 
 def _summary(run) -> None:
+    """Leaderboard, notes, held-out scores and paths; only ``task``, ``metric``, ``test``,
+    ``leaderboard`` are required of a family's metrics (the rest is shown when present)."""
     m = run.metrics
-    table = Table(title=f"{m['task']} · target {m['target']} · {m['metric']}")
+    target = f" · target {m['target']}" if m.get("target") is not None else ""
+    table = Table(title=f"{m['task']}{target} · {m['metric']}")
     table.add_column("candidate")
     table.add_column("validation", justify="right")
     table.add_column("fit s", justify="right")
@@ -159,7 +162,9 @@ def _summary(run) -> None:
     keys = ["roc_auc", "accuracy", "macro_f1", "f1", "precision", "recall", "in_scope_accuracy",
             "oos_recall"] if "accuracy" in test else ["rmse", "mae", "r2"]
     shown = ", ".join(f"{k} {test[k]:.4f}" for k in keys if test.get(k) is not None)
-    console.print(f"test ({m['rows']['test']} rows, {m['test_source']}): {shown}", markup=False)
+    if "rows" in m:
+        console.print(f"test ({m['rows']['test']} rows, {m['test_source']}): {shown}",
+                      markup=False)
     th = m.get("threshold")
     if th:
         line = f"threshold {th['threshold']:.3f} ({th['criterion']})"
