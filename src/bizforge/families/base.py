@@ -112,6 +112,10 @@ class DataSource:
                 self.value, **self.read_options)
         return self._dataset
 
+    def notes(self) -> list[dict[str, Any]]:
+        """What reading the table noticed (encoding, header, ...); [] if it was never read."""
+        return [] if self._dataset is None else list(self._dataset.meta.get("warnings") or [])
+
     def __repr__(self) -> str:
         return f"DataSource({self.value if self.path is None else self.path})"
 
