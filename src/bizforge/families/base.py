@@ -26,7 +26,22 @@ A predictor (see :class:`FamilyPredictor`) saves itself, predicts, scores a
 batch file and lists its REST :class:`Action` s (request and response models
 for OpenAPI, and the handler). The shared code writes the manifest (sha256
 of every file, with ``family`` recorded in it) and verifies it before
-``load`` is called.
+``load`` is called (``bizforge.families.load_model`` / ``load_folder``).
+
+How the shared code uses a family (``bizforge.pipeline.train``):
+
+1. every keyword is checked against the families' ``Options``; before any data
+   is read, ``Options(**keywords).check()`` refuses combinations that cannot
+   work (override :meth:`FamilyOptions.check`);
+2. ``--task`` names the family, or ``recognise`` picks it (the keywords are in
+   ``source.hints``); a keyword of another family is refused, naming its tasks;
+   ``needs_target`` families without a target are refused;
+3. ``train`` returns :class:`Trained`; its ``metrics`` must hold ``task``,
+   ``metric``, ``test`` and ``leaderboard`` (rows with ``name``, ``score``,
+   ``fit_seconds``); ``target``, ``rows``/``test_source`` and ``threshold`` are
+   shown by ``bizforge train`` when present;
+4. the folder is saved (predictor, ``metrics.json``, ``report.html``, manifest)
+   under a temporary name and renamed into place.
 
 Adding a family = one folder under ``bizforge/families/`` + one line in
 ``bizforge/families/catalog.py``'s ``FAMILIES``.
