@@ -31,10 +31,9 @@ def predict_command(
     Example: bizforge predict churn@production new_customers.csv -o scored.csv --explain
     """
     from bizforge.errors import UsageError
-    from bizforge.families import DataSource
+    from bizforge.families import DataSource, load_model
     from bizforge.ingest import write_table
     from bizforge.ingest.write import WRITERS, check_destination
-    from bizforge.families import load_model
 
     if Path(file).exists() and same_file(file, out):
         raise UsageError(f"-o '{out}' is the input file.", fix="write the scores to a new file.")

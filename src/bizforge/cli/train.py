@@ -57,7 +57,7 @@ class _TrainCommand:
         return inspect.Signature([*fixed.values(), *_family_parameters(set(fixed))])
 
     @property
-    def __annotations__(self) -> dict:  # noqa: PLW3201 - typer asks for the hints by name
+    def __annotations__(self) -> dict:
         return {p.name: p.annotation for p in self.__signature__.parameters.values()}
 
     def __call__(self, **kwargs) -> None:

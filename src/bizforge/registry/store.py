@@ -22,9 +22,9 @@ when, its row is committed and its folder is in place:
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any, Self
 
 import sqlalchemy as sa

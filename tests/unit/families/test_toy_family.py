@@ -21,11 +21,11 @@ from bizforge.families import (
     FamilyOptions,
     FamilyPredictor,
     Trained,
+    catalog,
     list_tasks,
     load_model,
     register_family,
 )
-from bizforge.families import catalog
 from bizforge.pipeline import train
 
 runner = CliRunner()

@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
 from pydantic import BaseModel, Field
 
 from bizforge.clean.recipe import Recipe
