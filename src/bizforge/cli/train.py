@@ -165,6 +165,8 @@ def _summary(run) -> None:
     test = m["test"]
     keys = ["roc_auc", "accuracy", "macro_f1", "f1", "precision", "recall", "in_scope_accuracy",
             "oos_recall"] if "accuracy" in test else ["rmse", "mae", "r2"]
+    if not any(test.get(k) is not None for k in keys):  # another family's figures
+        keys = [k for k, v in test.items() if isinstance(v, float)][:8]
     shown = ", ".join(f"{k} {test[k]:.4f}" for k in keys if test.get(k) is not None)
     if "rows" in m:
         console.print(f"test ({m['rows']['test']} rows, {m['test_source']}): {shown}",

@@ -119,6 +119,8 @@ class ForecastFamily(Family):
                                     "weight": 1.0}],
                    "fit_seconds": round(fit["fit_seconds"], 2), "cap": options.rul_cap,
                    "rounds": fit["rounds"], "sensors": fit["sensors"],
+                   "test_source": f"{fit['test']['units']} units held out, cut at random "
+                                  "points of their life",
                    "per_unit": fit["per_unit"][:50], "bizforge_version": __version__,
                    "rows": {"train": int(len(frame)), "test": int(fit["test"]["n"])}}
         return Trained(predictor, _plain(metrics), rul_report(fit, options.rul_cap, notes,
