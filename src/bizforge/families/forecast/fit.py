@@ -115,7 +115,7 @@ def fit_forecast(frame: pd.DataFrame, *, target: str | None, options: ForecastOp
     covs = _covariates(frame, options, target, time_col, ids)
     panel = build_panel(frame, target=target, time=time_col, ids=ids, covariates=covs)
     horizon = options.horizon or default_horizon(panel.freq)
-    season = season_length(panel.freq)
+    season = options.season_length or season_length(panel.freq)
     short = check_horizon(panel, horizon)
     T = panel.values.shape[1]
     if test is not None:

@@ -29,6 +29,9 @@ class ForecastOptions(FamilyOptions):
     covariate: list[str] | None = Field(
         None, description="Columns known in advance for the forecast periods (holiday, "
                           "promotion, price). Default: the 0/1 flag columns.")
+    season_length: int | None = Field(
+        None, description="Periods per season (default from the frequency: 7 days, 52 "
+                          "weeks, 12 months, 4 quarters; none for integer periods).")
     backtest_windows: int = Field(
         4, description="Rolling-origin backtest windows the models are chosen on.")
     rul_cap: float = Field(
@@ -39,6 +42,9 @@ class ForecastOptions(FamilyOptions):
         if self.horizon is not None and self.horizon < 1:
             raise UsageError(f"--horizon must be at least 1, not {self.horizon}.",
                              fix="pass the number of periods to forecast, e.g. --horizon 12.")
+        if self.season_length is not None and self.season_length < 1:
+            raise UsageError("--season-length must be at least 1.",
+                             fix="pass e.g. --season-length 12 for monthly data.")
         if self.backtest_windows < 1:
             raise UsageError("--backtest-windows must be at least 1.",
                              fix="pass e.g. --backtest-windows 4.")

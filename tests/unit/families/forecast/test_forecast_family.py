@@ -159,3 +159,12 @@ def test_phm_score_punishes_late_predictions_more():
 
     assert phm_score([20.0], [10.0]) > phm_score([0.0], [10.0]) > 0
     assert np.isclose(phm_score([5.0], [5.0]), 0.0)
+
+
+def test_integer_periods_take_their_season_length_from_the_option(family):
+    t = np.arange(1, 73)
+    frame = pd.DataFrame({"store": 1, "week": t, "sales": 100 + 10 * np.sin(2 * np.pi * t / 12)})
+    opts = family.Options(time_column="week", id_column=["store"], horizon=6, season_length=12)
+    run = family.train(DataSource(frame), target="sales", task="forecast", options=opts,
+                       test=None, time_limit=30)
+    assert run.metrics["test"]["wape"] < 0.02 and run.predictor.spec["season"] == 12
