@@ -71,6 +71,7 @@ class EncodingGuess:
     # "given", "utf-16-nobom"
     method: str
     tried: list[str] = field(default_factory=list)
+    confidence: float = 1.0  # 0-1: how sure the guess is (see the module docstring)
 
 
 def normalise_encoding(name: str) -> str:

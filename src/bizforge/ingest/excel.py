@@ -167,7 +167,9 @@ def _load_cells(path: Path, sheet):
         wb.close()
 
 
-def read_excel(path: Path, *, sheet: str | int | None = None) -> tuple[pd.DataFrame, dict]:
+def read_excel(
+    path: Path, *, sheet: str | int | None = None, skip_rows: int | None = None
+) -> tuple[pd.DataFrame, dict]:
     """Read one sheet of a workbook; returns ``(frame, meta)``.
 
     >>> frame, meta = read_excel(Path("sales.xlsx"), sheet="2023")  # doctest: +SKIP
