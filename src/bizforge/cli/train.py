@@ -9,7 +9,15 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bizforge.cli.app import app, check_output_file, console, edge, print_notes
+from bizforge.cli.app import (
+    HeaderRow,
+    SkipRows,
+    app,
+    check_output_file,
+    console,
+    edge,
+    print_notes,
+)
 
 __all__ = ["train_command"]
 
@@ -43,6 +51,8 @@ def train_command(
     infer_limit: float = typer.Option(None, "--infer-limit", help="Most microseconds per row "
                                       "(one thread) the ensemble may cost to predict "
                                       "(default: 16 for tables, none for text; 0: no limit)."),
+    header_row: HeaderRow = None,
+    skip_rows: SkipRows = None,
 ) -> None:
     """Train a model under a time budget, evaluate it on held-out rows and save it.
 
@@ -63,10 +73,15 @@ def train_command(
         from bizforge.errors import UsageError
 
         raise UsageError(f"unknown --task '{task}'.", fix=f"use one of: {', '.join(TASKS)}.")
+    data = file
+    if header_row is not None or skip_rows is not None:
+        from bizforge.ingest import read
+
+        data = read(file, header_row=header_row, skip_rows=skip_rows)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as bar:
         job = bar.add_task("reading and checking the data", total=time_limit)
-        run = train(file, target, task=task, test=test, time_limit=time_limit, metric=metric,
+        run = train(data, target, task=task, test=test, time_limit=time_limit, metric=metric,
                     cost_fp=cost_fp, cost_fn=cost_fn, benefit_tp=benefit_tp, out=out,
                     lang=lang, seed=seed, text_column=text_column, backbone=backbone,
                     text_language=text_language,

@@ -25,7 +25,7 @@ from bizforge.frame import Dataset
 from bizforge.ingest.stream import stream_frames
 from bizforge.ingest.write import write_table
 
-__all__ = ["SUFFIXES", "read", "write_table"]
+__all__ = ["SUFFIXES", "header_skip", "read", "write_table"]
 
 SUFFIXES = {
     ".csv": "csv",
@@ -108,8 +108,12 @@ def _check_options(kind: str, **given) -> None:
         )
 
 
-def _skip_rows(header_row: int | None, skip_rows: int | None) -> int | None:
-    """Lines above the header from ``header_row=N`` (1-based) or ``skip_rows=N``."""
+def header_skip(header_row: int | None, skip_rows: int | None) -> int | None:
+    """Lines above the header from ``header_row=N`` (1-based) or ``skip_rows=N``; None: find it.
+
+    >>> header_skip(3, None), header_skip(None, 2), header_skip(None, None)
+    (2, 2, None)
+    """
     for name, value, least in (("header_row", header_row, 1), ("skip_rows", skip_rows, 0)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                   or value < least):
@@ -210,7 +214,7 @@ def read(
         "query": query,
         "encoding": encoding,
         "delimiter": delimiter,
-        "skip_rows": _skip_rows(header_row, skip_rows),
+        "skip_rows": header_skip(header_row, skip_rows),
     }
     n, seed = sample_rows or settings.sample_rows, settings.seed
     if isinstance(source, Dataset):
