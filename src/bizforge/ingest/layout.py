@@ -168,8 +168,9 @@ def header_names(first: list[str]) -> tuple[list[str], list[dict]]:
     return names, notes
 
 
-def _decode_sample(path: Path, encoding: str | None):
-    """``(text of the first MiB, whole file in it, encoding, tried, confidence)``."""
+def _decode_sample(path: Path, encoding: str | None, unsure: list[dict]):
+    """``(text of the first MiB, whole file in it, encoding, tried, confidence)``; a note
+    goes to ``unsure`` when the encoding was guessed without much confidence."""
     sample = read_sample(path)
     final = path.stat().st_size <= len(sample)
     if encoding:
@@ -179,6 +180,8 @@ def _decode_sample(path: Path, encoding: str | None):
     else:
         guess = detect_encoding(path, sample)
         enc, tried, confidence = guess.encoding, guess.tried, guess.confidence
+        if confidence < UNSURE:
+            unsure.append(_unsure_note(path, guess))
     try:
         text = codecs.getincrementaldecoder(enc)("strict").decode(sample, final=final)
     except UnicodeDecodeError as exc:
@@ -191,6 +194,19 @@ def _decode_sample(path: Path, encoding: str | None):
             fix="export the table again, with a header row and at least one data row.",
         )
     return text, final, enc, tried, confidence
+
+
+UNSURE = 0.6  # below this encoding confidence the reader says so
+
+
+def _unsure_note(path: Path, guess) -> dict:
+    other = guess.runner_up or "gb18030"
+    return {"kind": "encoding_uncertain", "message": (
+        f"{path.name}: the encoding was guessed as {guess.encoding}, but not surely "
+        f"(confidence {guess.confidence:.2f}"
+        + (f"; {guess.runner_up} reads almost as well" if guess.runner_up else "")
+        + f"). Fix: if the text looks garbled, name the encoding: --encoding {other} "
+        f"(encoding='{other}').")}
 
 
 def _given_header(path: Path, text: str, delimiter: str | None, skip_rows: int):
@@ -233,8 +249,10 @@ def sniff_layout(
     64 KiB). ``skip_rows=N``: the header is the first non-blank line after line N;
     otherwise title lines above it are found and skipped (:mod:`bizforge.ingest.header`).
     """
-    text, final, enc, tried, confidence = _decode_sample(path, encoding)
-    notes = [mixed_note(path)] if enc == MIXED else []
+    notes: list[dict] = []
+    text, final, enc, tried, confidence = _decode_sample(path, encoding, notes)
+    if enc == MIXED:
+        notes.append(mixed_note(path))
     fixed = bool(delimiter) or path.suffix.lower() in (".tsv", ".tab")
     if delimiter:
         delim = normalise_delimiter(delimiter)
