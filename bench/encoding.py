@@ -199,8 +199,10 @@ def main() -> int:
         if values:
             body.append(f"- confidence when {key}: min {values[0]:.2f}, median "
                         f"{values[len(values) // 2]:.2f}, max {values[-1]:.2f}")
-    from bizforge.ingest.layout import UNSURE
-
+    try:
+        from bizforge.ingest.layout import UNSURE
+    except ImportError:  # an older tree, run for comparison
+        UNSURE = 0.0
     unsure = sum(1 for v in confidence["right"] if v < UNSURE)
     body.append(f"- right detections below the warning threshold {UNSURE} (a needless "
                 f"'encoding_uncertain' warning): {unsure}")
