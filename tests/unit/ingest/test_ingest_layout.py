@@ -141,3 +141,38 @@ def test_note_like_last_row_stays_when_the_column_holds_such_texts(tmp_path):
     text = "memo,amount\nNote: call back,1\nok,2\nNote: paid late,3\n"
     ds = read(_write(tmp_path, text))
     assert ds.frame["memo"].tolist() == ["Note: call back", "ok", "Note: paid late"]
+
+
+def test_notes_at_the_end_of_a_file_past_the_first_mib_are_left_out(tmp_path):
+    rows = "".join(f"{i},北京市朝阳区第{i}号,{i * 3}\n" for i in range(40_000))  # > 1 MiB
+    path = _write(tmp_path, "编号,地址,金额\n" + rows + "注：金额单位为元\n数据来源：ERP\n")
+    assert path.stat().st_size > 1 << 20
+    ds = read(path)
+    assert len(ds.frame) == 40_000
+    assert ds.meta["notes_below"] == ["注：金额单位为元", "数据来源：ERP"]
+
+
+def test_notes_at_the_end_of_a_large_utf16_file_are_found(tmp_path):
+    rows = "".join(f"{i}\t台北{i}\n" for i in range(60_000))
+    path = _write(tmp_path, "編號\t地點\n" + rows + "資料來源：內政部\n", name="t.txt",
+                  encoding="utf-16")
+    assert path.stat().st_size > 1 << 20
+    ds = read(path)
+    assert len(ds.frame) == 60_000
+    assert ds.meta["notes_below"] == ["資料來源：內政部"]
+
+
+def test_batch_reader_skips_title_lines_like_read(tmp_path):
+    from bizforge.ingest.delimited import iter_delimited
+
+    chunks = list(iter_delimited(_write(tmp_path, STATS + NOTES), chunk_rows=2))
+    assert list(chunks[0].columns) == ["地区", "2024年", "2023年", "2022年"]
+    assert sum(len(c) for c in chunks) == 3
+
+
+def test_batch_reader_takes_skip_rows(tmp_path):
+    from bizforge.ingest.delimited import iter_delimited
+
+    text = "k,v\nx,1\nname,age\nAnn,30\nBob,40\n"
+    chunks = list(iter_delimited(_write(tmp_path, text), skip_rows=2))
+    assert list(chunks[0].columns) == ["name", "age"]
