@@ -26,9 +26,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import datasets_root, write_results  # noqa: E402
+from _common import datasets_root, write_results
 
-from bizforge.ingest.encoding import detect_encoding  # noqa: E402
+from bizforge.ingest.encoding import detect_encoding
 
 GERMAN = [
     "Die Lieferung kam zwei Tage zu spät, aber die Ware war in Ordnung.",
@@ -188,10 +188,9 @@ def main() -> int:
                     wrong[f"{lang} {enc} -> {guess.encoding} ({rows} rows)"] += 1
     total = sum(sum(c.values()) for c in results.values())
     n_wrong = sum(c["wrong"] for c in results.values())
-    body = [f"- {total} files ({args.files_per_case} per case, {len(SIZES)} sizes 1-100 rows, "
-            f"half with sentences, half with place names only; {ascii_only} pure-ASCII files "
-            "left out): "
-            f"{total - n_wrong} detected right, **{n_wrong} false detections**"]
+    body = [(f"- {total} files ({args.files_per_case} per case, {len(SIZES)} sizes 1-100 rows, "
+             f"half with sentences, half with place names only; {ascii_only} pure-ASCII files "
+             f"left out): {total - n_wrong} detected right, **{n_wrong} false detections**")]
     for (lang, enc), c in results.items():
         body.append(f"  - {lang} written as {enc}: {c['right']} right, {c['wrong']} wrong")
     for key in ("right", "wrong"):

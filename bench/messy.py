@@ -33,8 +33,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import write_results  # noqa: E402
-from messy_corpus import write_corpus  # noqa: E402
+from _common import write_results
+from messy_corpus import write_corpus
 
 OUTCOMES = ("right", "clear error", "silent misread", "unclear error", "crash")
 

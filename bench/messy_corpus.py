@@ -65,7 +65,7 @@ STATS = ("数据库：年度数据\n指标：地区生产总值(亿元)\n时间�
          "注：2024年数据为初步核算数。\n数据来源：国家统计局\n")
 
 
-def _cases(folder: Path):  # noqa: C901 - one flat list of cases reads best
+def _cases(folder: Path):
     """Yield ``(file name, expectation)`` after writing each file into ``folder``."""
     # -- 1. title/notes in text files ------------------------------------------------
     _text(folder / "01_zh_stats_title_notes.csv", STATS)

@@ -11,7 +11,6 @@ name, prefixed by its group titles where names repeat). All of it is reported in
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import zipfile
 from pathlib import Path
