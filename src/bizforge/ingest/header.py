@@ -84,10 +84,13 @@ def _filled(fields: list[str]) -> int:
 
 
 def _titleish(fields: list[str], header: list[str]) -> bool:
-    """A line above a table: one filled text cell, or fewer fields than the header has
-    filled ones (a header whose data rows only add empty fields is the header itself)."""
+    """A line above a table: one filled text cell that starts it (``2024年报表,,,``; a
+    lone name further right, ``,a``, is a header with an unnamed index column), or fewer
+    fields than the header has filled ones (a header whose data rows only add empty
+    fields is the header itself)."""
     filled = [v for v in fields if v.strip()]
-    if len(filled) <= 1 and not (filled and _NUMBER.match(filled[0])):
+    if not filled or (len(filled) == 1 and fields[0].strip() == filled[0]
+                      and not _NUMBER.match(filled[0])):
         return True
     return len(fields) < len(header) and any(v.strip() for v in header[len(fields):])
 

@@ -176,3 +176,14 @@ def test_batch_reader_takes_skip_rows(tmp_path):
     text = "k,v\nx,1\nname,age\nAnn,30\nBob,40\n"
     chunks = list(iter_delimited(_write(tmp_path, text), skip_rows=2))
     assert list(chunks[0].columns) == ["name", "age"]
+
+
+def test_header_with_unnamed_index_column_stays_the_header(tmp_path):
+    ds = read(_write(tmp_path, ",city\n0,Paris\n1,Lyon\n2,Nice\n"))
+    assert list(ds.frame.columns) == ["column_1", "city"]
+    assert ds.meta["header_row"] == 1
+
+
+def test_title_padded_with_delimiters_is_skipped(tmp_path):
+    ds = read(_write(tmp_path, "2024年销售报表,,\n门店,月份,销售额\nS1,1月,10\nS2,1月,12\n"))
+    assert list(ds.frame.columns) == ["门店", "月份", "销售额"]
