@@ -260,7 +260,7 @@ def sniff_layout(
         delim = "\t"
     else:
         delim = sniff_delimiter(text, final)
-    if skip_rows:
+    if skip_rows is not None:  # header_row=1 (skip_rows=0) too: the caller knows best
         delim, found = _given_header(path, text, delim if fixed else None, skip_rows)
     else:
         delim, found = _found_header(text, delim, fixed)
@@ -274,7 +274,7 @@ def sniff_layout(
         except (csv.Error, StopIteration):
             return layout  # header longer than the sample: pandas will name the columns
     if layout.above:
-        layout.warnings.append(_above_note(path, layout, given=bool(skip_rows)))
+        layout.warnings.append(_above_note(path, layout, given=skip_rows is not None))
     if all(_PLAIN_NUMBER.match(v.strip()) for v in first):
         # Column names are never all numbers: the first row is data.
         layout.header = False

@@ -187,3 +187,9 @@ def test_header_with_unnamed_index_column_stays_the_header(tmp_path):
 def test_title_padded_with_delimiters_is_skipped(tmp_path):
     ds = read(_write(tmp_path, "2024年销售报表,,\n门店,月份,销售额\nS1,1月,10\nS2,1月,12\n"))
     assert list(ds.frame.columns) == ["门店", "月份", "销售额"]
+
+
+def test_header_row_one_turns_the_title_search_off(tmp_path):
+    ds = read(_write(tmp_path, STATS), header_row=1)
+    assert list(ds.frame.columns) == ["数据库：年度数据"]
+    assert ds.meta["skipped_above"] == []
