@@ -15,10 +15,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import datasets_root, write_results  # noqa: E402
+from _common import datasets_root, write_results
 
-from bizforge.errors import BizforgeError  # noqa: E402
-from bizforge.ingest import read  # noqa: E402
+from bizforge.errors import BizforgeError
+from bizforge.ingest import read
 
 SUFFIXES = (".csv", ".tsv", ".txt")
 
@@ -43,9 +43,9 @@ def main() -> int:
                 1, None):
             alarms.append(f"{path.relative_to(root)}: header line {meta.get('header_row')}, "
                           f"{len(meta['skipped_above'])} above, {len(meta['notes_below'])} below")
-    body = [f"- {len(files)} delimited files of the datasets folder: **{len(alarms)} false "
-            f"alarms** (lines skipped above the header or left out below), {len(errors)} "
-            "refused"]
+    body = [(f"- {len(files)} delimited files of the datasets folder: **{len(alarms)} false "
+             f"alarms** (lines skipped above the header or left out below), {len(errors)} "
+             "refused")]
     body += [f"  - {a}" for a in alarms + errors]
     print("\n".join(body))
     if not args.no_record:
