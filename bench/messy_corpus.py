@@ -81,6 +81,19 @@ def _cases(folder: Path):
         "columns": ["地区", "2024年", "2023年", "2022年"], "rows": 4,
         "values": {"地区": ["北京市", "天津市", "河北省", "山西省"]},
         "reader": {"encoding": "gb18030"}}
+    pad = ",,,,,"
+    _text(folder / "02b_zh_nbs_padded_gbk.csv",
+          f"数据库：年度数据{pad}\n地区：全国{pad}\n时间：最近5年{pad}\n"
+          "指标,2024年,2023年,2022年,2021年,2020年\n"
+          "人口出生率(‰),6.77,6.39,6.77,7.52,8.52\n人口死亡率(‰),7.76,7.87,7.37,7.18,7.07\n"
+          "人口自然增长率(‰),-0.99,-1.48,-0.60,0.34,1.45\n"
+          f"注：2020年数据为第七次全国人口普查数据。{pad}\n数据来源：国家统计局{pad}\n", "gbk")
+    yield "02b_zh_nbs_padded_gbk.csv", {
+        "defect": "1", "what": "NBS export as saved from Excel: title and note lines padded "
+        "with commas to the table's width (GBK)",
+        "columns": ["指标", "2024年", "2023年", "2022年", "2021年", "2020年"], "rows": 3,
+        "roles": {"2020年": "numeric"}, "values": {"2024年": [6.77, 7.76, -0.99]},
+        "reader": {"header_row": 4, "encoding": "gb18030"}}
     _text(folder / "03_zh_shop_export_notes.txt",
           "店铺订单导出\n导出时间：2024-05-01 10:00\n订单号\t商品\t数量\t金额\n"
           "A1001\t保温杯\t2\t59.80\nA1002\t雨伞\t1\t35.00\nA1003\t茶叶\t3\t120.00\n"

@@ -193,3 +193,14 @@ def test_header_row_one_turns_the_title_search_off(tmp_path):
     ds = read(_write(tmp_path, STATS), header_row=1)
     assert list(ds.frame.columns) == ["数据库：年度数据"]
     assert ds.meta["skipped_above"] == []
+
+
+def test_title_and_note_lines_padded_with_commas_are_skipped(tmp_path):
+    pad = ",,,"
+    text = (f"数据库：年度数据{pad}\n时间：最近3年{pad}\n指标,2024年,2023年,2022年\n"
+            "出生率(‰),6.77,6.39,6.77\n死亡率(‰),7.76,7.87,7.37\n"
+            f"注：2020年为普查数据。{pad}\n数据来源：国家统计局{pad}\n")
+    ds = read(_write(tmp_path, text, encoding="gbk"))
+    assert ds.frame["指标"].tolist() == ["出生率(‰)", "死亡率(‰)"]
+    assert ds.meta["skipped_above"] == ["数据库：年度数据", "时间：最近3年"]
+    assert ds.meta["notes_below"] == ["注：2020年为普查数据。", "数据来源：国家统计局"]
