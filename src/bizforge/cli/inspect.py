@@ -57,7 +57,9 @@ def inspect(
     json: Annotated[
         Path | None,
         typer.Option(
-            "--json", help="Write the profile as JSON here (rows, columns, findings, target)."
+            "--json",
+            help="Write the profile as JSON here (rows, columns, findings, target, and what "
+            "the reader learned: encoding and confidence, delimiter, header row, lines skipped).",
         ),
     ] = None,
     sheet: Annotated[str | None, typer.Option(help="Excel sheet name or 0-based number.")] = None,
