@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import datasets_root, write_results
+from _common import datasets_root, print_and_record
 
 from bizforge.ingest.encoding import detect_encoding
 
@@ -207,10 +207,8 @@ def main() -> int:
                 f"'encoding_uncertain' warning): {unsure}")
     for what, n in wrong.most_common(10):
         body.append(f"  - false: {what} x{n}")
-    print("\n".join(body))
-    if not args.no_record:
-        write_results("## Encoding detection calibration (bench/encoding.py)",
-                      "python bench/encoding.py", body)
+    print_and_record("## Encoding detection calibration (bench/encoding.py)",
+                     "python bench/encoding.py", body, not args.no_record)
     return 0
 
 

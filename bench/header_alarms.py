@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import datasets_root, write_results
+from _common import datasets_root, print_and_record
 
 from bizforge.errors import BizforgeError
 from bizforge.ingest import read
@@ -47,10 +47,8 @@ def main() -> int:
              f"alarms** (lines skipped above the header or left out below), {len(errors)} "
              "refused")]
     body += [f"  - {a}" for a in alarms + errors]
-    print("\n".join(body))
-    if not args.no_record:
-        write_results("## Header/notes detection false alarms (bench/header_alarms.py)",
-                      "python bench/header_alarms.py", body)
+    print_and_record("## Header/notes detection false alarms (bench/header_alarms.py)",
+                     "python bench/header_alarms.py", body, not args.no_record)
     return 0
 
 

@@ -33,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import write_results
+from _common import print_and_record
 from messy_corpus import write_corpus
 
 OUTCOMES = ("right", "clear error", "silent misread", "unclear error", "crash")
@@ -201,10 +201,8 @@ def main() -> int:
                 return 2
             extra = json.loads(listed.read_text(encoding="utf-8"))
             body += _report(run(args.extra, extra, tmp), f"extra folder {args.extra}")
-    print("\n".join(body))
-    if not args.no_record:
-        write_results("## Messy files corpus check (bench/messy.py)", "python bench/messy.py",
-                      body)
+    print_and_record("## Messy files corpus check (bench/messy.py)", "python bench/messy.py",
+                     body, not args.no_record)
     return 0
 
 
