@@ -43,7 +43,7 @@ def write_results(heading: str, command: str, body: list[str]) -> None:
 
 
 def print_and_record(heading: str, command: str, body: list[str], record: bool = True) -> None:
-    """Print ``body`` and, unless ``record`` is False, put it in RESULTS.md (:func:`write_results`)."""
+    """Print ``body``; unless ``record`` is False, put it in RESULTS.md (:func:`write_results`)."""
     print("\n".join(body))
     if record:
         write_results(heading, command, body)
