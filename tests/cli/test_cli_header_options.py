@@ -65,3 +65,23 @@ def test_mask_reports_skipped_title_lines(tmp_path):
     result = runner.invoke(app, ["mask", str(path), "-o", str(tmp_path / "m.csv")])
     assert result.exit_code == 0, result.output
     assert "the header is line 2" in result.output
+
+
+def test_train_header_row_hands_the_library_the_table_below(monkeypatch, stacked):
+    import bizforge.pipeline
+
+    given = []
+
+    def fake(data, target, **kwargs):
+        given.append(data)
+        raise KeyboardInterrupt  # stop before any training
+
+    monkeypatch.setattr(bizforge.pipeline, "train", fake)
+    runner.invoke(app, ["train", str(stacked), "--target", "age", "--header-row", "3"])
+    assert list(given[0].frame.columns) == ["name", "phone", "age"]
+
+
+def test_predict_negative_skip_rows_is_a_usage_error(stacked, tmp_path):
+    result = runner.invoke(app, ["predict", "m", str(stacked), "-o", str(tmp_path / "o.csv"),
+                                 "--skip-rows", "-1"])
+    assert result.exit_code == 2
