@@ -85,6 +85,13 @@ _EN: dict[str, str] = {
     "reason.empty": "empty",
     "reason.leakage": "target leakage",
     "reason.pii": "personal data",
+    "reason.user": "dropped on request",
+    "columns.dropped": "column '{column}' dropped before training: {reason}.",
+    "columns.how_to_keep": " To use it, pass --keep '{column}' (keep=['{column}'] in Python).",
+    "columns.kept": (
+        "column '{column}' kept on request (--keep), although the findings advise dropping "
+        "it: {reason}."
+    ),
     "kind.missing": "missing values",
     "kind.numeric_as_text": "numbers stored as text",
     "kind.id_like": "identifier",
@@ -302,6 +309,10 @@ _ZH: dict[str, str] = {
     "reason.empty": "空列",
     "reason.leakage": "目标泄漏",
     "reason.pii": "个人信息",
+    "reason.user": "按要求删除",
+    "columns.dropped": "列 '{column}' 在训练前被删除：{reason}。",
+    "columns.how_to_keep": "如要使用，请传 --keep '{column}'（Python 中 keep=['{column}']）。",
+    "columns.kept": "列 '{column}' 按要求保留（--keep），尽管检查结果建议删除：{reason}。",
     "kind.missing": "缺失值",
     "kind.numeric_as_text": "数字存成了文本",
     "kind.id_like": "标识列",

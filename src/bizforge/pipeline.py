@@ -27,6 +27,7 @@ import pandas as pd
 from bizforge import __version__
 from bizforge import pipeline_text as tx
 from bizforge.clean import Profile, Recipe, profile
+from bizforge.clean.overrides import as_reasons, column_notes, plan_drops
 from bizforge.errors import DataError, UsageError
 from bizforge.frame import Dataset
 from bizforge.ingest import read
@@ -78,7 +79,8 @@ def train(
     out: str | Path | None = None,
     lang: str = "en",
     seed: int = 0,
-    drop: dict[str, str] | None = None,
+    drop: dict[str, str] | list[str] | None = None,
+    keep: list[str] | None = None,
     text_column: str | None = None,
     backbone: str | None = None,
     text_language: str | None = None,
@@ -108,6 +110,12 @@ def train(
     the default portfolio (``(backend, params)`` pairs, as for ``search``);
     ``infer_limit`` caps the ensemble's prediction seconds per row (``"auto"``:
     16 µs for tables, none for text; see ``bizforge.train.cost``).
+
+    Columns the findings suggest dropping (personal data, leakage, identifiers,
+    constant, empty) are dropped unless named in ``keep``; ``drop`` names more
+    columns to leave out (a list, or ``{column: reason}``). The report and
+    ``metrics.json`` list every dropped column with its reason and every column
+    kept against advice.
     """
     from bizforge.evaluate import explain as ex
     from bizforge.evaluate.threshold import choose_threshold, evaluate_threshold
@@ -125,6 +133,7 @@ def train(
         ds = tx.force_text(ds, text_column)
     emit({"event": "stage", "stage": "inspect"})
     prof = profile(ds, target=target, lang=lang)
+    plan_drops(prof, keep, drop)  # a misspelt --keep/--drop fails now, not after the search
     features, texts = tx.text_features(ds.schema, target)
     spec = resolve_task(ds.frame, target, task,
                         text_only=bool(texts) and len(texts) == len(features))
@@ -139,7 +148,7 @@ def train(
 
             open_tokenizer(backbone)
         drop = {**{c: "not used by text classification" for c in features if c != text_col},
-                **(drop or {})}
+                **as_reasons(drop)}
     elif backbone is not None or text_language is not None:
         option = "--backbone" if backbone is not None else "--text-language"
         raise UsageError(f"{option} applies to text classification.",
@@ -162,12 +171,13 @@ def train(
     notes += [w["message"] for w in spec.warnings]
     notes += [w["message"] for w in prof.meta.get("warnings") or []]  # from reading the file
 
-    drops = {**prof.drop_suggestions(), **(drop or {})}
-    drops.pop(text_col, None)  # the text itself is never dropped (ids/PII are for tables)
+    plan = plan_drops(prof, keep, drop)
+    plan.drop.pop(text_col, None)  # the text itself is never dropped (ids/PII are for tables)
     emit({"event": "stage", "stage": "clean"})
     # Bad numbers in training rows become missing (the profile reported them);
     # at prediction time the same recipe refuses them, naming the column.
-    recipe = Recipe(on_bad_number="missing").fit(train_frame, ds.schema, target=target, drop=drops)
+    recipe = Recipe(on_bad_number="missing").fit(train_frame, ds.schema, target=target,
+                                                 drop=plan.drop, keep=plan.keep)
     X = recipe.transform(train_frame)
     X_test = recipe.transform(test_frame)
     recipe.on_bad_number = "error"
@@ -227,9 +237,10 @@ def train(
         figures.append(training_curve_figure(training["curve"], lang=lang))
 
     metrics = _metrics_doc(spec, result, test_metrics, fit_seconds, threshold, test_source,
-                           len(train_frame), len(test_frame), recipe)
+                           len(train_frame), len(test_frame), recipe, plan.kept)
     if training is not None:  # the curve itself is in the member's model.json and TensorBoard
         metrics["finetune"] = {k: v for k, v in training.items() if k != "curve"}
+    notes += column_notes(recipe.dropped, plan.kept, lang)
     report = _report(metrics, result, threshold, figures, importance, reasons, recipe, prof,
                      lang, member.name, notes, test_source, len(train_frame), len(test_frame),
                      training)
@@ -273,7 +284,8 @@ def _explanations(predictor, member, X_test, test_frame, sources):
     return importance, reasons
 
 
-def _metrics_doc(spec, result, test, fit_seconds, threshold, test_source, n_train, n_test, recipe):
+def _metrics_doc(spec, result, test, fit_seconds, threshold, test_source, n_train, n_test, recipe,
+                 kept):
     from bizforge.evaluate.report import metrics_document
 
     return metrics_document(
@@ -290,6 +302,7 @@ def _metrics_doc(spec, result, test, fit_seconds, threshold, test_source, n_trai
         test_source=test_source,
         rows={"train": n_train, "test": n_test},
         dropped_columns=recipe.dropped,
+        kept_columns=kept,
         not_used=[dict(s) for s in result.skipped],
         bizforge_version=__version__,
     )

@@ -40,6 +40,11 @@ def train_command(
     reject_drop: float = typer.Option(None, "--reject-drop", help="In-scope accuracy (0-1, measured on validation rows) that --reject may give up to hand out-of-scope messages to a person; default 0.03. Lower: fewer in-scope messages handed over, more out-of-scope ones answered (needs --unknown-label)."),
     name: str = typer.Option(None, "--name", help="Also publish the model to the registry "
                                                   "under this name (next version)."),
+    keep: list[str] = typer.Option(None, "--keep", help="Use this column although the findings "
+                                   "would drop it (leakage, identifier, personal data); "
+                                   "repeatable."),
+    drop: list[str] = typer.Option(None, "--drop", help="Leave this column out of training; "
+                                   "repeatable."),
     infer_limit: float = typer.Option(None, "--infer-limit", help="Most microseconds per row "
                                       "(one thread) the ensemble may cost to predict "
                                       "(default: 16 for tables, none for text; 0: no limit)."),
@@ -49,6 +54,10 @@ def train_command(
     Example: bizforge train churn.csv --target Churn --time-limit 60 --cost-fp 10 --cost-fn 200
 
     Text: bizforge train tickets.csv --target intent --text-column text --reject auto --unknown-label oos
+
+    Columns: bizforge train bank.csv --target Exited --keep NumOfProducts --drop Surname
+    (the summary and the report list every dropped column with its reason, and every
+    column kept against advice)
     """
     from bizforge.i18n import check_lang
     from bizforge.pipeline import train
@@ -71,7 +80,7 @@ def train_command(
                     lang=lang, seed=seed, text_column=text_column, backbone=backbone,
                     text_language=text_language,
                     reject=reject, unknown_label=unknown_label, reject_drop=reject_drop,
-                    progress=_progress(bar, job),
+                    progress=_progress(bar, job), keep=keep or None, drop=drop or None,
                     infer_limit=_infer_limit(infer_limit))
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
