@@ -77,21 +77,23 @@ def find_leakage(ctx: Context) -> list[Finding]:
         frame = frame.sample(MAX_ROWS, random_state=0).sort_index()
     if len(frame) < 2 * SIGNAL_SUPPORT:
         return []
-    y = frame[ctx.target]
+    # The target as strings (classes) and as 0/1 (binary), computed once for every column.
+    y = frame[ctx.target].astype(str).to_numpy() if ctx.classes is not None else None
     cols = _candidates(ctx)
     found: dict[str, Finding] = {}
+    y01 = None
     if ctx.classes is not None and len(ctx.classes) == 2:
-        y01, positive = st.binary_target(y, ctx.classes)
+        y01, positive = st.binary_target(frame[ctx.target], ctx.classes)
         for f in _group(ctx, frame, y01, positive, [c for c in cols if _tested(ctx, c)]):
             found.setdefault(f.column, f)
     for col in cols:
         if col in found:
             continue
         # The filled rule first: its evidence (rows, share of the class) says more.
-        f = _filled(ctx, frame, y, col) if ctx.classes is not None else None
+        f = _filled(ctx, frame, y, col) if y is not None else None
         if f is None and _tested(ctx, col):
-            f = _single(ctx, frame, y, col)
-            if f is None and ctx.classes is not None:
+            f = _single(ctx, frame, y, y01, col)
+            if f is None and y is not None:
                 f = _signal(ctx, frame, y, col)
         if f is not None:
             found[col] = f
@@ -135,10 +137,11 @@ def _leak(ctx: Context, col: str, key: str, fix: str, count: int, rows: list[int
 
 
 # -- (b) single column ----------------------------------------------------------------
-def _single(ctx: Context, frame: pd.DataFrame, y: pd.Series, col: str) -> Finding | None:
+def _single(ctx: Context, frame: pd.DataFrame, y: np.ndarray | None, y01: np.ndarray | None,
+            col: str) -> Finding | None:
     x = _numeric(ctx, frame, col)
-    levels = st.codes(frame[col]).to_numpy()
-    few_levels = len(set(levels)) <= 50
+    levels, labels = st.codes(frame[col])
+    few_levels = len(labels) <= 50
     if ctx.classes is None:
         if x is None:
             return None
@@ -148,16 +151,15 @@ def _single(ctx: Context, frame: pd.DataFrame, y: pd.Series, col: str) -> Findin
             return None
         score = abs(pair["x"].rank().corr(pair["y"].rank()))
         return _single_finding(ctx, col, "metric.rank_corr", score, RANK_CORR_MIN, len(pair))
-    if len(ctx.classes) == 2:
-        y01, _ = st.binary_target(y, ctx.classes)
+    if y01 is not None:
         score = st.numeric_auc(x, y01) if x is not None else 0.0
         if x is None or few_levels:
             score = max(score, st.roc_auc(y01, st.crossfit_rate(levels, y01)))
         return _single_finding(ctx, col, "metric.auc", score, AUC_MIN, len(frame))
     if x is not None and not few_levels:
         binned = pd.qcut(pd.Series(x), 20, duplicates="drop").astype(str).to_numpy()
-        levels = np.where(np.isnan(x), st.MISSING, binned)
-    acc = st.crossfit_accuracy(levels, y.astype(str).to_numpy())
+        levels = np.where(np.isnan(x), "(missing)", binned)
+    acc = st.crossfit_accuracy(levels, y)
     majority_err = 1 - ctx.classes.max() / ctx.classes.sum()
     if (1 - acc) > 0.1 * majority_err:
         return None
@@ -173,7 +175,7 @@ def _single_finding(ctx, col, metric, score, threshold, n) -> Finding | None:
 
 
 # -- (c) filled only with the outcome -------------------------------------------------
-def _indicator(ctx: Context, frame: pd.DataFrame, col: str) -> tuple[np.ndarray, str] | None:
+def _indicator(ctx: Context, frame: pd.DataFrame, col: str) -> tuple[np.ndarray, str]:
     """(row is "on", which state that is): set for a 0/1 flag, filled for anything else."""
     flag = _flag(ctx, frame, col)
     if flag is not None:
@@ -185,12 +187,8 @@ def _indicator(ctx: Context, frame: pd.DataFrame, col: str) -> tuple[np.ndarray,
     return filled, "filled"
 
 
-def _filled(ctx: Context, frame: pd.DataFrame, y: pd.Series, col: str) -> Finding | None:
-    found = _indicator(ctx, frame, col)
-    if found is None:
-        return None
-    on, state = found
-    yv = y.astype(str).to_numpy()
+def _filled(ctx: Context, frame: pd.DataFrame, yv: np.ndarray, col: str) -> Finding | None:
+    on, state = _indicator(ctx, frame, col)
     n = len(yv)
     for cls, total in ctx.classes.items():
         share = total / ctx.classes.sum()
@@ -212,17 +210,16 @@ def _filled(ctx: Context, frame: pd.DataFrame, y: pd.Series, col: str) -> Findin
 
 
 # -- strong signal on few rows (kept) ---------------------------------------------------
-def _signal(ctx: Context, frame: pd.DataFrame, y: pd.Series, col: str) -> Finding | None:
-    levels = st.codes(frame[col])
-    if levels.nunique() > SIGNAL_MAX_LEVELS:
+def _signal(ctx: Context, frame: pd.DataFrame, yv: np.ndarray, col: str) -> Finding | None:
+    level, labels = st.codes(frame[col])
+    if len(labels) > SIGNAL_MAX_LEVELS:
         return None
-    yv = y.astype(str)
     best = None
     for cls, total in ctx.classes.items():
         share = total / ctx.classes.sum()
         if share > 0.5:
             continue
-        table = pd.crosstab(levels, yv == str(cls))
+        table = pd.crosstab(level, yv == str(cls))
         if True not in table.columns:
             continue
         for value, row in table.iterrows():
@@ -238,8 +235,8 @@ def _signal(ctx: Context, frame: pd.DataFrame, y: pd.Series, col: str) -> Findin
     value, cls, support, hits, cover = best
     flag = _flag(ctx, frame, col) is not None
     severity = "warning" if flag and cover >= SIGNAL_FLAG_COVER else "info"
-    rows = ctx.rows(frame.index[np.flatnonzero((levels == value).to_numpy())])
-    message = ctx.t(f"strong_signal.{severity}", column=col, value=st.short(value),
+    rows = ctx.rows(frame.index[np.flatnonzero(level == value)])
+    message = ctx.t(f"strong_signal.{severity}", column=col, value=st.short(labels[value]),
                     support=f"{support:,}", hits=f"{hits:,}", precision=pct(hits / support),
                     target=ctx.target, cls=cls, cover=pct(cover))
     return Finding(col, "strong_signal", severity, message,
