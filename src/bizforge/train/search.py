@@ -41,6 +41,9 @@ from bizforge.train.validation import CV_MAX_ROWS, choose_scheme, text_overlap_g
 
 TEXT_VALID_ROWS = 2000  # validation rows for text tasks (see choose_scheme)
 EXPLORE_ROUNDS = 20  # Caruana rounds when checking whether a new candidate helps
+# No drawn candidate may take more than this share of the budget: one slow draw (a wide
+# MLP on a large table) would otherwise crowd out the others.
+EXPLORE_SHARE = 0.25
 
 __all__ = ["search"]
 
@@ -126,7 +129,8 @@ def search(
         before = len(skipped)
         explored = explore(
             lambda cand: _attempt(ctx, cand, {"name": cand.name, "index": len(runs),
-                                              "total": None}, runs, skipped, errors),
+                                              "total": None}, runs, skipped, errors,
+                                  cap=EXPLORE_SHARE * time_limit),
             lambda: scorer.gain(_select(ctx, runs, y_valid, limit, rounds=EXPLORE_ROUNDS).score),
             lambda: budget.remaining(_reserve(ctx, runs)),
             seed=seed,
@@ -172,10 +176,17 @@ def search(
 
 
 def _attempt(ctx: Context, cand: Candidate, info: dict[str, Any], runs: list[Run],
-             skipped: list[dict[str, Any]], errors: list[Exception]) -> Run | None:
-    """Cross-validate one candidate; record it in ``runs`` or, with why, in ``skipped``."""
+             skipped: list[dict[str, Any]], errors: list[Exception],
+             cap: float | None = None) -> Run | None:
+    """Cross-validate one candidate; record it in ``runs`` or, with why, in ``skipped``.
+
+    ``cap``: the most seconds it may take (held back from it as extra reserve).
+    """
+    reserve = _reserve(ctx, runs)
+    if cap is not None:
+        reserve = max(reserve, ctx.budget.remaining() - cap)
     try:
-        run, reason = evaluate(ctx, cand, _reserve(ctx, runs), info, first=not runs)
+        run, reason = evaluate(ctx, cand, reserve, info, first=not runs)
     except Exception as exc:  # noqa: BLE001 - one failing backend must not end the search
         errors.append(exc)
         run, reason = None, f"failed: {type(exc).__name__}: {exc}"
