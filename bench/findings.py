@@ -6,7 +6,9 @@
 Every (table, target) pair below says by hand which columns truly leak: a column
 that restates the outcome or is recorded after it (AI4I's failure-mode flags;
 ISLP Smarket/Weekly's ``Today``, whose sign *is* ``Direction``; Wage's
-``logwage``; Bikeshare's ``casual`` and ``registered``, whose sum is ``bikers``).
+``logwage``; Bikeshare's ``casual`` and ``registered``, whose sum is ``bikers``;
+OJ's sale prices, whose difference is ``PriceDiff``). A near-copy of a numeric
+target (career hits for career runs, a feels-like temperature) is honest.
 Everything else is an honest predictor, however strong. ``bizforge.profile``
 runs on each table as ``bizforge inspect --target`` does; a column counts as
 flagged when it would be dropped for leakage (an ``error`` finding of kind
@@ -68,6 +70,15 @@ ISLP = [
     ("bikeshare", "Bikeshare.csv", "bikers", {"casual", "registered"}),
     ("braincancer", "BrainCancer.csv", "status", set()),
     ("publication", "Publication.csv", "status", set()),
+    # Numeric targets with a near-copy among the features: hard negatives.
+    ("hitters/cruns", "Hitters.csv", "CRuns", set()),  # career hits: Spearman 0.991
+    ("bikeshare/temp", "Bikeshare.csv", "temp", set()),  # feels-like temperature: 0.994
+    ("credit/limit", "Credit.csv", "Limit", set()),  # credit rating: 0.996
+    ("college/apps", "College.csv", "Apps", set()),
+    ("auto/horsepower", "Auto.csv", "horsepower", set()),
+    ("default/balance", "Default.csv", "balance", set()),
+    # By definition PriceDiff = SalePriceMM - SalePriceCH.
+    ("oj/pricediff", "OJ.csv", "PriceDiff", {"SalePriceMM", "SalePriceCH"}),
 ]
 
 

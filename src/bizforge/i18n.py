@@ -171,6 +171,11 @@ _EN: dict[str, str] = {
         "'{target}' = {cls}, which is {cover} of all '{cls}' rows: it is filled in once the "
         "outcome has happened, so it restates the target."
     ),
+    "leakage.pair": (
+        "column '{column}' together with '{other}' reproduces '{target}' almost exactly: a "
+        "linear combination of the two fitted on half of the rows has R^2 {r2} on the other "
+        "{n} rows. They look like parts of the target (e.g. two counts that add up to it)."
+    ),
     "leakage.state.filled": "filled",
     "leakage.state.not_filled": "empty",
     "leakage.state.set": "set",
@@ -365,6 +370,7 @@ _ZH: dict[str, str] = {
     "high_cardinality.fix": "训练时稀有取值会归入 '__other__'；自行合并（例如城市 -> 省份）效果更好。",
     "leakage.single": "列 '{column}' 单独就几乎能完美预测 '{target}'：在 {n} 行上交叉验证的{metric}为 {score}（{threshold} 起算作泄漏）。它很可能是在结果发生之后才记录的，预测时无法获得。",
     "leakage.filled": "列 '{column}' 有 {support} 行为{state}，其中 {hits} 行（{precision}）的 '{target}' = {cls}，占全部 '{cls}' 行的 {cover}：它是在结果发生之后才填写的，复述了目标。",
+    "leakage.pair": "列 '{column}' 与 '{other}' 合起来几乎精确地复现了 '{target}'：在一半行上拟合的两列线性组合，在另外 {n} 行上的 R² 为 {r2}。它们像是目标的组成部分（例如相加等于目标的两个计数）。",
     "leakage.state.filled": "已填写",
     "leakage.state.not_filled": "空值",
     "leakage.state.set": "已标记",

@@ -217,3 +217,20 @@ def test_no_target_means_no_leakage_check():
     frame = group_frame()
     p = profile(make_ds(frame, **{c: "boolean" for c in frame if c != "torque"}))
     assert p.leakage_columns() == []
+
+
+def test_two_counts_that_add_up_to_the_target_leak_together():
+    rng = np.random.default_rng(7)
+    casual, registered = rng.poisson(30, 300), rng.poisson(120, 300)
+    frame = pd.DataFrame({"casual": casual, "registered": registered,
+                          "temp": rng.normal(15, 5, 300), "riders": casual + registered})
+    found = leaks(frame, "riders")
+    assert sorted(found) == ["casual", "registered"]
+    assert "together with 'registered' reproduces 'riders'" in found["casual"]
+
+
+def test_near_copy_of_a_numeric_target_is_not_leakage():
+    rng = np.random.default_rng(7)
+    temp = rng.normal(15, 8, 300)
+    frame = pd.DataFrame({"feels_like": temp + rng.normal(0, 1.2, 300), "temp": temp})
+    assert leaks(frame, "temp") == {}
