@@ -9,7 +9,9 @@ distributions around what worked on business tables:
   sampling, L2 and (one draw in four) extremely randomised splits;
 - random forests (LightGBM's ``rf`` boosting: bagged deep trees, averaged) — a
   different kind of error from boosting, which is what an ensemble needs;
-- MLPs with random widths, dropout, learning rate and weight decay.
+- MLPs with random widths, dropout, learning rate and weight decay;
+- XGBoost (depth-wise trees, its own categorical splits), when the optional
+  ``xgboost`` extra is installed.
 
 After each new candidate the Caruana ensemble is re-selected on the
 validation predictions; the exploration stops when :data:`PATIENCE` candidates
@@ -19,8 +21,8 @@ when that is above 1, as an RMSE can be), or when the budget
 ``(backend, params)`` pair, saved in native formats like the rest.
 
 >>> draws = candidate_stream(seed=0)
->>> [next(draws).backend for _ in range(4)]
-['lightgbm', 'lightgbm', 'mlp', 'lightgbm']
+>>> [next(draws).backend for _ in range(3)]
+['lightgbm', 'lightgbm', 'mlp']
 """
 
 from __future__ import annotations
@@ -36,17 +38,20 @@ __all__ = ["MIN_GAIN", "PATIENCE", "candidate_stream", "explore"]
 
 PATIENCE = 6
 MIN_GAIN = 2e-4
-# The order of kinds drawn: boosting twice as often as the others (it wins most often).
-_KINDS = ("gbm", "rf", "mlp", "gbm")
+# The order of kinds drawn: boosting more often than the others (it wins most often).
+_KINDS = ("gbm", "rf", "mlp", "xgb", "gbm")
 
 
 def candidate_stream(seed: int = 0) -> Iterator[Candidate]:
     """An endless seeded stream of candidates, kinds taken in turn."""
+    from bizforge.models.xgb import available
+
     rng = np.random.default_rng(seed + 7919)
-    draw = {"gbm": _gbm, "rf": _forest, "mlp": _mlp}
+    draw = {"gbm": _gbm, "rf": _forest, "mlp": _mlp, "xgb": _xgboost}
+    kinds = [k for k in _KINDS if k != "xgb" or available()]
     i = 0
     while True:
-        kind = _KINDS[i % len(_KINDS)]
+        kind = kinds[i % len(kinds)]
         i += 1
         backend, params = draw[kind](rng)
         yield Candidate(f"{kind}_r{i}", backend, params)
@@ -79,6 +84,17 @@ def _forest(rng: np.random.Generator) -> tuple[str, dict[str, Any]]:
         "max_rounds": 300,
         "early_stopping_rounds": 30,
         "rounds_without_valid": 150,
+    }
+
+
+def _xgboost(rng: np.random.Generator) -> tuple[str, dict[str, Any]]:
+    return "xgboost", {
+        "max_depth": int(rng.choice([3, 4, 5, 6, 8])),
+        "learning_rate": float(np.round(np.exp(rng.uniform(np.log(0.02), np.log(0.12))), 4)),
+        "min_child_weight": float(rng.choice([0.5, 1.0, 3.0, 10.0])),
+        "subsample": float(np.round(rng.uniform(0.6, 1.0), 2)),
+        "colsample_bytree": float(np.round(rng.uniform(0.5, 1.0), 2)),
+        "reg_lambda": float(np.round(np.exp(rng.uniform(np.log(0.1), np.log(10.0))), 3)),
     }
 
 

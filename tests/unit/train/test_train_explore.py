@@ -12,10 +12,20 @@ def test_candidate_stream_is_seeded():
     assert [next(a).params for _ in range(6)] == [next(b).params for _ in range(6)]
 
 
-def test_stream_draws_forests_and_mlps_beside_boosting():
+def _kinds(n: int = 10) -> set[tuple[str, str]]:
     draws = candidate_stream(seed=0)
-    kinds = {(c.backend, c.params.get("boosting", "gbdt")) for c in (next(draws) for _ in range(8))}
-    assert kinds == {("lightgbm", "gbdt"), ("lightgbm", "rf"), ("mlp", "gbdt")}
+    return {(c.backend, c.params.get("boosting", "gbdt")) for c in (next(draws) for _ in range(n))}
+
+
+def test_stream_draws_forests_and_mlps_beside_boosting():
+    assert {("lightgbm", "gbdt"), ("lightgbm", "rf"), ("mlp", "gbdt")} <= _kinds()
+
+
+def test_stream_leaves_out_xgboost_when_it_is_not_installed(monkeypatch):
+    from bizforge.models import xgb
+
+    monkeypatch.setattr(xgb, "available", lambda: False)
+    assert ("xgboost", "gbdt") not in _kinds()
 
 
 def test_exploration_stops_after_patience_candidates_without_gain():
