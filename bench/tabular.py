@@ -259,7 +259,9 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             shutil.rmtree(work, ignore_errors=True)
     command = "python bench/tabular.py " + " ".join(argv or sys.argv[1:])
-    write_results("## tabular — " + time.strftime("%Y-%m-%d"), command.strip(),
+    which = (" (generated held-out-like tables)" if args.generated
+             else " (ISLP tables)" if args.tables else "")
+    write_results(f"## tabular{which} — " + time.strftime("%Y-%m-%d"), command.strip(),
                   table(results, args.time_limit))
     return 0
 
