@@ -17,10 +17,10 @@ so the report and the model card can list both.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from bizforge.clean.profile import column_hint
 from bizforge.errors import UsageError
 from bizforge.i18n import t
 
@@ -82,12 +82,8 @@ def _check_name(col: str, option: str, names: list[str], target: str | None) -> 
                          fix=f"the target is never a feature; leave '{col}' out of {option}.")
     if col in names:
         return
-    close = difflib.get_close_matches(col, names, n=3, cutoff=0.5)
-    close += [n for n in names if n.lower() == col.lower() and n not in close]
-    hint = (f"did you mean {', '.join(repr(c) for c in close)}?" if close
-            else f"columns are: {', '.join(names[:15])}{' ...' if len(names) > 15 else ''}.")
     raise UsageError(f"{option} '{col}' is not a column of the data.",
-                     fix=f"name an existing column; {hint}")
+                     fix=f"name an existing column; {column_hint(col, names)}")
 
 
 def column_notes(dropped: Mapping[str, str], kept: Mapping[str, str], lang: str = "en") -> list[str]:
