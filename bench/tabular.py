@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import statistics
 import subprocess
@@ -140,6 +141,8 @@ def run_lightgbm(train_path: Path, test_path: Path, target: str, drop: list[str]
         else:
             cats = pd.CategoricalDtype(sorted(train[col].unique()))
             train[col], test[col] = train[col].astype(cats), test[col].astype(cats)
+    # LightGBM refuses JSON characters in names ("Air temperature [K]").
+    train.columns = test.columns = [re.sub(r"[^0-9A-Za-z_]", "_", c) for c in train.columns]
     t0 = time.perf_counter()
     model = lgb.LGBMClassifier(verbose=-1).fit(train, y_train == positive)
     fit = time.perf_counter() - t0
