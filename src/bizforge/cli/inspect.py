@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from bizforge.clean.overrides import column_notes, plan_drops
 from bizforge.clean.report_html import summary_text
 from bizforge.cli.app import (
     HeaderRow,
@@ -71,8 +72,19 @@ def inspect(
     delimiter: Annotated[
         str | None, typer.Option(help="Field delimiter, e.g. ';' or '\\t' (default: sniffed).")
     ] = None,
+<<<<<<< HEAD
     header_row: HeaderRow = None,
     skip_rows: SkipRows = None,
+=======
+    keep: Annotated[
+        list[str] | None,
+        typer.Option(help="Column to use although the findings would drop it; repeatable "
+                     "(as for train: shows the resulting drop list)."),
+    ] = None,
+    drop: Annotated[
+        list[str] | None, typer.Option(help="Column to leave out of training; repeatable.")
+    ] = None,
+>>>>>>> t18
 ) -> None:
     """Profile a table: column roles, missing values, target balance and data problems with fixes.
 
@@ -83,9 +95,14 @@ def inspect(
       bizforge inspect customers.csv --target Churn --html report.html --json profile.json
       bizforge inspect 订单.xlsx --sheet 2024 --lang zh
       bizforge inspect sqlite:///shop.db --table orders
+<<<<<<< HEAD
       bizforge inspect 统计年鉴.csv --header-row 4
+=======
+      bizforge inspect bank.csv --target Exited --keep NumOfProducts --drop Surname
+>>>>>>> t18
 
-    Exit codes: 0 ok, 2 usage error (e.g. --lang fr), 3 data error (unreadable
+    Exit codes: 0 ok, 2 usage error (e.g. --lang fr, --keep of a column that is not
+    there), 3 data error (unreadable
     file, missing or single-class target).
     """
     from bizforge.clean.profile import profile
@@ -109,7 +126,8 @@ def inspect(
         skip_rows=skip_rows,
     )
     prof = profile(ds, target=target, lang=lang)
-    _print_profile(prof, lang)
+    plan = plan_drops(prof, keep, drop)
+    _print_profile(prof, lang, plan)
     if json is not None:
         prof.save_json(json)
         console.print(Text(f"JSON: {json}"))
@@ -126,7 +144,7 @@ def _unescape(delimiter: str | None) -> str | None:
     return "\t" if delimiter in ("\\t", "tab") else delimiter
 
 
-def _print_profile(prof, lang: str) -> None:
+def _print_profile(prof, lang: str, plan) -> None:
     m = prof.meta
     head = Text(f"{m.get('source') or 'data'}: ", style="bold")
     head.append(t("report.shape", lang, rows=f"{prof.rows:,}", cols=len(prof.columns)))
@@ -146,7 +164,7 @@ def _print_profile(prof, lang: str) -> None:
     console.print(_columns_table(prof, lang))
     if prof.target is not None:
         _print_target(prof.target, lang)
-    _print_findings(prof, lang)
+    _print_findings(prof, lang, plan)
 
 
 def _columns_table(prof, lang: str) -> Table:
@@ -191,7 +209,7 @@ def _print_target(target: dict, lang: str) -> None:
     console.print(tab)
 
 
-def _print_findings(prof, lang: str) -> None:
+def _print_findings(prof, lang: str, plan) -> None:
     console.print(Text(t("report.findings", lang), style="bold"))
     if not prof.findings:
         console.print(Text(t("report.no_findings", lang)))
@@ -202,7 +220,8 @@ def _print_findings(prof, lang: str) -> None:
         line.append(f" {t('kind.' + f.kind, lang)} ({f.kind}): {f.message}")
         console.print(line, soft_wrap=True)
         console.print(Text(f"    {t('label.fix', lang)}: {f.fix}", style="green"), soft_wrap=True)
-    drops = prof.drop_suggestions()
-    if drops:
-        text = ", ".join(f"{c} ({t('reason.' + r, lang)})" for c, r in drops.items())
+    if plan.drop:
+        text = ", ".join(f"{c} ({t('reason.' + r, lang, default=r)})" for c, r in plan.drop.items())
         console.print(Text(f"{t('report.drop', lang)}: {text}"), soft_wrap=True)
+    for line in column_notes({}, plan.kept, lang):
+        console.print(Text(line), soft_wrap=True)
