@@ -72,10 +72,8 @@ def inspect(
     delimiter: Annotated[
         str | None, typer.Option(help="Field delimiter, e.g. ';' or '\\t' (default: sniffed).")
     ] = None,
-<<<<<<< HEAD
     header_row: HeaderRow = None,
     skip_rows: SkipRows = None,
-=======
     keep: Annotated[
         list[str] | None,
         typer.Option(help="Column to use although the findings would drop it; repeatable "
@@ -84,7 +82,6 @@ def inspect(
     drop: Annotated[
         list[str] | None, typer.Option(help="Column to leave out of training; repeatable.")
     ] = None,
->>>>>>> t18
 ) -> None:
     """Profile a table: column roles, missing values, target balance and data problems with fixes.
 
@@ -95,11 +92,8 @@ def inspect(
       bizforge inspect customers.csv --target Churn --html report.html --json profile.json
       bizforge inspect 订单.xlsx --sheet 2024 --lang zh
       bizforge inspect sqlite:///shop.db --table orders
-<<<<<<< HEAD
       bizforge inspect 统计年鉴.csv --header-row 4
-=======
       bizforge inspect bank.csv --target Exited --keep NumOfProducts --drop Surname
->>>>>>> t18
 
     Exit codes: 0 ok, 2 usage error (e.g. --lang fr, --keep of a column that is not
     there), 3 data error (unreadable
