@@ -225,8 +225,14 @@ def run(images: ImageSet, test: ImageSet | None, options: Any, time_limit: float
     if not found:
         raise DataError("no candidate model fitted in the time limit.",
                         fix="raise --time-limit.")
-    for c in found:
+    from sklearn.metrics import f1_score
+
+    for c in found:  # test figures for the record only: the choice uses validation
+        pred = c.test_logits.argmax(1)
         leaderboard.append({"name": c.name, "score": round(c.outcome.best_valid, 5),
+                            "test_accuracy": float((pred == yt).mean()),
+                            "test_macro_f1": float(f1_score(yt, pred, average="macro",
+                                                            zero_division=0)),
                             "fit_seconds": round(c.seconds, 2), "epochs": c.outcome.epochs,
                             "stopped_by": c.outcome.stopped_by, **c.params})
     members, weights, valid_best = _ensemble(found, yv, score)
