@@ -68,8 +68,10 @@ def fit_cnn(x: np.ndarray, y: np.ndarray, xv: np.ndarray, yv: np.ndarray, xt: np
     weight = counts.sum() / (n_classes * np.maximum(counts, 1)) if counts.max() > 3 * max(
         counts.min(), 1) else None
     outcome = fit_loop(net, x, y, xv, yv, seconds=seconds, augment=augment,
-                       batch_size=128 if len(x) >= 5000 else 32, lr=3e-3, seed=seed,
-                       max_epochs=60, patience=4 if len(x) < 5000 else 2,
+                       batch_size=128 if len(x) >= 5000 else 32 if len(x) >= 500 else 16,
+                       lr=3e-3, seed=seed, max_epochs=60,
+                       # an epoch of a few steps says little: wait longer before giving up
+                       patience=2 if len(x) >= 5000 else 4 if len(x) >= 500 else 8,
                        class_weight=weight, score=score, on_epoch=on_epoch)
     return Candidate("cnn", net, predict_logits(net, xv), predict_logits(net, xt), outcome,
                      time.perf_counter() - start,

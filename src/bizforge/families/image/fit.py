@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 __all__ = ["AUGMENTATIONS", "FitOutcome", "augment_batch", "fit_loop", "predict_logits",
-           "to_tensor"]
+           "refresh_batch_norm", "to_tensor"]
 
 AUGMENTATIONS = ("none", "shift", "flip")
 
@@ -69,6 +69,28 @@ def augment_batch(x: torch.Tensor, kind: str, gen: torch.Generator) -> torch.Ten
             chunk = torch.rot90(chunk, r[2] % 4, dims=(-2, -1))
         parts.append(chunk)
     return torch.cat(parts)
+
+
+@torch.no_grad()
+def refresh_batch_norm(net: nn.Module, x: Any, prepare: Callable[[Any], torch.Tensor],
+                       limit: int = 1024, batch: int = 64) -> None:
+    """Recompute every batch-norm layer's statistics from up to ``limit`` training images
+    with the current weights. The running averages lag behind the weights, badly so when an
+    epoch is a handful of steps (a few dozen images): evaluated with them, a net that fits
+    its training images predicts one class for everything."""
+    norms = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return
+    saved = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over the batches below
+    net.train()
+    for i in range(0, min(len(x), limit), batch):
+        net(prepare(x[i:i + batch]))
+    for m, momentum in zip(norms, saved, strict=True):
+        m.momentum = momentum
+    net.eval()
 
 
 @torch.no_grad()
@@ -148,6 +170,8 @@ def fit_loop(net: nn.Module, x: np.ndarray | torch.Tensor, y: np.ndarray,
         position += 1
         over = time.perf_counter() - start > seconds
         if position >= steps_per_epoch or step >= total or over:
+            if not keep_eval:
+                refresh_batch_norm(net, x, prepare)
             valid = score(yv, predict_logits(net, xv, prepare=prepare)) if len(yv) else 0.0
             point = {"examples": step * batch_size, "train_loss": float(np.mean(losses)),
                      "valid_accuracy": valid, "seconds": round(time.perf_counter() - start, 2)}
@@ -169,6 +193,8 @@ def fit_loop(net: nn.Module, x: np.ndarray | torch.Tensor, y: np.ndarray,
     else:
         out.stopped_by = "schedule"
     if not out.curve and len(yv):  # the probe steps were the whole schedule
+        if not keep_eval:
+            refresh_batch_norm(net, x, prepare)
         best = score(yv, predict_logits(net, xv, prepare=prepare))
         out.curve.append({"examples": step * batch_size, "train_loss": float(np.mean(losses)),
                           "valid_accuracy": best, "seconds": round(time.perf_counter() - start, 2)})
