@@ -74,7 +74,7 @@ def baseline_cnn(arrays: dict, epochs: int = 3, seed: int = 0) -> tuple[float, f
     net = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Conv2d(32, 64, 3), nn.ReLU(),
                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64 * 12 * 12, 128), nn.ReLU(),
                         nn.Linear(128, 10))
-    x = torch.from_numpy(arrays["train"][0]).float().div(255).unsqueeze(1)
+    x = torch.from_numpy(arrays["train"][0].copy()).float().div(255).unsqueeze(1)
     y = torch.from_numpy(arrays["train"][1].astype(np.int64))
     opt = torch.optim.Adam(net.parameters(), 1e-3)
     start = time.perf_counter()
@@ -87,7 +87,7 @@ def baseline_cnn(arrays: dict, epochs: int = 3, seed: int = 0) -> tuple[float, f
             loss.backward()
             opt.step()
     seconds = time.perf_counter() - start
-    xt = torch.from_numpy(arrays["test"][0]).float().div(255).unsqueeze(1)
+    xt = torch.from_numpy(arrays["test"][0].copy()).float().div(255).unsqueeze(1)
     with torch.no_grad():
         pred = torch.cat([net(xt[i:i + 1000]).argmax(1) for i in range(0, len(xt), 1000)])
     return float((pred.numpy() == arrays["test"][1]).mean()), seconds
@@ -147,20 +147,20 @@ def _lines(name: str, r: dict, extra: list[str]) -> list[str]:
                          f"{e['test_macro_f1']:.4f}" if "test_accuracy" in e else "")
                       + (f" ({e['fit_seconds']:.0f} s, {e.get('stopped_by')})"
                          if "fit_seconds" in e else "") for e in m["leaderboard"])
+    accuracies = " / ".join(f"{q['accuracy'][k]:.4f}" for k in ("torch", "onnx_fp32", "onnx_int8"))
+    rate = f"{r['batch_rate']:.0f} images/s" if r["batch_rate"] else "not run"
     return [f"### {name}", "",
             f"- target: {TARGETS[name]}",
-            f"- bizforge: test accuracy {m['test']['accuracy']:.4f}, macro-F1 "
-            f"{m['test']['macro_f1']:.4f}; fit {m['fit_seconds']:.0f} s (wall {r['wall']:.0f} s); "
-            f"served {m['finetune']['members']} as {q['runtime']}",
+            (f"- bizforge: test accuracy {m['test']['accuracy']:.4f}, macro-F1 "
+             f"{m['test']['macro_f1']:.4f}; fit {m['fit_seconds']:.0f} s (wall {r['wall']:.0f} s); "
+             f"served {m['finetune']['members']} as {q['runtime']}"),
             f"- candidates: {board}",
-            f"- images/s at fit ({q['timed_rows']} validation images, batch {q['batch_size']}, "
-            f"{q['threads']} threads): eager {ips['torch']:.0f}, ONNX fp32 {ips['onnx_fp32']:.0f} "
-            f"({ips['onnx_fp32'] / max(ips['torch'], 1e-9):.1f}x eager), int8 "
-            f"{ips['onnx_int8']:.0f} ({ips['onnx_int8'] / max(ips['torch'], 1e-9):.1f}x eager); "
-            f"validation accuracy eager/fp32/int8 " + " / ".join(
-                f"{q['accuracy'][k]:.4f}" for k in ("torch", "onnx_fp32", "onnx_int8")),
-            f"- batch predict of the test images by the loaded predictor (decoding included): "
-            + (f"{r['batch_rate']:.0f} images/s" if r["batch_rate"] else "not run"),
+            (f"- images/s at fit ({q['timed_rows']} validation images, batch {q['batch_size']}, "
+             f"{q['threads']} threads): eager {ips['torch']:.0f}, ONNX fp32 "
+             f"{ips['onnx_fp32']:.0f} ({ips['onnx_fp32'] / max(ips['torch'], 1e-9):.1f}x eager), "
+             f"int8 {ips['onnx_int8']:.0f} ({ips['onnx_int8'] / max(ips['torch'], 1e-9):.1f}x "
+             f"eager); validation accuracy eager/fp32/int8 {accuracies}"),
+            f"- batch predict of the test images by the loaded predictor (decoding included): {rate}",
             f"- artifact: {r['size_mb']:.1f} MB (ONNX + model.json, no pickle)",
             *extra, *(f"- note: {n}" for n in r["notes"]), ""]
 
@@ -190,17 +190,17 @@ def main() -> None:
             base_acc, base_s = baseline_cnn(arrays)
             r = train_and_score(train, test, args.time_limit, work)
             speed = r["metrics"]["fit_seconds"] / base_s
-            body += _lines(name, r, [f"- baseline (same run): conv32-conv64-fc128, 3 epochs: "
-                                     f"accuracy {base_acc:.4f} in {base_s:.0f} s; bizforge fit "
-                                     f"took {speed:.2f}x the baseline's seconds"])
+            body += _lines(name, r, [(f"- baseline (same run): conv32-conv64-fc128, 3 epochs: "
+                                      f"accuracy {base_acc:.4f} in {base_s:.0f} s; bizforge fit "
+                                      f"took {speed:.2f}x the baseline's seconds")])
         else:
             csv = tiles_csv(root / "magnetic_tile_defects", work)
             r = train_and_score(csv, None, args.time_limit, work, target="label", group="group")
             support = r["metrics"]["test"]["support"]
             major = max(support.values()) / sum(support.values())
             k = len(support)
-            body += _lines(name, r, [f"- baseline (same test images): majority class accuracy "
-                                     f"{major:.4f}, macro-F1 {2 * major / (1 + major) / k:.4f}"])
+            body += _lines(name, r, [(f"- baseline (same test images): majority class accuracy "
+                                      f"{major:.4f}, macro-F1 {2 * major / (1 + major) / k:.4f}")])
         print("\n".join(body))
     command = "python bench/images.py " + " ".join(sys.argv[1:])
     if not args.no_write:

@@ -101,7 +101,7 @@ def _load_state(net: nn.Module, weights: Path, *, skip: tuple[str, ...] = ()) ->
     except FileNotFoundError:
         raise ConfigError(f"backbone weights '{weights}' do not exist.",
                           fix="give the path of a PyTorch state dict (.pth).") from None
-    except Exception as exc:  # torch raises bare RuntimeError/UnpicklingError on bad files
+    except Exception as exc:  # noqa: BLE001 - torch raises bare RuntimeError/UnpicklingError
         raise ConfigError(f"backbone weights '{weights}' cannot be read as a plain state dict "
                           f"({type(exc).__name__}).",
                           fix="save the weights with torch.save(model.state_dict(), path)."

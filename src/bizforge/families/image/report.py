@@ -105,8 +105,8 @@ def build_report(*, prep: Any, members: list[Any], weights: list[float], predict
     pred = test_proba.argmax(axis=1)
     wrong = np.flatnonzero(pred != y)
     worst = wrong[np.argsort(-test_proba[wrong, pred[wrong]])][:WORST]
-    mistakes = [(test_images[i], f"{prep.test[i].name}: {classes[y[i]]} → {classes[pred[i]]} "
-                 f"({test_proba[i, pred[i]]:.2f})") for i in worst]
+    mistakes = [(test_images[i], (f"{prep.test[i].name}: {classes[y[i]]} → {classes[pred[i]]} "
+                                  f"({test_proba[i, pred[i]]:.2f})")) for i in worst]
     figs = [confusion_figure(test_metrics["confusion_matrix"]["matrix"], classes, lang=lang)]
     figs += [training_curve_figure(m.outcome.curve, lang=lang).update_layout(
         title=f"{m.name}") for m in members if m.outcome.curve]

@@ -88,3 +88,18 @@ def test_csv_of_image_paths_is_recognised(tmp_path):
 def test_plain_table_is_not_images(tmp_path):
     (tmp_path / "t.csv").write_text("age,churn\n3,yes\n4,no\n")
     assert ImageFamily.recognise(DataSource(tmp_path / "t.csv"), "churn") == 0.0
+
+
+def test_frozen_head_on_extracted_features_equals_the_whole_network(parts):
+    from bizforge.families.image.candidates import extract, fit_frozen
+    from bizforge.families.image.reading import list_images, load_arrays
+
+    items = list_images(DataSource(parts)).items[::3]  # 6 images, 2 per class
+    y = np.array([0, 0, 1, 1, 2, 2])
+    backbone = build_backbone("efficientnet-lite0", 3)
+    feats = extract(backbone, items, keep_tail=False).pooled
+    cand = fit_frozen(backbone, feats, y, feats, y, feats, score=lambda t, z: 0.0, seed=0)
+    pixels, _ = load_arrays(items, 224, 3)
+    with torch.no_grad():
+        whole = cand.net(torch.from_numpy(pixels).permute(0, 3, 1, 2).float()).numpy()
+    np.testing.assert_allclose(whole, cand.valid_logits, atol=1e-3)

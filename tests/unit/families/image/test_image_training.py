@@ -12,13 +12,13 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import png_bytes
 
 from bizforge.errors import DataError, ModelError
 from bizforge.families.base import DataSource
 from bizforge.families.image import ImageFamily, ImageOptions
 from bizforge.families.image.predictor import MAX_REQUEST_IMAGES, ImagePredictor, ImageRequest
 from bizforge.families.image.samples import make_surface_images
+from conftest import png_bytes
 
 
 def _train(source, **options):
