@@ -147,3 +147,11 @@ def test_csv_rows_without_label_are_named(tmp_path):
         ImageFamily().train(DataSource(tmp_path / "t.csv"), target="label",
                             task="image-classification", options=ImageOptions(), test=None,
                             time_limit=10)
+
+
+@pytest.mark.slow
+def test_backbone_candidates_train_and_serve(tmp_path):
+    root = make_surface_images(tmp_path / "p", per_class=8)
+    run = _train(root, image_models=("frozen", "finetune"))
+    names = {e["name"] for e in run.metrics["leaderboard"]}
+    assert {"frozen", "finetune"} <= names and run.metrics["test"]["accuracy"] > 0.5
