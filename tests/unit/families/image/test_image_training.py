@@ -21,9 +21,9 @@ from bizforge.families.image.samples import make_surface_images
 from conftest import png_bytes
 
 
-def _train(source, **options):
+def _train(source, time_limit=30, **options):
     return ImageFamily().train(DataSource(source), target=None, task="image-classification",
-                               options=ImageOptions(**options), test=None, time_limit=30)
+                               options=ImageOptions(**options), test=None, time_limit=time_limit)
 
 
 @pytest.fixture(scope="module")
@@ -152,6 +152,6 @@ def test_csv_rows_without_label_are_named(tmp_path):
 @pytest.mark.slow
 def test_backbone_candidates_train_and_serve(tmp_path):
     root = make_surface_images(tmp_path / "p", per_class=8)
-    run = _train(root, image_models=("frozen", "finetune"))
+    run = _train(root, 300, image_models=("frozen", "finetune"))
     names = {e["name"] for e in run.metrics["leaderboard"]}
     assert {"frozen", "finetune"} <= names and run.metrics["test"]["accuracy"] > 0.5
