@@ -15,14 +15,13 @@ costs more than :data:`MAX_INT8_LOSS` accuracy.
 
 from __future__ import annotations
 
-import logging
 import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from bizforge.models.text_hf.onnx_export import OPSET, OrtRunner
+from bizforge.models.text_hf.onnx_export import OPSET, OrtRunner, quiet_root_logger
 
 __all__ = ["INPUT", "MAX_INT8_LOSS", "ImageRunner", "export_image_onnx", "quantize_static_int8"]
 
@@ -72,17 +71,12 @@ def quantize_static_int8(fp32: bytes, calibration: np.ndarray) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
         src.write_bytes(fp32)
-        root = logging.getLogger()
-        level = root.level
-        root.setLevel(logging.ERROR)  # it logs a "consider pre-processing" hint on the root logger
-        try:
+        with quiet_root_logger():
             quantize_static(str(src), str(dst),
                             _Reader(calibration[:CALIBRATION_IMAGES].astype(np.float32)),
                             quant_format=QuantFormat.QDQ, per_channel=True, reduce_range=True,
                             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                             nodes_to_exclude=head)
-        finally:
-            root.setLevel(level)
         return dst.read_bytes()
 
 

@@ -129,9 +129,10 @@ class ImagePredictor(FamilyPredictor):
         return out / sum(m[3] for m in self.members)
 
     def _decode_all(self, data: Any) -> tuple[list[str], list[Any]]:
-        """Names and decoded images of ``data``; the first unreadable one raises, by name."""
-        if isinstance(data, (str, Path)) and Path(data).is_dir() or (
-                isinstance(data, (str, Path)) and str(data).lower().endswith(".zip")):
+        """Names and decoded images of ``data`` (image paths, bytes, PIL images, arrays, or a
+        folder, zip or CSV/Excel of paths); the first unreadable one raises, by name."""
+        if isinstance(data, (str, Path)) and (Path(data).is_dir() or str(data).lower().endswith(
+                (".zip", ".csv", ".tsv", ".xlsx", ".xls"))):
             frame = pd.concat(list(self.batches(DataSource(data), 10**9)))
             data = list(frame[PATH_COLUMN])
         elif isinstance(data, (str, Path, bytes)) or hasattr(data, "mode"):

@@ -155,3 +155,9 @@ def test_backbone_candidates_train_and_serve(tmp_path):
     run = _train(root, 300, image_models=("frozen", "finetune"))
     names = {e["name"] for e in run.metrics["leaderboard"]}
     assert {"frozen", "finetune"} <= names and run.metrics["test"]["accuracy"] > 0.5
+
+
+def test_predict_accepts_a_csv_of_paths(trained):
+    csv = trained[0] / "two.csv"
+    csv.write_text("path\nok/ok_001.png\nscratch/scratch_001.png\n")
+    assert len(ImagePredictor.load(trained[2]).predict(csv)) == 2
