@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from bizforge.families.base import DataSource, Family, FamilyOptions, Progress, Trained
 from bizforge.families.catalog import register_family
@@ -44,6 +44,14 @@ class ImageOptions(FamilyOptions):
         min_length=1)
     image_size: int | None = Field(
         None, ge=8, le=512, description="input side of the CNN (default: from the image sizes).")
+
+    @field_validator("image_models", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        """``--image-models cnn,frozen`` arrives as one string from the command line."""
+        if isinstance(value, str):
+            return tuple(v.strip() for v in value.split(",") if v.strip())
+        return value
 
 
 def _table_has_image_paths(path: Path) -> bool:

@@ -103,3 +103,18 @@ def test_frozen_head_on_extracted_features_equals_the_whole_network(parts):
     with torch.no_grad():
         whole = cand.net(torch.from_numpy(pixels).permute(0, 3, 1, 2).float()).numpy()
     np.testing.assert_allclose(whole, cand.valid_logits, atol=1e-3)
+
+
+def test_image_models_option_takes_a_comma_list():
+    from bizforge.families.image import ImageOptions
+
+    assert ImageOptions(image_models="cnn, frozen").image_models == ("cnn", "frozen")
+
+
+def test_unknown_image_model_is_refused():
+    from pydantic import ValidationError
+
+    from bizforge.families.image import ImageOptions
+
+    with pytest.raises(ValidationError):
+        ImageOptions(image_models="cnn,resnet")
