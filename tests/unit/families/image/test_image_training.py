@@ -150,9 +150,10 @@ def test_csv_rows_without_label_are_named(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)
 def test_backbone_candidates_train_and_serve(tmp_path):
     root = make_surface_images(tmp_path / "p", per_class=8)
-    run = _train(root, 300, image_models=("frozen", "finetune"))
+    run = _train(root, 240, image_models=("frozen", "finetune"))
     names = {e["name"] for e in run.metrics["leaderboard"]}
     assert {"frozen", "finetune"} <= names and run.metrics["test"]["accuracy"] > 0.5
 
