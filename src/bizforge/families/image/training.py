@@ -37,6 +37,7 @@ TEST_SHARE = 0.2
 VALID_SHARE = 0.15
 RESERVE = 0.12  # of the budget: export, quantisation check, test scoring and the report
 MAX_TAIL_IMAGES = 4000  # cached activations of more would not fit comfortably in memory
+EXPORT_CALIBRATION = 64  # images the int8 calibration of a 224-pixel member runs
 
 
 def selection_score(imbalanced: bool) -> tuple[str, Callable[[np.ndarray, np.ndarray], float]]:
@@ -207,20 +208,21 @@ def run(images: ImageSet, test: ImageSet | None, options: Any, time_limit: float
     def left() -> float:
         return budget - (time.perf_counter() - start)
 
-    # 1. the small CNN; it keeps time back when a backbone can run after it
-    backbone_wanted = bool(wanted & {"frozen", "finetune"})
+    # 0. can the backbone see every image in the time left? (measured on a few images)
+    backbone = _affordable_backbone(prep, options, wanted, left, notes)
+    # 1. the small CNN; it leaves most of the time to the backbone when one can run
     if "cnn" in wanted:
         emit({"event": "candidate_start", "name": "cnn"})
         x = _arrays(prep.train, size, channels)
         xv, xt = _arrays(prep.valid, size, channels), _arrays(prep.test, size, channels)
-        share = 0.4 if backbone_wanted else 1.0
+        share = 0.3 if backbone is not None else 1.0
         found.append(cands.fit_cnn(x, y, xv, yv, xt, len(prep.classes),
                                    seconds=max(1.0, left() * share), augment=augment,
                                    seed=seed, score=score))
         emit({"event": "candidate_end", "name": "cnn", "elapsed": found[-1].seconds})
     # 2. the backbone: frozen features + head, then its last blocks fine-tuned
-    if backbone_wanted:
-        found += _backbone_candidates(prep, y, yv, score, options, left, seed, notes, emit,
+    if backbone is not None:
+        found += _backbone_candidates(backbone, prep, y, yv, score, left, seed, notes, emit,
                                       tune="finetune" in wanted)
     if not found:
         raise DataError("no candidate model fitted in the time limit.",
@@ -257,17 +259,29 @@ def run(images: ImageSet, test: ImageSet | None, options: Any, time_limit: float
     return trained
 
 
-def _backbone_candidates(prep: Prepared, y, yv, score, options, left, seed, notes, emit, *,
-                         tune: bool) -> list[cands.Candidate]:
+def _affordable_backbone(prep: Prepared, options: Any, wanted: set[str], left: Callable,
+                         notes: list[str]):
+    """The backbone, when its measured speed lets it extract every image and be exported
+    and checked (about 3 more passes over the validation images) in about half the time
+    left; else None, with a note saying why."""
+    if not wanted & {"frozen", "finetune"}:
+        return None
     backbone = build_backbone(options.backbone or DEFAULT_BACKBONE, len(prep.classes))
     per_image = cands.seconds_per_image(backbone, prep.train)
     n_all = len(prep.train) + len(prep.valid) + len(prep.test)
-    needed = per_image * n_all
-    if needed > left() * 0.8:
-        notes.append(f"the pretrained backbone was not tried: running it over {n_all:,} images "
-                     f"takes about {needed:,.0f} s, more than the time left "
-                     f"({max(left(), 0):,.0f} s).")
-        return []
+    needed = per_image * (n_all + 3 * len(prep.valid) + len(prep.test) + EXPORT_CALIBRATION)
+    if needed > left() * 0.5:
+        notes.append(f"the pretrained backbone was not tried: at {1 / per_image:,.1f} images/s "
+                     f"here, running and checking it over {n_all:,} images takes about "
+                     f"{needed:,.0f} s, more than half the time left ({max(left(), 0):,.0f} s).")
+        return None
+    backbone.per_image_ = per_image
+    return backbone
+
+
+def _backbone_candidates(backbone, prep: Prepared, y, yv, score, left, seed, notes, emit, *,
+                         tune: bool) -> list[cands.Candidate]:
+    per_image = backbone.per_image_
     emit({"event": "candidate_start", "name": "frozen"})
     keep_tail = tune and len(prep.train) + len(prep.valid) <= MAX_TAIL_IMAGES
     f = cands.extract(backbone, prep.train, keep_tail=keep_tail)
@@ -280,10 +294,12 @@ def _backbone_candidates(prep: Prepared, y, yv, score, options, left, seed, note
     if tune and not keep_tail:
         notes.append(f"the backbone was not fine-tuned: {len(prep.train) + len(prep.valid):,} "
                      f"images are over the {MAX_TAIL_IMAGES:,} whose activations fit in memory.")
-    elif tune and left() > 10:
+    # the served members are exported and checked after this: keep their time back
+    export = per_image * (3 * len(prep.valid) + len(prep.test) + EXPORT_CALIBRATION) * 2
+    if tune and keep_tail and left() - export > 10:
         emit({"event": "candidate_start", "name": "finetune"})
         tuned = cands.fit_tuned(frozen, f.tail_input, y, fv.tail_input, yv, ft.tail_input,
-                                seconds=left(), seed=seed, score=score)
+                                seconds=left() - export, seed=seed, score=score)
         emit({"event": "candidate_end", "name": "finetune", "elapsed": tuned.seconds})
         out.append(tuned)
     return out
