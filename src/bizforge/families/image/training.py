@@ -225,8 +225,9 @@ def run(images: ImageSet, test: ImageSet | None, options: Any, time_limit: float
         found += _backbone_candidates(backbone, prep, y, yv, score, left, seed, notes, emit,
                                       tune="finetune" in wanted)
     if not found:
-        raise DataError("no candidate model fitted in the time limit.",
-                        fix="raise --time-limit.")
+        why = " ".join(notes[-1:]) or "no candidate was asked for."
+        raise DataError(f"no candidate model could be trained: {why}",
+                        fix="raise --time-limit, or add cnn to --image-models.")
     from sklearn.metrics import f1_score
 
     for c in found:  # test figures for the record only: the choice uses validation
@@ -269,7 +270,8 @@ def _affordable_backbone(prep: Prepared, options: Any, wanted: set[str], left: C
     backbone = build_backbone(options.backbone or DEFAULT_BACKBONE, len(prep.classes))
     per_image = cands.seconds_per_image(backbone, prep.train)
     n_all = len(prep.train) + len(prep.valid) + len(prep.test)
-    needed = per_image * (n_all + 3 * len(prep.valid) + len(prep.test) + EXPORT_CALIBRATION)
+    calibration = min(EXPORT_CALIBRATION, len(prep.train))
+    needed = per_image * (n_all + 3 * len(prep.valid) + len(prep.test) + calibration)
     if needed > left() * 0.5:
         notes.append(f"the pretrained backbone was not tried: at {1 / per_image:,.1f} images/s "
                      f"here, running and checking it over {n_all:,} images takes about "
@@ -295,7 +297,8 @@ def _backbone_candidates(backbone, prep: Prepared, y, yv, score, left, seed, not
         notes.append(f"the backbone was not fine-tuned: {len(prep.train) + len(prep.valid):,} "
                      f"images are over the {MAX_TAIL_IMAGES:,} whose activations fit in memory.")
     # the served members are exported and checked after this: keep their time back
-    export = per_image * (3 * len(prep.valid) + len(prep.test) + EXPORT_CALIBRATION) * 2
+    export = per_image * (3 * len(prep.valid) + len(prep.test)
+                          + min(EXPORT_CALIBRATION, len(prep.train))) * 2
     if tune and keep_tail and left() - export > 10:
         emit({"event": "candidate_start", "name": "finetune"})
         tuned = cands.fit_tuned(frozen, f.tail_input, y, fv.tail_input, yv, ft.tail_input,
