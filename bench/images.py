@@ -77,7 +77,7 @@ def baseline_cnn(arrays: dict, epochs: int = 3, seed: int = 0) -> tuple[float, f
     x = torch.from_numpy(arrays["train"][0].copy()).float().div(255).unsqueeze(1)
     y = torch.from_numpy(arrays["train"][1].astype(np.int64))
     opt = torch.optim.Adam(net.parameters(), 1e-3)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(epochs):
         order = torch.randperm(len(x))
         for i in range(0, len(x), 128):
@@ -87,6 +87,7 @@ def baseline_cnn(arrays: dict, epochs: int = 3, seed: int = 0) -> tuple[float, f
             loss.backward()
             opt.step()
     seconds = time.perf_counter() - start
+    print(f"baseline: {seconds:.0f} s wall, {(time.process_time() - cpu) / seconds:.2f} of a core")
     xt = torch.from_numpy(arrays["test"][0].copy()).float().div(255).unsqueeze(1)
     with torch.no_grad():
         pred = torch.cat([net(xt[i:i + 1000]).argmax(1) for i in range(0, len(xt), 1000)])
@@ -115,11 +116,12 @@ def train_and_score(train: Path, test: Path | None, time_limit: float, work: Pat
 
     family = ImageFamily()
     opts = ImageOptions(group_column=group)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     trained = family.train(DataSource(train), target=target, task="image-classification",
                            options=opts, test=None if test is None else DataSource(test),
                            time_limit=time_limit)
     wall = time.perf_counter() - start
+    cpu_share = (time.process_time() - cpu) / wall  # of one core: what the machine gave us
     out = work / f"model-{train.stem}"
     shutil.rmtree(out, ignore_errors=True)
     trained.predictor.save(out)
@@ -135,7 +137,7 @@ def train_and_score(train: Path, test: Path | None, time_limit: float, work: Pat
     batch_rate = scored_items / (time.perf_counter() - t0) if scored_items else None
     m = trained.metrics
     return {"metrics": m, "wall": wall, "size_mb": size_mb, "batch_rate": batch_rate,
-            "notes": trained.notes}
+            "notes": trained.notes, "cpu_share": cpu_share}
 
 
 def _lines(name: str, r: dict, extra: list[str]) -> list[str]:
@@ -152,7 +154,8 @@ def _lines(name: str, r: dict, extra: list[str]) -> list[str]:
     return [f"### {name}", "",
             f"- target: {TARGETS[name]}",
             (f"- bizforge: test accuracy {m['test']['accuracy']:.4f}, macro-F1 "
-             f"{m['test']['macro_f1']:.4f}; fit {m['fit_seconds']:.0f} s (wall {r['wall']:.0f} s); "
+             f"{m['test']['macro_f1']:.4f}; fit {m['fit_seconds']:.0f} s (wall {r['wall']:.0f} s, "
+             f"this process got {r['cpu_share']:.2f} of a core on average); "
              f"served {m['finetune']['members']} as {q['runtime']}"),
             f"- candidates: {board}",
             (f"- images/s at fit ({q['timed_rows']} validation images, batch {q['batch_size']}, "
