@@ -120,7 +120,8 @@ class ImageFamily(Family):
         kw = {"target": target, "image_column": opts.image_column,
               "group_column": opts.group_column}
         images = list_images(source, **kw)
-        held = list_images(test, **kw) if test is not None else None
+        # groups only shape the splits made from the training data; a test file needs none
+        held = None if test is None else list_images(test, **{**kw, "group_column": None})
         return run(images, held, opts, time_limit, seed=seed, lang=lang, progress=progress)
 
     @classmethod
