@@ -28,8 +28,9 @@ def inspect(
         str,
         typer.Argument(
             metavar="FILE",
-            help="CSV/TSV/TXT, Excel, Parquet or JSON-lines file, or a SQLAlchemy URL "
-            "such as sqlite:///shop.db (with --table or --query).",
+            help="CSV/TSV/TXT, Excel, Parquet or JSON-lines file, a SQLAlchemy URL "
+            "such as sqlite:///shop.db (with --table or --query), or a folder or .zip "
+            "of images in class sub-folders.",
         ),
     ],
     target: Annotated[
@@ -63,27 +64,52 @@ def inspect(
 ) -> None:
     """Profile a table: column roles, missing values, target balance and data problems with fixes.
 
-    Personal data is reported by kind and count only, never by value.
+    A folder or .zip is inspected by the task family that recognises it: for images,
+    the images per class, unreadable files (named), exact duplicates, sizes and aspect
+    ratios, tiny classes. Personal data is reported by kind and count only, never by value.
 
     \b
     Examples:
       bizforge inspect customers.csv --target Churn --html report.html --json profile.json
       bizforge inspect 订单.xlsx --sheet 2024 --lang zh
       bizforge inspect sqlite:///shop.db --table orders
+      bizforge inspect parts/                 (a folder of images, one sub-folder per class)
 
     Exit codes: 0 ok, 2 usage error (e.g. --lang fr), 3 data error (unreadable
     file, missing or single-class target).
     """
-    from bizforge.clean.profile import profile
     from bizforge.config import get_settings
     from bizforge.i18n import check_lang
-    from bizforge.ingest import read
 
     lang = check_lang(lang or get_settings().lang)
     check_output_file(html, "--html", "profile.html", source=file)
     check_output_file(json, "--json", "profile.json", source=file)
     if html is not None and json is not None and same_file(html, json):
         raise UsageError("--html and --json name the same file.", fix="use two file names.")
+    from bizforge.families import DataSource, recognise
+
+    source = DataSource(file)
+    if source.is_folder or source.is_zip:
+        # not one table: the family that recognises the data (images, ...) inspects it
+        family = recognise(source, target)
+        prof = family().inspect(source, target=target, options=family.Options(), lang=lang)
+        _print_family_profile(prof, lang)
+    else:
+        prof = _inspect_table(file, target, lang, sheet=sheet, table=table, query=query,
+                              encoding=encoding, delimiter=delimiter)
+    if json is not None:
+        prof.save_json(json)
+        console.print(Text(f"JSON: {json}"))
+    if html is not None:
+        prof.save_html(html, lang)
+        console.print(Text(f"HTML: {html}"))
+
+
+def _inspect_table(file: str, target: str | None, lang: str, *, sheet, table, query, encoding,
+                   delimiter):
+    from bizforge.clean.profile import profile
+    from bizforge.ingest import read
+
     ds = read(
         file,
         sheet=_sheet(sheet),
@@ -94,12 +120,15 @@ def inspect(
     )
     prof = profile(ds, target=target, lang=lang)
     _print_profile(prof, lang)
-    if json is not None:
-        prof.save_json(json)
-        console.print(Text(f"JSON: {json}"))
-    if html is not None:
-        prof.save_html(html, lang)
-        console.print(Text(f"HTML: {html}"))
+    return prof
+
+
+def _print_family_profile(prof, lang: str) -> None:
+    """A family's own findings: its summary lines, then each finding with its fix."""
+    lines = prof.summary() if hasattr(prof, "summary") else []
+    if lines:
+        console.print(Text(lines[0], style="bold"), soft_wrap=True)
+    _print_findings(prof, lang)
 
 
 def _sheet(sheet: str | None) -> str | int | None:
@@ -181,10 +210,10 @@ def _print_findings(prof, lang: str) -> None:
     for f in prof.findings:
         line = Text("  ")
         line.append(f"[{t('severity.' + f.severity, lang)}]", style=_COLOURS[f.severity])
-        line.append(f" {t('kind.' + f.kind, lang)} ({f.kind}): {f.message}")
+        line.append(f" {t('kind.' + f.kind, lang, default=f.kind)} ({f.kind}): {f.message}")
         console.print(line, soft_wrap=True)
         console.print(Text(f"    {t('label.fix', lang)}: {f.fix}", style="green"), soft_wrap=True)
-    drops = prof.drop_suggestions()
+    drops = prof.drop_suggestions() if hasattr(prof, "drop_suggestions") else {}
     if drops:
         text = ", ".join(f"{c} ({t('reason.' + r, lang)})" for c, r in drops.items())
         console.print(Text(f"{t('report.drop', lang)}: {text}"), soft_wrap=True)

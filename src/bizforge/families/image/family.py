@@ -86,7 +86,9 @@ class ImageFamily(Family):
                 pattern = sub.glob("*") if sub.is_dir() else [sub]
                 if any(p.name.lower().endswith(IMAGE_SUFFIXES) for p in pattern):
                     return 0.95
-            return 0.0
+            # a folder is no table: unless another family knows it, it was meant to hold
+            # images, and "holds no images" is a clearer answer than "cannot tell"
+            return 0.05
         if source.is_zip:
             try:
                 with zipfile.ZipFile(path) as zf:

@@ -112,8 +112,9 @@ class ImageProfile:
     def summary(self) -> list[str]:
         """Plain lines for a terminal."""
         counts = ", ".join(f"{k} {v:,}" for k, v in sorted(self.classes.items()))
-        return [f"{self.images:,} images" + (f" in {len(self.classes)} classes: {counts}"
-                                             if self.classes else ""),
+        usable = sum(self.usable) if self.usable else self.images
+        return [f"{self.images:,} image files, {usable:,} usable"
+                + (f", in {len(self.classes)} classes: {counts}" if self.classes else ""),
                 *(f"[{f.severity}] {f.message} Fix: {f.fix}" for f in self.findings)]
 
 
