@@ -239,6 +239,12 @@ def run(images: ImageSet, test: ImageSet | None, options: Any, time_limit: float
                             "fit_seconds": round(c.seconds, 2), "epochs": c.outcome.epochs,
                             "stopped_by": c.outcome.stopped_by, **c.params})
     members, weights, valid_best = _ensemble(found, yv, score)
+    majority = np.eye(len(prep.classes))[np.full(len(yv), counts.argmax())]
+    if len(yv) and valid_best <= score(yv, majority):
+        notes.append(f"the model scores no better on validation ({metric} {valid_best:.3f}) than "
+                     f"always answering '{prep.classes[counts.argmax()]}' "
+                     f"({score(yv, majority):.3f}): it had too little time to learn; "
+                     "raise --time-limit.")
     for entry in leaderboard:
         entry["weight"] = float(entry["name"] in {m.name for m in members}) / len(members)
     if len(members) > 1:

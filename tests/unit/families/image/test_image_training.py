@@ -162,3 +162,13 @@ def test_predict_accepts_a_csv_of_paths(trained):
     csv = trained[0] / "two.csv"
     csv.write_text("path\nok/ok_001.png\nscratch/scratch_001.png\n")
     assert len(ImagePredictor.load(trained[2]).predict(csv)) == 2
+
+
+def test_a_model_no_better_than_the_majority_class_says_so(tmp_path):
+    # every image the same: no model can beat always answering one class
+    for label in ("a", "b", "c"):
+        (tmp_path / "same" / label).mkdir(parents=True)
+        for i in range(5):
+            (tmp_path / "same" / label / f"{i}.png").write_bytes(png_bytes(colour=7))
+    run = _train(tmp_path / "same", 5, image_models=("cnn",))
+    assert any("no better on validation" in n for n in run.notes)
