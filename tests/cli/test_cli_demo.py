@@ -23,6 +23,7 @@ def test_demo_runs_end_to_end_without_the_server(tmp_path):
     assert (out / "reviews.csv").exists() and (out / "review-model" / "report.html").exists()
     assert Registry().get("reviews").version == 1
     assert "6. reviews" in result.output and "物流很快" in result.output
+    assert "7. images" in result.output and (out / "parts-model" / "report.html").exists()
     curl = (out / "curl.sh").read_text(encoding="utf-8")
     assert "Authorization: Bearer bf_" in curl and "/v1/models/churn/predict" in curl
     masked = (out / "customers_masked.csv").read_text(encoding="utf-8")
