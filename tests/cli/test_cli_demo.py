@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from bizforge.cli import app
 from bizforge.registry import Registry
 
 
+@pytest.mark.timeout(900)  # three trainings (table, texts, images) on a shared CPU
 def test_demo_runs_end_to_end_without_the_server(tmp_path):
     out = tmp_path / "demo"
     result = CliRunner().invoke(
