@@ -10,7 +10,16 @@ from rich.table import Table
 from rich.text import Text
 
 from bizforge.clean.report_html import summary_text
-from bizforge.cli.app import app, check_output_file, console, edge, print_notes, same_file
+from bizforge.cli.app import (
+    HeaderRow,
+    SkipRows,
+    app,
+    check_output_file,
+    console,
+    edge,
+    print_notes,
+    same_file,
+)
 from bizforge.errors import UsageError
 from bizforge.html import fmt_number
 from bizforge.i18n import pct, t
@@ -49,7 +58,9 @@ def inspect(
     json: Annotated[
         Path | None,
         typer.Option(
-            "--json", help="Write the profile as JSON here (rows, columns, findings, target)."
+            "--json",
+            help="Write the profile as JSON here (rows, columns, findings, target, and what "
+            "the reader learned: encoding and confidence, delimiter, header row, lines skipped).",
         ),
     ] = None,
     sheet: Annotated[str | None, typer.Option(help="Excel sheet name or 0-based number.")] = None,
@@ -61,6 +72,8 @@ def inspect(
     delimiter: Annotated[
         str | None, typer.Option(help="Field delimiter, e.g. ';' or '\\t' (default: sniffed).")
     ] = None,
+    header_row: HeaderRow = None,
+    skip_rows: SkipRows = None,
 ) -> None:
     """Profile a table: column roles, missing values, target balance and data problems with fixes.
 
@@ -73,6 +86,7 @@ def inspect(
       bizforge inspect customers.csv --target Churn --html report.html --json profile.json
       bizforge inspect 订单.xlsx --sheet 2024 --lang zh
       bizforge inspect sqlite:///shop.db --table orders
+      bizforge inspect 统计年鉴.csv --header-row 4
       bizforge inspect parts/                 (a folder of images, one sub-folder per class)
 
     Exit codes: 0 ok, 2 usage error (e.g. --lang fr), 3 data error (unreadable
@@ -96,7 +110,8 @@ def inspect(
         _print_family_profile(prof, lang)
     else:
         prof = _inspect_table(file, target, lang, sheet=sheet, table=table, query=query,
-                              encoding=encoding, delimiter=delimiter)
+                              encoding=encoding, delimiter=delimiter, header_row=header_row,
+                              skip_rows=skip_rows)
     if json is not None:
         prof.save_json(json)
         console.print(Text(f"JSON: {json}"))
@@ -106,7 +121,7 @@ def inspect(
 
 
 def _inspect_table(file: str, target: str | None, lang: str, *, sheet, table, query, encoding,
-                   delimiter):
+                   delimiter, header_row, skip_rows):
     from bizforge.clean.profile import profile
     from bizforge.ingest import read
 
@@ -117,6 +132,8 @@ def _inspect_table(file: str, target: str | None, lang: str, *, sheet, table, qu
         query=query,
         encoding=encoding,
         delimiter=_unescape(delimiter),
+        header_row=header_row,
+        skip_rows=skip_rows,
     )
     prof = profile(ds, target=target, lang=lang)
     _print_profile(prof, lang)
@@ -146,6 +163,8 @@ def _print_profile(prof, lang: str) -> None:
     for key in ("format", "encoding", "delimiter", "sheet"):
         if m.get(key) not in (None, ""):
             value = repr(m[key]) if key == "delimiter" else m[key]
+            if key == "encoding" and (m.get("encoding_confidence") or 1) < 1:
+                value = f"{value} ({m['encoding_confidence']:.2f})"  # how sure the guess is
             head.append(f", {t('label.' + key, lang).lower()} {value}")
     console.print(head, soft_wrap=True)
     print_notes(m.get("warnings") or [])  # from reading the file: encoding, header, ...
