@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from bizforge.clean.overrides import column_notes, plan_drops
 from bizforge.clean.report_html import summary_text
 from bizforge.cli.app import (
     HeaderRow,
@@ -74,6 +75,14 @@ def inspect(
     ] = None,
     header_row: HeaderRow = None,
     skip_rows: SkipRows = None,
+    keep: Annotated[
+        list[str] | None,
+        typer.Option(help="Column to use although the findings would drop it; repeatable "
+                     "(as for train: shows the resulting drop list)."),
+    ] = None,
+    drop: Annotated[
+        list[str] | None, typer.Option(help="Column to leave out of training; repeatable.")
+    ] = None,
 ) -> None:
     """Profile a table: column roles, missing values, target balance and data problems with fixes.
 
@@ -87,13 +96,17 @@ def inspect(
       bizforge inspect 订单.xlsx --sheet 2024 --lang zh
       bizforge inspect sqlite:///shop.db --table orders
       bizforge inspect 统计年鉴.csv --header-row 4
+      bizforge inspect bank.csv --target Exited --keep NumOfProducts --drop Surname
       bizforge inspect parts/                 (a folder of images, one sub-folder per class)
 
-    Exit codes: 0 ok, 2 usage error (e.g. --lang fr), 3 data error (unreadable
+    Exit codes: 0 ok, 2 usage error (e.g. --lang fr, --keep of a column that is not
+    there), 3 data error (unreadable
     file, missing or single-class target).
     """
+    from bizforge.clean.profile import profile
     from bizforge.config import get_settings
     from bizforge.i18n import check_lang
+    from bizforge.ingest import read
 
     lang = check_lang(lang or get_settings().lang)
     check_output_file(html, "--html", "profile.html", source=file)
@@ -107,24 +120,12 @@ def inspect(
         # not one table: the family that recognises the data (images, ...) inspects it
         family = recognise(source, target)
         prof = family().inspect(source, target=target, options=family.Options(), lang=lang)
-        _print_family_profile(prof, lang)
-    else:
-        prof = _inspect_table(file, target, lang, sheet=sheet, table=table, query=query,
-                              encoding=encoding, delimiter=delimiter, header_row=header_row,
-                              skip_rows=skip_rows)
-    if json is not None:
-        prof.save_json(json)
-        console.print(Text(f"JSON: {json}"))
-    if html is not None:
-        prof.save_html(html, lang)
-        console.print(Text(f"HTML: {html}"))
-
-
-def _inspect_table(file: str, target: str | None, lang: str, *, sheet, table, query, encoding,
-                   delimiter, header_row, skip_rows):
-    from bizforge.clean.profile import profile
-    from bizforge.ingest import read
-
+        lines = prof.summary() if hasattr(prof, "summary") else []
+        if lines:
+            console.print(Text(lines[0], style="bold"), soft_wrap=True)
+        _print_findings(prof, lang, None)
+        _save(prof, json, html, lang)
+        return
     ds = read(
         file,
         sheet=_sheet(sheet),
@@ -136,16 +137,18 @@ def _inspect_table(file: str, target: str | None, lang: str, *, sheet, table, qu
         skip_rows=skip_rows,
     )
     prof = profile(ds, target=target, lang=lang)
-    _print_profile(prof, lang)
-    return prof
+    plan = plan_drops(prof, keep, drop)
+    _print_profile(prof, lang, plan)
+    _save(prof, json, html, lang)
 
 
-def _print_family_profile(prof, lang: str) -> None:
-    """A family's own findings: its summary lines, then each finding with its fix."""
-    lines = prof.summary() if hasattr(prof, "summary") else []
-    if lines:
-        console.print(Text(lines[0], style="bold"), soft_wrap=True)
-    _print_findings(prof, lang)
+def _save(prof, json: Path | None, html: Path | None, lang: str) -> None:
+    if json is not None:
+        prof.save_json(json)
+        console.print(Text(f"JSON: {json}"))
+    if html is not None:
+        prof.save_html(html, lang)
+        console.print(Text(f"HTML: {html}"))
 
 
 def _sheet(sheet: str | None) -> str | int | None:
@@ -156,7 +159,7 @@ def _unescape(delimiter: str | None) -> str | None:
     return "\t" if delimiter in ("\\t", "tab") else delimiter
 
 
-def _print_profile(prof, lang: str) -> None:
+def _print_profile(prof, lang: str, plan) -> None:
     m = prof.meta
     head = Text(f"{m.get('source') or 'data'}: ", style="bold")
     head.append(t("report.shape", lang, rows=f"{prof.rows:,}", cols=len(prof.columns)))
@@ -176,7 +179,7 @@ def _print_profile(prof, lang: str) -> None:
     console.print(_columns_table(prof, lang))
     if prof.target is not None:
         _print_target(prof.target, lang)
-    _print_findings(prof, lang)
+    _print_findings(prof, lang, plan)
 
 
 def _columns_table(prof, lang: str) -> Table:
@@ -221,7 +224,7 @@ def _print_target(target: dict, lang: str) -> None:
     console.print(tab)
 
 
-def _print_findings(prof, lang: str) -> None:
+def _print_findings(prof, lang: str, plan) -> None:
     console.print(Text(t("report.findings", lang), style="bold"))
     if not prof.findings:
         console.print(Text(t("report.no_findings", lang)))
@@ -232,7 +235,10 @@ def _print_findings(prof, lang: str) -> None:
         line.append(f" {t('kind.' + f.kind, lang, default=f.kind)} ({f.kind}): {f.message}")
         console.print(line, soft_wrap=True)
         console.print(Text(f"    {t('label.fix', lang)}: {f.fix}", style="green"), soft_wrap=True)
-    drops = prof.drop_suggestions() if hasattr(prof, "drop_suggestions") else {}
-    if drops:
-        text = ", ".join(f"{c} ({t('reason.' + r, lang)})" for c, r in drops.items())
+    if plan is None:  # a family's own findings: no columns to keep or drop
+        return
+    if plan.drop:
+        text = ", ".join(f"{c} ({t('reason.' + r, lang, default=r)})" for c, r in plan.drop.items())
         console.print(Text(f"{t('report.drop', lang)}: {text}"), soft_wrap=True)
+    for line in column_notes({}, plan.kept, lang):
+        console.print(Text(line), soft_wrap=True)

@@ -36,6 +36,11 @@ def _fixed(
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     name: str = typer.Option(None, "--name", help="Also publish the model to the registry "
                                                   "under this name (next version)."),
+    keep: list[str] = typer.Option(None, "--keep", help="Use this column although the findings "
+                                   "would drop it (leakage, identifier, personal data); "
+                                   "repeatable."),
+    drop: list[str] = typer.Option(None, "--drop", help="Leave this column out of training; "
+                                   "repeatable."),
     infer_limit: float = typer.Option(None, "--infer-limit", help="Most microseconds per row "
                                       "(one thread) the ensemble may cost to predict "
                                       "(default: the task family's; 0: no limit)."),
@@ -51,6 +56,10 @@ class _TrainCommand:
     Example: bizforge train churn.csv --target Churn --time-limit 60 --cost-fp 10 --cost-fn 200
 
     Text: bizforge train tickets.csv --target intent --text-column text --reject auto --unknown-label oos
+
+    Columns: bizforge train bank.csv --target Exited --keep NumOfProducts --drop Surname
+    (the summary and the report list every dropped column with its reason, and every
+    column kept against advice)
     """
 
     __name__ = "train_command"
@@ -106,7 +115,8 @@ app.command("train")(train_command)
 def _train(file: str, target: str | None, test: str | None, task: str, time_limit: float,
            out: Path | None, json_path: Path | None, lang: str, seed: int, name: str | None,
            infer_limit: float | None, header_row: int | None = None,
-           skip_rows: int | None = None, **options) -> None:
+           skip_rows: int | None = None, keep: list[str] | None = None,
+           drop: list[str] | None = None, **options) -> None:
     from bizforge.i18n import check_lang
     from bizforge.pipeline import train
 
@@ -121,6 +131,7 @@ def _train(file: str, target: str | None, test: str | None, task: str, time_limi
 
         raise UsageError(f"unknown --task '{task}'.", fix=f"use one of: {', '.join(list_tasks())}.")
     options["infer_limit"] = _infer_limit(infer_limit)  # "auto" (a default) when not given
+    options.update(keep=keep or None, drop=drop or None)  # not given: the family's default
     data = file
     if header_row is not None or skip_rows is not None:
         from bizforge.ingest import read
