@@ -38,8 +38,9 @@ def inspect(
         str,
         typer.Argument(
             metavar="FILE",
-            help="CSV/TSV/TXT, Excel, Parquet or JSON-lines file, or a SQLAlchemy URL "
-            "such as sqlite:///shop.db (with --table or --query).",
+            help="CSV/TSV/TXT, Excel, Parquet or JSON-lines file, a SQLAlchemy URL "
+            "such as sqlite:///shop.db (with --table or --query), or a folder or .zip "
+            "of images in class sub-folders.",
         ),
     ],
     target: Annotated[
@@ -85,7 +86,9 @@ def inspect(
 ) -> None:
     """Profile a table: column roles, missing values, target balance and data problems with fixes.
 
-    Personal data is reported by kind and count only, never by value.
+    A folder or .zip is inspected by the task family that recognises it: for images,
+    the images per class, unreadable files (named), exact duplicates, sizes and aspect
+    ratios, tiny classes. Personal data is reported by kind and count only, never by value.
 
     \b
     Examples:
@@ -94,6 +97,7 @@ def inspect(
       bizforge inspect sqlite:///shop.db --table orders
       bizforge inspect 统计年鉴.csv --header-row 4
       bizforge inspect bank.csv --target Exited --keep NumOfProducts --drop Surname
+      bizforge inspect parts/                 (a folder of images, one sub-folder per class)
 
     Exit codes: 0 ok, 2 usage error (e.g. --lang fr, --keep of a column that is not
     there), 3 data error (unreadable
@@ -109,6 +113,19 @@ def inspect(
     check_output_file(json, "--json", "profile.json", source=file)
     if html is not None and json is not None and same_file(html, json):
         raise UsageError("--html and --json name the same file.", fix="use two file names.")
+    from bizforge.families import DataSource, recognise
+
+    source = DataSource(file)
+    if source.is_folder or source.is_zip:
+        # not one table: the family that recognises the data (images, ...) inspects it
+        family = recognise(source, target)
+        prof = family().inspect(source, target=target, options=family.Options(), lang=lang)
+        lines = prof.summary() if hasattr(prof, "summary") else []
+        if lines:
+            console.print(Text(lines[0], style="bold"), soft_wrap=True)
+        _print_findings(prof, lang, None)
+        _save(prof, json, html, lang)
+        return
     ds = read(
         file,
         sheet=_sheet(sheet),
@@ -122,6 +139,10 @@ def inspect(
     prof = profile(ds, target=target, lang=lang)
     plan = plan_drops(prof, keep, drop)
     _print_profile(prof, lang, plan)
+    _save(prof, json, html, lang)
+
+
+def _save(prof, json: Path | None, html: Path | None, lang: str) -> None:
     if json is not None:
         prof.save_json(json)
         console.print(Text(f"JSON: {json}"))
@@ -211,9 +232,11 @@ def _print_findings(prof, lang: str, plan) -> None:
     for f in prof.findings:
         line = Text("  ")
         line.append(f"[{t('severity.' + f.severity, lang)}]", style=_COLOURS[f.severity])
-        line.append(f" {t('kind.' + f.kind, lang)} ({f.kind}): {f.message}")
+        line.append(f" {t('kind.' + f.kind, lang, default=f.kind)} ({f.kind}): {f.message}")
         console.print(line, soft_wrap=True)
         console.print(Text(f"    {t('label.fix', lang)}: {f.fix}", style="green"), soft_wrap=True)
+    if plan is None:  # a family's own findings: no columns to keep or drop
+        return
     if plan.drop:
         text = ", ".join(f"{c} ({t('reason.' + r, lang, default=r)})" for c, r in plan.drop.items())
         console.print(Text(f"{t('report.drop', lang)}: {text}"), soft_wrap=True)
