@@ -1,0 +1,99 @@
+"""Column roles of every dataset table, saved and compared: a guard for inference changes.
+
+    python bench/roles.py --save before.json            # roles with the current code
+    python bench/roles.py --save after.json --compare before.json
+
+Every file under the datasets folder ($BIZFORGE_DATASETS or ../shared/datasets) that
+bizforge reads as a table is read with :func:`bizforge.read`; for each column the role,
+the note (datetime format, unit, ...) and the numbers-as-text formats are recorded, with
+the reader's notes on the file. ``--compare`` prints every column whose record changed
+and the number of columns and files compared, so a rule for messy files can be checked
+not to move any real, clean column. Prints "skipped" politely when the folder is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import datasets_root
+
+# Not tables: documentation, image archives, a JSON list of label names.
+_NOT_TABLES = (".md", ".gz", ".jpg", ".png", ".bmp")
+_SKIP_NAMES = {"categories.json", "README", "u.info"}
+
+
+def snapshot(root: Path) -> dict:
+    from bizforge.errors import BizforgeError
+    from bizforge.ingest import read
+
+    out = {}
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = path.relative_to(root).as_posix()
+        if path.suffix.lower() in _NOT_TABLES or path.name in _SKIP_NAMES or "/Imgs/" in rel:
+            continue
+        try:
+            ds = read(path)
+        except BizforgeError as exc:
+            out[rel] = {"error": exc.message[:200]}
+            continue
+        out[rel] = {
+            "notes": sorted(w["kind"] for w in ds.meta.get("warnings", [])),
+            "decimal": ds.meta.get("decimal"),
+            "columns": {
+                c.name: {
+                    "role": c.role.value,
+                    "note": c.note,
+                    "formats": (c.numeric_text or {}).get("formats"),
+                }
+                for c in ds.schema
+            },
+        }
+    return out
+
+
+def compare(before: dict, after: dict) -> list[str]:
+    lines = []
+    for rel in sorted(set(before) | set(after)):
+        old, new = before.get(rel, {}), after.get(rel, {})
+        if "columns" not in old or "columns" not in new:
+            if old != new:
+                lines.append(f"{rel}: {old.get('error', 'read')} -> {new.get('error', 'read')}")
+            continue
+        for key in ("notes", "decimal"):
+            if old.get(key) != new.get(key):
+                lines.append(f"{rel}: {key} {old.get(key)} -> {new.get(key)}")
+        for name in sorted(set(old["columns"]) | set(new["columns"])):
+            a, b = old["columns"].get(name), new["columns"].get(name)
+            if a != b:
+                lines.append(f"{rel} [{name}]: {a} -> {b}")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--save", type=Path, help="write the snapshot here (JSON)")
+    parser.add_argument("--compare", type=Path, help="an earlier snapshot to diff against")
+    args = parser.parse_args()
+    root = datasets_root()
+    if root is None:
+        print("skipped: no datasets folder ($BIZFORGE_DATASETS or ../shared/datasets)")
+        return
+    now = snapshot(root)
+    if args.save:
+        args.save.write_text(json.dumps(now, ensure_ascii=False, indent=1), encoding="utf-8")
+    files = sum(1 for v in now.values() if "columns" in v)
+    columns = sum(len(v["columns"]) for v in now.values() if "columns" in v)
+    print(f"{files} tables, {columns} columns read")
+    if args.compare:
+        changes = compare(json.loads(args.compare.read_text(encoding="utf-8")), now)
+        print(f"{len(changes)} change(s)")
+        for line in changes:
+            print("  " + line)
+
+
+if __name__ == "__main__":
+    main()
