@@ -63,9 +63,10 @@ def compare(before: dict, after: dict) -> list[str]:
             if old != new:
                 lines.append(f"{rel}: {old.get('error', 'read')} -> {new.get('error', 'read')}")
             continue
-        for key in ("notes", "decimal"):
-            if old.get(key) != new.get(key):
-                lines.append(f"{rel}: {key} {old.get(key)} -> {new.get(key)}")
+        if old.get("notes") != new.get("notes"):
+            lines.append(f"{rel}: notes {old.get('notes')} -> {new.get('notes')}")
+        if (old.get("decimal") or ".") != (new.get("decimal") or "."):  # older: no mark, "."
+            lines.append(f"{rel}: decimal {old.get('decimal')} -> {new.get('decimal')}")
         for name in sorted(set(old["columns"]) | set(new["columns"])):
             a, b = old["columns"].get(name), new["columns"].get(name)
             if a != b:

@@ -375,7 +375,7 @@ def _strip_unit(compact: pd.Series, todo: np.ndarray) -> tuple[pd.Series, pd.Ser
     return compact, unit, plus
 
 
-def looks_numeric(series: pd.Series, min_share: float = 0.95) -> bool:
+def looks_numeric(series: pd.Series, min_share: float = 0.95, *, decimal: str = ".") -> bool:
     """True when a text column is numbers stored as text.
 
     At least ``min_share`` of the non-blank values must parse, at least one
@@ -393,7 +393,7 @@ def looks_numeric(series: pd.Series, min_share: float = 0.95) -> bool:
     filled = text[(text.str.strip().str.len() > 0).fillna(False)]
     if filled.empty or filled.str.contains("[0-9]").mean() < min_share * 0.5:
         return False
-    result = parse_numbers(text)
+    result = parse_numbers(text, decimal=decimal)
     readable = result.parsed + result.bad
     if result.parsed == 0 or result.parsed / readable < min_share:
         return False
