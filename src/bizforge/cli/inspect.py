@@ -60,6 +60,13 @@ def inspect(
     delimiter: Annotated[
         str | None, typer.Option(help="Field delimiter, e.g. ';' or '\\t' (default: sniffed).")
     ] = None,
+    decimal: Annotated[
+        str | None,
+        typer.Option(
+            help="Decimal mark of numbers written as text: '.' (12.50) or ',' (12,50; "
+            "1.234,56). Default: judged from the values, with a note when it is a guess."
+        ),
+    ] = None,
 ) -> None:
     """Profile a table: column roles, missing values, target balance and data problems with fixes.
 
@@ -91,6 +98,7 @@ def inspect(
         query=query,
         encoding=encoding,
         delimiter=_unescape(delimiter),
+        decimal=decimal,
     )
     prof = profile(ds, target=target, lang=lang)
     _print_profile(prof, lang)
@@ -118,6 +126,8 @@ def _print_profile(prof, lang: str) -> None:
         if m.get(key) not in (None, ""):
             value = repr(m[key]) if key == "delimiter" else m[key]
             head.append(f", {t('label.' + key, lang).lower()} {value}")
+    if m.get("decimal") == ",":  # the point is the default: only the comma is worth a word
+        head.append(f", {t('label.decimal', lang).lower()} ','")
     console.print(head, soft_wrap=True)
     print_notes(m.get("warnings") or [])  # from reading the file: encoding, header, ...
     if m.get("sampled"):

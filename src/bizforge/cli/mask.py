@@ -54,6 +54,13 @@ def mask(
     columns: Annotated[
         str | None, typer.Option(help="Only these columns, comma-separated (default: all).")
     ] = None,
+    decimal: Annotated[
+        str | None,
+        typer.Option(
+            help="Decimal mark of numbers in FILE: '.' or ','. Masking writes numbers as they "
+            "are; this only settles the reading note (default: judged from the values)."
+        ),
+    ] = None,
 ) -> None:
     """Find resident IDs, mobiles, landlines, bank cards, e-mails and IPv4 addresses and treat them.
 
@@ -81,7 +88,7 @@ def mask(
     check_destination(output)  # before reading the whole file
     # Masking must see every row: lift the large-file sampling threshold.
     settings = get_settings(large_file_bytes=sys.maxsize)
-    ds = read(file, settings=settings, coerce=False)
+    ds = read(file, settings=settings, coerce=False, decimal=decimal)
     if ds.meta.get("sampled"):
         raise DataError(
             f"only a sample of {file} was read; masking needs every row.",

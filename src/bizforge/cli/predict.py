@@ -22,6 +22,7 @@ def predict_command(
     out: Path = typer.Option(..., "--out", "-o", help="Where to write the scored rows (.csv/.tsv/.parquet/.jsonl/.xlsx)."),
     explain: bool = typer.Option(False, "--explain", help="Add the top-3 reasons of every prediction."),
     chunk_rows: int = typer.Option(50_000, "--chunk-rows", min=1, help="Rows scored at a time for CSV/TSV in and out."),
+    decimal: str = typer.Option(None, "--decimal", help="Decimal mark of numbers written as text in FILE: '.' or ','. Default: the mark the model was trained with."),
 ) -> None:
     """Write the input rows plus prediction, probability and (with --explain) reasons.
 
@@ -40,11 +41,12 @@ def predict_command(
     streamed = Path(file).suffix.lower() in _STREAMED and out.suffix.lower() in _STREAMED
     check_destination(out, _STREAMED if streamed else WRITERS)  # before scoring
     predictor = load_model(model)
+    decimal = _decimal(predictor, decimal)
     notes: list[dict] = []  # what reading the file noticed (encoding, header, ...)
     if streamed:
         rows = _stream(predictor, Path(file), out, explain, chunk_rows, notes)
     else:
-        ds = read(file)
+        ds = read(file, decimal=decimal)
         notes += ds.meta.get("warnings") or []
         with Progress(TextColumn("scoring"), BarColumn(), TextColumn("{task.completed:,} rows"),
                       TimeElapsedColumn(), console=console, transient=True) as bar:
@@ -57,6 +59,21 @@ def predict_command(
         rows = len(scored)
     print_notes(notes)
     console.print(f"scored {rows} rows -> {out}", markup=False)
+
+
+def _decimal(predictor, given: str | None) -> str | None:
+    """The mark to read FILE with: ``--decimal`` (which the model's recipe then also reads
+    text numbers with), else the one the model was trained with."""
+    recipe = getattr(predictor, "recipe", None)
+    if recipe is None:
+        return given
+    if given is None:
+        return recipe.decimal
+    from bizforge.ingest import check_decimal
+
+    mark = check_decimal(given)
+    recipe.read_decimal(mark)
+    return mark
 
 
 def _stream(predictor, source: Path, out: Path, explain: bool, chunk_rows: int,

@@ -43,6 +43,9 @@ def train_command(
     infer_limit: float = typer.Option(None, "--infer-limit", help="Most microseconds per row "
                                       "(one thread) the ensemble may cost to predict "
                                       "(default: 16 for tables, none for text; 0: no limit)."),
+    decimal: str = typer.Option(None, "--decimal", help="Decimal mark of numbers written as "
+                                "text in FILE and --test: '.' (12.50) or ',' (12,50). Default: "
+                                "judged from the values. The model reads new rows the same way."),
 ) -> None:
     """Train a model under a time budget, evaluate it on held-out rows and save it.
 
@@ -66,7 +69,8 @@ def train_command(
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as bar:
         job = bar.add_task("reading and checking the data", total=time_limit)
-        run = train(file, target, task=task, test=test, time_limit=time_limit, metric=metric,
+        data, test = _read_with(decimal, file, test)
+        run = train(data, target, task=task, test=test, time_limit=time_limit, metric=metric,
                     cost_fp=cost_fp, cost_fn=cost_fn, benefit_tp=benefit_tp, out=out,
                     lang=lang, seed=seed, text_column=text_column, backbone=backbone,
                     text_language=text_language,
@@ -83,6 +87,15 @@ def train_command(
         with Registry() as registry:
             published = registry.publish(run, name)
         console.print(f"published {published.ref} (registry: {registry.home})", markup=False)
+
+
+def _read_with(decimal: str | None, file: str, test: str | None):
+    """The training (and test) data read with ``--decimal``; the paths as given without it."""
+    if decimal is None:
+        return file, test
+    from bizforge.ingest import read
+
+    return read(file, decimal=decimal), None if test is None else read(test, decimal=decimal)
 
 
 def _progress(bar: Progress, job):

@@ -32,7 +32,7 @@ from bizforge.frame import Dataset
 from bizforge.ingest.stream import stream_frames
 from bizforge.ingest.write import write_table
 
-__all__ = ["SUFFIXES", "read", "write_table"]
+__all__ = ["SUFFIXES", "check_decimal", "read", "write_table"]
 
 SUFFIXES = {
     ".csv": "csv",
@@ -95,7 +95,12 @@ def _kind(path: Path) -> str:
     return "csv"  # text with an unknown suffix: try it as a delimited table
 
 
-def _check_decimal(decimal: str | None) -> str | None:
+def check_decimal(decimal: str | None) -> str | None:
+    """``"."`` or ``","`` from what a user typed (also ``comma``/``point``); None stays None.
+
+    >>> check_decimal("comma")
+    ','
+    """
     if decimal is None:
         return None
     mark = {"comma": ",", "point": ".", "dot": "."}.get(str(decimal).strip().lower(), decimal)
@@ -232,7 +237,7 @@ def read(
     ('gb18030', 7043)
     """
     settings = settings or get_settings()
-    decimal = _check_decimal(decimal)
+    decimal = check_decimal(decimal)
     if sample_rows is not None and sample_rows < 1:
         raise UsageError(
             f"sample_rows must be at least 1, not {sample_rows}.",

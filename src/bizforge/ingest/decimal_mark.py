@@ -166,19 +166,27 @@ def decimal_note(guess: DecimalGuess, where: str = "the data") -> dict | None:
     if guess.mark == ",":
         if guess.how == "values":
             judged = [n for n, mark in guess.voted.items() if mark == ","]
-            text = (f"{where}: numbers are written with a decimal comma (12,50 = 12.5, "
-                    f"1.234,56 = 1234.56), as column(s) {_listed(judged)} show")
+            text = (
+                f"{where}: numbers are written with a decimal comma (12,50 = 12.5, "
+                f"1.234,56 = 1234.56), as column(s) {_listed(judged)} show"
+            )
         else:
-            text = (f"{where}: no value settles the decimal mark, and the file is separated "
-                    "by semicolons, so the comma was taken as the decimal mark")
+            text = (
+                f"{where}: no value settles the decimal mark, and the file is separated "
+                "by semicolons, so the comma was taken as the decimal mark"
+            )
         if unsure:
-            text += (f"; values such as 1,500 in column(s) {_listed(unsure)} were read the "
-                     "same way (1,500 = 1.5)")
+            text += (
+                f"; values such as 1,500 in column(s) {_listed(unsure)} were read the "
+                "same way (1,500 = 1.5)"
+            )
         fix = "if the comma separates thousands in this file, pass --decimal . (decimal='.')."
     elif guess.how == "default" and unsure:
-        text = (f"{where}: no value settles the decimal mark, so the point was assumed: "
-                f"values such as 1,500 or 2.300 in column(s) {_listed(unsure)} were read as "
-                "1500 and 2.3")
+        text = (
+            f"{where}: no value settles the decimal mark, so the point was assumed: "
+            f"values such as 1,500 or 2.300 in column(s) {_listed(unsure)} were read as "
+            "1500 and 2.3"
+        )
         fix = "if the comma is the decimal mark, pass --decimal , (decimal=',')."
     elif other:
         text = f"{where}: numbers are written with a decimal point"
@@ -186,5 +194,5 @@ def decimal_note(guess: DecimalGuess, where: str = "the data") -> dict | None:
     else:
         return None
     if other:
-        text += (f"; column(s) {_listed(other)} use the other mark and were read with it")
+        text += f"; column(s) {_listed(other)} use the other mark and were read with it"
     return {"kind": "decimal_mark", "message": f"{text}. Fix: {fix}"}

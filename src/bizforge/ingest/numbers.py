@@ -19,9 +19,8 @@ the fast path could not read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import re
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
