@@ -263,6 +263,9 @@ def _numeric_text_role(info: ColumnInfo, column: pd.Series, decimal: str) -> Non
     info.unique = int(values.nunique())
     # Same rules as a typed number column: "1"/"2" store codes, text row ids.
     info.role = _number_role(str(info.name), values, info.unique)
+    quantity = parsed.units or {"currency", "percent", "magnitude"} & set(parsed.formats)
+    if info.role == Role.ID and quantity:
+        info.role = Role.NUMERIC  # "89平米", "¥1,200": a unit makes it an amount, not a label
     if info.role != Role.NUMERIC:
         return
     if decimal != ".":

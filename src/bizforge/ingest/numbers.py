@@ -90,7 +90,7 @@ _UNITS = (
 # fmt: on
 _UNIT = "(?:" + "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True)) + ")"
 # A unit, or a rate of two ("元/平米", "km/h" is in the list itself).
-_WITH_UNIT = r"^(.*[0-9.)])(" + _UNIT + r"(?:/" + _UNIT + r")?)$"
+_WITH_UNIT = r"^(.*[0-9.)万亿千])(" + _UNIT + r"(?:/" + _UNIT + r")?)$"
 # Placeholders people type for "no value"; read as blank, not as bad numbers.
 _NA_MARKERS = frozenset(
     ("na", "n/a", "nan", "null", "none", "nil", "-", "--", "—", "?")
