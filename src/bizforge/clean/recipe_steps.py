@@ -185,7 +185,8 @@ class NumericStep(Step):
             column=self.column,
             rows=rows,
             fix="correct those cells, or build the recipe with on_bad_number='missing' "
-            "to treat them as missing values.",
+            "to treat them as missing values; if the file writes decimals with the other "
+            f"mark than '{self.decimal}', pass --decimal (read(decimal=...)).",
         )
 
     def transform(self, s: pd.Series, *, on_bad_number: str) -> dict[str, pd.Series]:
