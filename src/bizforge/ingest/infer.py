@@ -206,11 +206,20 @@ def _number_role(name: str, values: pd.Series, unique: int) -> Role:
         return Role.NUMERIC  # a continuous float column is never an id
     if _integer_id(name, finite, unique):
         return Role.ID
-    if has_name_hint(name, words=CODE_WORDS) or is_code_name(name):
+    if has_name_hint(name, words=CODE_WORDS) or is_code_name(name) or _code_values(finite):
         # A repeated integer code such as store_id, or a postal code or phone
         # number: labels, not quantities.
         return Role.CATEGORICAL
     return Role.NUMERIC
+
+
+def _code_values(values: pd.Series) -> bool:
+    """Every value is a mainland mobile number (11 digits, 13x-19x) or an ISBN-13 (978/979):
+    shapes no quantity has, whatever the column is called."""
+    v = values.to_numpy(dtype="float64")
+    mobile = (v >= 13e9) & (v < 2e10)
+    isbn = (v >= 978e10) & (v < 980e10)
+    return bool(mobile.all() or isbn.all())
 
 
 def _integer_id(name: str, values: pd.Series, unique: int) -> bool:

@@ -89,6 +89,7 @@ _UNITS = (
 )
 # fmt: on
 _UNIT = "(?:" + "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True)) + ")"
+_UNIT_MAX_CHARS = 24  # "1,234,567.89元/平方米" fits; longer values are text
 # A unit, or a rate of two ("元/平米", "km/h" is in the list itself).
 _WITH_UNIT = r"^(.*[0-9.)万亿千])(" + _UNIT + r"(?:/" + _UNIT + r")?)$"
 # Placeholders people type for "no value"; read as blank, not as bad numbers.
@@ -296,7 +297,9 @@ def _parse_formatted(lowered: pd.Series) -> tuple[np.ndarray, set[str], dict[str
     # optional whitespace everywhere is many times slower, so remove them.
     compact = lowered.str.replace(r"[ \t\r\n]+", "", regex=True)
     ok = compact.str.fullmatch(_GRAMMAR).fillna(False).copy()
-    compact, unit, plus = _strip_unit(compact, ~ok.to_numpy())
+    # Only short values can be a number and a unit; a sentence is not worth the regex.
+    short = (compact.str.len() <= _UNIT_MAX_CHARS).fillna(False).to_numpy()
+    compact, unit, plus = _strip_unit(compact, ~ok.to_numpy() & short)
     ok |= compact.str.fullmatch(_GRAMMAR).fillna(False) & (unit.notna() | plus)
     ok &= compact.str.contains(r"[0-9]", regex=True).fillna(False)
     # ...but not between digits: "12 34" is two numbers, not 1234.

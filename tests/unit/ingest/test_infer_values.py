@@ -92,3 +92,8 @@ def test_unix_milliseconds_in_a_file_become_datetime(tmp_path):
 def test_a_unit_makes_consecutive_values_amounts_not_row_numbers():
     areas = [f"{50 + i}平米" for i in range(30)]  # dense like a counter, but with a unit
     assert role("面积", areas) == Role.NUMERIC
+
+
+def test_repeated_mobile_numbers_are_labels_whatever_the_column_is_called():
+    phones = [13800138000, 13912345678, 13800138000, 15000000001] * 6
+    assert role("联系方式", phones) == Role.CATEGORICAL
