@@ -11,7 +11,7 @@ the reader's notes on the file. ``--compare`` prints every column whose record c
 and the number of columns and files compared, so a rule for messy files can be checked
 not to move any real, clean column. Prints "skipped" politely when the folder is absent.
 
-``--root`` adds folders of other real tables (only ``.csv``/``.tsv``/``.txt``
+``--root`` adds folders of other real tables (only ``.csv`` and ``.tsv``
 files are read there), e.g. the public datasets that statsmodels, scikit-learn
 and plotly ship in site-packages; their keys are prefixed with the folder.
 """
@@ -89,7 +89,7 @@ def main() -> None:
     parser.add_argument("--save", type=Path, help="write the snapshot here (JSON)")
     parser.add_argument("--compare", type=Path, help="an earlier snapshot to diff against")
     parser.add_argument("--root", type=Path, action="append", default=[],
-                        help="another folder of real tables (.csv/.tsv/.txt)")
+                        help="another folder of real tables (.csv, .tsv)")
     args = parser.parse_args()
     root = datasets_root()
     if root is None and not args.root:
@@ -97,7 +97,7 @@ def main() -> None:
         return
     now = snapshot(root) if root is not None else {}
     for extra in args.root:
-        now.update(snapshot(extra, f"{extra.name}/", (".csv", ".tsv", ".txt")))
+        now.update(snapshot(extra, f"{extra.name}/", (".csv", ".tsv")))
     if args.save:
         args.save.write_text(json.dumps(now, ensure_ascii=False, indent=1), encoding="utf-8")
     files = sum(1 for v in now.values() if "columns" in v)

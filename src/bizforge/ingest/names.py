@@ -5,8 +5,8 @@ costs one word, German. English names are split into words (``customerID`` ->
 customer, id); Chinese names are searched for the word anywhere, since they
 are not spaced (``客户编号``, ``销售额(元)``).
 
->>> name_words("customerID"), is_code_name("郵遞區號"), is_amount_name("销售额(元)")
-({'customer', 'id'}, True, True)
+>>> sorted(name_words("customerID")), is_code_name("郵遞區號"), is_amount_name("销售额(元)")
+(['customer', 'id'], True, True)
 """
 
 from __future__ import annotations
