@@ -9,9 +9,9 @@ amount, and a ``date`` column of small numbers is not a date.
 format             values                                              range accepted
 =================  ==================================================  ===============
 ``%Y%m%d``         ``20240105`` (the digits of a Western date)         1900-2100
-``roc``            ``0960614``, ``1120614``, ``96/06/14``,             ROC year 1-150
-                   ``民國96年6月14日`` (year + 1911; the text forms     (1912-2061)
-                   with 民國/民国 need no name)
+``roc``            ``0960614``, ``1120614``, ``96/06/14``,             ROC year 40-150
+                   ``民國96年6月14日`` (year + 1911; the text forms     (1951-2061;
+                   with 民國/民国 need no name)                         1-150 with 民國)
 ``unix_ms``        milliseconds since 1970-01-01 UTC                   1980-2100
 ``unix_s``         seconds since 1970-01-01 UTC                        1980-2100
 ``excel_serial``   days since 1899-12-30, fractions are the time       1950-2100
@@ -49,6 +49,8 @@ _UNIX_S = (315532800, 4102444800)  # 1980-01-01 .. 2100-01-01
 _EXCEL = (18264, 73051)  # 1950-01-01 .. 2100-01-01
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # Excel's day 0 (after its 1900 leap-year bug)
 _ROC_OFFSET = 1911
+# Without 民國, a first group below 40 is more likely a day (05/02/10 is 5 February 2010).
+_ROC_YEARS = (40, 150)
 _ROC_TEXT = r"(?:民國|民国)?[ ]*([0-9]{2,3})[/.\-年]([0-9]{1,2})[/.\-月]([0-9]{1,2})日?"
 
 
@@ -87,7 +89,8 @@ def number_time_format(values: pd.Series, name: str | None = None) -> str | None
         roc = text.str.fullmatch(_ROC_TEXT).fillna(False)
         if _share(roc) >= _SHARE:
             years = text[roc].str.extract(_ROC_TEXT)[0].astype(int)
-            if years.between(1, 150).all():
+            low = 1 if text.str.contains("民", regex=False).all() else _ROC_YEARS[0]
+            if years.between(low, _ROC_YEARS[1]).all():
                 return "roc"
         if not named or not text.str.fullmatch(r"[0-9]+(?:\.[0-9]+)?").all():
             return None
@@ -97,7 +100,7 @@ def number_time_format(values: pd.Series, name: str | None = None) -> str | None
     numbers = present.to_numpy(dtype="float64", na_value=np.nan)
     if _share(_ymd_ok(numbers, (1900, 2100))) >= _SHARE:
         return "%Y%m%d"
-    if _share(_ymd_ok(numbers, (1, 150))) >= _SHARE and numbers.min() >= 10101:
+    if _share(_ymd_ok(numbers, _ROC_YEARS)) >= _SHARE:
         return "roc"
     low, high = _UNIX_S
     for fmt, scale in (("unix_ms", 1000), ("unix_s", 1)):

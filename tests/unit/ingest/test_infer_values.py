@@ -97,3 +97,7 @@ def test_a_unit_makes_consecutive_values_amounts_not_row_numbers():
 def test_repeated_mobile_numbers_are_labels_whatever_the_column_is_called():
     phones = [13800138000, 13912345678, 13800138000, 15000000001] * 6
     assert role("联系方式", phones) == Role.CATEGORICAL
+
+
+def test_day_first_two_digit_years_are_not_taken_for_roc_dates():
+    assert role("日期", ["05/02/10", "12/03/10", "28/11/09"]) != Role.DATETIME
