@@ -110,3 +110,14 @@ def test_predict_decimal_option_reads_a_decimal_point_file(model, tmp_path):
     result, out = _score(model, new, tmp_path, "--decimal", ".")
     assert result.exit_code == 0, result.output
     assert pd.read_csv(out)["prediction"].tolist() == ["nein", "ja"]
+
+
+def test_mask_says_how_the_decimals_were_read(tmp_path):
+    path = tmp_path / "de.csv"
+    path.write_text("Name;Preis\nA;12,50\nB;1.234,56\n", encoding="utf-8")
+    result = runner.invoke(app, ["mask", str(path), "-o", str(tmp_path / "out.csv")])
+    assert result.exit_code == 0, result.output
+    assert "decimal comma" in result.output
+    result = runner.invoke(app, ["mask", str(path), "-o", str(tmp_path / "out2.csv"),
+                                 "--decimal", ","])
+    assert "decimal comma" not in result.output  # the mark was given: nothing to say

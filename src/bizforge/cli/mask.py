@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from bizforge.cli.app import app, check_output_file, console, edge, same_file
+from bizforge.cli.app import app, check_output_file, console, edge, print_notes, same_file
 from bizforge.errors import DataError, UsageError
 
 __all__ = ["mask"]
@@ -105,6 +105,7 @@ def mask(
     if audit is not None:
         audit.parent.mkdir(parents=True, exist_ok=True)
         audit.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print_notes(ds.meta.get("warnings") or [])  # how the file was read: encoding, decimals...
     _summary(report, written, audit, frame.shape)
 
 
