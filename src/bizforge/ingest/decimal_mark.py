@@ -55,7 +55,8 @@ class DecimalGuess:
     read with. ``voted`` are the columns whose own values decided their mark,
     ``from_file`` those with only ambiguous values such as ``1,500``, which
     took the file's mark. ``how`` is ``"given"``, ``"values"``,
-    ``"semicolon"`` or ``"default"``.
+    ``"semicolon"``, ``"comma-separated"`` (only values like ``2.300`` in a
+    comma-separated file) or ``"default"``.
     """
 
     mark: str = "."
@@ -95,6 +96,13 @@ def column_evidence(values: pd.Series) -> tuple[int, int, int]:
     if (comma | dot | unsure).mean() < _CLUE_SHARE:
         return 0, 0, 0
     return int(comma.sum()), int(dot.sum()), int(unsure.sum())
+
+
+def _has_comma(values: pd.Series) -> bool:
+    sample = values.dropna()
+    if len(sample) > _SAMPLE:
+        sample = sample.iloc[np.linspace(0, len(sample) - 1, _SAMPLE).astype(int)]
+    return bool(sample.astype("str").str.contains(",", regex=False).any())
 
 
 def infer_decimal(
@@ -143,6 +151,9 @@ def infer_decimal(
         guess.mark, guess.how = max(MARKS, key=marks.count), "values"
     elif unsure and delimiter == ";":
         guess.mark, guess.how = ",", "semicolon"
+    elif delimiter == "," and not any(_has_comma(frame[name]) for name in unsure):
+        # Unquoted 23.110 in a comma-separated file: the file's own convention is the point.
+        guess.how = "comma-separated"
     guess.columns = {
         str(name): guess.voted.get(str(name), guess.mark)
         for name in frame.columns

@@ -115,3 +115,9 @@ def test_a_column_of_decimal_points_in_a_comma_file_keeps_its_own_mark():
     guess = infer_decimal(frame, delimiter=";")
     assert guess.mark == "."  # a tie keeps the point for the file...
     assert guess.columns == {"eur": ",", "usd": "."}  # ...but each column is read its way
+
+
+def test_three_decimal_points_in_a_comma_separated_file_need_no_note(tmp_path):
+    ds = read(_write(tmp_path, "YEAR,JAN,FEB\n1950,23.110,24.200\n1951,24.190,25.280\n"))
+    assert ds.frame["JAN"].tolist() == [23.11, 24.19]
+    assert not [w for w in ds.meta["warnings"] if w["kind"] == "decimal_mark"]
