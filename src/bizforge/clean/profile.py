@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bizforge.clean import findings_values  # noqa: F401  (registers its finders)
 from bizforge.clean.findings import Context, Finding, run_findings
 from bizforge.clean.pii import scan_frame
 from bizforge.errors import DataError
@@ -161,6 +162,7 @@ def profile(ds: Dataset | pd.DataFrame, target: str | None = None, *, lang: str 
         pii=scan_frame(frame),
         sampled=sampled,
         positions=None if positions is None else np.asarray(positions, dtype=np.int64),
+        reader=meta,
     )
     if target is not None:
         ctx.classes = _target_classes(frame[target], ctx.numbers(target))

@@ -83,6 +83,13 @@ def inspect(
     drop: Annotated[
         list[str] | None, typer.Option(help="Column to leave out of training; repeatable.")
     ] = None,
+    decimal: Annotated[
+        str | None,
+        typer.Option(
+            help="Decimal mark of numbers written as text: '.' (12.50) or ',' (12,50; "
+            "1.234,56). Default: judged from the values, with a note when it is a guess."
+        ),
+    ] = None,
 ) -> None:
     """Profile a table: column roles, missing values, target balance and data problems with fixes.
 
@@ -135,6 +142,7 @@ def inspect(
         delimiter=_unescape(delimiter),
         header_row=header_row,
         skip_rows=skip_rows,
+        decimal=decimal,
     )
     prof = profile(ds, target=target, lang=lang)
     plan = plan_drops(prof, keep, drop)
@@ -169,6 +177,8 @@ def _print_profile(prof, lang: str, plan) -> None:
             if key == "encoding" and (m.get("encoding_confidence") or 1) < 1:
                 value = f"{value} ({m['encoding_confidence']:.2f})"  # how sure the guess is
             head.append(f", {t('label.' + key, lang).lower()} {value}")
+    if m.get("decimal") == ",":  # the point is the default: only the comma is worth a word
+        head.append(f", {t('label.decimal', lang).lower()} ','")
     console.print(head, soft_wrap=True)
     print_notes(m.get("warnings") or [])  # from reading the file: encoding, header, ...
     if m.get("sampled"):

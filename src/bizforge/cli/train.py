@@ -46,6 +46,9 @@ def _fixed(
                                       "(default: the task family's; 0: no limit)."),
     header_row: HeaderRow = None,
     skip_rows: SkipRows = None,
+    decimal: str = typer.Option(None, "--decimal", help="Decimal mark of numbers written as "
+                                "text in FILE and --test: '.' (12.50) or ',' (12,50). Default: "
+                                "judged from the values. The model reads new rows the same way."),
 ) -> None:
     """The options every family shares; each family's own are added from its Options."""
 
@@ -120,7 +123,7 @@ def _train(file: str, target: str | None, test: str | None, task: str, time_limi
            out: Path | None, json_path: Path | None, lang: str, seed: int, name: str | None,
            infer_limit: float | None, header_row: int | None = None,
            skip_rows: int | None = None, keep: list[str] | None = None,
-           drop: list[str] | None = None, **options) -> None:
+           drop: list[str] | None = None, decimal: str | None = None, **options) -> None:
     from bizforge.i18n import check_lang
     from bizforge.pipeline import train
 
@@ -136,11 +139,7 @@ def _train(file: str, target: str | None, test: str | None, task: str, time_limi
         raise UsageError(f"unknown --task '{task}'.", fix=f"use one of: {', '.join(list_tasks())}.")
     options["infer_limit"] = _infer_limit(infer_limit)  # "auto" (a default) when not given
     options.update(keep=keep or None, drop=drop or None)  # not given: the family's default
-    data = file
-    if header_row is not None or skip_rows is not None:
-        from bizforge.ingest import read
-
-        data = read(file, header_row=header_row, skip_rows=skip_rows)
+    data, test = _read_with(file, test, decimal, header_row, skip_rows)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as bar:
         job = bar.add_task("reading and checking the data", total=time_limit)
@@ -156,6 +155,19 @@ def _train(file: str, target: str | None, test: str | None, task: str, time_limi
         with Registry() as registry:
             published = registry.publish(run, name)
         console.print(f"published {published.ref} (registry: {registry.home})", markup=False)
+
+
+def _read_with(file: str, test: str | None, decimal: str | None, header_row: int | None,
+               skip_rows: int | None):
+    """The training (and test) data read with ``--decimal`` (both) and ``--header-row`` /
+    ``--skip-rows`` (the training file); the paths as given without them."""
+    from bizforge.ingest import read
+
+    if header_row is not None or skip_rows is not None or decimal is not None:
+        file = read(file, header_row=header_row, skip_rows=skip_rows, decimal=decimal)
+    if decimal is not None and test is not None:
+        test = read(test, decimal=decimal)
+    return file, test
 
 
 def _progress(bar: Progress, job):

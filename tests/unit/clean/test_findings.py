@@ -58,6 +58,9 @@ def test_every_kind_is_registered():
         "mixed_types",
         "outliers",
         "pii",
+        "unit",
+        "excel_errors",
+        "number_time",
     }
 
 

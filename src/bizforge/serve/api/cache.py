@@ -76,6 +76,9 @@ class LoadedModel:
         # (attribute on the row model, input column, numeric?) in recipe order
         self.plan = [(f"f{i}", step.column, step.kind == "numeric")
                      for i, step in enumerate(predictor.recipe.steps_)]
+        # Text numbers are read with the decimal mark of training ("12,50" models).
+        self.decimals = {step.column: getattr(step, "decimal", ".")
+                         for step in predictor.recipe.steps_}
         self.batcher = Batcher(self.score_jobs, self.executor, max_rows=batch_rows,
                                on_batch=on_batch)
 
@@ -88,7 +91,7 @@ class LoadedModel:
                 value = getattr(row, attr)
                 if isinstance(value, str):
                     try:
-                        setattr(row, attr, as_number(value))
+                        setattr(row, attr, as_number(value, self.decimals[column]))
                     except ValueError:
                         raise DataError(
                             f"field '{column}' of row {i + 1} is not a number.", column=column,
