@@ -144,8 +144,10 @@ def sheet_layout(rows: list[list], merged, skip: bool = True) -> SheetLayout:
                 above.append(text)
                 unit = unit or unit_of(text)
             top += 1
-        if top and not _texty(rows[top]):
-            top, above, unit = 0, [], None  # no header under them: they were no titles
+        if top and (not _texty(rows[top]) or len(_filled(rows[top])) < 2):
+            # No header under them, or one as narrow as they are (a one-column table
+            # whose name sits over text values): they were no titles.
+            top, above, unit = 0, [], None
     in_band = [m for m in merged if m[0] >= top]
     starts = any(r0 == top and (c1 > c0 or r1 > r0) for r0, c0, r1, c1 in in_band)
     depth = _band_depth(rows, in_band, top) if starts else _two_row_band(rows, top, in_band)

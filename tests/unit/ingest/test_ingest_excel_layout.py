@@ -115,3 +115,12 @@ def test_first_row_with_one_name_over_data_is_kept_as_the_header(tmp_path):
     ws.append([3, 4])
     ds = read(_save(wb, tmp_path / "one.xlsx"))
     assert list(ds.frame.columns) == ["amount", "column_2"]
+
+
+def test_a_one_column_sheet_of_text_keeps_its_name_as_the_header(tmp_path):
+    wb = Workbook()
+    for row in (["Preis"], ["1.500"], ["8.500"]):
+        wb.active.append(row)
+    wb.save(tmp_path / "one.xlsx")
+    ds = read(tmp_path / "one.xlsx")
+    assert list(ds.frame.columns) == ["Preis"] and len(ds.frame) == 2
