@@ -28,11 +28,22 @@ piece of a longer digit run):
   ``ext``, ``x``, ``#``). International ``+86 10 ...`` landlines are not
   recognised. Mask: area code and the last 2 local digits kept, extension
   masked, ``010-******78``.
-- ``email`` ASCII local part ``@`` a dotted domain whose last label is 2+
-  letters. Mask: first character + ``***@domain``.
+- ``email`` local part ``@`` a dotted domain whose last label is 2+
+  letters. Inside free text the local part is ASCII or letters of European
+  scripts (``jörg.müller@example.de``); a value that is nothing but an
+  address may have any local part (``张三@example.cn``). Mask: first
+  character + ``***@domain`` (the whole local part goes).
 - ``ipv4`` four octets 0-255 without leading zeros. Mask: first two octets kept,
-  ``192.168.*.*``. Version strings such as ``1.2.3.4`` look the same and are
-  matched too.
+  ``192.168.*.*``. Version strings such as ``2.2.6.2`` look the same: inside
+  free text the words around decide (``v2.2.6.2``, ``版本 2.2.6.2`` are
+  versions), and :mod:`bizforge.clean.pii_context` decides for a whole
+  column (its name, its octets).
+
+No match starts inside the decimals of a number (``18.3268802124461`` holds
+no card). In a column, :mod:`bizforge.clean.pii_context` also weighs the
+column: a card column's Luhn-valid numbers are cards whatever their prefix,
+and a column of long numbers where Luhn-valid ones are no more common than
+chance holds order numbers, not cards.
 
 When spans of different kinds overlap, the earlier kind in :data:`RULES` wins:
 email > cn_id > bank_card > cn_mobile > cn_landline > ipv4 (an e-mail such as
@@ -80,20 +91,31 @@ _LANDLINE_CORE = (
     r"(?P<local>[1-9][0-9]{2,3}[ -]?[0-9]{4})"
     r"(?:[ ]*(?:-|转|分机|[Ee][Xx][Tt]\.?|[Xx]|#)[ ]*(?P<ext>[0-9]{1,6}))?"
 )
-_EMAIL_CORE = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+# Letters of European scripts (Latin-1 and Latin Extended, Greek, Cyrillic; not the
+# signs x and / of Latin-1) may be in an address: "jörg.müller@example.de" is one
+# address, not "ler@example.de" after clear text. CJK is left out of the pattern
+# used inside free text, where it would swallow the words before an address; a
+# value that is nothing but an address may have any local part (see _EMAIL_WHOLE).
+_LETTERS = "À-ÖØ-öø-ɏͰ-ϿЀ-ӿ"
+_LOCAL = rf"A-Za-z0-9._%+\-{_LETTERS}"
+_LABEL = rf"[A-Za-z0-9{_LETTERS}-]+"
+_EMAIL_CORE = rf"[{_LOCAL}]+@{_LABEL}(?:\.{_LABEL})+"
+_EMAIL_WHOLE = rf"[^\s@]+@{_LABEL}(?:\.{_LABEL})+"
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
 _IPV4_CORE = rf"{_OCTET}(?:\.{_OCTET}){{3}}"
 
 
 def _exact(core: str, before: str = "0-9", after: str = "(?![0-9])") -> re.Pattern:
-    return re.compile(f"(?<![{before}]){core}{after}")
+    # (?<![0-9]\.): never start inside the decimals of a number or a dotted version.
+    return re.compile(f"(?<![{before}])(?<![0-9]\\.){core}{after}")
 
 
 _ID_RE = _exact(_ID_CORE)
-_CARD_RES = tuple(_exact(c) for c in _CARD_CORES)
+# Not the decimals of a number: "18.3268802124461" holds no card.
+_CARD_RES = tuple(_exact(c, after=r"(?![0-9]|\.[0-9])") for c in _CARD_CORES)
 _MOBILE_RE = _exact(_MOBILE_CORE)
 _LANDLINE_RE = _exact(_LANDLINE_CORE)
-_EMAIL_RE = _exact(_EMAIL_CORE, before=r"A-Za-z0-9._%+-", after="")
+_EMAIL_RE = _exact(_EMAIL_CORE, before=_LOCAL, after="")
 _IPV4_RE = _exact(_IPV4_CORE, before="0-9.", after=r"(?![0-9]|\.[0-9])")
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -176,6 +198,26 @@ def _valid_landline(span: str) -> bool:
     )
 
 
+# Words that make a dotted quad a version ("v2.2.6.2", "版本 4.0.3.1", "Android 4.0.3.1")
+# and words that make it an address; an address word wins.
+_VERSION_BEFORE = re.compile(
+    r"(?i)(?:\bv|\bver\.?|version|versión|build|release|firmware|android|ios|windows|"
+    r"版本|版本号|固件|系统)[\s:：=#_-]{0,3}$"
+)
+_VERSION_AFTER = re.compile(r"(?i)^[\s]{0,2}(?:版|版本|build|beta|alpha|rc\b|-[a-z])")
+_ADDRESS_NEAR = re.compile(r"(?i)(?:(?<![a-z])ip|addr|host|server|地址|主机|服务器|登录)")
+
+
+def _address_in_context(text: str, start: int, end: int) -> bool:
+    """False when the words around a dotted quad in free text say it is a version."""
+    before, after = text[max(0, start - 16) : start], text[end : end + 8]
+    if _ADDRESS_NEAR.search(before):
+        return True
+    if start and text[start - 1].isalpha():  # "v2.2.6.2", "R2.2.6.2": glued to a word
+        return False
+    return not (_VERSION_BEFORE.search(before) or _VERSION_AFTER.search(after))
+
+
 def _always(span: str) -> bool:
     return True
 
@@ -249,7 +291,8 @@ class Rule:
     on a whole column with pyarrow's engine); every exact match also matches it.
     ``whole`` matches a value that is nothing but one span of this kind; with
     ``validate_many`` (vectorised ``validate``) it lets a column of IDs be
-    checked without a Python call per value.
+    checked without a Python call per value. ``context(text, start, end)``,
+    where set, vetoes a span inside free text by the words around it.
     """
 
     kind: str
@@ -260,14 +303,15 @@ class Rule:
     mask: Callable[[str], str]
     normalise: Callable[[str], str]
     validate_many: Callable[[np.ndarray], np.ndarray] | None = None
+    context: Callable[[str, int, int], bool] | None = None
 
 
 RULES: tuple[Rule, ...] = (
     Rule(
         "email",
         (_EMAIL_RE,),
-        r"[A-Za-z0-9._%+-]@[A-Za-z0-9-]+\.[A-Za-z0-9-]",
-        _EMAIL_CORE,
+        r"[^\s@]@[^\s@.]+\.[^\s@.]",
+        _EMAIL_WHOLE,
         _valid_email,
         _mask_email,
         str.lower,
@@ -318,6 +362,7 @@ RULES: tuple[Rule, ...] = (
         _always,
         _mask_ipv4,
         str,
+        context=_address_in_context,
     ),
 )
 

@@ -1,0 +1,133 @@
+"""PII in context: the words around a value and the column it sits in decide.
+
+Each test is one of the leaks or false alarms of issue #25: non-ASCII e-mail
+local parts, cards with uncommon prefixes, decimals taken for cards, versions
+taken for IPv4 addresses.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pandas as pd
+
+from bizforge.clean.pii import find_pii, mask_frame, mask_text, scan_column
+from bizforge.clean.pii_context import luhn_many
+
+
+def luhn_complete(partial: str) -> str:
+    """``partial`` plus its Luhn check digit (written here, not imported)."""
+    total = 0
+    for i, c in enumerate(reversed(partial)):
+        d = int(c)
+        if i % 2 == 0:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return partial + str((10 - total % 10) % 10)
+
+
+def random_digits(rng: random.Random, n: int) -> str:
+    return "".join(rng.choice("0123456789") for _ in range(n))
+
+
+def odd_cards(seed: int = 0) -> list[str]:
+    """Luhn-valid cards whose prefixes/lengths the prefix rule does not know."""
+    rng = random.Random(seed)
+    return [luhn_complete("2014" + random_digits(rng, 10)) for _ in range(4)] + [
+        luhn_complete("06" + random_digits(rng, 15 + i % 2)) for i in range(4)
+    ]
+
+
+def test_non_ascii_local_part_is_masked_whole():
+    assert mask_text("jörg.müller@example.de") == "j***@example.de"
+
+
+def test_non_ascii_address_inside_text_is_masked_whole():
+    assert mask_text("Kontakt: jörg.müller@example.de, danke") == "Kontakt: j***@example.de, danke"
+
+
+def test_chinese_local_part_is_masked_in_an_email_column():
+    out, _ = mask_frame(pd.DataFrame({"邮箱": ["张三@example.cn", "li@example.cn"]}))
+    assert out["邮箱"].tolist() == ["张***@example.cn", "l***@example.cn"]
+
+
+def test_luhn_valid_uncommon_cards_are_masked_in_a_card_column():
+    cards = odd_cards()
+    out, audit = mask_frame(pd.DataFrame({"银行卡号": cards}))
+    assert out["银行卡号"].tolist() == ["*" * (len(c) - 4) + c[-4:] for c in cards]
+    assert audit["columns"][0]["kinds"] == {"bank_card": len(cards)}
+
+
+def test_uncommon_cards_are_recognised_by_their_luhn_share_without_a_card_name():
+    cards = odd_cards()
+    out, _ = mask_frame(pd.DataFrame({"c7": cards}))
+    assert all(v.startswith("*") for v in out["c7"])
+
+
+def test_grouped_uncommon_card_is_masked_in_a_card_column():
+    card = luhn_complete("201400001234567")  # 16 digits, a prefix no table lists
+    grouped = " ".join(card[i : i + 4] for i in range(0, 16, 4))
+    out, _ = mask_frame(pd.DataFrame({"card_no": [grouped]}))
+    assert out["card_no"].iloc[0] == "**** **** **** " + card[-4:]
+
+
+def test_luhn_invalid_number_in_a_card_column_is_left_and_counted():
+    bad = odd_cards()[0][:-1] + str((int(odd_cards()[0][-1]) + 1) % 10)
+    out, audit = mask_frame(pd.DataFrame({"卡号": [*odd_cards(), bad]}))
+    assert out["卡号"].iloc[-1] == bad
+    assert audit["columns"][0]["unchanged"] == 1
+
+
+def test_order_numbers_that_pass_luhn_by_chance_are_not_cards():
+    rng = random.Random(3)
+    orders = ["5" + random_digits(rng, 15) for _ in range(300)]
+    assert 10 < sum(luhn_many(np.array(orders, dtype=object))) < 60  # chance, about 1 in 10
+    out, audit = mask_frame(pd.DataFrame({"订单号": orders}))
+    assert out["订单号"].tolist() == orders
+    assert audit["columns"] == []
+
+
+def test_float_decimals_are_not_a_card():
+    value = "18.3268802124461"
+    assert luhn_many(np.array(["3268802124461"], dtype=object))[0]  # the trap is real
+    assert find_pii(value) == []
+
+
+def test_column_of_floats_as_text_is_not_personal_data():
+    rng = np.random.default_rng(0)
+    values = [repr(float(x)) for x in rng.random(400) * 100]
+    assert scan_column(pd.Series(values, name="lat")) is None
+
+
+def test_version_column_by_name_is_left_alone():
+    versions = ["2.2.6.2", "1.0.0", "Varies with device", "4.0.3.1"]
+    out, audit = mask_frame(pd.DataFrame({"Current Ver": versions}))
+    assert out["Current Ver"].tolist() == versions
+    assert audit["columns"] == []
+
+
+def test_column_of_small_dotted_quads_is_versions_without_a_name():
+    versions = ["2.2.6.2", "1.0.3.4", "4.0.3.1", "3.1.10.2", "10.2.1.0"]
+    out, _ = mask_frame(pd.DataFrame({"c3": versions}))
+    assert out["c3"].tolist() == versions
+
+
+def test_address_column_with_small_octets_is_masked():
+    out, _ = mask_frame(pd.DataFrame({"client_ip": ["2.2.6.2", "1.0.3.4", "4.0.3.1"]}))
+    assert out["client_ip"].tolist() == ["2.2.*.*", "1.0.*.*", "4.0.*.*"]
+
+
+def test_column_of_real_addresses_is_masked():
+    ips = ["192.168.1.20", "10.0.0.57", "8.8.8.8", "172.16.4.200"]
+    out, _ = mask_frame(pd.DataFrame({"c1": ips}))
+    assert out["c1"].tolist() == ["192.168.*.*", "10.0.*.*", "8.8.*.*", "172.16.*.*"]
+
+
+def test_version_words_in_text_keep_a_dotted_quad():
+    assert mask_text("升级到版本 2.2.6.2 后闪退") == "升级到版本 2.2.6.2 后闪退"
+    assert mask_text("crash in v2.2.6.2") == "crash in v2.2.6.2"
+
+
+def test_address_words_in_text_mask_a_dotted_quad():
+    assert mask_text("登录IP 2.2.6.2 异常") == "登录IP 2.2.*.* 异常"
