@@ -42,12 +42,10 @@ _VERSION_NAME = re.compile(
     r"(?i)(?:^|[^a-z])ver(?:$|[^a-z])|version|versión|版本|build|release|firmware|固件|韌體"
 )
 _ADDRESS_NAME = re.compile(r"(?i)(?<![a-z])ip(?![a-z])|ipv4|ip_?addr|host|地址|位址|主机")
-_BARE_NUMBER = "|".join(  # plain, grouped in 4s, Amex 4-6-5
-    (
-        r"[0-9]{13,19}",
-        r"[0-9]{4}(?:[ -][0-9]{4}){2,3}(?:[ -][0-9]{1,4})?",
-        r"[0-9]{4}[ -][0-9]{6}[ -][0-9]{5}",
-    )
+_BARE_NUMBER = (
+    r"[0-9]{13,19}"  # plain
+    r"|[0-9]{4}(?:[ -][0-9]{4}){2,3}(?:[ -][0-9]{1,4})?"  # grouped in 4s
+    r"|[0-9]{4}[ -][0-9]{6}[ -][0-9]{5}"  # Amex 4-6-5
 )
 # A column "is" cards when at least half its filled values are bare numbers and
 # at least half of those (and 3 or more) pass Luhn: chance gives 1 in 10.
