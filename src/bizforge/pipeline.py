@@ -144,7 +144,8 @@ def train(
         option = "--backbone" if backbone is not None else "--text-language"
         raise UsageError(f"{option} applies to text classification.",
                          fix=f"add --task text-classification, or drop {option}.")
-    frame = ds.frame[spec.keep_mask(ds.frame[target])]
+    frame, totals = _without_totals(ds)
+    frame = frame[spec.keep_mask(frame[target])]
     if test is None:
         strat = target if spec.is_classification else None
         with warnings.catch_warnings(record=True) as caught:
@@ -157,10 +158,15 @@ def train(
         if target not in test_ds.frame.columns:
             raise DataError(f"the test file has no target column '{target}'.", column=target,
                             path=test_ds.source, fix="use a test file with the same columns.")
-        test_frame = test_ds.frame[spec.keep_mask(test_ds.frame[target])]
+        test_frame, test_totals = _without_totals(test_ds)
+        totals += test_totals
+        test_frame = test_frame[spec.keep_mask(test_frame[target])]
         train_frame, notes, test_source = frame, [], str(test_ds.source or "test frame")
     notes += [w["message"] for w in spec.warnings]
     notes += [w["message"] for w in prof.meta.get("warnings") or []]  # from reading the file
+    if totals:
+        notes.append(f"{totals} total row(s) (合计/Total/Summe ...) were left out of training "
+                     "and testing: their numbers are sums of other rows.")
 
     drops = {**prof.drop_suggestions(), **(drop or {})}
     drops.pop(text_col, None)  # the text itself is never dropped (ids/PII are for tables)
@@ -239,6 +245,24 @@ def train(
 
 
 # -- helpers -------------------------------------------------------------------------
+def _without_totals(ds: Dataset) -> tuple[pd.DataFrame, int]:
+    """The rows of ``ds`` less its total rows (see bizforge.clean.totals), and how many went.
+
+    A model must not learn from a row that is the sum of others, nor be scored on one.
+    Not looked for in a sample: its sums would not match.
+    """
+    from bizforge.clean.totals import find_total_rows, summed_columns
+
+    if ds.meta.get("sampled"):
+        return ds.frame, 0
+    found = find_total_rows(ds.frame, summed_columns(ds.frame, ds.schema))
+    if not found:
+        return ds.frame, 0
+    keep = np.ones(len(ds.frame), dtype=bool)
+    keep[[t.position for t in found]] = False
+    return ds.frame[keep], len(found)
+
+
 def _dataset(data: Any) -> Dataset:
     return data if isinstance(data, Dataset) else read(data)
 
