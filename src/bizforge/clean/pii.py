@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from bizforge.clean.pii_context import card_numbers, is_version_name, version_column
+from bizforge.clean.pii_context import weigh
 from bizforge.clean.pii_rules import KINDS, RULES, RULES_BY_KIND, Rule
 from bizforge.errors import ConfigError, DataError, UsageError
 
@@ -241,7 +241,8 @@ def _scan(series: pd.Series, positions: np.ndarray | None = None) -> _Scan:
     One vectorised pre-filter per kind marks the values that may hold it. A
     value that is entirely one span of a kind (and shows no sign of a kind that
     outranks it) is confirmed in bulk; the rest of the hits go through
-    :func:`find_pii` one by one.
+    :func:`find_pii` one by one. Then the column is weighed as a whole
+    (:func:`bizforge.clean.pii_context.weigh`: card columns, version columns).
     """
     if positions is not None:
         series = series.iloc[positions]
@@ -275,32 +276,8 @@ def _scan(series: pd.Series, positions: np.ndarray | None = None) -> _Scan:
         found = find_pii(values[i], [k for k, h in hits.items() if h[i]])
         if found:
             out.parts[int(i)] = found
-    _in_context("" if series.name is None else str(series.name), out)
+    weigh("" if series.name is None else str(series.name), out.values, out.whole, out.parts)
     return out
-
-
-def _in_context(name: str, out: _Scan) -> None:
-    """Weigh the column (:mod:`bizforge.clean.pii_context`): versions, cards by context."""
-    quads = out.whole.get("ipv4")
-    if quads is not None and len(quads) and version_column(name, out.values[quads]):
-        out.whole["ipv4"] = quads[:0]
-    if is_version_name(name):
-        for i in [i for i, found in out.parts.items() if any(m.kind == "ipv4" for m in found)]:
-            kept = [m for m in out.parts[i] if m.kind != "ipv4"]
-            if kept:
-                out.parts[i] = kept
-            else:
-                del out.parts[i]
-    verdict, where = card_numbers(name, out.values)
-    cards = out.whole.get("bank_card", where[:0])
-    if verdict == "chance":
-        out.whole["bank_card"] = np.setdiff1d(cards, where)
-    elif verdict == "card":
-        others = [idx for kind, idx in out.whole.items() if kind != "bank_card"]
-        new = np.setdiff1d(where, np.concatenate([where[:0], *others]).astype(int))
-        for i in new:
-            out.parts.pop(int(i), None)
-        out.whole["bank_card"] = np.union1d(cards, new).astype(int)
 
 
 def scan_column(series: pd.Series, sample: int | None = 2000) -> ColumnPii | None:

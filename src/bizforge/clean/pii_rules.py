@@ -17,6 +17,9 @@ piece of a longer digit run):
   22-27 (Mastercard's 2-series); other starts are too often order numbers.
   Plain or grouped by spaces/dashes (4-4-4-4[-1..4] or Amex 4-6-5). Old
   domestic cards starting with 9 are not recognised: too many other 9-numbers.
+  Inside free text, card words just before a number (``卡号``, ``card``,
+  ``Karte``) make any Luhn-valid 13-19 digits a card, and order words
+  (``订单``, ``order``, ``tracking``) make a number an order number.
   Mask: every digit but the last 4, separators kept, ``**** **** **** 1234``.
 - ``cn_mobile`` ``1[3-9]`` + 9 digits, optional ``+86``/``0086``/``86`` prefix,
   optional space/dash in 3-4-4 grouping. Mask: first 3 and last 4 of the
@@ -111,8 +114,10 @@ def _exact(core: str, before: str = "0-9", after: str = "(?![0-9])") -> re.Patte
 
 
 _ID_RE = _exact(_ID_CORE)
+# Any 13-19 digits, plain or in 4s: a card by the words before it ("卡号 2014...").
+_ANY_CARD_CORE = r"[0-9]{13,19}|[0-9]{4}(?:[ -][0-9]{4}){2,3}(?:[ -][0-9]{1,4})?"
 # Not the decimals of a number: "18.3268802124461" holds no card.
-_CARD_RES = tuple(_exact(c, after=r"(?![0-9]|\.[0-9])") for c in _CARD_CORES)
+_CARD_RES = tuple(_exact(c, after=r"(?![0-9]|\.[0-9])") for c in (*_CARD_CORES, _ANY_CARD_CORE))
 _MOBILE_RE = _exact(_MOBILE_CORE)
 _LANDLINE_RE = _exact(_LANDLINE_CORE)
 _EMAIL_RE = _exact(_EMAIL_CORE, before=_LOCAL, after="")
@@ -216,6 +221,28 @@ def _address_in_context(text: str, start: int, end: int) -> bool:
     if start and text[start - 1].isalpha():  # "v2.2.6.2", "R2.2.6.2": glued to a word
         return False
     return not (_VERSION_BEFORE.search(before) or _VERSION_AFTER.search(after))
+
+
+_CARD_BEFORE = re.compile(
+    r"(?i)(?:卡号|卡號|银行卡|銀行卡|信用卡|借记卡|储蓄卡|card|karte|kartennummer|carte|tarjeta)"
+    r"[^0-9]{0,6}$"
+)
+_ORDER_BEFORE = re.compile(
+    r"(?i)(?:订单|單號|单号|运单|快递|物流|发票|編號|编号|流水|order|tracking|invoice|ref|"
+    r"bestellung|sendung)[^0-9]{0,6}$"
+)
+_CARD_START_RE = re.compile(_CARD_START)
+
+
+def _card_in_context(text: str, start: int, end: int) -> bool:
+    """Card words before a number make it a card whatever its prefix; order words make
+    it an order number; without either, only the known card prefixes count."""
+    before = text[max(0, start - 16) : start]
+    if _CARD_BEFORE.search(before):
+        return True
+    if _ORDER_BEFORE.search(before):
+        return False
+    return _CARD_START_RE.match(text, start) is not None
 
 
 def _always(span: str) -> bool:
@@ -330,11 +357,12 @@ RULES: tuple[Rule, ...] = (
         "bank_card",
         _CARD_RES,
         # At least 13 digits: an 11-digit mobile never reaches the Luhn check.
-        rf"{_CARD_START}{_D}{{2}}(?:[ -]?{_D}{{4}}){{2}}[ -]?{_D}|3{_D}{{3}}[ -]{_D}{{6}}[ -]{_D}",
+        rf"{_D}{{4}}(?:[ -]?{_D}{{4}}){{2}}[ -]?{_D}|3{_D}{{3}}[ -]{_D}{{6}}[ -]{_D}",
         "|".join(f"(?:{c})" for c in _CARD_CORES),
         _valid_card,
         _mask_card,
         _digits,
+        context=_card_in_context,
     ),
     Rule(
         "cn_mobile",

@@ -131,3 +131,35 @@ def test_version_words_in_text_keep_a_dotted_quad():
 
 def test_address_words_in_text_mask_a_dotted_quad():
     assert mask_text("登录IP 2.2.6.2 异常") == "登录IP 2.2.*.* 异常"
+
+
+def test_card_words_make_an_uncommon_number_in_text_a_card():
+    card = odd_cards()[0]
+    assert mask_text(f"退款到卡号 {card}") == f"退款到卡号 {'*' * (len(card) - 4)}{card[-4:]}"
+
+
+def test_order_words_keep_a_luhn_valid_number_in_text():
+    number = luhn_complete("42152573482082301")  # a known card prefix, Luhn-valid
+    assert mask_text(f"订单 {number} 已发货") == f"订单 {number} 已发货"
+
+
+def test_order_numbers_read_as_ids_by_their_first_digits_are_still_not_cards():
+    # 18 digits starting 1-8 look like resident IDs first; Luhn hits among them are chance too.
+    rng = random.Random(5)
+    orders = [rng.choice("345") + random_digits(rng, 17) for _ in range(300)]
+    out, _ = mask_frame(pd.DataFrame({"单号": orders}))
+    assert out["单号"].tolist() == orders
+
+
+def test_a_mobile_shape_that_is_rare_among_same_length_numbers_is_chance():
+    rng = random.Random(7)
+    tracking = [rng.choice("12345679") + random_digits(rng, 12) for _ in range(199)]
+    tracking.append("8613912345678")  # +86 mobile written without the plus
+    out, _ = mask_frame(pd.DataFrame({"Tracking": tracking}))
+    assert out["Tracking"].tolist() == tracking
+
+
+def test_a_column_of_mobiles_with_country_code_is_still_masked():
+    mobiles = [f"86139{i:08d}" for i in range(30)]
+    out, _ = mask_frame(pd.DataFrame({"c": mobiles}))
+    assert all("****" in v for v in out["c"])
