@@ -14,22 +14,13 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from bizforge.cli import app
+from pii_ids import luhn_complete
 
 runner = CliRunner()
 
 
 def _run(*args):
     return runner.invoke(app, ["mask", *map(str, args)])
-
-
-def luhn_complete(partial: str) -> str:
-    total = 0
-    for i, c in enumerate(reversed(partial)):
-        d = int(c)
-        if i % 2 == 0:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return partial + str((10 - total % 10) % 10)
 
 
 def test_gbk_semicolon_file_is_written_back_as_gbk_with_semicolons(tmp_path):

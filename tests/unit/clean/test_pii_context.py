@@ -14,17 +14,7 @@ import pandas as pd
 
 from bizforge.clean.pii import find_pii, mask_frame, mask_text, scan_column
 from bizforge.clean.pii_context import luhn_many
-
-
-def luhn_complete(partial: str) -> str:
-    """``partial`` plus its Luhn check digit (written here, not imported)."""
-    total = 0
-    for i, c in enumerate(reversed(partial)):
-        d = int(c)
-        if i % 2 == 0:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return partial + str((10 - total % 10) % 10)
+from pii_ids import luhn_complete
 
 
 def random_digits(rng: random.Random, n: int) -> str:
