@@ -11,9 +11,10 @@ Two kinds of input:
   addresses) beside non-personal columns that look like it (floats kept as
   text, versions, order and tracking numbers, ISBNs, millisecond times) and a
   free-text column mixing both. Every cell is labelled, so a *miss* is a
-  personal value still in clear text in the output and a *false alarm* a
-  non-personal value the output changed; a non-personal column that
-  ``scan_column`` calls wholly personal (dropped before training) is counted too.
+  personal value whose hidden part (see :func:`leaked`) is still in the output,
+  and a *false alarm* a non-personal value the output changed; a non-personal
+  column that ``scan_column`` calls wholly personal (dropped before training)
+  is listed too.
 - **Real datasets** ($BIZFORGE_DATASETS or ../shared/datasets): public tables
   with no personal data columns; every value ``mask`` changes is listed by
   column and kind (then judged by hand in RESULTS.md: a review may quote a
@@ -49,7 +50,7 @@ from pii_ids import luhn_complete, make_id  # test helpers: computed without biz
 
 ROWS = 2000
 SEED = 25
-CLEAR, PERSONAL = "clear", "personal"
+CLEAR = "clear"
 TABLE_SUFFIXES = (".csv", ".tsv")
 
 
@@ -167,7 +168,14 @@ def generated_tables(seed: int = SEED) -> dict[str, tuple[pd.DataFrame, dict[str
             "下单时间戳": [g.ms_time() for _ in range(n)],
         }
     )
-    kinds_zh = {c: PERSONAL for c in ("身份证号", "手机", "座机", "银行卡号", "邮箱", "登录IP")}
+    kinds_zh = {
+        "身份证号": "cn_id",
+        "手机": "cn_mobile",
+        "座机": "cn_landline",
+        "银行卡号": "bank_card",
+        "邮箱": "email",
+        "登录IP": "ipv4",
+    }
     # 姓名 is personal but not a kind bizforge masks (names are not pattern-detectable).
     kinds_zh |= {c: CLEAR for c in zh.columns if c not in kinds_zh and c != "姓名"}
     en = pd.DataFrame(
@@ -182,52 +190,84 @@ def generated_tables(seed: int = SEED) -> dict[str, tuple[pd.DataFrame, dict[str
             "ISBN": [g.isbn() for _ in range(n)],
         }
     )
-    kinds_en = {"E-Mail": PERSONAL, "Card": PERSONAL}
+    kinds_en = {"E-Mail": "email", "Card": "bank_card"}
     kinds_en |= {c: CLEAR for c in en.columns if c not in kinds_en and c != "Name"}
     return {"customers_zh": (zh, kinds_zh), "customers_en": (en, kinds_en), "notes_zh": _notes(g)}
 
 
 def _notes(g: Gen) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Free text: each note holds one personal span or one look-alike; labelled per note."""
-    texts, labels = [], []
+    """Free text: each note holds one personal token or one look-alike, labelled."""
+
+    def quad() -> str:
+        return ".".join(str(int(x)) for x in g.rng.integers(0, 10, 4))
+
     makers = [
-        (PERSONAL, lambda: f"客户来电 {g.mobile()}，请回电"),
-        (PERSONAL, lambda: f"退款到卡号 {g.card(True)}"),
-        (PERSONAL, lambda: f"Kontakt: {g.email(german=True)}, danke"),
-        (PERSONAL, lambda: f"登录IP {g.ip()} 异常"),
-        (
-            CLEAR,
-            lambda: f"升级到版本 {'.'.join(str(int(x)) for x in g.rng.integers(0, 10, 4))} 后闪退",
-        ),
-        (CLEAR, lambda: f"crash in v{'.'.join(str(int(x)) for x in g.rng.integers(0, 10, 4))}"),
-        (CLEAR, lambda: f"平均评分 {g.float_text()} 分"),
-        (CLEAR, lambda: f"订单 {g.order_no()} 已发货"),
+        ("cn_mobile", g.mobile, "客户来电 {}，请回电"),
+        ("bank_card", lambda: g.card(True), "退款到卡号 {}"),
+        ("email", lambda: g.email(german=True), "Kontakt: {}, danke"),
+        ("ipv4", g.ip, "登录IP {} 异常"),
+        (CLEAR, quad, "升级到版本 {} 后闪退"),
+        (CLEAR, quad, "crash in v{}"),
+        (CLEAR, g.float_text, "平均评分 {} 分"),
+        (CLEAR, g.order_no, "订单 {} 已发货"),
     ]
+    rows = []
     for i in range(ROWS):
-        label, make = makers[i % len(makers)]
-        texts.append(make())
-        labels.append(label)
-    return pd.DataFrame({"备注": texts, "_label": labels}), {"备注": "text"}
+        kind, make, template = makers[i % len(makers)]
+        token = make()
+        rows.append({"备注": template.format(token), "_kind": kind, "_token": token})
+    return pd.DataFrame(rows), {"备注": "text"}
+
+
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
+
+
+def leaked(kind: str, token: str, after: str) -> bool:
+    """True when ``after`` still shows a part of ``token`` that its mask hides.
+
+    A partly masked value is a leak too (``jörg.mül***@example.de`` keeps the name).
+    """
+    if kind == "email":
+        local, _, domain = token.rpartition("@")
+        at = after.find("@" + domain)
+        if at < 0:
+            return local in after
+        shown = after[:at].split()[-1] if after[:at].split() else ""
+        return len(shown.replace("*", "")) > 1  # a mask keeps one character
+    if kind == "ipv4":
+        return ".".join(token.split(".")[:3]) in after
+    d = _digits(token)
+    hidden = {
+        "cn_id": range(6, 14),
+        "cn_mobile": range(len(d) - 8, len(d) - 4),
+        "bank_card": range(len(d) - 4),
+        "cn_landline": range(len(d) - 6, len(d) - 2),
+    }[kind]
+    shown = [c for c in after if c.isdigit() or c == "*"]  # position by position
+    if len(shown) != len(d):  # hashed, or other digits around: look for the hidden run
+        return "".join(d[i] for i in hidden) in _digits(after)
+    return any(shown[i] == d[i] for i in hidden)
 
 
 def _count(table: pd.DataFrame, kinds: dict[str, str], out: pd.DataFrame) -> dict:
     misses = alarms = personal = clear = 0
     detail = {}
     for col, kind in kinds.items():
-        before = table[col].astype(str)
-        after = out[col].astype(str) if col in out.columns else pd.Series("", index=table.index)
-        changed = before != after
+        before = table[col].astype(str).tolist()
+        after = out[col].astype(str).tolist() if col in out.columns else [""] * len(before)
         if kind == "text":
-            is_personal = table["_label"] == PERSONAL
-            m, a = int((is_personal & ~changed).sum()), int((~is_personal & changed).sum())
-            personal += int(is_personal.sum())
-            clear += int((~is_personal).sum())
-        elif kind == PERSONAL:
-            m, a = int((~changed).sum()), 0
-            personal += len(before)
+            labels, tokens = table["_kind"].tolist(), table["_token"].tolist()
         else:
-            m, a = 0, int(changed.sum())
-            clear += len(before)
+            labels, tokens = [kind] * len(before), before
+        m = a = 0
+        for label, token, b, o in zip(labels, tokens, before, after, strict=True):
+            if label == CLEAR:
+                clear += 1
+                a += b != o
+            else:
+                personal += 1
+                m += leaked(label, token, o)
         misses, alarms = misses + m, alarms + a
         if m or a:
             detail[col] = {"missed": m, "altered": a}
