@@ -302,6 +302,12 @@ def measure_generated() -> dict:
     return {"tables": result, "seconds": statistics.median(seconds)}
 
 
+# Values that look like personal data to a careless rule: long digit runs (cards,
+# IDs, phones), dotted quads, an @ between words, long decimals.
+LOOKALIKE = r"[0-9]{11,}|[0-9]+(?:\.[0-9]+){3}|\w@\w|\.[0-9]{13,}"
+EXTRA_TABLES = ("cmapss_fd001/train_FD001.txt",)  # space-separated, long decimals
+
+
 def measure_datasets() -> dict:
     from bizforge.clean.pii import mask_frame
     from bizforge.config import get_settings
@@ -312,20 +318,21 @@ def measure_datasets() -> dict:
         return {}
     settings = get_settings(large_file_bytes=sys.maxsize)
     found = {}
-    for path in sorted(root.rglob("*")):
-        if path.suffix.lower() not in TABLE_SUFFIXES or "images" in path.parts:
+    paths = [p for p in sorted(root.rglob("*")) if p.suffix.lower() in TABLE_SUFFIXES]
+    paths += [root / extra for extra in EXTRA_TABLES if (root / extra).exists()]
+    for path in paths:
+        if "images" in path.parts:
             continue
         frame = read(path, settings=settings, coerce=False).frame
         out, audit = mask_frame(frame)
+        rel = str(path.relative_to(root))
+        text = frame.astype(str)
+        looks = sum(int(text[c].str.contains(LOOKALIKE, regex=True).sum()) for c in text.columns)
+        found[rel] = {"rows": len(frame), "lookalike": looks, "changed": {}}
         for entry in audit["columns"]:
             col = entry["column"]
             changed = int((frame[col].astype(str) != out[col].astype(str)).sum())
-            rel = str(path.relative_to(root))
-            found[f"{rel} :: {col}"] = {
-                "rows": len(frame),
-                "changed": changed,
-                "kinds": entry["kinds"],
-            }
+            found[rel]["changed"][col] = {"values": changed, "kinds": entry["kinds"]}
     return found
 
 
@@ -396,15 +403,19 @@ def _lines(now: dict, base: dict | None, commit: str) -> list[str]:
         ),
         "",
     ]
-    keys = sorted(set(now["datasets"]) | set((base or {}).get("datasets", {})))
-    if not keys:
-        lines.append("- none")
-    for key in keys:
-        d = now["datasets"].get(key)
-        o = (base or {}).get("datasets", {}).get(key)
-        now_text = f"{d['changed']} of {d['rows']:,} {d['kinds']}" if d else "0"
-        was = f" (at {commit}: {o['changed']} {o['kinds']})" if base else ""
-        lines.append(f"- {key}: {now_text}{was}")
+    for rel, d in now["datasets"].items():
+        o = (base or {}).get("datasets", {}).get(rel)
+        changed = sum(c["values"] for c in d["changed"].values())
+        where = "; ".join(f"{c} {v['values']} {v['kinds']}" for c, v in d["changed"].items())
+        was = ""
+        if o is not None:
+            was = f" (at {commit}: {sum(c['values'] for c in o['changed'].values())})"
+        lines.append(
+            f"- {rel}: {d['rows']:,} rows, {d['lookalike']:,} look-alike values, "
+            f"{changed} changed{was}" + (f" — {where}" if where else "")
+        )
+    if not now["datasets"]:
+        lines.append("- skipped: no datasets folder")
     return lines
 
 
