@@ -399,7 +399,7 @@ def _lines(now: dict, base: dict | None, commit: str) -> list[str]:
         "",
         (
             "Real datasets, values changed by `mask` (none of these tables has a personal-data "
-            "column):"
+            "column; look-alikes: 11+ digit runs, dotted quads, x@y, 13+ decimals):"
         ),
         "",
     ]
@@ -434,7 +434,7 @@ def main() -> None:
     write_results(
         "## pii: misses and false alarms of `mask` — 2026-12-07",
         f"python bench/pii.py --baseline {args.baseline}",
-        ["machine: 2 cores, shared with parallel work (times under load)", "", *lines],
+        ["shared with parallel work: times are under load", "", *lines],
     )
 
 

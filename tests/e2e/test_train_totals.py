@@ -21,6 +21,6 @@ def test_total_row_is_left_out_of_training_and_noted(tmp_path):
     total = {"门店": "合计", "面积": int(frame["面积"].sum()), "销售额": frame["销售额"].sum()}
     path = tmp_path / "门店.csv"
     pd.concat([frame, pd.DataFrame([total])]).to_csv(path, index=False)
-    run = train(path, "销售额", time_limit=2.0)
+    run = train(path, "销售额", time_limit=2.0, out=tmp_path / "model")
     assert run.metrics["rows"]["train"] + run.metrics["rows"]["test"] == n
     assert any("1 total row" in w for w in run.warnings)
