@@ -22,7 +22,8 @@ piece of a longer digit run):
   (``订单``, ``order``, ``tracking``) make a number an order number.
   Mask: every digit but the last 4, separators kept, ``**** **** **** 1234``.
 - ``cn_mobile`` ``1[3-9]`` + 9 digits, optional ``+86``/``0086``/``86`` prefix,
-  optional space/dash in 3-4-4 grouping. Mask: first 3 and last 4 of the
+  optional space/dash in 3-4-4 grouping; not right after order words
+  (``订单号：19513967161`` is an order number). Mask: first 3 and last 4 of the
   national number kept, ``138****5678`` (a prefix is kept as written).
 - ``cn_landline`` area code ``010``, ``02x`` or ``0[3-9]xx`` (optionally in
   parentheses or followed by a dash/space), a 7-8 digit local number starting
@@ -39,7 +40,7 @@ piece of a longer digit run):
 - ``ipv4`` four octets 0-255 without leading zeros. Mask: first two octets kept,
   ``192.168.*.*``. Version strings such as ``2.2.6.2`` look the same: inside
   free text the words around decide (``v2.2.6.2``, ``版本 2.2.6.2`` are
-  versions), and :mod:`bizforge.clean.pii_context` decides for a whole
+  versions, and so is ``1-3.1.4.2`` after a digit and a dash), and :mod:`bizforge.clean.pii_context` decides for a whole
   column (its name, its octets).
 
 No match starts inside the decimals of a number (``18.3268802124461`` holds
@@ -210,6 +211,7 @@ _VERSION_BEFORE = re.compile(
     r"版本|版本号|固件|系统)[\s:：=#_-]{0,3}$"
 )
 _VERSION_AFTER = re.compile(r"(?i)^[\s]{0,2}(?:版|版本|build|beta|alpha|rc\b|-[a-z])")
+_RANGE_BEFORE = re.compile(r"[0-9][-–~～]$")
 _ADDRESS_NEAR = re.compile(r"(?i)(?:(?<![a-z])ip|addr|host|server|地址|主机|服务器|登录)")
 
 
@@ -218,7 +220,10 @@ def _address_in_context(text: str, start: int, end: int) -> bool:
     before, after = text[max(0, start - 16) : start], text[end : end + 8]
     if _ADDRESS_NEAR.search(before):
         return True
-    if start and text[start - 1].isalpha():  # "v2.2.6.2", "R2.2.6.2": glued to a word
+    glued = text[start - 1] if start else ""
+    if glued.isascii() and glued.isalpha():  # "v2.2.6.2", "R2.2.6.2": part of a word
+        return False
+    if _RANGE_BEFORE.search(before):  # "1-3.1.4.2": a range or formula, not an address
         return False
     return not (_VERSION_BEFORE.search(before) or _VERSION_AFTER.search(after))
 
@@ -227,9 +232,18 @@ _CARD_BEFORE = re.compile(
     r"(?i)(?:卡号|卡號|银行卡|銀行卡|信用卡|借记卡|储蓄卡|card|karte|kartennummer|carte|tarjeta)"
     r"[^0-9]{0,6}$"
 )
+# Words that name an order/tracking number. Before a card-length number they are
+# enough ("订单 4215..."); a mobile-length one also needs a number sign after them
+# ("订单号：195...", "order no. "), since "我的订单 138..." may well give a phone.
+_ORDER_WORDS = (
+    r"(?i)(?:订单|訂單|单号|單號|运单|運單|快递|物流|发票|發票|编号|編號|流水|order|tracking|"
+    r"invoice|bestellung|sendung)"
+)
 _ORDER_BEFORE = re.compile(
-    r"(?i)(?:订单|單號|单号|运单|快递|物流|发票|編號|编号|流水|order|tracking|invoice|ref|"
-    r"bestellung|sendung)[^0-9]{0,6}$"
+    _ORDER_WORDS + r"[\s:：#]*(?:号码|號碼|号|號|no\.?|nr\.?|number|id)?[\s:：#.]*$"
+)
+_ORDER_NUMBER_BEFORE = re.compile(
+    _ORDER_WORDS + r"\s*(?:号码|號碼|号|號|no\.?|nr\.?|number|id|#|:|：)[\s:：#.]*$"
 )
 _CARD_START_RE = re.compile(_CARD_START)
 
@@ -243,6 +257,11 @@ def _card_in_context(text: str, start: int, end: int) -> bool:
     if _ORDER_BEFORE.search(before):
         return False
     return _CARD_START_RE.match(text, start) is not None
+
+
+def _not_an_order_number(text: str, start: int, end: int) -> bool:
+    """False right after order words: "订单号：19513967161" is an order, not a mobile."""
+    return not _ORDER_NUMBER_BEFORE.search(text[max(0, start - 16) : start])
 
 
 def _always(span: str) -> bool:
@@ -372,6 +391,7 @@ RULES: tuple[Rule, ...] = (
         _always,
         _mask_mobile,
         _norm_mobile,
+        context=_not_an_order_number,
     ),
     Rule(
         "cn_landline",

@@ -153,3 +153,19 @@ def test_a_column_of_mobiles_with_country_code_is_still_masked():
     mobiles = [f"86139{i:08d}" for i in range(30)]
     out, _ = mask_frame(pd.DataFrame({"c": mobiles}))
     assert all("****" in v for v in out["c"])
+
+
+def test_mobile_shaped_order_number_after_an_order_number_sign_is_kept():
+    assert mask_text("订单号：19513967161 衣服") == "订单号：19513967161 衣服"
+
+
+def test_mobile_after_the_word_order_without_a_number_sign_is_masked():
+    assert mask_text("我的订单 13800138000 请联系") == "我的订单 138****8000 请联系"
+
+
+def test_dotted_quad_after_a_digit_and_dash_is_a_range_not_an_address():
+    assert mask_text("齿式：上颚1-3.1.4.2；") == "齿式：上颚1-3.1.4.2；"
+
+
+def test_address_right_after_chinese_words_is_masked():
+    assert mask_text("来自192.168.1.1的访问") == "来自192.168.*.*的访问"
