@@ -223,6 +223,8 @@ def _address_in_context(text: str, start: int, end: int) -> bool:
     glued = text[start - 1] if start else ""
     if glued.isascii() and glued.isalpha():  # "v2.2.6.2", "R2.2.6.2": part of a word
         return False
+    if glued.isalpha() and end - start == 7:  # "价格是1.8.8.8", "下颚3.1.4.3": one-digit octets
+        return False
     if _RANGE_BEFORE.search(before):  # "1-3.1.4.2": a range or formula, not an address
         return False
     return not (_VERSION_BEFORE.search(before) or _VERSION_AFTER.search(after))

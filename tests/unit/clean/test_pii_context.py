@@ -169,3 +169,7 @@ def test_dotted_quad_after_a_digit_and_dash_is_a_range_not_an_address():
 
 def test_address_right_after_chinese_words_is_masked():
     assert mask_text("来自192.168.1.1的访问") == "来自192.168.*.*的访问"
+
+
+def test_one_digit_quad_glued_to_chinese_is_not_an_address():
+    assert mask_text("买的时候是1.8.8.8，才8天就降到1.6.9.9") == "买的时候是1.8.8.8，才8天就降到1.6.9.9"
