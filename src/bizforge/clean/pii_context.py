@@ -115,7 +115,11 @@ def card_numbers(name: str, values: np.ndarray) -> tuple[str, np.ndarray]:
     if not len(values):
         return "", none
     text = pd.Series(values, dtype="str").str.strip()
-    bare = np.flatnonzero(text.str.fullmatch(_BARE_NUMBER).to_numpy(bool))
+    lengths = text.str.len().to_numpy()
+    sized = np.flatnonzero((lengths >= 13) & (lengths <= 23))  # 13-19 digits, 4 separators
+    if not len(sized):
+        return "", none
+    bare = sized[text.iloc[sized].str.fullmatch(_BARE_NUMBER).to_numpy(bool)]
     if not len(bare):
         return "", none
     digits = text.iloc[bare].str.replace(r"[ -]", "", regex=True).to_numpy(dtype=object)
@@ -184,10 +188,11 @@ def _rare_in_shape(values: np.ndarray, whole: dict, parts: dict) -> None:
     spans = {i: found[0].kind for i, found in parts.items() if len(found) == 1}
     if not any(len(idx) for idx in whole.values()) and not spans:
         return
-    text = pd.Series(values, dtype="str").str.strip()
-    lengths = np.where(text.str.fullmatch("[0-9]+").to_numpy(bool), text.str.len().to_numpy(), -1)
+    text = pd.Series(values, dtype="str")
+    digits_only = text.str.fullmatch("[0-9]+").to_numpy(bool)
+    lengths = np.where(digits_only, text.str.len().to_numpy(), -1)
     for kind in {*whole, *spans.values()}:
-        inside = [i for i, k in spans.items() if k == kind and lengths[i] == len(values[i])]
+        inside = [i for i, k in spans.items() if k == kind and lengths[i] >= 0]
         idx = np.concatenate([whole.get(kind, np.zeros(0, int)), inside]).astype(int)
         for length in np.unique(lengths[idx]):
             same = int((lengths == length).sum())

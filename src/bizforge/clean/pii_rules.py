@@ -80,14 +80,20 @@ _ID_CORE = (
     r"[1-8][0-9]{5}(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]"
 )
 _CARD_START = r"(?:[3-6][0-9]|2[2-7])"  # 22-27: Mastercard's 2-series
-_CARD_CORES = (
-    rf"{_CARD_START}[0-9]{{11,17}}",
-    # Grouped in 4s, with and without a short last group, so that a number
-    # written after a card ("... 7890 12 items") does not hide the card.
-    rf"{_CARD_START}[0-9]{{2}}(?:[ -][0-9]{{4}}){{2,3}}(?:[ -][0-9]{{1,4}})?",
-    rf"{_CARD_START}[0-9]{{2}}(?:[ -][0-9]{{4}}){{2,3}}",
-    r"3[0-9]{3}[ -][0-9]{6}[ -][0-9]{5}",  # Amex 4-6-5
-)
+
+
+def _card_cores(start: str) -> tuple[str, ...]:
+    return (
+        rf"{start}[0-9]{{11,17}}",
+        # Grouped in 4s, with and without a short last group, so that a number
+        # written after a card ("... 7890 12 items") does not hide the card.
+        rf"{start}[0-9]{{2}}(?:[ -][0-9]{{4}}){{2,3}}(?:[ -][0-9]{{1,4}})?",
+        rf"{start}[0-9]{{2}}(?:[ -][0-9]{{4}}){{2,3}}",
+        r"3[0-9]{3}[ -][0-9]{6}[ -][0-9]{5}",  # Amex 4-6-5
+    )
+
+
+_CARD_CORES = _card_cores(_CARD_START)  # a value that is a card by itself
 _MOBILE_CORE = r"(?:(?:\+|00)?86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]{4}){2}"
 _AREA = r"0(?:10|2[0-9]|[3-9][0-9]{2})"
 _LANDLINE_CORE = (
@@ -115,10 +121,9 @@ def _exact(core: str, before: str = "0-9", after: str = "(?![0-9])") -> re.Patte
 
 
 _ID_RE = _exact(_ID_CORE)
-# Any 13-19 digits, plain or in 4s: a card by the words before it ("卡号 2014...").
-_ANY_CARD_CORE = r"[0-9]{13,19}|[0-9]{4}(?:[ -][0-9]{4}){2,3}(?:[ -][0-9]{1,4})?"
-# Not the decimals of a number: "18.3268802124461" holds no card.
-_CARD_RES = tuple(_exact(c, after=r"(?![0-9]|\.[0-9])") for c in (*_CARD_CORES, _ANY_CARD_CORE))
+# In text any start is matched and _card_in_context judges it ("卡号 2014..." is a
+# card by the words before it). Not the decimals of a number: "18.3268802124461".
+_CARD_RES = tuple(_exact(c, after=r"(?![0-9]|\.[0-9])") for c in _card_cores("[0-9]{2}"))
 _MOBILE_RE = _exact(_MOBILE_CORE)
 _LANDLINE_RE = _exact(_LANDLINE_CORE)
 _EMAIL_RE = _exact(_EMAIL_CORE, before=_LOCAL, after="")
@@ -230,10 +235,10 @@ def _address_in_context(text: str, start: int, end: int) -> bool:
     return not (_VERSION_BEFORE.search(before) or _VERSION_AFTER.search(after))
 
 
-_CARD_BEFORE = re.compile(
-    r"(?i)(?:卡号|卡號|银行卡|銀行卡|信用卡|借记卡|储蓄卡|card|karte|kartennummer|carte|tarjeta)"
-    r"[^0-9]{0,6}$"
+_CARD_WORDS = (
+    r"(?:卡号|卡號|银行卡|銀行卡|信用卡|借记卡|储蓄卡|card|karte|kartennummer|carte|tarjeta)"
 )
+_CARD_BEFORE = re.compile(rf"(?i){_CARD_WORDS}[^0-9]{{0,6}}$")
 # Words that name an order/tracking number. Before a card-length number they are
 # enough ("订单 4215..."); a mobile-length one also needs a number sign after them
 # ("订单号：195...", "order no. "), since "我的订单 138..." may well give a phone.
@@ -336,7 +341,7 @@ class Rule:
     """How one kind of personal data is found, confirmed, masked and normalised.
 
     ``prefilter`` is a looser pattern without look-arounds (so pandas can run it
-    on a whole column with pyarrow's engine); every exact match also matches it.
+    on a whole column with pyarrow's engine); every match that can be accepted matches it.
     ``whole`` matches a value that is nothing but one span of this kind; with
     ``validate_many`` (vectorised ``validate``) it lets a column of IDs be
     checked without a Python call per value. ``context(text, start, end)``,
@@ -358,7 +363,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "email",
         (_EMAIL_RE,),
-        r"[^\s@]@[^\s@.]+\.[^\s@.]",
+        rf"@{_LABEL}\.",
         _EMAIL_WHOLE,
         _valid_email,
         _mask_email,
@@ -378,7 +383,10 @@ RULES: tuple[Rule, ...] = (
         "bank_card",
         _CARD_RES,
         # At least 13 digits: an 11-digit mobile never reaches the Luhn check.
-        rf"{_D}{{4}}(?:[ -]?{_D}{{4}}){{2}}[ -]?{_D}|3{_D}{{3}}[ -]{_D}{{6}}[ -]{_D}",
+        # Known card starts, or any number after card words: a bare number of another
+        # start is never a card by itself (the column may still say so, pii_context).
+        rf"{_CARD_START}{_D}{{2}}(?:[ -]?{_D}{{4}}){{2}}[ -]?{_D}|3{_D}{{3}}[ -]{_D}{{6}}[ -]{_D}"
+        rf"|(?i:{_CARD_WORDS})[^0-9]{{0,6}}{_D}{{4}}",
         "|".join(f"(?:{c})" for c in _CARD_CORES),
         _valid_card,
         _mask_card,
