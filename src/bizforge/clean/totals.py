@@ -33,7 +33,14 @@ import pandas as pd
 from bizforge.frame import Role, Schema
 from bizforge.ingest.numbers import parse_numbers
 
-__all__ = ["TOTAL_WORDS", "TotalRow", "find_total_rows", "summed_columns", "total_label"]
+__all__ = [
+    "TOTAL_WORDS",
+    "TotalRow",
+    "find_total_rows",
+    "summed_columns",
+    "total_label",
+    "without_total_rows",
+]
 
 TOTAL_WORDS = (
     "总计", "合计", "小计", "共计", "总和", "总数", "總計", "合計", "小計", "總和",
@@ -172,3 +179,19 @@ def summed_columns(frame: pd.DataFrame, schema: Schema) -> list[str]:
         for c in schema.names
         if schema[c].role == Role.NUMERIC or pd.api.types.is_numeric_dtype(frame[c].dtype)
     ]
+
+
+def without_total_rows(frame: pd.DataFrame, schema: Schema) -> tuple[pd.DataFrame, int]:
+    """``frame`` less its total rows, and how many went: what training uses.
+
+    A model must not learn from a row that is the sum of others, nor be scored
+    on one. Prediction never drops rows (it scores what it is given).
+
+    >>> rows, dropped = without_total_rows(ds.frame, ds.schema)  # doctest: +SKIP
+    """
+    found = find_total_rows(frame, summed_columns(frame, schema))
+    if not found:
+        return frame, 0
+    keep = np.ones(len(frame), dtype=bool)
+    keep[[t.position for t in found]] = False
+    return frame[keep], len(found)
