@@ -139,8 +139,9 @@ def _rows(ds, spec, target: str):
 def _totals_note(totals: int) -> list[str]:
     if not totals:
         return []
-    return [f"{totals} total row(s) (合计/Total/Summe ...) were left out of training and "
-            "testing: their numbers are sums of other rows."]
+    note = (f"{totals} total row(s) (合计/Total/Summe ...) were left out of training and "
+            "testing: their numbers are sums of other rows.")
+    return [note]
 
 
 def _clean(ds, held: Held, target: str, prof, drop, text_col, emit):
