@@ -12,7 +12,16 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from bizforge.cli.app import app, check_output_file, console, edge, same_file
+from bizforge.cli.app import (
+    HeaderRow,
+    SkipRows,
+    app,
+    check_output_file,
+    console,
+    edge,
+    print_notes,
+    same_file,
+)
 from bizforge.errors import DataError, UsageError
 
 __all__ = ["mask", "output_layout"]
@@ -63,6 +72,8 @@ def mask(
             "utf-8-sig: UTF-8 with BOM; or any codec name (utf-8, gb18030, ...).",
         ),
     ] = "input",
+    header_row: HeaderRow = None,
+    skip_rows: SkipRows = None,
 ) -> None:
     """Find resident IDs, mobiles, landlines, bank cards, e-mails and IPv4 addresses and treat them.
 
@@ -93,7 +104,7 @@ def mask(
     output_layout({}, output, output_encoding)  # an unknown codec is refused before reading
     # Masking must see every row: lift the large-file sampling threshold.
     settings = get_settings(large_file_bytes=sys.maxsize)
-    ds = read(file, settings=settings, coerce=False)
+    ds = read(file, settings=settings, coerce=False, header_row=header_row, skip_rows=skip_rows)
     if ds.meta.get("sampled"):
         raise DataError(
             f"only a sample of {file} was read; masking needs every row.",
@@ -110,6 +121,8 @@ def mask(
     written = write_table(frame, output, **layout)
     if layout:
         report["output"] = layout
+    # Title lines skipped, notes left out, the encoding guessed: the output lacks them.
+    print_notes(ds.meta.get("warnings") or [])
     if audit is not None:
         audit.parent.mkdir(parents=True, exist_ok=True)
         audit.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
