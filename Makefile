@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test bench bench-autogluon clean
+.PHONY: demo test bench bench-autogluon bench-statsforecast clean
 
 # Each stamp depends on pyproject.toml, so a second run installs nothing
 # unless the dependencies changed.
@@ -41,5 +41,13 @@ bench-autogluon: .venv-autogluon/.installed
 	.venv-autogluon/bin/pip install --quiet torch==2.13.0 "autogluon.tabular[all]>=1.6"
 	touch $@
 
+# statsforecast caps pandas below 3 (and 2.0.x SciPy below 1.16), so its anchors run in a
+# venv of their own; bench/forecast.py calls it in a subprocess on the same cuts.
+bench-statsforecast: .venv-statsforecast/.installed
+.venv-statsforecast/.installed:
+	$(PYTHON) -m venv .venv-statsforecast
+	.venv-statsforecast/bin/pip install --quiet statsforecast==2.1.1
+	touch $@
+
 clean:
-	rm -rf $(VENV) .venv-autogluon build *.egg-info src/*.egg-info
+	rm -rf $(VENV) .venv-autogluon .venv-statsforecast build *.egg-info src/*.egg-info

@@ -37,7 +37,8 @@ class ColumnInfo:
 
     ``numeric_text`` is set when numbers are stored as text (``"1,234"``,
     ``"¥12.5"``, ``"12%"``, full-width digits): it holds the counts of values
-    parsed, blank and unparseable, and the formats seen.
+    parsed, blank and unparseable, and the formats seen. ``decimal`` is ``","``
+    for numbers written with a decimal comma (``"12,50"``), else None.
     """
 
     name: str
@@ -48,6 +49,7 @@ class ColumnInfo:
     numeric_text: dict[str, Any] | None = None
     language: str | None = None
     note: str | None = None
+    decimal: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

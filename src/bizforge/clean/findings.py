@@ -80,6 +80,7 @@ class Context:
     ``positions`` maps frame positions to 0-based source rows when the frame is
     a sample (None: the frame is the whole source, positions are the rows).
     ``classes`` is the target's class counts (None for a numeric target).
+    ``reader`` is what reading learned (the Dataset's ``meta``: ``excel_errors``...).
     """
 
     frame: pd.DataFrame
@@ -92,6 +93,7 @@ class Context:
     classes: pd.Series | None = None
     sampled: bool = False
     positions: np.ndarray | None = None
+    reader: dict[str, Any] = field(default_factory=dict)
     _numbers: dict[str, pd.Series | None] = field(default_factory=dict, repr=False)
 
     def t(self, key: str, **kw) -> str:
@@ -127,12 +129,12 @@ class Context:
 
 
 def _as_numbers(series: pd.Series, info) -> pd.Series | None:
-    if pd.api.types.is_bool_dtype(series.dtype):
-        return None
+    if pd.api.types.is_bool_dtype(series.dtype) or info.role == Role.DATETIME:
+        return None  # a Unix time is a date, not a quantity to summarise
     if pd.api.types.is_numeric_dtype(series.dtype):
         return series.astype("float64")
     if info.role == Role.NUMERIC:
-        return parse_numbers(series).values
+        return parse_numbers(series, decimal=info.decimal or ".").values
     return None
 
 
@@ -215,7 +217,10 @@ def _numeric_as_text(ctx: Context) -> list[Finding]:
             parts.append(ctx.t("numeric_as_text.bad", n=bad, rows=ctx.rows_text(rows, bad)))
         if not parts:
             parts.append(ctx.t("numeric_as_text.clean", n=int(nt.get("parsed", 0))))
-        formats = [ctx.t(f"format.{f}", default=f) for f in nt.get("formats", []) if f != "blank"]
+        shown = [f for f in nt.get("formats", []) if f not in ("blank", "unit")]
+        if not shown and not blank and not bad and nt.get("units"):
+            continue  # only a unit: the "unit" finding says it
+        formats = [ctx.t(f"format.{f}", default=f) for f in shown]
         fmt_text = ctx.t("numeric_as_text.formats", formats=", ".join(formats)) if formats else ""
         all_rows = sorted(list(nt.get("blank_rows", [])) + list(nt.get("bad_rows", [])))
         message = ctx.t(

@@ -20,13 +20,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bizforge.clean import findings_values  # noqa: F401  (registers its finders)
 from bizforge.clean.findings import Context, Finding, run_findings
 from bizforge.clean.pii import scan_frame
 from bizforge.errors import DataError
 from bizforge.frame import ColumnInfo, Dataset, Role
 from bizforge.i18n import check_lang
 
-__all__ = ["Profile", "profile"]
+__all__ = ["Profile", "column_hint", "profile"]
 
 TOP_VALUES = 5
 HIST_BINS = 20
@@ -161,6 +162,7 @@ def profile(ds: Dataset | pd.DataFrame, target: str | None = None, *, lang: str 
         pii=scan_frame(frame),
         sampled=sampled,
         positions=None if positions is None else np.asarray(positions, dtype=np.int64),
+        reader=meta,
     )
     if target is not None:
         ctx.classes = _target_classes(frame[target], ctx.numbers(target))
@@ -185,19 +187,25 @@ def _check_target_exists(frame: pd.DataFrame, target: str, source: str | None) -
     names = [str(c) for c in frame.columns]
     if target in names:
         return
-    close = difflib.get_close_matches(target, names, n=3, cutoff=0.5)
-    close += [n for n in names if n.lower() == target.lower() and n not in close]
-    hint = (
-        f"did you mean {', '.join(repr(c) for c in close)}?"
-        if close
-        else f"columns are: {', '.join(names[:15])}{' ...' if len(names) > 15 else ''}."
-    )
     raise DataError(
         f"target column '{target}' is not in the data{f' ({source})' if source else ''}.",
         column=target,
         path=source,
-        fix=f"pass --target with an existing column name; {hint}",
+        fix=f"pass --target with an existing column name; {column_hint(target, names)}",
     )
+
+
+def column_hint(name: str, names: list[str]) -> str:
+    """The closest column names to a misspelt ``name``, or the first columns.
+
+    >>> column_hint("tenur", ["tenure", "Churn"])
+    "did you mean 'tenure'?"
+    """
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+    close += [n for n in names if n.lower() == name.lower() and n not in close]
+    if close:
+        return f"did you mean {', '.join(repr(c) for c in close)}?"
+    return f"columns are: {', '.join(names[:15])}{' ...' if len(names) > 15 else ''}."
 
 
 def _target_classes(series: pd.Series, numbers: pd.Series | None) -> pd.Series | None:

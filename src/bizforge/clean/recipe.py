@@ -135,12 +135,15 @@ class Recipe:
         schema: Schema | None = None,
         target: str | None = None,
         drop: Mapping[str, str] | Iterable[str] | None = None,
+        keep: Iterable[str] = (),
     ) -> Recipe:
         """Learn every step from the training rows ``frame`` and return ``self``.
 
         ``drop`` maps columns to the reason they must not be used (``{"Fail":
         "leakage"}``, e.g. ``Profile.drop_suggestions()``); a plain list means
-        reason ``"user"``.
+        reason ``"user"``. ``keep`` names columns the user wants used although
+        their role (identifier) or values (personal data) would drop them; a
+        column with one value or none in the training rows is still dropped.
         """
         self._check_params()
         if isinstance(frame, Dataset):
@@ -176,9 +179,18 @@ class Recipe:
         for name in frame.columns:
             if name == target:
                 continue
-            role = schema[name].role
-            reason = drop.get(name) or self._pii_reason(frame[name]) or _ROLE_DROPS.get(role)
-            step = reason or self._fit_step(frame[name], role)
+            info = schema[name]
+            role = info.role
+            if name in keep:
+                # An identifier kept on request is used by value: a number, or a category.
+                if role is Role.ID:
+                    numeric = pd.api.types.is_numeric_dtype(frame[name].dtype)
+                    role = Role.NUMERIC if numeric else Role.CATEGORICAL
+                reason = drop.get(name)
+            else:
+                reason = (drop.get(name) or self._pii_reason(frame[name])
+                          or _ROLE_DROPS.get(role))
+            step = reason or self._fit_step(frame[name], role, info.decimal or ".")
             if isinstance(step, str):
                 dropped[name] = step
             else:
@@ -203,7 +215,7 @@ class Recipe:
         found = scan_column(series)
         return "pii" if found is not None and found.whole else None
 
-    def _fit_step(self, series: pd.Series, role: Role) -> Step | str:
+    def _fit_step(self, series: pd.Series, role: Role, decimal: str = ".") -> Step | str:
         """The fitted step, or the drop reason judged on these training rows."""
         if pd.api.types.is_numeric_dtype(series.dtype):
             distinct = series.nunique(dropna=True)
@@ -214,7 +226,9 @@ class Recipe:
         if distinct == 1:
             return "constant"
         if role is Role.NUMERIC:
-            return NumericStep.fit_step(series, on_bad_number=self.on_bad_number)
+            return NumericStep.fit_step(
+                series, on_bad_number=self.on_bad_number, decimal=decimal
+            )
         if role is Role.BOOLEAN:
             step = BooleanStep.fit_step(series)
             if step is not None:
@@ -335,6 +349,28 @@ class Recipe:
         """Input columns that may be absent (treated as all missing)."""
         self._check_fitted()
         return [step.column for step in self.steps_ if step.missing > 0]
+
+    @property
+    def decimal(self) -> str:
+        """The decimal mark numbers written as text are read with: ``","`` when any number
+        column was trained on decimal-comma text (``"12,50"``), else ``"."``."""
+        self._check_fitted()
+        marks = {s.decimal for s in self.steps_ if isinstance(s, NumericStep)}
+        return "," if "," in marks else "."
+
+    def read_decimal(self, mark: str) -> Recipe:
+        """Read numbers written as text with ``mark`` from now on, whatever training saw
+        (``bizforge predict --decimal``); returns ``self``.
+
+        >>> recipe.read_decimal(",").transform(german_rows)   # doctest: +SKIP
+        """
+        self._check_fitted()
+        if mark not in (".", ","):
+            raise UsageError(f"decimal mark {mark!r} is not '.' or ','.", fix="pass '.' or ','.")
+        for step in self.steps_:
+            if isinstance(step, NumericStep):
+                step.decimal = mark
+        return self
 
     @property
     def target(self) -> str | None:

@@ -140,7 +140,11 @@ class Step:
 
 @dataclass
 class NumericStep(Step):
-    """A number; text such as ``"1,234"``, ``"¥12.5"`` or ``" "`` is parsed."""
+    """A number; text such as ``"1,234"``, ``"¥12.5"``, ``"89平米"`` or ``" "`` is parsed.
+
+    ``decimal`` is the decimal mark the training data was read with: with ``","``
+    new rows are read the same way (``"12,50"`` is 12.5, ``"1.500"`` is 1500).
+    """
 
     kind: ClassVar[str] = "numeric"
     as_text: bool = False  # the training column was text, not a number dtype
@@ -148,23 +152,26 @@ class NumericStep(Step):
     bad: int = 0
     formats: list[str] = field(default_factory=list)
     median: float | None = None
+    decimal: str = "."
+    units: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def fit_step(cls, s: pd.Series, *, on_bad_number: str) -> NumericStep:
+    def fit_step(cls, s: pd.Series, *, on_bad_number: str, decimal: str = ".") -> NumericStep:
         as_text = not _is_number_dtype(s)
-        step = cls(s.name, rows=len(s), as_text=as_text)
+        step = cls(s.name, rows=len(s), as_text=as_text, decimal=decimal)
         values, parse = step._parse(s)
         step.blank, step.bad, step.formats = parse.blank, parse.bad, list(parse.formats)
+        step.units = dict(parse.units)
         step._check_bad(parse, on_bad_number, training=True)
         step.missing = int(values.isna().sum())
         step.median = _float_or_none(values.median())
         return step
 
-    @staticmethod
-    def _parse(s: pd.Series, describe: bool = True):
+    def _parse(self, s: pd.Series, describe: bool = True):
         if pd.api.types.is_object_dtype(s.dtype) and len(s) <= _SMALL:
             s = s.infer_objects()  # JSON rows: [12, 3.5] arrive as objects
-        parse = parse_numbers(s, describe=describe)  # numeric dtypes pass straight through
+        # numeric dtypes pass straight through
+        parse = parse_numbers(s, describe=describe, decimal=self.decimal)
         return parse.values.astype("float64"), parse
 
     def _check_bad(self, parse, on_bad_number: str, *, training: bool = False) -> None:
@@ -178,14 +185,15 @@ class NumericStep(Step):
             column=self.column,
             rows=rows,
             fix="correct those cells, or build the recipe with on_bad_number='missing' "
-            "to treat them as missing values.",
+            "to treat them as missing values; if the file writes decimals with the other "
+            f"mark than '{self.decimal}', pass --decimal (read(decimal=...)).",
         )
 
     def transform(self, s: pd.Series, *, on_bad_number: str) -> dict[str, pd.Series]:
         if _is_number_dtype(s):  # the common case, without parse_numbers' bookkeeping
             values = s.to_numpy(dtype="float64", na_value=np.nan)
             return {self.column: pd.Series(values, index=s.index, dtype="float64")}
-        if len(s) > _SMALL and pd.api.types.is_string_dtype(s.dtype):
+        if len(s) > _SMALL and pd.api.types.is_string_dtype(s.dtype) and self.decimal == ".":
             plain = plain_floats(s)  # digits and blanks only: parsed in C
             if plain is not None:
                 return {self.column: pd.Series(plain, index=s.index, dtype="float64")}
@@ -196,14 +204,17 @@ class NumericStep(Step):
     def transform_values(self, values: list, index: pd.Index, *, on_bad_number: str) -> dict:
         out = np.empty(len(values), dtype="float64")
         slow: list[int] = []
+        comma = self.decimal == ","
         for i, v in enumerate(values):
-            number = _plain_float(v)
+            # With a decimal comma, "1.500" is 1500: text goes to the full parser.
+            number = None if comma and isinstance(v, str) else _plain_float(v)
             if number is None:
                 slow.append(i)
             else:
                 out[i] = number
         if slow:  # "1,234", "¥12.5", "12%", blanks, typos: the full parser decides
-            parse = parse_numbers(pd.Series([str(values[i]) for i in slow], dtype=object))
+            parse = parse_numbers(pd.Series([str(values[i]) for i in slow], dtype=object),
+                                  decimal=self.decimal)
             if parse.bad and on_bad_number == "error":
                 parse.bad_rows = [slow[r] for r in parse.bad_rows]
                 self._check_bad(parse, on_bad_number)
@@ -221,7 +232,9 @@ class NumericStep(Step):
             notes.append(f"{self.bad} unreadable values -> missing")
         if self.missing - self.blank - self.bad > 0:
             notes.append(f"{self.missing - self.blank - self.bad} missing, left missing")
-        formats = [f for f in self.formats if f not in ("blank", "na_marker")]
+        formats = [f for f in self.formats if f not in ("blank", "na_marker", "unit")]
+        if self.units:
+            formats.append("unit " + ", ".join(sorted(self.units, key=self.units.get)[::-1]))
         text = "number"
         if formats or self.blank:  # plain digits in a text column are not worth a remark
             text = "numbers stored as text -> number"

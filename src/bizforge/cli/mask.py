@@ -74,6 +74,13 @@ def mask(
     ] = "input",
     header_row: HeaderRow = None,
     skip_rows: SkipRows = None,
+    decimal: Annotated[
+        str | None,
+        typer.Option(
+            help="Decimal mark of numbers in FILE: '.' or ','. Masking writes numbers as they "
+            "are; this only settles the reading note (default: judged from the values)."
+        ),
+    ] = None,
 ) -> None:
     """Find resident IDs, mobiles, landlines, bank cards, e-mails and IPv4 addresses and treat them.
 
@@ -104,7 +111,8 @@ def mask(
     output_layout({}, output, output_encoding)  # an unknown codec is refused before reading
     # Masking must see every row: lift the large-file sampling threshold.
     settings = get_settings(large_file_bytes=sys.maxsize)
-    ds = read(file, settings=settings, coerce=False, header_row=header_row, skip_rows=skip_rows)
+    ds = read(file, settings=settings, coerce=False, header_row=header_row, skip_rows=skip_rows,
+              decimal=decimal)
     if ds.meta.get("sampled"):
         raise DataError(
             f"only a sample of {file} was read; masking needs every row.",
@@ -126,6 +134,7 @@ def mask(
     if audit is not None:
         audit.parent.mkdir(parents=True, exist_ok=True)
         audit.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print_notes(ds.meta.get("warnings") or [])  # how the file was read: encoding, decimals...
     _summary(report, written, audit, frame.shape)
 
 

@@ -24,6 +24,7 @@ def predict_command(
     chunk_rows: int = typer.Option(50_000, "--chunk-rows", min=1, help="Rows scored at a time for CSV/TSV in and out."),
     header_row: HeaderRow = None,
     skip_rows: SkipRows = None,
+    decimal: str = typer.Option(None, "--decimal", help="Decimal mark of numbers written as text in FILE: '.' or ','. Default: the mark the model was trained with."),
 ) -> None:
     """Write the input rows plus prediction, probability and (with --explain) reasons.
 
@@ -43,16 +44,38 @@ def predict_command(
     check_destination(out, _STREAMED if streamed else WRITERS)  # before scoring
     skip = header_skip(header_row, skip_rows)
     predictor = load_model(model)
+    decimal = _decimal(predictor, decimal)
     notes: list[dict] = []  # what reading the file noticed (encoding, header, ...)
     if streamed:
         rows = _stream(predictor, Path(file), out, explain, chunk_rows, notes, skip)
     else:
-        scored = _score_batches(predictor, DataSource(file, skip_rows=skip), explain, chunk_rows,
-                                notes)
+        given = {"skip_rows": skip, "decimal": decimal}
+        source = DataSource(file, **{k: v for k, v in given.items() if v is not None})
+        scored = _score_batches(predictor, source, explain, chunk_rows, notes)
         write_table(scored, out)
         rows = len(scored)
     print_notes(notes)
     console.print(f"scored {rows} rows -> {out}", markup=False)
+
+
+def _decimal(predictor, given: str | None) -> str | None:
+    """The mark to read FILE with: ``--decimal`` (which the model's recipe then also reads
+    text numbers with), else the one the model was trained with (None: a model without a
+    cleaning recipe, whose family reads the file its own way)."""
+    recipe = getattr(predictor, "recipe", None)
+    if recipe is None:
+        return None if given is None else _checked(given)
+    if given is None:
+        return recipe.decimal
+    mark = _checked(given)
+    recipe.read_decimal(mark)
+    return mark
+
+
+def _checked(given: str) -> str:
+    from bizforge.ingest import check_decimal
+
+    return check_decimal(given)
 
 
 def _score_batches(predictor, source, explain: bool, chunk_rows: int, notes: list[dict]):

@@ -36,11 +36,19 @@ def _fixed(
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     name: str = typer.Option(None, "--name", help="Also publish the model to the registry "
                                                   "under this name (next version)."),
+    keep: list[str] = typer.Option(None, "--keep", help="Use this column although the findings "
+                                   "would drop it (leakage, identifier, personal data); "
+                                   "repeatable."),
+    drop: list[str] = typer.Option(None, "--drop", help="Leave this column out of training; "
+                                   "repeatable."),
     infer_limit: float = typer.Option(None, "--infer-limit", help="Most microseconds per row "
                                       "(one thread) the ensemble may cost to predict "
                                       "(default: the task family's; 0: no limit)."),
     header_row: HeaderRow = None,
     skip_rows: SkipRows = None,
+    decimal: str = typer.Option(None, "--decimal", help="Decimal mark of numbers written as "
+                                "text in FILE and --test: '.' (12.50) or ',' (12,50). Default: "
+                                "judged from the values. The model reads new rows the same way."),
 ) -> None:
     """The options every family shares; each family's own are added from its Options."""
 
@@ -51,6 +59,10 @@ class _TrainCommand:
     Example: bizforge train churn.csv --target Churn --time-limit 60 --cost-fp 10 --cost-fn 200
 
     Text: bizforge train tickets.csv --target intent --text-column text --reject auto --unknown-label oos
+
+    Columns: bizforge train bank.csv --target Exited --keep NumOfProducts --drop Surname
+    (the summary and the report list every dropped column with its reason, and every
+    column kept against advice)
     """
 
     __name__ = "train_command"
@@ -91,8 +103,12 @@ def _family_parameters(taken: set[str]) -> list[inspect.Parameter]:
 
 
 def _cli_type(annotation) -> type:
-    """The command-line type of a field: its first of bool, int, float, str (else str)."""
+    """The command-line type of a field: its first of bool, int, float, str (else str);
+    a list field is a repeatable option (``--id-column a --id-column b``)."""
     args = typing.get_args(annotation) or (annotation,)
+    for arg in args:
+        if typing.get_origin(arg) is list:
+            return list[_cli_type(typing.get_args(arg)[0])]
     for kind in (bool, int, float, str):
         if kind in args:
             return kind
@@ -106,7 +122,8 @@ app.command("train")(train_command)
 def _train(file: str, target: str | None, test: str | None, task: str, time_limit: float,
            out: Path | None, json_path: Path | None, lang: str, seed: int, name: str | None,
            infer_limit: float | None, header_row: int | None = None,
-           skip_rows: int | None = None, **options) -> None:
+           skip_rows: int | None = None, keep: list[str] | None = None,
+           drop: list[str] | None = None, decimal: str | None = None, **options) -> None:
     from bizforge.i18n import check_lang
     from bizforge.pipeline import train
 
@@ -121,11 +138,8 @@ def _train(file: str, target: str | None, test: str | None, task: str, time_limi
 
         raise UsageError(f"unknown --task '{task}'.", fix=f"use one of: {', '.join(list_tasks())}.")
     options["infer_limit"] = _infer_limit(infer_limit)  # "auto" (a default) when not given
-    data = file
-    if header_row is not None or skip_rows is not None:
-        from bizforge.ingest import read
-
-        data = read(file, header_row=header_row, skip_rows=skip_rows)
+    options.update(keep=keep or None, drop=drop or None)  # not given: the family's default
+    data, test = _read_with(file, test, decimal, header_row, skip_rows)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as bar:
         job = bar.add_task("reading and checking the data", total=time_limit)
@@ -141,6 +155,19 @@ def _train(file: str, target: str | None, test: str | None, task: str, time_limi
         with Registry() as registry:
             published = registry.publish(run, name)
         console.print(f"published {published.ref} (registry: {registry.home})", markup=False)
+
+
+def _read_with(file: str, test: str | None, decimal: str | None, header_row: int | None,
+               skip_rows: int | None):
+    """The training (and test) data read with ``--decimal`` (both) and ``--header-row`` /
+    ``--skip-rows`` (the training file); the paths as given without them."""
+    from bizforge.ingest import read
+
+    if header_row is not None or skip_rows is not None or decimal is not None:
+        file = read(file, header_row=header_row, skip_rows=skip_rows, decimal=decimal)
+    if decimal is not None and test is not None:
+        test = read(test, decimal=decimal)
+    return file, test
 
 
 def _progress(bar: Progress, job):
@@ -177,6 +204,8 @@ def _summary(run) -> None:
     test = m["test"]
     keys = ["roc_auc", "accuracy", "macro_f1", "f1", "precision", "recall", "in_scope_accuracy",
             "oos_recall"] if "accuracy" in test else ["rmse", "mae", "r2"]
+    if not any(test.get(k) is not None for k in keys):  # another family's figures
+        keys = [k for k, v in test.items() if isinstance(v, float)][:8]
     shown = ", ".join(f"{k} {test[k]:.4f}" for k in keys if test.get(k) is not None)
     if "rows" in m:
         console.print(f"test ({m['rows']['test']} rows, {m['test_source']}): {shown}",

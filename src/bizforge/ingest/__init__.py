@@ -8,6 +8,12 @@ sniffed: if it is text it is read as a delimited table.
 Large files (above ``settings.large_file_bytes``), and any read with
 ``sample_rows=``, are streamed: the frame is a uniform sample and
 ``meta["stats"]`` has exact whole-file row and missing counts.
+
+Every reader's frame then goes through the same steps: the decimal mark is
+decided (``meta["decimal"]``, see :mod:`bizforge.ingest.decimal_mark`), Excel
+error values such as ``#DIV/0!`` become missing (counted in
+``meta["excel_errors"]``), plain-number text columns are typed and the schema
+is inferred.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+import numpy as np
 import pandas as pd
 
 from bizforge.config import Settings, get_settings
@@ -25,7 +32,7 @@ from bizforge.frame import Dataset
 from bizforge.ingest.stream import stream_frames
 from bizforge.ingest.write import write_table
 
-__all__ = ["SUFFIXES", "header_skip", "read", "write_table"]
+__all__ = ["SUFFIXES", "check_decimal", "header_skip", "read", "write_table"]
 
 SUFFIXES = {
     ".csv": "csv",
@@ -89,6 +96,51 @@ def _kind(path: Path) -> str:
     return "csv"  # text with an unknown suffix: try it as a delimited table
 
 
+def check_decimal(decimal: str | None) -> str | None:
+    """``"."`` or ``","`` from what a user typed (also ``comma``/``point``); None stays None.
+
+    >>> check_decimal("comma")
+    ','
+    """
+    if decimal is None:
+        return None
+    mark = {"comma": ",", "point": ".", "dot": "."}.get(str(decimal).strip().lower(), decimal)
+    if mark not in (".", ","):
+        raise UsageError(
+            f"decimal={decimal!r} is not a decimal mark.",
+            fix="pass '.' (12.50) or ',' (12,50), e.g. --decimal ,",
+        )
+    return mark
+
+
+def _excel_errors(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """Excel error values (``#DIV/0!``, ``#N/A``...) -> missing, counted per column:
+    ``{column: {"count", "values": {"#DIV/0!": n}, "rows": [first 0-based positions]}}``."""
+    from bizforge.ingest.numbers import is_excel_error
+
+    found: dict[str, dict] = {}
+    out = frame
+    for position, name in enumerate(frame.columns):
+        column = frame.iloc[:, position]
+        if pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype):
+            continue
+        if pd.api.types.is_datetime64_any_dtype(column.dtype):
+            continue
+        hit = is_excel_error(column)
+        if not hit.any():
+            continue
+        if out is frame:
+            out = frame.copy()
+        kinds = column[hit].astype("str").str.strip().str.upper().value_counts()
+        found[str(name)] = {
+            "count": int(hit.sum()),
+            "values": {str(k): int(v) for k, v in kinds.items()},
+            "rows": np.flatnonzero(hit)[:20].tolist(),
+        }
+        out.isetitem(position, column.where(~hit, None))
+    return out, found
+
+
 def _check_options(kind: str, **given) -> None:
     allowed = {
         "csv": {"encoding", "delimiter", "skip_rows"},
@@ -136,7 +188,9 @@ def _finish(
     settings: Settings,
     sample_rows: int | None,
     coerce: bool = True,
+    decimal: str | None = None,
 ) -> Dataset:
+    from bizforge.ingest.decimal_mark import decimal_note, infer_decimal
     from bizforge.ingest.infer import coerce_types, infer_schema
 
     if meta.get("rows_total", len(frame)) == 0:
@@ -154,16 +208,25 @@ def _finish(
     if meta.get("sampled") and positions is not None:
         meta["sample_positions"] = positions
     frame.columns = [str(c) for c in frame.columns]
+    meta.setdefault("warnings", [])
+    if coerce:  # tools that write the table back (mask) keep every cell as written
+        frame, errors = _excel_errors(frame)
+        if errors:
+            meta["excel_errors"] = errors
+    guess = infer_decimal(frame, delimiter=meta.get("delimiter"), given=decimal)
+    meta["decimal"] = guess.mark
+    note = decimal_note(guess, Path(meta["source"]).name if meta.get("source") else "the data")
+    if note:
+        meta["warnings"].append(note)
     if coerce:
-        frame = coerce_types(frame)
+        frame = coerce_types(frame, guess.columns)
     meta.setdefault("rows_total", len(frame))
     meta.setdefault("sampled", False)
-    meta.setdefault("warnings", [])
     for key in ("encoding", "encoding_confidence", "delimiter", "sheet", "header_row"):
         meta.setdefault(key, None)
     for key in ("skipped_above", "notes_below"):
         meta.setdefault(key, [])
-    return Dataset(frame, infer_schema(frame), meta)
+    return Dataset(frame, infer_schema(frame, guess.columns), meta)
 
 
 def read(
@@ -176,6 +239,7 @@ def read(
     delimiter: str | None = None,
     header_row: int | None = None,
     skip_rows: int | None = None,
+    decimal: str | None = None,
     sample_rows: int | None = None,
     settings: Settings | None = None,
     coerce: bool = True,
@@ -183,7 +247,13 @@ def read(
     """Read a table from a file, a database or a DataFrame into a Dataset.
 
     ``coerce=False`` keeps text columns exactly as written (no conversion of
-    plain-number columns), for tools that write the table back, like ``mask``.
+    plain-number columns, Excel error values kept), for tools that write the
+    table back, like ``mask``.
+
+    ``decimal`` is the decimal mark of numbers written as text: ``"."``
+    (``12.50``) or ``","`` (``12,50``, ``1.234,56``); by default it is judged
+    from the values (``meta["decimal"]``, with a note in ``meta["warnings"]``
+    when the comma was taken or the choice was a guess).
 
     Title, unit and source lines above the header (text files and Excel sheets)
     and note lines below the table are found, skipped and reported in
@@ -203,6 +273,7 @@ def read(
     ['数据库：年度数据', '时间：最近3年']
     """
     settings = settings or get_settings()
+    decimal = check_decimal(decimal)
     if sample_rows is not None and sample_rows < 1:
         raise UsageError(
             f"sample_rows must be at least 1, not {sample_rows}.",
@@ -222,7 +293,7 @@ def read(
     if isinstance(source, pd.DataFrame):
         _check_options("frame", **options)
         meta = {"source": None, "format": "frame", "rows_total": len(source)}
-        return _finish(source.copy(deep=False), meta, settings, sample_rows, coerce)
+        return _finish(source.copy(deep=False), meta, settings, sample_rows, coerce, decimal)
     if isinstance(source, str) and "://" in source:
         scheme = source.split("://", 1)[0].lower()
         if scheme in _WEB:
@@ -244,7 +315,7 @@ def read(
                 sample_rows=n,
                 seed=seed,
             )
-            return _finish(frame, meta, settings, sample_rows, coerce)
+            return _finish(frame, meta, settings, sample_rows, coerce, decimal)
     if not isinstance(source, (str, os.PathLike)):
         raise UsageError(
             f"cannot read a {type(source).__name__}.",
@@ -288,4 +359,4 @@ def read(
             f"sqlite:///{path}", table=table, query=query, stream=stream, sample_rows=n, seed=seed
         )
     meta["source"] = str(path)
-    return _finish(frame, meta, settings, sample_rows, coerce)
+    return _finish(frame, meta, settings, sample_rows, coerce, decimal)

@@ -13,14 +13,20 @@ blanks in numbers) are always over the whole column.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
 from bizforge.frame import ColumnInfo, Role, Schema
 from bizforge.ingest.language import CJK_CHARS, detect_language
+from bizforge.ingest.names import (
+    CODE_WORDS,
+    has_name_hint,
+    is_amount_name,
+    is_code_name,
+    name_words,
+)
 from bizforge.ingest.numbers import _as_text, looks_numeric, parse_numbers
+from bizforge.ingest.timecodes import NUMBER_TIME_FORMATS, number_time_format, parse_number_times
 
 __all__ = [
     "SAMPLE_SIZE",
@@ -55,9 +61,6 @@ _BOOLEAN_PAIRS = {
         ("on", "off"), ("是", "否"), ("有", "无"), ("对", "错"), ("真", "假"),
     )
 }
-_ID_WORDS = {"id", "uuid", "guid", "code", "no", "key", "sku", "imei", "msisdn"}
-_CODE_WORDS = {"id", "code"}  # "no" would also catch "No. of children"
-_ID_CJK = ("编号", "号码", "单号", "账号", "卡号", "工号", "学号", "身份证", "证件号", "编码")
 _TARGET_WORDS = {
     "churn", "churned", "label", "target", "class", "y", "default", "defaulted", "fraud",
     "fraudulent", "failure", "failed", "outcome", "attrition", "exited", "sentiment", "intent",
@@ -79,23 +82,26 @@ _DATE_LIKE = (
 )
 
 
-def coerce_types(frame: pd.DataFrame) -> pd.DataFrame:
+def coerce_types(frame: pd.DataFrame, decimals: dict[str, str] | None = None) -> pd.DataFrame:
     """Type the text columns that are plainly numbers or ``True``/``False``.
 
     A column converts only if every non-missing value (``""`` counts as
     missing) is a plain number: no leading zeros (codes like ``"007"`` stay
     text), no thousands separators, no symbols, at most 15 integer digits.
     It becomes ``Int64`` when all values are integers, else ``float64``.
-    Numbers with decorations stay text and are flagged by :func:`infer_schema`.
+    Numbers with decorations stay text and are flagged by :func:`infer_schema`,
+    and so do the columns that ``decimals`` marks as decimal-comma (there
+    ``"1.500"`` is 1500, not 1.5).
 
     >>> df = coerce_types(pd.DataFrame({"n": ["1", "2", ""], "zip": ["007", "12", "3"]}))
     >>> str(df["n"].dtype), str(df["zip"].dtype)
     ('Int64', 'str')
     """
     out = frame.copy()
+    comma = {name for name, mark in (decimals or {}).items() if mark == ","}
     for position in range(frame.shape[1]):
         column = frame.iloc[:, position]
-        if _kind(column) != "text":
+        if _kind(column) != "text" or str(frame.columns[position]) in comma:
             continue
         text = _as_text(column)
         present = text.notna() & (text != "")
@@ -118,8 +124,11 @@ def coerce_types(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def infer_schema(frame: pd.DataFrame) -> Schema:
+def infer_schema(frame: pd.DataFrame, decimals: dict[str, str] | None = None) -> Schema:
     """A role for every column of ``frame``, plus target suggestions.
+
+    ``decimals`` maps columns to their decimal mark (``","`` for ``12,50``;
+    see :func:`bizforge.ingest.decimal_mark.infer_decimal`); others use ``"."``.
 
     >>> df = pd.DataFrame({"amount": ["1,200", " ", "35"], "paid": ["是", "否", "是"]})
     >>> schema = infer_schema(df)
@@ -128,8 +137,10 @@ def infer_schema(frame: pd.DataFrame) -> Schema:
     >>> schema["amount"].numeric_text["blank"]
     1
     """
+    decimals = decimals or {}
     columns = [
-        _infer_column(name, frame.iloc[:, position]) for position, name in enumerate(frame.columns)
+        _infer_column(name, frame.iloc[:, position], decimals.get(str(name), "."))
+        for position, name in enumerate(frame.columns)
     ]
     return Schema(columns, suggest_targets(columns))
 
@@ -154,7 +165,7 @@ def _spread_sample(series: pd.Series, size: int = SAMPLE_SIZE) -> pd.Series:
     return series.iloc[np.linspace(0, len(series) - 1, size).astype(int)]
 
 
-def _infer_column(name, column: pd.Series) -> ColumnInfo:
+def _infer_column(name, column: pd.Series, decimal: str = ".") -> ColumnInfo:
     kind = _kind(column)
     info = ColumnInfo(name=name, role=Role.EMPTY, dtype=str(column.dtype))
     if kind == "text":
@@ -176,9 +187,14 @@ def _infer_column(name, column: pd.Series) -> ColumnInfo:
     elif kind == "timedelta":
         info.role = Role.NUMERIC
     elif kind == "number":
-        info.role = _number_role(str(name), present.astype("float64"), info.unique)
+        time_format = number_time_format(present, str(name))
+        if time_format:
+            info.role = Role.DATETIME
+            info.note = "datetime format " + time_format
+        else:
+            info.role = _number_role(str(name), present.astype("float64"), info.unique)
     else:
-        _text_role(info, column, present)
+        _text_role(info, column, present, decimal)
     return info
 
 
@@ -190,17 +206,30 @@ def _number_role(name: str, values: pd.Series, unique: int) -> Role:
         return Role.NUMERIC  # a continuous float column is never an id
     if _integer_id(name, finite, unique):
         return Role.ID
-    if _has_id_hint(name, words=_CODE_WORDS):
-        return Role.CATEGORICAL  # a repeated integer code such as store_id
+    if has_name_hint(name, words=CODE_WORDS) or is_code_name(name) or _code_values(finite):
+        # A repeated integer code such as store_id, or a postal code or phone
+        # number: labels, not quantities.
+        return Role.CATEGORICAL
     return Role.NUMERIC
+
+
+def _code_values(values: pd.Series) -> bool:
+    """Every value is a mainland mobile number (11 digits, 13x-19x) or an ISBN-13 (978/979):
+    shapes no quantity has, whatever the column is called."""
+    v = values.to_numpy(dtype="float64")
+    mobile = (v >= 13e9) & (v < 2e10)
+    isbn = (v >= 978e10) & (v < 980e10)
+    return bool(mobile.all() or isbn.all())
 
 
 def _integer_id(name: str, values: pd.Series, unique: int) -> bool:
     count = len(values)
     if count < ID_MIN_ROWS or unique / count < ID_MIN_UNIQUE_RATIO:
         return False
-    if _has_id_hint(name):
+    if has_name_hint(name) or is_code_name(name):
         return True
+    if is_amount_name(name):
+        return False  # 销售额(元) of nine digits each: unique amounts, not account numbers
     # Uniqueness alone is not enough (a small table of amounts is unique too):
     # a row counter steps by one, a phone or account number has a fixed width.
     distinct = np.unique(values.to_numpy())
@@ -213,20 +242,7 @@ def _integer_id(name: str, values: pd.Series, unique: int) -> bool:
     return bool(widths.min() == widths.max() and widths.min() >= 5)
 
 
-def _has_id_hint(name: str, words: set[str] = _ID_WORDS) -> bool:
-    if any(word in name for word in _ID_CJK):
-        return True
-    return bool(_name_words(name) & words)
-
-
-def _name_words(name: str) -> set[str]:
-    """``"customerID"`` -> {"customer", "id"}; ``"Machine failure"`` -> {"machine", "failure"}."""
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
-    spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", spaced)
-    return {w.lower() for w in re.split(r"[^0-9A-Za-z]+", spaced) if w}
-
-
-def _text_role(info: ColumnInfo, column: pd.Series, present: pd.Series) -> None:
+def _text_role(info: ColumnInfo, column: pd.Series, present: pd.Series, decimal: str) -> None:
     """Fill the role of a text column (and numeric_text / language / note)."""
     name = str(info.name)
     if info.unique <= 6:  # "Yes", "yes ", "NO" are still one pair
@@ -236,8 +252,8 @@ def _text_role(info: ColumnInfo, column: pd.Series, present: pd.Series) -> None:
             info.role = Role.BOOLEAN
             return
     sample = _spread_sample(present)
-    if looks_numeric(sample):
-        _numeric_text_role(info, column)
+    if looks_numeric(sample, decimal=decimal) and not number_time_format(sample):
+        _numeric_text_role(info, column, decimal)
         return
     formats = detect_datetime_formats(sample)
     if formats:
@@ -249,15 +265,20 @@ def _text_role(info: ColumnInfo, column: pd.Series, present: pd.Series) -> None:
         info.language = detect_language(sample)
 
 
-def _numeric_text_role(info: ColumnInfo, column: pd.Series) -> None:
-    parsed = parse_numbers(column)
+def _numeric_text_role(info: ColumnInfo, column: pd.Series, decimal: str) -> None:
+    parsed = parse_numbers(column, decimal=decimal)
     values = parsed.values.dropna()
     info.missing = parsed.missing + parsed.blank
     info.unique = int(values.nunique())
     # Same rules as a typed number column: "1"/"2" store codes, text row ids.
     info.role = _number_role(str(info.name), values, info.unique)
+    quantity = parsed.units or {"currency", "percent", "magnitude"} & set(parsed.formats)
+    if info.role == Role.ID and quantity:
+        info.role = Role.NUMERIC  # "89平米", "¥1,200": a unit makes it an amount, not a label
     if info.role != Role.NUMERIC:
         return
+    if decimal != ".":
+        info.decimal = decimal
     info.numeric_text = {
         "parsed": parsed.parsed,
         "blank": parsed.blank,
@@ -266,6 +287,10 @@ def _numeric_text_role(info: ColumnInfo, column: pd.Series) -> None:
         "blank_rows": parsed.blank_rows[:ROWS_KEPT],
         "bad_rows": parsed.bad_rows[:ROWS_KEPT],
     }
+    if parsed.errors:
+        info.numeric_text["errors"] = parsed.errors
+    if parsed.units:
+        info.numeric_text["units"] = parsed.units
 
 
 def _free_text_role(name: str, sample: pd.Series, count: int, unique: int) -> Role:
@@ -282,7 +307,7 @@ def _free_text_role(name: str, sample: pd.Series, count: int, unique: int) -> Ro
         and spaced + cjk_punct <= 0.01
         and lengths.quantile(0.95) <= ID_MAX_LENGTH
         # Unique short Chinese strings are names or titles unless named as ids.
-        and (cjk < 0.5 or mean_length <= 8 or _has_id_hint(name))
+        and (cjk < 0.5 or mean_length <= 8 or has_name_hint(name))
     ):
         return Role.ID
 
@@ -312,6 +337,9 @@ def detect_datetime_formats(values: pd.Series) -> list[str]:
     >>> detect_datetime_formats(pd.Series(["13/02/2024", "05/02/2024"]))
     ['%d/%m/%Y']
     """
+    time_format = number_time_format(_spread_sample(values.dropna()))
+    if time_format:  # a time written as a number, or an ROC date (see timecodes)
+        return [time_format]
     text = _as_text(values).dropna().str.strip()
     text = _spread_sample(text[text.str.len() > 0])
     if text.empty or text.str.fullmatch(_DATE_LIKE).mean() < DATETIME_MIN_SHARE:
@@ -344,6 +372,10 @@ def parse_datetimes(values: pd.Series, formats: list[str]) -> pd.Series:
         todo = result.isna() & text.notna()
         if not todo.any():
             break
+        if fmt in NUMBER_TIME_FORMATS:
+            when = parse_number_times(text[todo], fmt)
+            result[todo] = when.where(when.dt.year.between(1800, 2200))
+            continue
         result[todo] = _to_datetime(text[todo], fmt).astype("datetime64[us]")
     return result
 
@@ -366,7 +398,7 @@ def suggest_targets(columns: list[ColumnInfo]) -> list[str]:
     named = [
         c.name
         for c in reversed(eligible)
-        if _name_words(str(c.name)) & _TARGET_WORDS
+        if name_words(str(c.name)) & _TARGET_WORDS
         or any(word in str(c.name) for word in _TARGET_CJK)
     ]
     if columns:

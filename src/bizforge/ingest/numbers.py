@@ -3,7 +3,10 @@
 Business exports often write numbers for people, not programs: thousands
 separators, currency signs, percent signs, full-width digits typed with a
 Chinese input method, ``"1.2万"``, accounting negatives ``"(12)"`` and a single
-space where a value is missing. :func:`parse_numbers` reads all of these,
+space where a value is missing, Excel's error values (``#DIV/0!``), a decimal
+comma in European exports (``1.234,56``, with ``decimal=","``) and numbers
+with a unit (``89平米``, ``5 kg``, ``10000元/平米``, ``10,000+``).
+:func:`parse_numbers` reads all of these,
 vectorised over a whole column, and says what it saw so the profile can report
 it instead of silently converting.
 
@@ -16,25 +19,38 @@ the fast path could not read.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["FORMATS", "NumberParse", "looks_numeric", "parse_numbers", "plain_floats"]
+__all__ = [
+    "EXCEL_ERRORS",
+    "FORMATS",
+    "NumberParse",
+    "is_excel_error",
+    "looks_numeric",
+    "parse_numbers",
+    "plain_floats",
+]
 
 #: Every value of :attr:`NumberParse.formats`, for documentation and tests.
 FORMATS = (
     "accounting",  # (12) means -12
     "blank",  # "" or whitespace only
     "currency",  # ¥ ￥ $ € £ RMB CNY USD 元 ...
+    "decimal_comma",  # 12,50 or 1.234,56 read with decimal=","
+    "excel_error",  # #DIV/0!, #N/A ...: a formula that failed, read as missing
     "fullwidth",  # ３５, －３．５, ￥ (normalised with NFKC)
     "leading_zero",  # 007: usually a code, not a quantity
     "magnitude",  # 1.2万, 3亿, 12k
     "na_marker",  # "NA", "null", "-", "无" standing for a missing value
     "percent",  # 12% -> 12.0 (not 0.12)
+    "plus",  # 10,000+ -> 10000.0 (a lower bound, read as the bound)
     "scientific",  # 1.5e3
     "thousands",  # 1,234.50
+    "unit",  # 89平米, 5 kg, 10000元/平米 (units in NumberParse.units)
 )
 
 _PLAIN = r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
@@ -49,11 +65,58 @@ _GRAMMAR = (
     r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)?(?:\.[0-9]*)?(?:e[-+]?[0-9]+)?"
     r"(?:" + "|".join(_MAGNITUDE) + r")?" + _SUFFIX + r"?\)?"
 )
+# Units written after a number, lower-cased and NFKC-normalised (so ㎡ and m² are
+# "m2"). Only units seen in business exports: single letters ("5g" is a network,
+# "12m" may be millions) are left out on purpose, so codes such as "4G" or "12A"
+# are never read as quantities.
+# fmt: off
+_UNITS = (
+    # area, length, weight, volume (Chinese simplified and traditional, English, German)
+    "平方米", "平方公尺", "平米", "平方", "坪", "公顷", "公頃", "亩", "畝", "公里", "千米", "厘米",
+    "公分", "毫米", "公尺", "米", "公斤", "千克", "克", "斤", "吨", "噸", "毫升", "公升", "升",
+    "m2", "m3", "sqm", "sqft", "km", "cm", "mm", "mi", "ft", "kg", "mg", "lb", "lbs", "oz",
+    "ml", "qm",
+    # time, age, count, energy, storage
+    "小时", "小時", "分钟", "分鐘", "秒", "天", "周", "週", "个月", "個月", "年", "岁", "歲",
+    "个", "個", "件", "台", "套", "张", "張", "人", "次", "户", "戶", "间", "間", "度", "瓦",
+    "千瓦", "hours", "hour", "hrs", "hr", "minutes", "minute", "mins", "min", "sec", "secs",
+    "days", "day", "weeks", "week", "months", "month", "years", "year", "yrs", "yr", "tage",
+    "jahre", "monate", "std", "stk", "pcs", "pc", "kwh", "kw", "mah", "kb", "mb", "gb", "tb",
+    "mhz", "ghz", "km/h", "mph", "°c", "°f",
+    # money written after the number, besides the currency suffixes of _SUFFIX
+    "元", "万元", "萬元", "亿元", "億元", "港元", "港币", "台币", "新台币", "新臺幣", "日元",
+    "欧元", "eur", "hkd", "twd", "ntd", "nt$", "jpy", "gbp",
+)
+# fmt: on
+_UNIT = "(?:" + "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True)) + ")"
+_UNIT_MAX_CHARS = 24  # "1,234,567.89元/平方米" fits; longer values are text
+# A unit, or a rate of two ("元/平米", "km/h" is in the list itself).
+_WITH_UNIT = r"^(.*[0-9.)万亿千])(" + _UNIT + r"(?:/" + _UNIT + r")?)$"
 # Placeholders people type for "no value"; read as blank, not as bad numbers.
 _NA_MARKERS = frozenset(
-    ("na", "n/a", "nan", "null", "none", "nil", "-", "--", "—", "?", "#n/a")
+    ("na", "n/a", "nan", "null", "none", "nil", "-", "--", "—", "?")
     + ("无", "暂无", "空", "缺失", "未知")
 )
+#: Excel's error values (lower-cased): a formula that failed, so the value is missing.
+EXCEL_ERRORS = frozenset(
+    ("#div/0!", "#value!", "#ref!", "#n/a", "#num!", "#name?", "#null!", "#spill!", "#calc!",
+     "#getting_data", "#field!", "#n/a n/a")
+)
+
+
+def is_excel_error(series: pd.Series) -> np.ndarray:
+    """Boolean mask of the cells of ``series`` that are Excel error values (``#DIV/0!``...).
+
+    >>> is_excel_error(pd.Series(["#DIV/0!", "1", None, " #n/a"])).tolist()
+    [True, False, False, True]
+    """
+    text = _as_text(series)
+    flagged = text.str.startswith("#").fillna(False) | text.str.startswith(" ").fillna(False)
+    out = np.zeros(len(series), dtype=bool)
+    if flagged.any():
+        picked = text[flagged].str.strip().str.lower()
+        out[np.flatnonzero(flagged.to_numpy())] = picked.isin(EXCEL_ERRORS).to_numpy()
+    return out
 
 
 @dataclass
@@ -64,7 +127,10 @@ class NumberParse:
     unparseable). ``parsed``/``blank``/``bad`` count the non-missing values;
     ``missing`` counts real missing values (None/NaN), which are in none of
     them. ``blank`` includes placeholders such as ``"NA"`` or ``"-"`` (then
-    ``"na_marker"`` is in ``formats``). Row lists are 0-based positions.
+    ``"na_marker"`` is in ``formats``) and Excel error values, of which there
+    are ``errors`` (then ``"excel_error"`` is in ``formats``). ``units`` counts
+    the values read with each unit (``{"平米": 12}``). Row lists are 0-based
+    positions.
     """
 
     values: pd.Series
@@ -75,6 +141,8 @@ class NumberParse:
     bad_rows: list[int] = field(default_factory=list)
     formats: list[str] = field(default_factory=list)
     missing: int = 0
+    errors: int = 0
+    units: dict[str, int] = field(default_factory=dict)
 
 
 def _as_text(series: pd.Series) -> pd.Series:
@@ -84,11 +152,14 @@ def _as_text(series: pd.Series) -> pd.Series:
     return series.astype("str")
 
 
-def parse_numbers(series: pd.Series, *, describe: bool = True) -> NumberParse:
+def parse_numbers(series: pd.Series, *, describe: bool = True, decimal: str = ".") -> NumberParse:
     """Read numbers written as text, vectorised over the whole column.
 
     Percent values keep their written size (``"12%"`` -> 12.0). Chinese
-    magnitudes are multiplied out (``"1.2万"`` -> 12000.0).
+    magnitudes are multiplied out (``"1.2万"`` -> 12000.0). A unit after the
+    number is dropped and counted in ``units`` (``"89平米"`` -> 89.0).
+    ``decimal=","`` reads ``"12,50"`` as 12.5 and ``"1.234,56"`` as 1234.56;
+    a dot is then only a thousands separator, so ``"1.5"`` is not a number.
     ``describe=False`` skips noting the plain digits' spellings (``scientific``,
     ``leading_zero``) in ``formats``: prediction time needs the values only.
 
@@ -108,6 +179,7 @@ def parse_numbers(series: pd.Series, *, describe: bool = True) -> NumberParse:
     text = _as_text(series).reset_index(drop=True)
     present = text.notna().to_numpy()
     formats: set[str] = set()
+    errors, units = 0, {}
 
     # Full-width digits, signs and symbols become ASCII; only non-ASCII values
     # need the (slower) Unicode normalisation.
@@ -120,6 +192,11 @@ def parse_numbers(series: pd.Series, *, describe: bool = True) -> NumberParse:
     else:
         normal = text
     stripped = normal.str.strip()
+    if decimal == ",":
+        written = stripped
+        stripped = _swap_decimal(stripped)
+    elif decimal != ".":
+        raise ValueError(f"decimal must be '.' or ',', not {decimal!r}")
 
     blank = present & (stripped.str.len() == 0).fillna(False).to_numpy()
     out = np.full(len(text), np.nan)
@@ -138,11 +215,15 @@ def parse_numbers(series: pd.Series, *, describe: bool = True) -> NumberParse:
     rest = present & ~blank & ~plain
     if rest.any():
         lowered = stripped[rest].str.lower()
-        marker = lowered.isin(_NA_MARKERS).to_numpy()
-        if marker.any():
+        failed = lowered.isin(EXCEL_ERRORS).to_numpy()
+        marker = lowered.isin(_NA_MARKERS).to_numpy() | failed
+        if failed.any():
+            formats.add("excel_error")
+            errors = int(failed.sum())
+        if (marker & ~failed).any():
             formats.add("na_marker")
-            blank[np.flatnonzero(rest)[marker]] = True
-        done, found = _parse_formatted(lowered[~marker])
+        blank[np.flatnonzero(rest)[marker]] = True
+        done, found, units = _parse_formatted(lowered[~marker])
         positions = np.flatnonzero(rest)[~marker]
         ok = ~np.isnan(done)
         out[positions[ok]] = done[ok]
@@ -156,6 +237,8 @@ def parse_numbers(series: pd.Series, *, describe: bool = True) -> NumberParse:
             formats.add("fullwidth")
     if blank.any():
         formats.add("blank")
+    if decimal == "," and parsed.any() and written[parsed].str.contains(",", regex=False).any():
+        formats.add("decimal_comma")
     bad = present & ~blank & ~parsed
     values = pd.Series(out, index=index, name=series.name, dtype="float64")
     return NumberParse(
@@ -167,7 +250,18 @@ def parse_numbers(series: pd.Series, *, describe: bool = True) -> NumberParse:
         bad_rows=np.flatnonzero(bad).tolist(),
         formats=sorted(formats),
         missing=int((~present).sum()),
+        errors=errors,
+        units=units,
     )
+
+
+def _swap_decimal(text: pd.Series) -> pd.Series:
+    """``"1.234,56"`` -> ``"1234.56"``: dots between thousands groups go, the comma becomes
+    the point. Any other dot ("1.5" in a decimal-comma column) becomes a character that no
+    number has, so the value is reported as not a number rather than read as 15."""
+    # Python regex (look-arounds): only decimal-comma columns pay for it.
+    grouped = text.str.replace(r"(?<=[0-9])\.(?=[0-9]{3}(?![0-9]))", "", regex=True)
+    return grouped.str.replace(".", "\x00", regex=False).str.replace(",", ".", regex=False)
 
 
 def plain_floats(series: pd.Series) -> np.ndarray | None:
@@ -193,15 +287,20 @@ def plain_floats(series: pd.Series) -> np.ndarray | None:
     return values.to_numpy(zero_copy_only=False)  # nulls (missing, blank) -> NaN
 
 
-def _parse_formatted(lowered: pd.Series) -> tuple[np.ndarray, set[str]]:
-    """Parse decorated numbers; NaN where the value is not a number."""
+def _parse_formatted(lowered: pd.Series) -> tuple[np.ndarray, set[str], dict[str, int]]:
+    """Parse decorated numbers; NaN where the value is not a number. Also returns the
+    formats seen and the count of values read with each unit."""
     result = np.full(len(lowered), np.nan)
     if len(lowered) == 0:
-        return result, set()
+        return result, set(), {}
     # Spaces inside ("¥ 12", "12 元", "1.2 万") are allowed; a regex with
     # optional whitespace everywhere is many times slower, so remove them.
     compact = lowered.str.replace(r"[ \t\r\n]+", "", regex=True)
-    ok = compact.str.fullmatch(_GRAMMAR).fillna(False)
+    ok = compact.str.fullmatch(_GRAMMAR).fillna(False).copy()
+    # Only short values can be a number and a unit; a sentence is not worth the regex.
+    short = (compact.str.len() <= _UNIT_MAX_CHARS).fillna(False).to_numpy()
+    compact, unit, plus = _strip_unit(compact, ~ok.to_numpy() & short)
+    ok |= compact.str.fullmatch(_GRAMMAR).fillna(False) & (unit.notna() | plus)
     ok &= compact.str.contains(r"[0-9]", regex=True).fillna(False)
     # ...but not between digits: "12 34" is two numbers, not 1234.
     ok &= ~lowered.str.contains(r"[0-9.,][ \t\r\n]+[0-9.,]", regex=True).fillna(False)
@@ -209,7 +308,7 @@ def _parse_formatted(lowered: pd.Series) -> tuple[np.ndarray, set[str]]:
     closed = compact.str.contains(")", regex=False).fillna(False)
     ok &= opened == closed
     if not ok.any():
-        return result, set()
+        return result, set(), {}
 
     good = compact[ok]
     multiplier = np.ones(len(good))
@@ -246,10 +345,39 @@ def _parse_formatted(lowered: pd.Series) -> tuple[np.ndarray, set[str]]:
         found.add("magnitude")
     if kept.str.contains(r"[0-9]e", regex=True).any():
         found.add("scientific")
-    return result, found
+    read = np.flatnonzero(ok.to_numpy())[~np.isnan(numbers)]
+    units = unit.iloc[read].dropna().value_counts()
+    if len(units):
+        found.add("unit")
+    if plus[read].any():
+        found.add("plus")
+    return result, found, {str(k): int(v) for k, v in units.items()}
 
 
-def looks_numeric(series: pd.Series, min_share: float = 0.95) -> bool:
+def _strip_unit(compact: pd.Series, todo: np.ndarray) -> tuple[pd.Series, pd.Series, np.ndarray]:
+    """Take a trailing unit (``"89平米"``) or plus sign (``"10,000+"``) off the values at
+    ``todo``; returns the values left, the unit of each (None where there is none) and
+    where a plus sign was taken off."""
+    unit = pd.Series([None] * len(compact), index=compact.index, dtype=object)
+    plus = np.zeros(len(compact), dtype=bool)
+    if not todo.any():
+        return compact, unit, plus
+    compact = compact.copy()
+    part = compact[todo]
+    found = part.str.extract(_WITH_UNIT)
+    hit = found[1].notna().to_numpy()
+    positions = np.flatnonzero(todo)
+    if hit.any():
+        compact.iloc[positions[hit]] = found[0][hit].to_numpy()
+        unit.iloc[positions[hit]] = found[1][hit].to_numpy()
+    tail = compact.iloc[positions].str.match(r"^.*[0-9]\+$").fillna(False).to_numpy()
+    if tail.any():
+        compact.iloc[positions[tail]] = compact.iloc[positions[tail]].str[:-1].to_numpy()
+        plus[positions[tail]] = True
+    return compact, unit, plus
+
+
+def looks_numeric(series: pd.Series, min_share: float = 0.95, *, decimal: str = ".") -> bool:
     """True when a text column is numbers stored as text.
 
     At least ``min_share`` of the non-blank values must parse, at least one
@@ -267,7 +395,7 @@ def looks_numeric(series: pd.Series, min_share: float = 0.95) -> bool:
     filled = text[(text.str.strip().str.len() > 0).fillna(False)]
     if filled.empty or filled.str.contains("[0-9]").mean() < min_share * 0.5:
         return False
-    result = parse_numbers(text)
+    result = parse_numbers(text, decimal=decimal)
     readable = result.parsed + result.bad
     if result.parsed == 0 or result.parsed / readable < min_share:
         return False

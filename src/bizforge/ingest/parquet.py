@@ -1,4 +1,8 @@
-"""Parquet through pyarrow; large files are streamed batch by batch."""
+"""Parquet through pyarrow; large files are streamed batch by batch.
+
+Empty strings are missing values, as they are in a CSV file (where an empty
+cell is the only way to write one), so the same table reads the same from both.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,29 @@ import pandas as pd
 from bizforge.errors import DataError
 from bizforge.ingest.stream import CHUNK_ROWS, reader_meta, stream_frames
 
-__all__ = ["read_parquet"]
+__all__ = ["empty_strings_to_missing", "read_parquet"]
+
+
+def empty_strings_to_missing(frame: pd.DataFrame) -> pd.DataFrame:
+    """``""`` -> missing in the text columns of ``frame`` (other columns untouched).
+
+    >>> empty_strings_to_missing(pd.DataFrame({"a": ["x", ""]}))["a"].isna().tolist()
+    [False, True]
+    """
+    out = frame
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        if not (pd.api.types.is_string_dtype(column.dtype) or column.dtype == object):
+            continue
+        try:
+            empty = (column == "").to_numpy(dtype=bool, na_value=False)
+        except (TypeError, ValueError):  # lists or arrays in the cells: not text
+            continue
+        if empty.any():
+            if out is frame:
+                out = frame.copy()
+            out.isetitem(position, column.where(~empty, None))
+    return out
 
 
 def _open(path: Path):
@@ -40,7 +66,10 @@ def read_parquet(
     pf = _open(path)
     stats = None
     if stream:
-        batches = (b.to_pandas() for b in pf.iter_batches(batch_size=CHUNK_ROWS))
+        batches = (
+            empty_strings_to_missing(b.to_pandas())
+            for b in pf.iter_batches(batch_size=CHUNK_ROWS)
+        )
         frame, stats = stream_frames(batches, sample_rows, seed)
         if len(pf.schema_arrow.names) != len(frame.columns):
             frame = pd.DataFrame(columns=pf.schema_arrow.names)
@@ -48,4 +77,5 @@ def read_parquet(
         frame = pf.read().to_pandas()
         if not isinstance(frame.index, pd.RangeIndex):
             frame = frame.reset_index()  # an index saved by pandas is data too
+        frame = empty_strings_to_missing(frame)
     return frame, reader_meta("parquet", frame, stats)

@@ -59,6 +59,9 @@ def test_every_kind_is_registered():
         "outliers",
         "pii",
         "total_rows",
+        "unit",
+        "excel_errors",
+        "number_time",
     }
 
 

@@ -56,6 +56,17 @@ class LoadedModel:
     def __init__(self, name: str, version: int, predictor: Any, *, max_rows: int,
                  batch_rows: int, on_batch: Callable[[int], None] | None = None):
         self.name, self.version, self.predictor = name, version, predictor
+        # One thread per model: the GIL gains nothing from more, and predictors need
+        # not be thread-safe.
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix=f"bizforge-{name}-{version}")
+        self.actions: dict[str, Any] | None = None
+        if getattr(predictor, "recipe", None) is None:
+            # no table of rows behind it (images, ...): the family's own actions answer
+            self.actions = {a.name: a for a in predictor.actions()}
+            self.request_model = next(iter(self.actions.values())).request
+            self.classification, self.classes, self.threshold = False, [], None
+            self.plan, self.batcher = [], None
+            return
         self.row_model = row_model(name, version, predictor)
         self.request_model = request_model(name, version, self.row_model, max_rows)
         spec = predictor.spec
@@ -65,9 +76,9 @@ class LoadedModel:
         # (attribute on the row model, input column, numeric?) in recipe order
         self.plan = [(f"f{i}", step.column, step.kind == "numeric")
                      for i, step in enumerate(predictor.recipe.steps_)]
-        # One thread per model: the GIL gains nothing from more, and predictors need
-        # not be thread-safe.
-        self.executor = ThreadPoolExecutor(1, thread_name_prefix=f"bizforge-{name}-{version}")
+        # Text numbers are read with the decimal mark of training ("12,50" models).
+        self.decimals = {step.column: getattr(step, "decimal", ".")
+                         for step in predictor.recipe.steps_}
         self.batcher = Batcher(self.score_jobs, self.executor, max_rows=batch_rows,
                                on_batch=on_batch)
 
@@ -80,7 +91,7 @@ class LoadedModel:
                 value = getattr(row, attr)
                 if isinstance(value, str):
                     try:
-                        setattr(row, attr, as_number(value))
+                        setattr(row, attr, as_number(value, self.decimals[column]))
                     except ValueError:
                         raise DataError(
                             f"field '{column}' of row {i + 1} is not a number.", column=column,

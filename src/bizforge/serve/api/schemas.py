@@ -93,25 +93,28 @@ _FIELDS = {
 }
 
 
-def as_number(value: Any) -> float | None:
+def as_number(value: Any, decimal: str = ".") -> float | None:
     """A number from JSON: numbers, text numbers ("42", "1,234", "¥12.5", "12%"), blanks.
 
-    >>> as_number("42"), as_number(" "), as_number(7)
-    (42.0, None, 7.0)
+    ``decimal`` is the mark the model was trained with: with ``","``, ``"1.500"``
+    is 1500 and ``"12,50"`` is 12.5, as in training.
+
+    >>> as_number("42"), as_number(" "), as_number(7), as_number("1.500", ",")
+    (42.0, None, 7.0, 1500.0)
     """
     if value is None or isinstance(value, (int, float)):
         return None if value is None else float(value)
     text = str(value).strip()
     if not text:
         return None
-    if _PLAIN_NUMBER.fullmatch(text):
+    if decimal == "." and _PLAIN_NUMBER.fullmatch(text):
         return float(text)
     # Rare path (formatted numbers): the same parser the recipe uses at training time.
     import pandas as pd
 
     from bizforge.ingest.numbers import parse_numbers
 
-    parsed = parse_numbers(pd.Series([text], dtype=object))
+    parsed = parse_numbers(pd.Series([text], dtype=object), decimal=decimal)
     if parsed.bad:
         raise ValueError("is not a number")
     number = parsed.values.iloc[0]

@@ -74,6 +74,8 @@ async def predict(name: str, request: Request) -> JSON:
     model_name, version = _resolve(request, name)
     model = await state.cache.get(model_name, version)
     body = await read_body(request, state.options.max_body_bytes)
+    if model.actions is not None:
+        return await _run_action(model, "predict", request, body)
     try:
         rows = model.request_model.model_validate_json(body).rows
     except ValidationError as exc:
@@ -93,6 +95,32 @@ async def predict(name: str, request: Request) -> JSON:
         state.metrics.count_labels(model_name, version, (a["label"] for a in answers))
     return JSON({"model": model_name, "version": version, "threshold": model.threshold,
                  "predictions": answers})
+
+
+async def _run_action(model, verb: str, request: Request, body: bytes) -> JSON:
+    """A family's own action: JSON validated by its request model, or (when the action
+    takes uploads) a multipart form of files read by its ``from_upload``."""
+    from bizforge.errors import UsageError
+
+    action = model.actions.get(verb)
+    if action is None:
+        raise UsageError(f"model '{model.name}' has no '{verb}' action.",
+                         fix=f"use one of: {', '.join(model.actions)}.")
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        if not action.upload:
+            raise UsageError(f"'{verb}' of model '{model.name}' takes JSON, not an upload.",
+                             fix="send Content-Type: application/json.")
+        request._body = body  # starlette parses the form from this body (read above, bounded)
+        form = await request.form(max_part_size=len(body) + 1)
+        files = [(f.filename or key, await f.read()) for key, f in form.multi_items()
+                 if hasattr(f, "read")]
+        if not files:
+            raise UsageError("the form holds no files.", fix="send the images as form files.")
+        payload = action.from_upload(files)
+    else:
+        payload = action.request.model_validate_json(body)
+    answer = await model.run(action.handle, payload)
+    return JSON({"model": model.name, "version": model.version, **answer})
 
 
 @router.post("/v1/models/{name}/predict:batch", openapi_extra={"requestBody": _UPLOAD_BODY},

@@ -1,0 +1,175 @@
+"""Choose the forecasters by rolling-origin backtests under a time budget.
+
+:func:`select` runs every candidate on each backtest window (cheapest first;
+a candidate whose measured cost no longer fits in what is left of the budget
+is skipped and reported), builds the ensemble on the stacked windows and the
+conformal intervals from the ensemble's own window errors. :func:`forecast`
+then produces the chosen ensemble's forecast from the end of any panel.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from bizforge.families.forecast.backtest import Intervals, greedy_ensemble, wape, window_origins
+from bizforge.families.forecast.gbm import LEVEL_WINDOW, GlobalGBM
+from bizforge.families.forecast.panel import Panel
+from bizforge.families.forecast.stats import FORECASTERS, forecast_one
+
+__all__ = ["Selection", "forecast", "level_of", "select"]
+
+GBM = "global_gbm"
+ORDER = ["naive", "seasonal_naive", "seasonal_ratio", "theta", "ets", "croston", "tsb", "stl_ets", GBM, "arima"]
+
+
+def level_of(panel: Panel) -> np.ndarray:
+    """Each series' recent level (mean |value| of its last 13 periods)."""
+    out = np.zeros(len(panel.series_ids))
+    for i in range(len(panel.series_ids)):
+        y = panel.series(i)
+        out[i] = np.mean(np.abs(y[-LEVEL_WINDOW:])) if y.size else 0.0
+    return out
+
+
+@dataclass
+class Selection:
+    horizon: int
+    season: int
+    weights: dict[str, float]
+    intervals: Intervals
+    leaderboard: list[dict[str, Any]]
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    covariates: list[str] = field(default_factory=list)
+    windows: list[dict[str, Any]] = field(default_factory=list)
+    gbm: GlobalGBM | None = None
+
+
+def _stat_forecasts(panel: Panel, name: str, horizon: int, season: int,
+                    intermittent: np.ndarray) -> np.ndarray:
+    out = np.full((len(panel.series_ids), horizon), np.nan)
+    only = FORECASTERS[name].intermittent_only
+    for i in range(len(panel.series_ids)):
+        y = panel.series(i)
+        if y.size == 0:
+            continue
+        use = name if (not only or intermittent[i]) else "seasonal_naive"
+        out[i] = forecast_one(use, y, horizon, season)
+    return out
+
+
+def _intermittent(panel: Panel) -> np.ndarray:
+    return np.array([(panel.series(i) == 0).mean() > 0.3 if panel.series(i).size else False
+                     for i in range(len(panel.series_ids))])
+
+
+def _candidate(panel: Panel, name: str, horizon: int, season: int, covariates: list[str],
+               seed: int) -> tuple[np.ndarray, GlobalGBM | None]:
+    if name == GBM:
+        model = GlobalGBM(horizon, season, covariates, seed).fit(panel)
+        cov = {c: _future_cov(panel, c, horizon) for c in covariates} if covariates else None
+        return model.forecast(panel, cov), model
+    return _stat_forecasts(panel, name, horizon, season, _intermittent(panel)), None
+
+
+def _future_cov(panel: Panel, name: str, horizon: int) -> np.ndarray:
+    """Covariates of the periods after a backtest cut: known in advance, so read from the
+    full grid the panel was cut from (kept on ``panel.future``), else zeros."""
+    if name in panel.future and panel.future[name].shape[1] >= horizon:
+        return panel.future[name][:, :horizon]
+    return np.zeros((len(panel.series_ids), horizon))
+
+
+def select(panel: Panel, *, horizon: int, season: int, time_limit: float,
+           windows: int = 4, covariates: list[str] | None = None, seed: int = 0,
+           candidates: list[str] | None = None,
+           progress: Callable[[dict[str, Any]], None] | None = None) -> Selection:
+    """Backtest the candidates on ``panel`` and choose the ensemble (see module docstring)."""
+    emit = progress or (lambda e: None)
+    covariates = covariates or []
+    started = time.perf_counter()
+    names = [n for n in (candidates or ORDER) if n in ORDER]
+    intermittent = _intermittent(panel).any()
+    names = [n for n in names if intermittent or not (n in FORECASTERS and
+                                                      FORECASTERS[n].intermittent_only)]
+    T = panel.values.shape[1]
+    min_train = max(8, 2 * horizon)
+    origins = window_origins(T, horizon, windows, min_train,
+                             seasonal_train=2 * season if season > 1 else 0)
+    if not origins:
+        origins = [max(3, T - horizon)]
+    cuts = []
+    for o in origins:
+        cut = panel.cut(o)
+        cut.future = {c: panel.covariates[c][:, o: o + horizon] for c in covariates}
+        actual = panel.values[:, o: o + horizon]
+        if actual.shape[1] < horizon:
+            actual = np.hstack([actual, np.full((actual.shape[0], horizon - actual.shape[1]),
+                                                np.nan)])
+        cuts.append((o, cut, actual))
+    actual_all = np.vstack([a for _, _, a in cuts])
+    results: dict[str, np.ndarray] = {}
+    leaderboard, skipped = [], []
+    emit({"event": "search_start", "candidates": len(names)})
+    for name in names:
+        elapsed = time.perf_counter() - started
+        left = time_limit - elapsed
+        if leaderboard and left < 0.05 * time_limit:
+            skipped.append({"name": name, "reason": "the time limit ran out"})
+            continue
+        emit({"event": "candidate_start", "name": name})
+        t0, preds = time.perf_counter(), []
+        for k, (_, cut, _) in enumerate(cuts):
+            preds.append(_candidate(cut, name, horizon, season, covariates, seed)[0])
+            spent = time.perf_counter() - t0
+            if k == 0 and leaderboard and spent * len(cuts) > left:
+                skipped.append({"name": name, "reason": f"{len(cuts)} backtest windows would "
+                                f"take about {spent * len(cuts):.0f} s; "
+                                f"{max(left, 0):.0f} s were left"})
+                preds = None
+                break
+        if preds is None:
+            continue
+        stacked = np.vstack(preds)
+        results[name] = stacked
+        seconds = time.perf_counter() - t0
+        leaderboard.append({"name": name, "score": wape(actual_all, stacked),
+                            "fit_seconds": round(seconds, 2),
+                            "per_window": [wape(a, p) for (_, _, a), p in
+                                           zip(cuts, preds, strict=True)]})
+        emit({"event": "candidate_end", "name": name, "elapsed": time.perf_counter() - started})
+    weights = greedy_ensemble(results, actual_all)
+    ens = sum(w * results[n] for n, w in weights.items())
+    levels = np.concatenate([level_of(cut) for _, cut, _ in cuts])
+    errors = (actual_all - ens) / np.where(levels > 0, levels, 1.0)[:, None]
+    for row in leaderboard:
+        row["weight"] = round(weights.get(row["name"], 0.0), 4)
+    leaderboard.sort(key=lambda r: r["score"])
+    leaderboard.insert(0, {"name": "ensemble", "score": wape(actual_all, ens),
+                           "fit_seconds": 0.0, "weight": 1.0})
+    window_rows = [{"origin": str(panel.index[o]), "wape": wape(a, ens[k * len(a):(k + 1) * len(a)])}
+                   for k, (o, _, a) in enumerate(cuts)]
+    emit({"event": "ensemble_done", "elapsed": time.perf_counter() - started})
+    return Selection(horizon, season, weights, Intervals.fit(errors, horizon), leaderboard,
+                     skipped, covariates, window_rows)
+
+
+def forecast(panel: Panel, selection: Selection, *, seed: int = 0,
+             future_cov: dict[str, np.ndarray] | None = None
+             ) -> tuple[np.ndarray, dict[str, np.ndarray], GlobalGBM | None]:
+    """(ensemble, per-member forecasts, fitted global model) from the end of ``panel``."""
+    members, gbm = {}, None
+    for name in selection.weights:
+        if name == GBM:
+            gbm = GlobalGBM(selection.horizon, selection.season, selection.covariates,
+                            seed).fit(panel)
+            members[name] = gbm.forecast(panel, future_cov)
+        else:
+            members[name] = _stat_forecasts(panel, name, selection.horizon, selection.season,
+                                            _intermittent(panel))
+    point = sum(w * members[n] for n, w in selection.weights.items())
+    return point, members, gbm

@@ -1,0 +1,183 @@
+"""Training a forecaster: hold out the last periods, backtest, choose, evaluate, refit.
+
+Held-out metrics come from ``--test`` (the next ``horizon`` periods of the
+same series) or, without one, from the last ``horizon`` periods of every
+series, which the backtests never see. Without ``--test`` the chosen ensemble
+is then refitted on the whole history, so the saved model forecasts the
+periods after the data.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bizforge.errors import DataError
+from bizforge.families.forecast import engine
+from bizforge.families.forecast.backtest import LEVELS, coverage, mase, naive_scale, smape, wape
+from bizforge.families.forecast.options import ForecastOptions
+from bizforge.families.forecast.panel import (
+    FILL_RULE,
+    Panel,
+    build_panel,
+    check_horizon,
+    season_length,
+)
+from bizforge.families.forecast.predictor import ForecastPredictor
+
+__all__ = ["DEFAULT_HORIZON", "fit_forecast"]
+
+DEFAULT_HORIZON = {"D": 14, "B": 10, "W": 12, "M": 12, "Q": 4, "int": 12, "h": 24, "H": 24}
+
+
+def default_horizon(freq: str) -> int:
+    return DEFAULT_HORIZON.get(freq.split("-")[0].rstrip("SE") or freq, 12)
+
+
+def flag_columns(frame: pd.DataFrame, exclude: set[str]) -> list[str]:
+    """0/1 columns (holiday, promotion flags): assumed known in advance."""
+    out = []
+    for c in frame.columns:
+        if c in exclude:
+            continue
+        s = pd.to_numeric(frame[c], errors="coerce")
+        if s.notna().mean() > 0.99 and set(s.dropna().unique()) <= {0, 1}:
+            out.append(c)
+    return out
+
+
+def _covariates(frame: pd.DataFrame, options: ForecastOptions, target: str | None,
+                time_col: str, ids: list[str]) -> list[str]:
+    if options.covariate is not None:
+        missing = [c for c in options.covariate if c not in frame.columns]
+        if missing:
+            raise DataError(f"there is no covariate column '{missing[0]}'.", column=missing[0],
+                            fix=f"use one of: {', '.join(map(str, frame.columns[:20]))}.")
+        return list(options.covariate)
+    return flag_columns(frame, {target, time_col, *ids})
+
+
+def _actual_from_test(panel: Panel, test: pd.DataFrame, horizon: int) -> np.ndarray:
+    """The test table's values on the ``horizon`` periods after the panel's end."""
+    tp = build_panel(test, target=panel.target, time=panel.time_column,
+                     ids=panel.id_columns or None)
+    periods = panel.future_index(horizon)
+    out = np.full((len(panel.series_ids), horizon), np.nan)
+    where = {p: k for k, p in enumerate(periods)}
+    row_of = {s: i for i, s in enumerate(panel.series_ids)}
+    found = 0
+    for j, sid in enumerate(tp.series_ids):
+        if sid not in row_of:
+            continue
+        for k, p in enumerate(tp.index):
+            if p in where and not np.isnan(tp.values[j, k]):
+                out[row_of[sid], where[p]] = tp.values[j, k]
+                found += 1
+    if not found:
+        raise DataError("the test file has no rows in the periods after the training data "
+                        f"(expected {periods[0]} ... {periods[-1]}).",
+                        fix="give the next --horizon periods of the same series as --test.")
+    return out
+
+
+def _test_covariates(panel: Panel, test: pd.DataFrame | None, covs: list[str],
+                     horizon: int) -> dict[str, np.ndarray] | None:
+    if not covs:
+        return None
+    grid = {c: np.zeros((len(panel.series_ids), horizon)) for c in covs}
+    if test is None:
+        return grid
+    tp = build_panel(test, target=panel.target, time=panel.time_column,
+                     ids=panel.id_columns or None, covariates=covs)
+    periods = panel.future_index(horizon)
+    where = {p: k for k, p in enumerate(periods)}
+    row_of = {s: i for i, s in enumerate(panel.series_ids)}
+    for j, sid in enumerate(tp.series_ids):
+        if sid in row_of:
+            for k, p in enumerate(tp.index):
+                if p in where:
+                    for c in covs:
+                        grid[c][row_of[sid], where[p]] = np.nan_to_num(tp.covariates[c][j, k])
+    return grid
+
+
+def fit_forecast(frame: pd.DataFrame, *, target: str | None, options: ForecastOptions,
+                 test: pd.DataFrame | None, time_limit: float, seed: int,
+                 progress) -> dict[str, Any]:
+    """Everything the family's ``train`` needs: predictor, metrics, per-series table, plots."""
+    started = time.perf_counter()
+    from bizforge.families.forecast.panel import guess_columns
+
+    time_col, ids = guess_columns(frame, target, options.time_column, options.id_column)
+    covs = _covariates(frame, options, target, time_col, ids)
+    panel = build_panel(frame, target=target, time=time_col, ids=ids, covariates=covs)
+    horizon = options.horizon or default_horizon(panel.freq)
+    season = options.season_length or season_length(panel.freq)
+    short = check_horizon(panel, horizon)
+    T = panel.values.shape[1]
+    if test is not None:
+        train_panel = panel
+        actual = _actual_from_test(panel, test, horizon)
+        future_cov = _test_covariates(panel, test, covs, horizon)
+        test_source = "test file"
+    else:
+        if T <= horizon + 3:
+            raise DataError(f"the history has {T} periods; holding out the last {horizon} "
+                            "for the test leaves too little to train on.",
+                            fix="pass a smaller --horizon, or give a --test file.")
+        train_panel = panel.cut(T - horizon)
+        actual = panel.values[:, T - horizon:]
+        future_cov = ({c: panel.covariates[c][:, T - horizon:] for c in covs}
+                      if covs else None)
+        test_source = f"last {horizon} periods of every series"
+    train_panel.future = future_cov or {}
+    budget = max(1.0, time_limit - (time.perf_counter() - started))
+    selection = engine.select(train_panel, horizon=horizon, season=season,
+                              time_limit=0.7 * budget, windows=options.backtest_windows,
+                              covariates=covs, seed=seed, progress=progress)
+    point, members, gbm = engine.forecast(train_panel, selection, seed=seed,
+                                          future_cov=future_cov)
+    levels = engine.level_of(train_panel)
+    test_metrics = _metrics(train_panel, actual, point, levels, selection, season)
+    per_series = _per_series(train_panel, actual, point)
+    if test is None:  # refit on the whole history for the saved model
+        final_panel = panel
+        point_f, members, gbm = engine.forecast(final_panel, selection, seed=seed)
+        final_levels = engine.level_of(final_panel)
+    else:
+        final_panel, final_levels = train_panel, levels
+    spec = {"task": "forecast", "horizon": horizon, "season": season,
+            "weights": selection.weights, "intervals": selection.intervals.to_dict(),
+            "covariates": covs, "levels": final_levels.tolist(), "fill_rule": FILL_RULE,
+            "short_series": short}
+    predictor = ForecastPredictor(spec, final_panel, members, gbm)
+    return {"predictor": predictor, "panel": panel, "train_panel": train_panel,
+            "selection": selection, "test": test_metrics, "per_series": per_series,
+            "actual": actual, "point": point, "levels": levels, "horizon": horizon,
+            "test_source": test_source, "fit_seconds": time.perf_counter() - started,
+            "covariates": covs}
+
+
+def _metrics(panel: Panel, actual: np.ndarray, point: np.ndarray, levels: np.ndarray,
+             selection, season: int) -> dict[str, Any]:
+    scales = np.array([naive_scale(panel.series(i), season) for i in range(len(levels))])
+    out = {"wape": wape(actual, point), "mase": mase(actual, point, scales),
+           "smape": smape(actual, point), "n": int((~np.isnan(actual)).sum()),
+           "series": len(levels)}
+    for level in LEVELS:
+        lo, hi = selection.intervals.around(point, levels, level)
+        out[f"coverage_{level}"] = coverage(actual, lo, hi)
+    return out
+
+
+def _per_series(panel: Panel, actual: np.ndarray, point: np.ndarray) -> list[dict[str, Any]]:
+    rows = []
+    for i, sid in enumerate(panel.series_ids):
+        rows.append({"series": sid, "wape": wape(actual[i:i + 1], point[i:i + 1]),
+                     "smape": smape(actual[i:i + 1], point[i:i + 1]),
+                     "volume": float(np.nansum(np.abs(actual[i])))})
+    rows.sort(key=lambda r: -(r["wape"] if np.isfinite(r["wape"]) else -1))
+    return rows

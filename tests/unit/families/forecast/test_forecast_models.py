@@ -1,0 +1,69 @@
+"""Forecasters, backtest windows, metrics, the ensemble and the intervals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bizforge.families.forecast.backtest import (
+    Intervals,
+    greedy_ensemble,
+    mase,
+    smape,
+    wape,
+    window_origins,
+)
+from bizforge.families.forecast.stats import FORECASTERS, forecast_one
+
+
+def test_seasonal_naive_repeats_the_last_season():
+    y = np.tile([1.0, 2, 3, 4], 5)
+    assert forecast_one("seasonal_naive", y, 6, 4).tolist() == [1, 2, 3, 4, 1, 2]
+
+
+@pytest.mark.parametrize("name", ["theta", "ets", "arima", "stl_ets"])
+def test_each_statistical_model_follows_a_trend(name):
+    y = 50 + 2.0 * np.arange(60) + np.random.default_rng(0).normal(0, 0.5, 60)
+    out = forecast_one(name, y, 4, 12)
+    assert out.shape == (4,) and out[-1] > y[-5]
+
+
+def test_croston_forecasts_the_average_demand_rate_of_intermittent_series():
+    y = np.array([0, 0, 6, 0, 0, 6, 0, 0, 6, 0, 0, 6.0])
+    out = FORECASTERS["croston"].fn(y, 3, 1)
+    assert out == pytest.approx([2 * 0.95] * 3, rel=0.1)
+
+
+def test_a_series_too_short_for_a_model_falls_back_to_naive():
+    assert forecast_one("stl_ets", np.array([3.0, 4, 5]), 2, 52).tolist() == [5.0, 5.0]
+
+
+def test_windows_step_back_by_the_horizon_from_the_end():
+    assert window_origins(100, 10, 3, 20) == [70, 80, 90]
+
+
+def test_windows_shrink_their_step_so_each_keeps_two_seasons():
+    assert window_origins(143, 12, 4, 24, seasonal_train=104) == [104, 113, 122, 131]
+
+
+def test_metrics_on_a_known_case():
+    a, p = np.array([[10.0, 20.0]]), np.array([[12.0, 20.0]])
+    assert wape(a, p) == pytest.approx(2 / 30)
+    assert smape(a, p) == pytest.approx(100 * (2 * 2 / 22) / 2)
+    assert mase(a, p, np.array([2.0])) == pytest.approx(0.5)
+
+
+def test_the_ensemble_weighs_the_better_model_most():
+    actual = np.arange(20.0).reshape(4, 5)
+    fc = {"good": actual + 0.1, "bad": actual + 5.0}
+    weights = greedy_ensemble(fc, actual)
+    assert weights == {"good": 1.0}
+
+
+def test_conformal_intervals_cover_their_share_of_backtest_errors():
+    errors = np.random.default_rng(0).normal(0, 1, (2000, 3))
+    iv = Intervals.fit(errors, 3)
+    lo, hi = iv.around(np.zeros((1, 3)), np.array([1.0]), 80)
+    assert lo[0] == pytest.approx([-1.28] * 3, abs=0.1)
+    assert hi[0] == pytest.approx([1.28] * 3, abs=0.1)
+    assert Intervals.from_dict(iv.to_dict()).bounds[95].shape == (2, 3)
