@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bizforge.clean import Recipe, profile
-from bizforge.clean.totals import without_total_rows
 from bizforge.clean.overrides import column_notes, plan_drops
+from bizforge.clean.totals import without_total_rows
 from bizforge.errors import DataError
 from bizforge.families.base import DataSource, Progress, Trained
 from bizforge.families.tabular import report as rep
