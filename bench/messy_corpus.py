@@ -196,7 +196,7 @@ def _cases(folder: Path):
         "columns": ["Buchungstag", "Empfänger", "Verwendungszweck", "Straße", "Währung"],
         "rows": 3, "values": {"Straße": ["Hauptstraße 5", "Ringstraße 1", "Königsweg 3"]},
         "reader": {"encoding": "cp1252"},
-        "mask": {"kept": ["Hauptstraße 5", "Bäckerei Groß"]}}
+        "mask": {"kept": ["Hauptstraße 5", "Bäckerei Groß"], "readable_as": ["cp1252"]}}
     _text(folder / "15_ja_sjis.csv",
           "商品名,価格,在庫\n緑茶,1200,30\n抹茶ラテ,450,12\nほうじ茶,800,0\n", "shift_jis")
     yield "15_ja_sjis.csv", {

@@ -98,6 +98,7 @@ _EN: dict[str, str] = {
     "kind.id_like": "identifier",
     "kind.constant": "constant column",
     "kind.duplicate_rows": "duplicate rows",
+    "kind.total_rows": "total rows",
     "kind.high_cardinality": "too many categories",
     "kind.leakage": "target leakage",
     "kind.strong_signal": "strong signal",
@@ -149,6 +150,15 @@ _EN: dict[str, str] = {
     ),
     "constant.message": "column '{column}' has the same value in every row, so it carries no information.",
     "constant.fix": "it is dropped before training.",
+    "total_rows.message": (
+        "{count} rows are totals ({labels}; {rows}): their numbers equal the sum of the other "
+        "rows in {columns}, so every number is counted twice."
+    ),
+    "total_rows.blocks": "{n} of them are subtotals of the block of rows above or below them.",
+    "total_rows.fix": (
+        "delete total rows before analysis; `bizforge train` leaves them out of training and "
+        "testing by itself (prediction never drops rows: it scores what it is given)."
+    ),
     "duplicate_rows.message": "{count} rows are exact copies of an earlier row ({rows}).",
     "duplicate_rows.fix": (
         "remove them unless repeats are real events: copies count twice and can land in "
@@ -325,6 +335,7 @@ _ZH: dict[str, str] = {
     "kind.id_like": "标识列",
     "kind.constant": "常量列",
     "kind.duplicate_rows": "重复行",
+    "kind.total_rows": "合计行",
     "kind.high_cardinality": "类别过多",
     "kind.leakage": "目标泄漏",
     "kind.strong_signal": "强信号",
@@ -366,6 +377,9 @@ _ZH: dict[str, str] = {
     "id_like.fix": "训练前会删除该列；可用于关联表，或作为划分数据时的分组列，避免同一客户同时出现在训练集和测试集。",
     "constant.message": "列 '{column}' 每一行的值都相同，不包含任何信息。",
     "constant.fix": "训练前会删除该列。",
+    "total_rows.message": "有 {count} 行是合计行（{labels}；{rows}）：其数值等于其他行在 {columns} 上的总和，每个数都会被算两次。",
+    "total_rows.blocks": "其中 {n} 行是小计，等于其上方或下方一组行之和。",
+    "total_rows.fix": "分析前请删除合计行；`bizforge train` 会自动把它们排除在训练和测试之外（预测时不删行：给什么就评分什么）。",
     "duplicate_rows.message": "有 {count} 行与前面某一行完全相同（{rows}）。",
     "duplicate_rows.fix": "除非重复代表真实的多次事件，否则请删除：重复行会被计算两次，还可能同时落入训练集和测试集，使评分虚高。",
     "high_cardinality.message": "类别列 '{column}' 有 {unique} 个不同的值，其中 {rare} 个出现次数少于 {min_count} 次。",

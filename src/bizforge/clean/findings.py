@@ -22,6 +22,9 @@ Thresholds (documented here because users see their effects):
 - ``outliers``: beyond ``Q1 - 3*IQR`` or ``Q3 + 3*IQR`` in numeric columns with
   more than 10 distinct values.
 - ``leakage``: see :mod:`bizforge.clean.leakage`.
+- ``total_rows``: rows labelled ``合计``/``Total``/``Summe``... whose numbers equal
+  the sum of the other rows (or of their block); see :mod:`bizforge.clean.totals`.
+  Not looked for in a sample. ``bizforge train`` leaves these rows out.
 
 >>> sorted(FINDERS)[:3]
 ['constant', 'duplicate_rows', 'high_cardinality']
@@ -394,6 +397,30 @@ def _outliers(ctx: Context) -> list[Finding]:
         )
         out.append(Finding(col, "outliers", "info", message, ctx.t("outliers.fix"), count, rows))
     return out
+
+
+@finder("total_rows")
+def _total_rows(ctx: Context) -> list[Finding]:
+    from bizforge.clean.totals import find_total_rows, summed_columns
+
+    if ctx.sampled:  # sums over a sample say nothing about the file's totals
+        return []
+    totals = find_total_rows(ctx.frame, summed_columns(ctx.frame, ctx.schema))
+    if not totals:
+        return []
+    count = len(totals)
+    rows = ctx.rows([t.position for t in totals])
+    columns = list(dict.fromkeys(c for t in totals for c in t.columns))
+    message = ctx.t(
+        "total_rows.message",
+        count=count,
+        rows=ctx.rows_text(rows, count),
+        labels=", ".join(dict.fromkeys(t.label for t in totals)),
+        columns=", ".join(columns),
+    )
+    if any(t.subtotal for t in totals):
+        message += " " + ctx.t("total_rows.blocks", n=sum(t.subtotal for t in totals))
+    return [Finding(None, "total_rows", "warning", message, ctx.t("total_rows.fix"), count, rows)]
 
 
 @finder("pii")

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from bizforge.clean.pii_context import weigh
 from bizforge.clean.pii_rules import KINDS, RULES, RULES_BY_KIND, Rule
 from bizforge.errors import ConfigError, DataError, UsageError
 
@@ -106,7 +107,9 @@ def find_pii(text: str, kinds: tuple[str, ...] | list[str] | None = None) -> lis
         for pattern in rule.patterns:
             for m in pattern.finditer(text):
                 start, end = m.span()
-                if rule.validate(m.group()):
+                if rule.validate(m.group()) and (
+                    rule.context is None or rule.context(text, start, end)
+                ):
                     found.append((rank, start - end, start, end, rule.kind))
     if len(found) <= 1:
         return [PiiMatch(k, s, e) for _, _, s, e, k in found]
@@ -238,7 +241,8 @@ def _scan(series: pd.Series, positions: np.ndarray | None = None) -> _Scan:
     One vectorised pre-filter per kind marks the values that may hold it. A
     value that is entirely one span of a kind (and shows no sign of a kind that
     outranks it) is confirmed in bulk; the rest of the hits go through
-    :func:`find_pii` one by one.
+    :func:`find_pii` one by one. Then the column is weighed as a whole
+    (:func:`bizforge.clean.pii_context.weigh`: card columns, version columns).
     """
     if positions is not None:
         series = series.iloc[positions]
@@ -272,6 +276,7 @@ def _scan(series: pd.Series, positions: np.ndarray | None = None) -> _Scan:
         found = find_pii(values[i], [k for k, h in hits.items() if h[i]])
         if found:
             out.parts[int(i)] = found
+    weigh("" if series.name is None else str(series.name), out.values, out.whole, out.parts)
     return out
 
 

@@ -24,7 +24,7 @@ from bizforge.cli.app import (
 )
 from bizforge.errors import DataError, UsageError
 
-__all__ = ["mask"]
+__all__ = ["mask", "output_layout"]
 
 
 class Mode(str, Enum):
@@ -63,6 +63,15 @@ def mask(
     columns: Annotated[
         str | None, typer.Option(help="Only these columns, comma-separated (default: all).")
     ] = None,
+    output_encoding: Annotated[
+        str,
+        typer.Option(
+            metavar="NAME",
+            help="Encoding of a CSV/TSV output: 'input' keeps the input's encoding and "
+            "delimiter (UTF-8 with BOM when the input was not delimited text); 'excel' or "
+            "utf-8-sig: UTF-8 with BOM; or any codec name (utf-8, gb18030, ...).",
+        ),
+    ] = "input",
     header_row: HeaderRow = None,
     skip_rows: SkipRows = None,
     decimal: Annotated[
@@ -75,7 +84,9 @@ def mask(
 ) -> None:
     """Find resident IDs, mobiles, landlines, bank cards, e-mails and IPv4 addresses and treat them.
 
-    Never overwrites FILE. Exit codes: 0 ok, 2 usage error, 3 data error.
+    A CSV/TSV output keeps FILE's encoding and delimiter (see --output-encoding);
+    the summary and the audit say which. Never overwrites FILE.
+    Exit codes: 0 ok, 2 usage error, 3 data error.
     """
     for other, what in ((output, "-o/--output"), (audit, "--audit")):
         if other is not None and same_file(file, other):
@@ -97,6 +108,7 @@ def mask(
     from bizforge.ingest.write import check_destination
 
     check_destination(output)  # before reading the whole file
+    output_layout({}, output, output_encoding)  # an unknown codec is refused before reading
     # Masking must see every row: lift the large-file sampling threshold.
     settings = get_settings(large_file_bytes=sys.maxsize)
     ds = read(file, settings=settings, coerce=False, header_row=header_row, skip_rows=skip_rows,
@@ -113,7 +125,10 @@ def mask(
         if not run_salt.strip():
             raise UsageError("--salt is empty.", fix="pass a long secret, or leave --salt out.")
     frame, report = mask_frame(ds.frame, mode=mode.value, salt=run_salt, columns=names)
-    written = write_table(frame, output)
+    layout = output_layout(ds.meta, output, output_encoding)
+    written = write_table(frame, output, **layout)
+    if layout:
+        report["output"] = layout
     # Title lines skipped, notes left out, the encoding guessed: the output lacks them.
     print_notes(ds.meta.get("warnings") or [])
     if audit is not None:
@@ -121,6 +136,32 @@ def mask(
         audit.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print_notes(ds.meta.get("warnings") or [])  # how the file was read: encoding, decimals...
     _summary(report, written, audit, frame.shape)
+
+
+def output_layout(meta: dict, output: Path, choice: str) -> dict:
+    """Encoding and delimiter for a CSV/TSV output (empty for other formats).
+
+    ``input`` keeps what the reader found, so a GBK, semicolon-separated export
+    comes back GBK and semicolon-separated and opens as it did before; input
+    that was not delimited text (Excel, Parquet, JSON) gets UTF-8 with a BOM,
+    which Excel needs to show Chinese text.
+    """
+    from bizforge.ingest.encoding import normalise_encoding
+    from bizforge.ingest.write import TEXT_SUFFIXES
+
+    if output.suffix.lower() not in TEXT_SUFFIXES:
+        return {}
+    text_input = meta.get("format") == "csv" and meta.get("encoding")
+    if choice.strip().lower() == "input":
+        encoding = meta["encoding"] if text_input else "utf-8-sig"
+    elif choice.strip().lower() == "excel":
+        encoding = "utf-8-sig"
+    else:
+        encoding = normalise_encoding(choice)
+    delimiter = meta.get("delimiter") if text_input else None
+    if output.suffix.lower() == ".tsv" or not delimiter:
+        delimiter = "\t" if output.suffix.lower() == ".tsv" else ","
+    return {"encoding": encoding, "delimiter": delimiter}
 
 
 def _summary(report: dict, written: Path, audit: Path | None, shape: tuple[int, int]) -> None:
@@ -137,8 +178,14 @@ def _summary(report: dict, written: Path, audit: Path | None, shape: tuple[int, 
             # Text(): a column named "[red]x" must print as it is, not as markup.
             table.add_row(Text(e["column"]), kinds, str(e["count"]), Text(action))
         console.print(table)
+    layout = report.get("output")
+    how = ""
+    if layout:
+        how = f"; {layout['encoding']}, delimiter {layout['delimiter']!r}"
     console.print(
-        f"Wrote {written} ({shape[0]} rows, {shape[1]} columns).", markup=False, highlight=False
+        f"Wrote {written} ({shape[0]} rows, {shape[1]} columns{how}).",
+        markup=False,
+        highlight=False,
     )
     if audit is not None:
         console.print(f"Audit: {audit}", markup=False, highlight=False)

@@ -58,6 +58,7 @@ def test_every_kind_is_registered():
         "mixed_types",
         "outliers",
         "pii",
+        "total_rows",
         "unit",
         "excel_errors",
         "number_time",

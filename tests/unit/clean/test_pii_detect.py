@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from bizforge.clean.pii import PiiMatch, find_pii, mask_frame, mask_text, scan_column, scan_frame
-from pii_ids import make_id
+from pii_ids import luhn_complete, make_id
 
 
 def wrong_check(pid: str) -> str:
@@ -23,15 +23,6 @@ def id_ending_x() -> str:
     raise AssertionError("no sequence gives X")
 
 
-def luhn_complete(partial: str) -> str:
-    """Append the Luhn check digit to ``partial``."""
-    total = 0
-    for i, c in enumerate(reversed(partial)):
-        d = int(c)
-        if i % 2 == 0:  # these positions are doubled once the check digit is appended
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return partial + str((10 - total % 10) % 10)
 
 
 def group4(digits: str, sep: str = " ") -> str:

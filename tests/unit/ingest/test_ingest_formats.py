@@ -53,7 +53,7 @@ def test_json_object_per_line_in_dot_json_is_read(tmp_path):
     assert read(path).frame["a"].tolist() == [1, 2]
 
 
-def test_nested_json_values_become_json_text(tmp_path):
+def test_lists_and_mixed_nested_values_become_json_text(tmp_path):
     path = tmp_path / "t.jsonl"
     path.write_text('{"a": {"k": 1}}\n{"a": [1, 2]}\n', encoding="utf-8")
     assert read(path).frame["a"].tolist() == ['{"k": 1}', "[1, 2]"]

@@ -18,6 +18,7 @@ from typing import Any
 
 from bizforge.clean import Recipe, profile
 from bizforge.clean.overrides import column_notes, plan_drops
+from bizforge.clean.totals import without_total_rows
 from bizforge.errors import DataError
 from bizforge.families.base import DataSource, Progress, Trained
 from bizforge.families.tabular import report as rep
@@ -109,8 +110,11 @@ def fit(family, source: DataSource, *, target: str, task: str, options: TabularO
 
 
 def _hold_out(ds, spec, target: str, test: DataSource | None, seed: int) -> Held:
-    """The test rows: the ``test`` data, or a seeded 20% split (stratified for classes)."""
-    frame = ds.frame[spec.keep_mask(ds.frame[target])]
+    """The test rows: the ``test`` data, or a seeded 20% split (stratified for classes).
+
+    Total rows (合计, Total, Summe ...: :mod:`bizforge.clean.totals`) are left out of both.
+    """
+    frame, totals = _rows(ds, spec, target)
     if test is None:
         strat = target if spec.is_classification else None
         with warnings.catch_warnings(record=True) as caught:
@@ -118,13 +122,30 @@ def _hold_out(ds, spec, target: str, test: DataSource | None, seed: int) -> Held
             train_frame, test_frame = split(frame, test_size=0.2, stratify=strat, seed=seed)
         return Held(train_frame, test_frame,
                     "stratified 20% split" if strat else "random 20% split",
-                    [str(w.message) for w in caught])
+                    [str(w.message) for w in caught] + _totals_note(totals))
     test_ds = test.dataset()
     if target not in test_ds.frame.columns:
         raise DataError(f"the test file has no target column '{target}'.", column=target,
                         path=test_ds.source, fix="use a test file with the same columns.")
-    test_frame = test_ds.frame[spec.keep_mask(test_ds.frame[target])]
-    return Held(frame, test_frame, str(test_ds.source or "test frame"), [])
+    test_frame, test_totals = _rows(test_ds, spec, target)
+    return Held(frame, test_frame, str(test_ds.source or "test frame"),
+                _totals_note(totals + test_totals))
+
+
+def _rows(ds, spec, target: str):
+    """(the rows to learn from or score: target present, total rows out; how many totals)."""
+    frame, totals = ds.frame, 0
+    if not ds.meta.get("sampled"):  # a sample's sums would not match its totals
+        frame, totals = without_total_rows(ds.frame, ds.schema)
+    return frame[spec.keep_mask(frame[target])], totals
+
+
+def _totals_note(totals: int) -> list[str]:
+    if not totals:
+        return []
+    note = (f"{totals} total row(s) (合计/Total/Summe ...) were left out of training and "
+            "testing: their numbers are sums of other rows.")
+    return [note]
 
 
 def _clean(ds, held: Held, target: str, plan, text_col, emit):
