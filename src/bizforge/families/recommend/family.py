@@ -1,0 +1,162 @@
+"""The ``recommend`` family: personalised recommendation from interaction histories.
+
+Training reads the interactions (see :mod:`.data`), holds out a validation
+set that mirrors the test rule (:mod:`.split`), tries the candidate
+recommenders under the time budget and blends the best by validation NDCG
+(:mod:`.search`), refits the blend on all training pairs and evaluates it on
+the test file (``test=``) or, without one, on a per-user holdout of the data.
+
+>>> RecommendFamily.tasks
+('recommend',)
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bizforge.errors import DataError
+from bizforge.families.base import DataSource, Family, Progress, Trained
+from bizforge.families.catalog import register_family
+from bizforge.families.recommend.data import _ITEM, _USER, Prepared, prepare
+from bizforge.families.recommend.evaluation import evaluate
+from bizforge.families.recommend.items import ItemAttributes
+from bizforge.families.recommend.options import RecommendOptions
+from bizforge.families.recommend.predictor import RecommendPredictor
+from bizforge.families.recommend.report import RecommendReport
+from bizforge.families.recommend.scorers import make_scorer
+from bizforge.families.recommend.search import Member, search
+from bizforge.families.recommend.split import (Index, holdout, holdout_size,
+                                               later_than_training, relevant_sets)
+
+__all__ = ["RecommendFamily"]
+
+SEARCH_SHARE = 0.7  # of the time limit; the rest refits the blend and evaluates
+REASON_NEIGHBOURS = 100
+DEFAULT_HOLDOUT = 0.2
+
+
+def _plain(value: Any) -> Any:
+    """JSON types only: numpy scalars become Python numbers, NaN/inf become None."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+@register_family
+class RecommendFamily(Family):
+    """Users x items: popularity, item-kNN, ALS, BPR and EASE, blended by validation NDCG."""
+
+    name = "recommend"
+    tasks = ("recommend",)
+    Options = RecommendOptions
+    needs_target = False
+
+    @classmethod
+    def recognise(cls, source: DataSource, target: str | None) -> float:
+        if source.is_folder:
+            return 0.0
+        try:
+            columns = [str(c) for c in source.dataset().frame.columns]
+        except Exception:  # noqa: BLE001  (unreadable: another family may know it)
+            return 0.0
+        has_user = any(_USER.search(c) for c in columns)
+        has_item = any(_ITEM.search(c) for c in columns)
+        if not (has_user and has_item):
+            return 0.0
+        return 0.3 if target else 0.8
+
+    def _prepare(self, source: DataSource, options: RecommendOptions, lang: str) -> Prepared:
+        path = None if source.path is None else str(source.path)
+        return prepare(source.dataset().frame, options, path=path, lang=lang)
+
+    def inspect(self, source: DataSource, *, target: str | None, options: RecommendOptions,
+                lang: str = "en") -> Prepared:
+        """The cleaned pairs and the findings (``.findings``) on the interactions table."""
+        return self._prepare(source, options, lang)
+
+    def _attributes(self, options: RecommendOptions, item_column: str) -> ItemAttributes | None:
+        if options.items_file is None:
+            return None
+        if not Path(options.items_file).exists():
+            raise DataError(f"--items-file '{options.items_file}' does not exist.",
+                            path=options.items_file, fix="check the path.")
+        frame = DataSource(options.items_file).dataset().frame
+        return ItemAttributes.build(frame, item_column, options.category_column,
+                                    path=options.items_file)
+
+    def train(self, source: DataSource, *, target: str | None, task: str,
+              options: RecommendOptions, test: DataSource | None, time_limit: float,
+              seed: int = 0, lang: str = "en", progress: Progress | None = None) -> Trained:
+        start = time.perf_counter()
+        emit = progress or (lambda event: None)
+        emit({"event": "stage", "stage": "inspect"})
+        data = self._prepare(source, options, lang)
+        resolved = options.model_copy(update={f"{r}_column": c for r, c in data.columns.items()})
+        attrs = self._attributes(options, data.columns["item"])
+        notes: list[str] = []
+        if test is not None:
+            held_out = self._prepare(test, resolved, lang).pairs
+            train_pairs = data.pairs
+            by_time = later_than_training(train_pairs, held_out)
+            per_user: float | int = holdout_size(held_out)
+            rule = "the test file"
+        else:
+            by_time = data.columns["time"] is not None
+            per_user = DEFAULT_HOLDOUT
+            train_pairs, held_out = holdout(data.pairs, per_user, by_time=by_time, seed=seed)
+            rule = f"{DEFAULT_HOLDOUT:.0%} of each user's interactions held out"
+        how = "each user's latest interactions" if by_time else "random interactions of each user"
+        notes.append(f"test: {rule}; validation holds out {how} "
+                     f"({per_user if isinstance(per_user, int) else f'{per_user:.0%}'} per user).")
+        index = Index.of(train_pairs, extra_items=attrs.items if attrs else [])
+        fit_pairs, val_pairs = holdout(train_pairs, per_user, by_time=by_time, seed=seed + 1)
+        emit({"event": "stage", "stage": "search"})
+        budget = max(1.0, time_limit * SEARCH_SHARE - (time.perf_counter() - start))
+        found = search(index.matrix(fit_pairs), relevant_sets(index, val_pairs), k=resolved.k,
+                       time_limit=budget, seed=seed, progress=emit)
+        if found.skipped:
+            notes.append(f"skipped for time: {', '.join(found.skipped)}.")
+        emit({"event": "stage", "stage": "refit"})
+        X = index.matrix(train_pairs)
+        members = [Member(make_scorer(n, **p).fit(X, seed=seed), w) for n, p, w in found.chosen]
+        reasons = make_scorer("itemknn", neighbours=REASON_NEIGHBOURS).fit(X)._sim()
+        content = attrs.content_matrix(index.items) if attrs else None
+        info = {"task": task, "family": self.name, "k": resolved.k,
+                "columns": {r: c for r, c in data.columns.items()},
+                "options": resolved.model_dump(), "blend": [
+                    {"scorer": n, "params": p, "weight": w} for n, p, w in found.chosen]}
+        predictor = RecommendPredictor(info=info, index=index, history=X, members=members,
+                                       specs=found.chosen, reasons=reasons, attributes=attrs,
+                                       content=content)
+        fit_seconds = time.perf_counter() - start
+        emit({"event": "stage", "stage": "evaluate"})
+        result = evaluate(predictor, held_out, k=resolved.k, relevant_min=resolved.relevant_min)
+        metrics = _plain({
+            "task": task, "metric": f"ndcg_{resolved.k}", "k": resolved.k,
+            "test": result["test"], "baseline": result["baseline"],
+            "validation": {f"{key}_{resolved.k}": v for key, v in found.validation.items()
+                           if key != "users"},
+            "leaderboard": found.leaderboard, "fit_seconds": fit_seconds, "threshold": None,
+            "segments": result["segments"], "blend": info["blend"],
+            "data": {"rows": data.rows_in, "pairs": len(data.pairs), "users": data.n_users,
+                     "items": len(index.items), "test_pairs": len(held_out),
+                     "validation_by_time": by_time},
+            "findings": [f.to_dict() for f in data.findings], "notes": notes})
+        report = RecommendReport(metrics=metrics, examples=result["examples"],
+                                 findings=data.findings, lang=lang, name=task)
+        return Trained(predictor=predictor, metrics=metrics, report=report,
+                       profile=data.findings, notes=notes)
+
+    @classmethod
+    def load(cls, folder: Path) -> RecommendPredictor:
+        return RecommendPredictor.load(folder)
