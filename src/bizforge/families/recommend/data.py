@@ -10,7 +10,8 @@ user-item pair:
 - a negative or zero strength is a return/cancellation and is left out;
 - repeated pairs count once: strengths are summed for quantities, the latest
   rating is kept for explicit ratings;
-- explicit ratings (whole or half numbers on a scale of at most 10) count at
+- explicit ratings (a column named like *rating*/*score*/*stars* holding whole
+  or half numbers on a scale of at most 10) count at
   full weight from the scale's middle up and at half weight below it: a low
   rating still says what the user looks at, so it is a weaker signal rather
   than a negative one (on MovieLens every rated film counts as relevant).
@@ -43,6 +44,7 @@ _ITEM = re.compile(r"(^|_|\b)(item|items|product|sku|movie|film|article|song|tra
                    r"iid|itemid|item_id|product_id|goods)($|_|\b)|商品|物品|产品|货品|电影|歌曲", re.I)
 _RATING = re.compile(r"rating|score|stars|quantity|qty|count|plays|amount|weight|"
                      r"评分|打分|数量|次数|金额", re.I)
+_EXPLICIT = re.compile(r"rating|score|stars?|grade|评分|打分|星级", re.I)
 _TIME = re.compile(r"time|date|timestamp|^ts$|when|时间|日期", re.I)
 EXAMPLES = 5
 
@@ -189,7 +191,8 @@ def prepare(frame: pd.DataFrame, options: RecommendOptions, *, path: str | None 
         findings.append(_finding("missing_ids", "info", lang, None, int(missing.sum()),
                                  data.loc[missing, "row"].tolist()))
         data = data[~missing]
-    explicit = _explicit_scale(data["strength"]) if rating_col is not None else None
+    explicit = (_explicit_scale(data["strength"])
+                if rating_col is not None and _EXPLICIT.search(rating_col) else None)
     if rating_col is not None:
         nonpositive = data["strength"] <= 0
         if nonpositive.any() and not (explicit and explicit[0] == 0):

@@ -52,7 +52,7 @@ def ranking_metrics(top: np.ndarray, relevant: Sequence[set[int]], k: int) -> di
         sums["map"] += (np.arange(1, len(ranks) + 1) / (ranks + 1)).sum() / ideal
         sums["hit"] += float(found > 0)
         sums["precision"] += found / k
-    return {key: (value / n if n else 0.0) for key, value in sums.items()} | {"users": n}
+    return {key: float(value / n if n else 0.0) for key, value in sums.items()} | {"users": n}
 
 
 def evaluate_scores(score: Callable[[np.ndarray], np.ndarray], users: np.ndarray,
