@@ -71,16 +71,21 @@ def test_a_test_file_is_used_as_given():
     assert result.metrics["data"]["validation_by_time"] is True
 
 
+def _history(predictor, user):
+    row = predictor.index.user_pos[user]
+    return {predictor.index.items[i] for i in predictor.history[row].indices}
+
+
 def test_a_known_user_gets_items_of_their_group_and_not_their_own(trained):
     answer = trained.predictor.recommend("u0", k=3)
-    own = set(two_groups().query("user_id == 'u0'")["item_id"])
+    own = _history(trained.predictor, "u0")
     assert answer["path"] == "history"
     assert all(r["item"] not in own for r in answer["items"])
     assert all(int(r["item"][1:]) < 10 or r["item"] == "i20" for r in answer["items"])
 
 
 def test_reasons_name_an_item_from_the_users_history(trained):
-    own = set(two_groups().query("user_id == 'u0'")["item_id"])
+    own = _history(trained.predictor, "u0")
     item = trained.predictor.recommend("u0", k=1)["items"][0]
     assert item["because"] in own or item["via"] == "attributes"
     assert item["reason"].startswith(("because you liked", "similar to"))
@@ -162,9 +167,11 @@ def test_save_and_load_give_the_same_recommendations(trained, tmp_path):
         None, items=["i1"], k=5)
 
 
-def test_saved_files_are_json_and_safetensors(trained, tmp_path):
+def test_saved_files_are_json_safetensors_and_lightgbm_text(trained, tmp_path):
     trained.predictor.save(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["arrays.safetensors", "model.json"]
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"arrays.safetensors", "model.json"} <= names <= {
+        "arrays.safetensors", "model.json", "ranker.txt"}
 
 
 def test_actions_are_recommend_and_similar(trained):
@@ -217,3 +224,14 @@ def test_the_report_is_available_in_chinese(tmp_path):
 
     html = RecommendReport(metrics={"k": 10, "test": {"recall_10": 0.5}}, lang="zh").to_html()
     assert "测试集表现" in html
+
+
+def test_a_kept_reranker_survives_save_and_load(monkeypatch, tmp_path):
+    from bizforge.families.recommend import rerank
+
+    monkeypatch.setattr(rerank, "MIN_GAIN", -1.0)  # keep it whatever it scores
+    predictor = _train(two_groups()).predictor
+    assert predictor.reranker is not None
+    predictor.save(tmp_path)
+    again = RecommendPredictor.load(tmp_path)
+    assert again.recommend("u3", k=5) == predictor.recommend("u3", k=5)

@@ -119,3 +119,31 @@ def test_ease_refuses_a_catalogue_too_large(monkeypatch):
     monkeypatch.setattr(scorers, "EASE_MAX_ITEMS", 2)
     with pytest.raises(UsageError, match="EASE"):
         make_scorer("ease").fit(sp.csr_matrix(np.ones((2, 3), dtype=np.float32)))
+
+
+def _ranker_data(n_users=200, n=20, seed=0):
+    """Candidates in blend order whose relevant items sit last; feature 0 marks them."""
+    rng = np.random.default_rng(seed)
+    cand = np.tile(np.arange(n), (n_users, 1))
+    relevant = [set(rng.choice(np.arange(n // 2, n), 3, replace=False).tolist())
+                for _ in range(n_users)]
+    marks = np.array([[float(i in rel) for i in row] for row, rel in zip(cand, relevant)])
+    noise = rng.normal(size=marks.shape)
+    return cand, np.column_stack([marks.ravel() + 0.1 * noise.ravel(), noise.ravel()]), relevant
+
+
+def test_a_reranker_that_beats_the_blend_is_kept():
+    from bizforge.families.recommend.rerank import fit_reranker
+
+    cand, features, relevant = _ranker_data()
+    model, result = fit_reranker(cand, features, relevant, 10, ["signal", "noise"])
+    assert model is not None and result["ndcg_reranked"] > result["ndcg_blend"]
+
+
+def test_a_reranker_without_signal_is_not_kept():
+    from bizforge.families.recommend.rerank import fit_reranker
+
+    cand, features, relevant = _ranker_data()
+    model, _ = fit_reranker(cand, features[:, 1:], [set(range(3)) for _ in relevant], 10,
+                            ["noise"])
+    assert model is None

@@ -54,7 +54,7 @@ def evaluate(predictor: RecommendPredictor, test: pd.DataFrame, *, k: int,
     top = np.zeros((len(users), max(ks)), dtype=np.int64)
     for start in range(0, len(users), batch):
         rows = users[start:start + batch]
-        scores = predictor._scores(rows, predictor.history[rows])
+        scores = predictor.final_scores(rows, predictor.history[rows], n=max(50, max(ks)))
         seen = predictor.history[rows].nonzero()
         scores[seen] = -np.inf
         part = np.argsort(-scores, axis=1, kind="stable")[:, :max(ks)]

@@ -33,6 +33,8 @@ from bizforge.errors import DataError, UsageError
 from bizforge.families.base import Action, FamilyPredictor
 from bizforge.families.recommend.data import normalise_id
 from bizforge.families.recommend.items import ItemAttributes
+from bizforge.families.recommend.rerank import (CANDIDATES, Reranker, candidate_features,
+                                                category_matrix)
 from bizforge.families.recommend.rules import allowed_mask, pick
 from bizforge.families.recommend.scorers import SCORERS, _sparse_arrays, _sparse_from
 from bizforge.families.recommend.search import Member, blend
@@ -42,6 +44,7 @@ __all__ = ["RecommendPredictor"]
 
 ARRAYS = "arrays.safetensors"
 MODEL = "model.json"
+RANKER = "ranker.txt"
 
 
 class RecommendPredictor(FamilyPredictor):
@@ -52,8 +55,9 @@ class RecommendPredictor(FamilyPredictor):
     def __init__(self, *, info: dict[str, Any], index: Index, history: sp.csr_matrix,
                  members: list[Member], specs: list[tuple[str, dict, float]],
                  reasons: sp.csr_matrix, attributes: ItemAttributes | None = None,
-                 content: sp.csr_matrix | None = None):
+                 content: sp.csr_matrix | None = None, reranker: Reranker | None = None):
         self.info = info
+        self.reranker = reranker
         self.index = index
         self.history = history.tocsr()
         self.members = members
@@ -66,6 +70,7 @@ class RecommendPredictor(FamilyPredictor):
         self._cold_links()
         cats = attributes.categories if attributes else {}
         self.item_categories = [cats.get(i, []) for i in index.items]
+        self.category_matrix = category_matrix(self.item_categories)
 
     # --- cold items --------------------------------------------------------------
     def _cold_links(self) -> None:
@@ -81,8 +86,25 @@ class RecommendPredictor(FamilyPredictor):
         self.cold_link[cold] = np.flatnonzero(self.warm)[best]
         self.cold_sim[cold] = sims[np.arange(len(cold)), best]
 
-    def _scores(self, rows: np.ndarray, history: sp.csr_matrix) -> np.ndarray:
-        scores = blend(self.members, rows, history)
+    def final_scores(self, rows: np.ndarray, history: sp.csr_matrix,
+                     allowed: np.ndarray | None = None, n: int = CANDIDATES) -> np.ndarray:
+        """Scores to rank by: the blend's, or with a re-ranker the re-ranker's over the
+        blend's top ``n`` allowed, not-yet-chosen items (every other item is -inf)."""
+        parts: list[np.ndarray] = []
+        scores = self._scores(rows, history, parts)
+        if self.reranker is None:
+            return scores
+        cand, features, valid = candidate_features(parts, scores, history, self.counts,
+                                                   self.category_matrix, allowed, n)
+        ranked = self.reranker.rescore(features).reshape(cand.shape).astype(np.float32)
+        ranked[~valid] = -np.inf  # fewer allowed items than candidates
+        out = np.full_like(scores, -np.inf)
+        np.put_along_axis(out, cand, ranked, axis=1)
+        return out
+
+    def _scores(self, rows: np.ndarray, history: sp.csr_matrix,
+                parts: list[np.ndarray] | None = None) -> np.ndarray:
+        scores = blend(self.members, rows, history, parts)
         linked = np.flatnonzero(self.cold_link >= 0)
         if len(linked):
             spread = scores.std(axis=1, keepdims=True)
@@ -147,14 +169,15 @@ class RecommendPredictor(FamilyPredictor):
             notes.append("no history to personalise from: the most popular items are returned.")
             scores = self.counts.astype(np.float32).copy()
             scores[~self.warm] = -np.inf
-        else:
-            scores = self._scores(np.array([row]), hist)[0]
         mask = allowed_mask(
             len(self.index.items), seen=hist.indices, exclude_seen=exclude_seen,
             exclude=self._item_positions(exclude, "exclude", notes),
             include=None if include is None else self._item_positions(include, "include", notes),
             in_categories=self._category_mask(categories, "categories"),
             out_categories=self._category_mask(exclude_categories, "exclude_categories"))
+        if path != "popular":
+            scores = self.final_scores(np.array([row]), hist, mask[None, :],
+                                       max(CANDIDATES, k * (3 if diversity else 1)))[0]
         mask &= np.isfinite(scores)
         chosen = pick(scores, mask, k, diversity, self.item_categories)
         if len(chosen) < k:
@@ -290,6 +313,9 @@ class RecommendPredictor(FamilyPredictor):
         doc = {"info": self.info, "users": self.index.users, "items": self.index.items,
                "members": [{"scorer": n, "params": p, "weight": w} for n, p, w in self.specs],
                "attributes": self.attributes.to_json() if self.attributes else None}
+        if self.reranker is not None:
+            doc["reranker_features"] = self.reranker.names
+            (folder / RANKER).write_text(self.reranker.model_text, encoding="utf-8")
         (folder / MODEL).write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
@@ -311,6 +337,9 @@ class RecommendPredictor(FamilyPredictor):
                   history=_sparse_from("history", arrays), members=members, specs=specs,
                   reasons=_sparse_from("reasons", arrays),
                   attributes=ItemAttributes.from_json(attrs) if attrs else None,
-                  content=_sparse_from("content", arrays) if "content_data" in arrays else None)
+                  content=_sparse_from("content", arrays) if "content_data" in arrays else None,
+                  reranker=Reranker((folder / RANKER).read_text(encoding="utf-8"),
+                                    doc["reranker_features"]) if "reranker_features" in doc
+                  else None)
         obj.path = folder
         return obj

@@ -8,8 +8,8 @@ most (or not at all). Scores are standardised per user before blending so
 that no scorer dominates by scale. A candidate whose previous setting took
 longer than the time left is skipped and listed as such.
 
->>> [name for name, _ in default_grid(1000)][:3]
-['popularity', 'itemknn', 'itemknn']
+>>> [name for name, _ in default_grid(1000)][:5]
+['popularity', 'itemknn', 'ease', 'als', 'bpr']
 """
 
 from __future__ import annotations
@@ -34,17 +34,18 @@ EVAL_CELLS = 2e7  # validation users x items kept in memory per candidate
 
 def default_grid(n_items: int) -> list[tuple[str, dict[str, Any]]]:
     """The candidates tried, cheapest first."""
+    # one setting of every scorer first (the likeliest best), then the alternatives
+    ease = n_items <= EASE_MAX_ITEMS
     grid: list[tuple[str, dict[str, Any]]] = [
         ("popularity", {}),
         ("itemknn", {"neighbours": 50}),
-        ("itemknn", {"neighbours": 200}),
-    ]
-    if n_items <= EASE_MAX_ITEMS:
-        grid += [("ease", {"l2": l2}) for l2 in (100.0, 300.0, 1000.0)]
-    grid += [
-        ("als", {"factors": 64, "regularization": 0.05, "alpha": 5.0, "iterations": 15}),
+        *([("ease", {"l2": 300.0})] if ease else []),
+        ("als", {"factors": 32, "regularization": 0.01, "alpha": 1.0, "iterations": 15}),
         ("bpr", {"factors": 64, "learning_rate": 0.05, "regularization": 0.01,
                  "iterations": 100}),
+        ("itemknn", {"neighbours": 200}),
+        *([("ease", {"l2": l2}) for l2 in (1000.0, 100.0)] if ease else []),
+        ("als", {"factors": 64, "regularization": 0.05, "alpha": 5.0, "iterations": 15}),
         ("als", {"factors": 128, "regularization": 0.1, "alpha": 10.0, "iterations": 15}),
     ]
     return grid
@@ -71,11 +72,16 @@ def _standardise(scores: np.ndarray) -> np.ndarray:
     return (scores - mean) / np.where(std > 0, std, 1.0)
 
 
-def blend(members: list[Member], rows: np.ndarray, history: sp.csr_matrix) -> np.ndarray:
-    """The weighted sum of the members' per-user standardised scores."""
+def blend(members: list[Member], rows: np.ndarray, history: sp.csr_matrix,
+          parts: list[np.ndarray] | None = None) -> np.ndarray:
+    """The weighted sum of the members' per-user standardised scores (each appended to
+    ``parts`` when given: the re-ranker's features)."""
     total = np.zeros((history.shape[0], history.shape[1]), dtype=np.float32)
     for member in members:
-        total += member.weight * _standardise(member.scorer.score(rows, history))
+        z = _standardise(member.scorer.score(rows, history))
+        total += member.weight * z
+        if parts is not None:
+            parts.append(z)
     return total
 
 
@@ -85,6 +91,8 @@ class SearchResult:
     chosen: list[tuple[str, dict[str, Any], float]]  # (scorer, params, weight)
     validation: dict[str, float]
     skipped: list[str] = field(default_factory=list)
+    users: np.ndarray | None = None  # the validation users scored
+    member_scores: list[np.ndarray] = field(default_factory=list)  # chosen members', standardised
 
 
 def search(train: sp.csr_matrix, relevant: list[set[int]], *, k: int, time_limit: float,
@@ -126,7 +134,8 @@ def search(train: sp.csr_matrix, relevant: list[set[int]], *, k: int, time_limit
     for row in board:
         row["chosen"] = any(label(n, p) == row["model"] for n, p, _ in chosen)
     board.sort(key=lambda row: -row["ndcg"])
-    return SearchResult(board, chosen, validation, skipped)
+    return SearchResult(board, chosen, validation, skipped, users,
+                        [best[name][2] for name, _, _ in chosen])
 
 
 def _greedy_blend(best, users, train, relevant, k):
