@@ -235,3 +235,11 @@ def test_a_kept_reranker_survives_save_and_load(monkeypatch, tmp_path):
     predictor.save(tmp_path)
     again = RecommendPredictor.load(tmp_path)
     assert again.recommend("u3", k=5) == predictor.recommend("u3", k=5)
+
+
+def test_a_catalogue_smaller_than_k_trains_and_reports():
+    frame = two_groups()
+    small = frame[frame["item_id"].isin([f"i{i}" for i in range(6)] + ["i10", "i11"])]
+    result = _train(small)
+    assert 0 <= result.metrics["test"]["coverage_10"] <= 1
+    assert result.metrics["test"]["ndcg_10"] > 0

@@ -51,14 +51,16 @@ def evaluate(predictor: RecommendPredictor, test: pd.DataFrame, *, k: int,
     rel = _relevant_all(predictor, test, None)
     users = np.array([u for u, r in enumerate(rel) if r], dtype=np.int64)
     ks = sorted({k, 10})
-    top = np.zeros((len(users), max(ks)), dtype=np.int64)
+    top = np.full((len(users), max(ks)), -1, dtype=np.int64)
     for start in range(0, len(users), batch):
         rows = users[start:start + batch]
         scores = predictor.final_scores(rows, predictor.history[rows], n=max(50, max(ks)))
         seen = predictor.history[rows].nonzero()
         scores[seen] = -np.inf
         part = np.argsort(-scores, axis=1, kind="stable")[:, :max(ks)]
-        top[start:start + len(rows)] = part
+        # a small catalogue leaves fewer than k items to offer: the rest of the list is empty
+        part = np.where(np.isfinite(np.take_along_axis(scores, part, 1)), part, -1)
+        top[start:start + len(rows), :part.shape[1]] = part
     rel_users = [rel[u] for u in users]
     test_doc: dict[str, float] = {"users": len(users)}
     popular = np.argsort(-predictor.counts, kind="stable")
@@ -67,8 +69,10 @@ def evaluate(predictor: RecommendPredictor, test: pd.DataFrame, *, k: int,
         test_doc |= _suffix({key: v for key, v in ranking_metrics(top, rel_users, kk).items()
                              if key in RANK_KEYS}, kk)
         test_doc |= _suffix(beyond_accuracy(top[:, :kk], predictor.counts), kk)
-        pop_top = np.array([popular[~np.isin(popular, predictor.history[u].indices)][:kk]
-                            for u in users[:2000]])
+        pop_top = np.full((min(len(users), 2000), kk), -1, dtype=np.int64)
+        for j, u in enumerate(users[:2000]):
+            left = popular[~np.isin(popular, predictor.history[u].indices)][:kk]
+            pop_top[j, :len(left)] = left
         baseline |= _suffix({key: v for key, v in ranking_metrics(
             pop_top, rel_users[:2000], kk).items() if key in RANK_KEYS}, kk)
     if relevant_min is not None:

@@ -68,8 +68,9 @@ def evaluate_scores(score: Callable[[np.ndarray], np.ndarray], users: np.ndarray
 
 
 def beyond_accuracy(top: np.ndarray, item_counts: np.ndarray) -> dict[str, float]:
-    """Catalogue coverage of the lists, and how popular a recommended item is on average
+    """Catalogue coverage of the lists (-1: no item), and how popular a recommended item is on average
     compared with an average item of the catalogue (1 = no popularity bias)."""
+    top = top[top >= 0]  # -1 marks an empty place in a list shorter than k
     if top.size == 0:
         return {"coverage": 0.0, "popularity_bias": 0.0}
     coverage = len(np.unique(top)) / len(item_counts)

@@ -42,6 +42,7 @@ from bizforge.families.recommend.split import Index
 
 __all__ = ["RecommendPredictor"]
 
+DENSE_REASONS_MAX = 5000  # items: below this the reasons matrix is kept dense (fast lookups)
 ARRAYS = "arrays.safetensors"
 MODEL = "model.json"
 RANKER = "ranker.txt"
@@ -63,6 +64,8 @@ class RecommendPredictor(FamilyPredictor):
         self.members = members
         self.specs = specs
         self.reasons = reasons.tocsr()
+        self._dense_reasons = (self.reasons.toarray() if self.reasons.shape[0] <= DENSE_REASONS_MAX
+                               else None)
         self.attributes = attributes
         self.content = content
         self.counts = np.asarray((self.history > 0).sum(axis=0), dtype=np.float32).ravel()
@@ -189,8 +192,12 @@ class RecommendPredictor(FamilyPredictor):
     def _describe(self, chosen: list[int], scores: np.ndarray, hist: sp.csr_matrix,
                   path: str) -> list[dict[str, Any]]:
         items = self.index.items
-        sims = (self.reasons[hist.indices][:, chosen].toarray() if hist.nnz and chosen
-                else np.zeros((0, len(chosen))))
+        if not (hist.nnz and chosen):
+            sims = np.zeros((0, len(chosen)))
+        elif self._dense_reasons is not None:
+            sims = self._dense_reasons[np.ix_(hist.indices, chosen)]
+        else:
+            sims = self.reasons[hist.indices][:, chosen].toarray()
         out = []
         for j, item in enumerate(chosen):
             via = "popular" if path == "popular" else ("attributes" if not self.warm[item]
