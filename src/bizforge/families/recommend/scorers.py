@@ -147,6 +147,21 @@ class ItemKNN(Scorer):
 class _Factors(Scorer):
     """Shared by ALS and BPR: users unseen at training time are folded in by one ALS step."""
 
+    defaults: ClassVar[dict[str, float]] = {}
+
+    def _model(self, settings: dict[str, Any], seed: int):
+        raise NotImplementedError
+
+    def _fit(self, X, seed):
+        # the implicit model's own settings: our defaults, overridden by what was asked
+        settings = {key: type(value)(self.params.get(key, value))
+                    for key, value in self.defaults.items()}
+        with _quiet_implicit():
+            model = self._model(settings, seed)
+            model.fit(X, show_progress=False)
+        return {"user_factors": np.asarray(model.user_factors, dtype=np.float32),
+                "item_factors": np.asarray(model.item_factors, dtype=np.float32)}
+
     def score(self, rows, history):
         users, items = self.arrays_["user_factors"], self.arrays_["item_factors"]
         known = rows >= 0
@@ -179,39 +194,23 @@ class _Factors(Scorer):
 @_register
 class ALS(_Factors):
     name = "als"
+    defaults = {"factors": 64, "regularization": 0.01, "alpha": 1.0, "iterations": 15}
 
-    def _fit(self, X, seed):
+    def _model(self, settings, seed):
         from implicit.cpu.als import AlternatingLeastSquares
 
-        with _quiet_implicit():
-            model = AlternatingLeastSquares(
-                factors=int(self.params.get("factors", 64)),
-                regularization=float(self.params.get("regularization", 0.01)),
-                alpha=float(self.params.get("alpha", 1.0)),
-                iterations=int(self.params.get("iterations", 15)), random_state=seed,
-                num_threads=1)
-            model.fit(X, show_progress=False)
-        return {"user_factors": np.asarray(model.user_factors, dtype=np.float32),
-                "item_factors": np.asarray(model.item_factors, dtype=np.float32)}
+        return AlternatingLeastSquares(**settings, random_state=seed, num_threads=1)
 
 
 @_register
 class BPR(_Factors):
     name = "bpr"
+    defaults = {"factors": 64, "learning_rate": 0.05, "regularization": 0.01, "iterations": 100}
 
-    def _fit(self, X, seed):
+    def _model(self, settings, seed):
         from implicit.cpu.bpr import BayesianPersonalizedRanking
 
-        with _quiet_implicit():
-            model = BayesianPersonalizedRanking(
-                factors=int(self.params.get("factors", 64)),
-                learning_rate=float(self.params.get("learning_rate", 0.05)),
-                regularization=float(self.params.get("regularization", 0.01)),
-                iterations=int(self.params.get("iterations", 100)), random_state=seed,
-                num_threads=1)
-            model.fit(X, show_progress=False)
-        return {"user_factors": np.asarray(model.user_factors, dtype=np.float32),
-                "item_factors": np.asarray(model.item_factors, dtype=np.float32)}
+        return BayesianPersonalizedRanking(**settings, random_state=seed, num_threads=1)
 
 
 @_register
