@@ -243,3 +243,25 @@ def test_a_catalogue_smaller_than_k_trains_and_reports():
     result = _train(small)
     assert 0 <= result.metrics["test"]["coverage_10"] <= 1
     assert result.metrics["test"]["ndcg_10"] > 0
+
+
+def test_side_file_attributes_become_reranker_features(monkeypatch, tmp_path):
+    from bizforge.families.recommend import rerank
+
+    monkeypatch.setattr(rerank, "MIN_GAIN", -1.0)
+    items = item_table(extra_new_item=False).assign(price=[float(i) for i in range(20)])
+    items.to_csv(tmp_path / "items.csv", index=False)
+    users = pd.DataFrame({"user_id": [f"u{u}" for u in range(40)], "age": range(20, 60)})
+    users.to_csv(tmp_path / "users.csv", index=False)
+    predictor = _train(two_groups(), items_file=str(tmp_path / "items.csv"),
+                       users_file=str(tmp_path / "users.csv")).predictor
+    assert {"item.price", "user.age"} <= set(predictor.reranker.names)
+    predictor.save(tmp_path / "m")
+    again = RecommendPredictor.load(tmp_path / "m")
+    assert again.recommend("stranger", items=["i1"], k=4) == predictor.recommend(
+        "stranger", items=["i1"], k=4)
+
+
+def test_a_missing_side_file_is_refused_naming_the_option(tmp_path):
+    with pytest.raises(DataError, match="--users-file"):
+        _train(two_groups(), users_file=str(tmp_path / "nope.csv"))

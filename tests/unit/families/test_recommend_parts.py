@@ -147,3 +147,14 @@ def test_a_reranker_without_signal_is_not_kept():
     model, _ = fit_reranker(cand, features[:, 1:], [set(range(3)) for _ in relevant], 10,
                             ["noise"])
     assert model is None
+
+
+def test_side_features_code_few_level_texts_and_skip_long_ones():
+    from bizforge.families.recommend.side import side_features
+
+    frame = pd.DataFrame({"id": ["a", "b"], "tier": ["gold", "silver"],
+                          "note": [f"text {i}" for i in range(2)]})
+    names, values = side_features(frame, "id", ["a", "b"])
+    assert names == ["tier", "note"] and values.shape == (2, 2)
+    frame = pd.DataFrame({"id": [str(i) for i in range(60)], "note": [f"t{i}" for i in range(60)]})
+    assert side_features(frame, "id", ["1"])[0] == []

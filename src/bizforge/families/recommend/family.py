@@ -31,13 +31,14 @@ from bizforge.families.recommend.rerank import (candidate_features, category_mat
 from bizforge.families.recommend.report import RecommendReport
 from bizforge.families.recommend.scorers import make_scorer
 from bizforge.families.recommend.search import Member, search
+from bizforge.families.recommend.side import side_features
 from bizforge.families.recommend.split import (Index, holdout, holdout_size,
                                                later_than_training, relevant_sets)
 
 __all__ = ["RecommendFamily"]
 
-SEARCH_SHARE = 0.55  # of the time limit for the scorers; then the re-ranker, refit, evaluation
-RERANK_BY = 0.65  # the re-ranker is tried when the search ends before this share
+SEARCH_SHARE = 0.55  # of the time limit for the scorers; then the re-ranker and the refit
+FINISH_BY = 0.9  # the re-ranker is tried only if it and the refit should end before this share
 REASON_NEIGHBOURS = 100
 DEFAULT_HOLDOUT = 0.2
 
@@ -87,15 +88,15 @@ class RecommendFamily(Family):
         """The cleaned pairs and the findings (``.findings``) on the interactions table."""
         return self._prepare(source, options, lang)
 
-    def _attributes(self, options: RecommendOptions, item_column: str) -> ItemAttributes | None:
-        if options.items_file is None:
+    @staticmethod
+    def _side_file(path: str | None, option: str):
+        """The table of a side file (None when not given)."""
+        if path is None:
             return None
-        if not Path(options.items_file).exists():
-            raise DataError(f"--items-file '{options.items_file}' does not exist.",
-                            path=options.items_file, fix="check the path.")
-        frame = DataSource(options.items_file).dataset().frame
-        return ItemAttributes.build(frame, item_column, options.category_column,
-                                    path=options.items_file)
+        if not Path(path).exists():
+            raise DataError(f"--{option} '{path}' does not exist.", path=path,
+                            fix="check the path.")
+        return DataSource(path).dataset().frame
 
     def train(self, source: DataSource, *, target: str | None, task: str,
               options: RecommendOptions, test: DataSource | None, time_limit: float,
@@ -105,7 +106,10 @@ class RecommendFamily(Family):
         emit({"event": "stage", "stage": "inspect"})
         data = self._prepare(source, options, lang)
         resolved = options.model_copy(update={f"{r}_column": c for r, c in data.columns.items()})
-        attrs = self._attributes(options, data.columns["item"])
+        items_frame = self._side_file(options.items_file, "items-file")
+        users_frame = self._side_file(options.users_file, "users-file")
+        attrs = None if items_frame is None else ItemAttributes.build(
+            items_frame, data.columns["item"], options.category_column, path=options.items_file)
         notes: list[str] = []
         if test is not None:
             held_out = self._prepare(test, resolved, lang).pairs
@@ -122,6 +126,10 @@ class RecommendFamily(Family):
         notes.append(f"test: {rule}; validation holds out {how} "
                      f"({per_user if isinstance(per_user, int) else f'{per_user:.0%}'} per user).")
         index = Index.of(train_pairs, extra_items=attrs.items if attrs else [])
+        side = {"item": None if items_frame is None else side_features(
+                    items_frame, data.columns["item"], index.items, options.items_file),
+                "user": None if users_frame is None else side_features(
+                    users_frame, data.columns["user"], index.users, options.users_file)}
         fit_pairs, val_pairs = holdout(train_pairs, per_user, by_time=by_time, seed=seed + 1)
         emit({"event": "stage", "stage": "search"})
         budget = max(1.0, time_limit * SEARCH_SHARE - (time.perf_counter() - start))
@@ -130,11 +138,14 @@ class RecommendFamily(Family):
         if found.skipped:
             notes.append(f"skipped for time: {', '.join(found.skipped)}.")
         reranker = None
-        if time.perf_counter() - start < time_limit * RERANK_BY:
+        # the refit sees ~25% more data than the search's fits; the re-ranker's cost is a guess
+        refit_guess = 1.5 * sum(r["fit_seconds"] for r in found.leaderboard if r["chosen"]) + 1.0
+        rerank_guess = max(2.0, 0.1 * time_limit)
+        if (time.perf_counter() - start + refit_guess + rerank_guess) < time_limit * FINISH_BY:
             emit({"event": "candidate_start", "model": "lambdarank re-ranker"})
             reranker, line = self._reranker(found, index.matrix(fit_pairs),
                                             relevant_sets(index, val_pairs), attrs, index,
-                                            resolved.k, seed)
+                                            resolved.k, seed, side)
             found.leaderboard.append(line)
             notes.append(f"re-ranker: validation NDCG@{resolved.k} {line['ndcg']:.4f} against "
                          f"{line['ndcg_blend']:.4f} for the blend on the same users; "
@@ -152,7 +163,9 @@ class RecommendFamily(Family):
                     {"scorer": n, "params": p, "weight": w} for n, p, w in found.chosen]}
         predictor = RecommendPredictor(info=info, index=index, history=X, members=members,
                                        specs=found.chosen, reasons=reasons, attributes=attrs,
-                                       content=content, reranker=reranker)
+                                       content=content, reranker=reranker,
+                                       item_side=side["item"][1] if side["item"] else None,
+                                       user_side=side["user"][1] if side["user"] else None)
         fit_seconds = time.perf_counter() - start
         emit({"event": "stage", "stage": "evaluate"})
         result = evaluate(predictor, held_out, k=resolved.k, relevant_min=resolved.relevant_min)
@@ -173,7 +186,7 @@ class RecommendFamily(Family):
                        profile=data.findings, notes=notes)
 
     @staticmethod
-    def _reranker(found, fit_matrix, relevant, attrs, index, k, seed):
+    def _reranker(found, fit_matrix, relevant, attrs, index, k, seed, side):
         """A lambdarank re-ranker over the blend's candidates, kept only when it helps."""
         t0 = time.perf_counter()
         users = found.users
@@ -181,9 +194,12 @@ class RecommendFamily(Family):
         cats = attrs.categories if attrs else {}
         catmat = category_matrix([cats.get(i, []) for i in index.items])
         counts = np.asarray((fit_matrix > 0).sum(axis=0), dtype=np.float32).ravel()
-        cand, features, _ = candidate_features(found.member_scores, total, fit_matrix[users],
-                                               counts, catmat)
-        names = features_names(len(found.chosen), catmat is not None)
+        item_names, item_side = side["item"] or ([], None)
+        user_names, user_side = side["user"] or ([], None)
+        cand, features, _ = candidate_features(
+            found.member_scores, total, fit_matrix[users], counts, catmat,
+            item_side=item_side, user_side=None if user_side is None else user_side[users])
+        names = features_names(len(found.chosen), catmat is not None, item_names, user_names)
         model, result = fit_reranker(cand, features, [relevant[u] for u in users], k, names,
                                      seed)
         line = {"model": "lambdarank re-ranker (blend top 50)", "ndcg": result["ndcg_reranked"],

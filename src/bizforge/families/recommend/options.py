@@ -34,4 +34,7 @@ class RecommendOptions(FamilyOptions):
     category_column: str | None = Field(
         None, description="Column of the items file holding categories ('a|b' for several); "
                           "detected from its name when not given.")
+    users_file: str | None = Field(
+        None, description="Side file of user attributes (same user column; numbers and "
+                          "categories such as age, city, tier) for the re-ranker.")
     k: int = Field(10, ge=1, le=1000, description="How many items to recommend per user.")

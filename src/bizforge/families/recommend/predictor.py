@@ -56,9 +56,12 @@ class RecommendPredictor(FamilyPredictor):
     def __init__(self, *, info: dict[str, Any], index: Index, history: sp.csr_matrix,
                  members: list[Member], specs: list[tuple[str, dict, float]],
                  reasons: sp.csr_matrix, attributes: ItemAttributes | None = None,
-                 content: sp.csr_matrix | None = None, reranker: Reranker | None = None):
+                 content: sp.csr_matrix | None = None, reranker: Reranker | None = None,
+                 item_side: np.ndarray | None = None, user_side: np.ndarray | None = None):
         self.info = info
         self.reranker = reranker
+        self.item_side = item_side  # items x g side-file attributes (re-ranker features)
+        self.user_side = user_side  # users x h
         self.index = index
         self.history = history.tocsr()
         self.members = members
@@ -97,8 +100,13 @@ class RecommendPredictor(FamilyPredictor):
         scores = self._scores(rows, history, parts)
         if self.reranker is None:
             return scores
+        users = None
+        if self.user_side is not None:  # users unseen at training time have no attributes
+            users = np.full((len(rows), self.user_side.shape[1]), np.nan, dtype=np.float32)
+            users[rows >= 0] = self.user_side[rows[rows >= 0]]
         cand, features, valid = candidate_features(parts, scores, history, self.counts,
-                                                   self.category_matrix, allowed, n)
+                                                   self.category_matrix, allowed, n,
+                                                   self.item_side, users)
         ranked = self.reranker.rescore(features).reshape(cand.shape).astype(np.float32)
         ranked[~valid] = -np.inf  # fewer allowed items than candidates
         out = np.full_like(scores, -np.inf)
@@ -313,6 +321,9 @@ class RecommendPredictor(FamilyPredictor):
         arrays = {**_sparse_arrays("history", self.history), **_sparse_arrays("reasons", self.reasons)}
         if self.content is not None:
             arrays.update(_sparse_arrays("content", self.content))
+        for name in ("item_side", "user_side"):
+            if getattr(self, name) is not None:
+                arrays[name] = np.ascontiguousarray(getattr(self, name), dtype=np.float32)
         for j, member in enumerate(self.members):
             arrays.update({f"m{j}.{key}": np.ascontiguousarray(value)
                            for key, value in member.scorer.arrays_.items()})
@@ -347,6 +358,6 @@ class RecommendPredictor(FamilyPredictor):
                   content=_sparse_from("content", arrays) if "content_data" in arrays else None,
                   reranker=Reranker((folder / RANKER).read_text(encoding="utf-8"),
                                     doc["reranker_features"]) if "reranker_features" in doc
-                  else None)
+                  else None, item_side=arrays.get("item_side"), user_side=arrays.get("user_side"))
         obj.path = folder
         return obj

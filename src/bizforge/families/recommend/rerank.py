@@ -3,8 +3,9 @@
 For each user the blend proposes its top :data:`CANDIDATES` items; the
 re-ranker orders them again from features: each blend member's standardised
 score, the blend score and rank, the item's popularity, the user's history
-length and, with item categories, how much of the user's history shares the
-item's categories. It is trained on the validation holdout of half the
+length, with item categories how much of the user's history shares the
+item's categories, and the numeric/coded attributes of the item and the user
+from the side files (:mod:`.side`). It is trained on the validation holdout of half the
 validation users and kept only if it beats the blend's NDCG on the other half
 by :data:`MIN_GAIN`; then it is refitted on all validation users. It is saved
 as LightGBM's text model.
@@ -29,10 +30,12 @@ MIN_GAIN = 0.003
 ROUNDS = 300
 
 
-def features_names(n_members: int, with_categories: bool) -> list[str]:
+def features_names(n_members: int, with_categories: bool, item_side: list[str] = (),
+                   user_side: list[str] = ()) -> list[str]:
     names = [f"m{j}" for j in range(n_members)] + ["blend", "blend_rank", "item_pop",
                                                    "user_len"]
-    return names + (["category_affinity"] if with_categories else [])
+    return (names + (["category_affinity"] if with_categories else [])
+            + [f"item.{n}" for n in item_side] + [f"user.{n}" for n in user_side])
 
 
 def category_matrix(item_categories: list[list[str]]) -> sp.csr_matrix | None:
@@ -50,7 +53,9 @@ def category_matrix(item_categories: list[list[str]]) -> sp.csr_matrix | None:
 def candidate_features(member_scores: list[np.ndarray], blend_scores: np.ndarray,
                        history: sp.csr_matrix, item_counts: np.ndarray,
                        categories: sp.csr_matrix | None, allowed: np.ndarray | None = None,
-                       n: int = CANDIDATES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                       n: int = CANDIDATES, item_side: np.ndarray | None = None,
+                       user_side: np.ndarray | None = None
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """From the blend's top n: candidates (users x n item indices), their features
     ((users*n) x f) and which candidates are real (False: fewer allowed items than n)."""
     scores = blend_scores.copy()
@@ -73,6 +78,10 @@ def candidate_features(member_scores: list[np.ndarray], blend_scores: np.ndarray
         shared = np.asarray((categories @ profile.T).T)  # users x items
         aff = np.take_along_axis(shared, cand, 1) / per_item[cand]
         cols_out.append(aff.ravel())
+    if item_side is not None:  # items x g attributes (price, brand code, ...)
+        cols_out.extend(item_side[cand.ravel(), j] for j in range(item_side.shape[1]))
+    if user_side is not None:  # rows x h attributes of these users (age, tier, ...)
+        cols_out.extend(np.repeat(user_side[:, j], n) for j in range(user_side.shape[1]))
     valid = np.isfinite(np.take_along_axis(scores, cand, 1))
     return cand, np.column_stack(cols_out).astype(np.float32), valid
 
