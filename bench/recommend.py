@@ -97,15 +97,17 @@ def _latency(predictor, n=300, seed=0) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--split", choices=("ua", "ub"), default="ua",
+                        help="which official split (both hold out 10 ratings per user)")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
     root = datasets_root()
     folder = root / "movielens_100k" if root else None
-    if folder is None or not (folder / "ua.base").exists():
+    if folder is None or not (folder / f"{args.split}.base").exists():
         print("movielens_100k not found (set BIZFORGE_DATASETS); nothing to do.")
         return 0
-    base = pd.read_csv(folder / "ua.base", sep="\t", names=NAMES)
-    test = pd.read_csv(folder / "ua.test", sep="\t", names=NAMES)
+    base = pd.read_csv(folder / f"{args.split}.base", sep="\t", names=NAMES)
+    test = pd.read_csv(folder / f"{args.split}.test", sep="\t", names=NAMES)
     options = RecommendOptions(user_column="user", item_column="item", rating_column="rating",
                                time_column="ts", relevant_min=4)
     train_pairs = prepare(base, options).pairs
@@ -133,8 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     print("bizforge", results["bizforge"])
     als_fit = results["als"]["fit_seconds"]
     body = ["- machine: 2 cores, shared with parallel work (timings under load)",
-            f"- data: ua.base {len(base):,} ratings / ua.test {len(test):,}; anchors tuned on "
-            "10 random ratings per user held out of ua.base, refitted on all of it",
+            f"- data: {args.split}.base {len(base):,} ratings / {args.split}.test {len(test):,}; "
+            f"anchors tuned on 10 random ratings per user held out of {args.split}.base, "
+            "refitted on all of it",
             "", "| model | NDCG@10 | recall@10 | MAP@10 | NDCG@10 (>=4) | recall@10 (>=4) "
             "| fit s | fit vs ALS |", "|---|---|---|---|---|---|---|---|"]
     for name, r in results.items():
@@ -150,8 +153,8 @@ def main(argv: list[str] | None = None) -> int:
              f"{lat['p50_ms']:.2f} ms, p99 {lat['p99_ms']:.2f} ms"]
     print("\n".join(body))
     if not args.no_write:
-        write_results("## recommend: MovieLens-100k ua split — 2026-12-07",
-                      "python bench/recommend.py --time-limit "
+        write_results(f"## recommend: MovieLens-100k {args.split} split — 2026-12-07",
+                      f"python bench/recommend.py --split {args.split} --time-limit "
                       f"{args.time_limit:g}", body)
     return 0
 

@@ -24,6 +24,7 @@ from bizforge.families.recommend.split import relevant_sets
 
 __all__ = ["evaluate"]
 
+EVAL_CELLS = 1e7  # users x items scored at once
 RANK_KEYS = ("recall", "ndcg", "map", "hit", "precision")
 EXAMPLES = 3
 
@@ -46,8 +47,9 @@ def _relevant_all(predictor: RecommendPredictor, test: pd.DataFrame,
 
 
 def evaluate(predictor: RecommendPredictor, test: pd.DataFrame, *, k: int,
-             relevant_min: float | None = None, batch: int = 512) -> dict[str, Any]:
+             relevant_min: float | None = None) -> dict[str, Any]:
     """``test`` / ``baseline`` / ``segments`` / ``examples`` of the held-out pairs."""
+    batch = max(16, int(EVAL_CELLS // max(1, len(predictor.index.items))))  # bounded memory
     rel = _relevant_all(predictor, test, None)
     users = np.array([u for u, r in enumerate(rel) if r], dtype=np.int64)
     ks = sorted({k, 10})
