@@ -67,6 +67,9 @@ class RecommendFamily(Family):
 
     @classmethod
     def recognise(cls, source: DataSource, target: str | None) -> float:
+        hints = getattr(source, "hints", {}) or {}
+        if hints.get("user_column") or hints.get("item_column"):
+            return 1.0  # the user named this family's own columns
         if source.is_folder:
             return 0.0
         try:
@@ -117,11 +120,13 @@ class RecommendFamily(Family):
             by_time = later_than_training(train_pairs, held_out)
             per_user: float | int = holdout_size(held_out)
             rule = "the test file"
+            test_source = str(test.path) if test.path is not None else "the test table"
         else:
             by_time = data.columns["time"] is not None
             per_user = DEFAULT_HOLDOUT
             train_pairs, held_out = holdout(data.pairs, per_user, by_time=by_time, seed=seed)
             rule = f"{DEFAULT_HOLDOUT:.0%} of each user's interactions held out"
+            test_source = rule
         how = "each user's latest interactions" if by_time else "random interactions of each user"
         notes.append(f"test: {rule}; validation holds out {how} "
                      f"({per_user if isinstance(per_user, int) else f'{per_user:.0%}'} per user).")
@@ -142,7 +147,7 @@ class RecommendFamily(Family):
         refit_guess = 1.5 * sum(r["fit_seconds"] for r in found.leaderboard if r["chosen"]) + 1.0
         rerank_guess = max(2.0, 0.1 * time_limit)
         if (time.perf_counter() - start + refit_guess + rerank_guess) < time_limit * FINISH_BY:
-            emit({"event": "candidate_start", "model": "lambdarank re-ranker"})
+            emit({"event": "candidate_start", "name": "lambdarank re-ranker"})
             reranker, line = self._reranker(found, index.matrix(fit_pairs),
                                             relevant_sets(index, val_pairs), attrs, index,
                                             resolved.k, seed, side)
@@ -175,6 +180,8 @@ class RecommendFamily(Family):
             "validation": {f"{key}_{resolved.k}": v for key, v in found.validation.items()
                            if key != "users"},
             "leaderboard": found.leaderboard, "fit_seconds": fit_seconds, "threshold": None,
+            "rows": {"train": len(train_pairs), "test": len(held_out)},
+            "test_source": test_source,
             "segments": result["segments"], "blend": info["blend"],
             "data": {"rows": data.rows_in, "pairs": len(data.pairs), "users": data.n_users,
                      "items": len(index.items), "test_pairs": len(held_out),
@@ -202,9 +209,10 @@ class RecommendFamily(Family):
         names = features_names(len(found.chosen), catmat is not None, item_names, user_names)
         model, result = fit_reranker(cand, features, [relevant[u] for u in users], k, names,
                                      seed)
-        line = {"model": "lambdarank re-ranker (blend top 50)", "ndcg": result["ndcg_reranked"],
-                "ndcg_blend": result["ndcg_blend"], "recall": None, "map": None,
-                "fit_seconds": round(time.perf_counter() - t0, 3), "chosen": model is not None}
+        line = {"name": "lambdarank re-ranker (blend top 50)", "score": result["ndcg_reranked"],
+                "ndcg": result["ndcg_reranked"], "ndcg_blend": result["ndcg_blend"],
+                "recall": None, "map": None, "fit_seconds": round(time.perf_counter() - t0, 3),
+                "chosen": model is not None}
         return model, line
 
     @classmethod

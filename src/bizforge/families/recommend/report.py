@@ -79,7 +79,7 @@ class RecommendReport:
                       for s in segs], ["users", "count", "recall", "ndcg"], numeric=[1, 2, 3])
 
     def _board(self) -> Raw:
-        return table([(r["model"], _fmt(r["ndcg"]), _fmt(r["recall"]), _fmt(r["fit_seconds"]),
+        return table([(r["name"], _fmt(r["ndcg"]), _fmt(r["recall"]), _fmt(r["fit_seconds"]),
                        "✓" if r.get("chosen") else "") for r in self.metrics.get("leaderboard", [])],
                      ["candidate", "ndcg", "recall", "fit s", "in blend"], numeric=[1, 2, 3])
 

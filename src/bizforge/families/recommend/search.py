@@ -115,7 +115,7 @@ def search(train: sp.csr_matrix, relevant: list[set[int]], *, k: int, time_limit
         if took.get(name, 0.0) * 1.2 > left or left <= 0:
             skipped.append(label(name, params))
             continue
-        emit({"event": "candidate_start", "model": label(name, params)})
+        emit({"event": "candidate_start", "name": label(name, params)})
         t0 = time.perf_counter()
         scorer = make_scorer(name, **params).fit(train, seed=seed)
         fit_s = time.perf_counter() - t0
@@ -123,16 +123,18 @@ def search(train: sp.csr_matrix, relevant: list[set[int]], *, k: int, time_limit
         metrics, _ = evaluate_scores(lambda rows: scores[np.searchsorted(users, rows)], users,
                                      train, relevant, k)
         took[name] = time.perf_counter() - t0
-        board.append({"model": label(name, params), "ndcg": metrics["ndcg"],
-                      "recall": metrics["recall"], "map": metrics["map"],
-                      "fit_seconds": round(fit_s, 3)})
-        emit({"event": "candidate_end", "model": label(name, params),
+        board.append({"name": label(name, params), "score": metrics["ndcg"],
+                      "ndcg": metrics["ndcg"], "recall": metrics["recall"],
+                      "map": metrics["map"], "fit_seconds": round(fit_s, 3)})
+        emit({"event": "candidate_end", "name": label(name, params),
               "elapsed": time.perf_counter() - start, "score": metrics["ndcg"]})
         if name not in best or metrics["ndcg"] > best[name][0]:
             best[name] = (metrics["ndcg"], params, scores)
     chosen, validation = _greedy_blend(best, users, train, relevant, k)
+    weights = {label(n, p): w for n, p, w in chosen}
     for row in board:
-        row["chosen"] = any(label(n, p) == row["model"] for n, p, _ in chosen)
+        row["chosen"] = row["name"] in weights
+        row["weight"] = weights.get(row["name"], 0.0)
     board.sort(key=lambda row: -row["ndcg"])
     return SearchResult(board, chosen, validation, skipped, users,
                         [best[name][2] for name, _, _ in chosen])
