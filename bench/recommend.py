@@ -134,23 +134,25 @@ def main(argv: list[str] | None = None) -> int:
                                    "map": t["map_10_ge4"]}, "latency": lat}
     print("bizforge", results["bizforge"])
     als_fit = results["als"]["fit_seconds"]
-    body = ["- machine: 2 cores, shared with parallel work (timings under load)",
-            f"- data: {args.split}.base {len(base):,} ratings / {args.split}.test {len(test):,}; "
-            f"anchors tuned on 10 random ratings per user held out of {args.split}.base, "
-            "refitted on all of it",
-            "", "| model | NDCG@10 | recall@10 | MAP@10 | NDCG@10 (>=4) | recall@10 (>=4) "
-            "| fit s | fit vs ALS |", "|---|---|---|---|---|---|---|---|"]
+    data = (f"- data: {args.split}.base {len(base):,} ratings / {args.split}.test "
+            f"{len(test):,}; anchors tuned on 10 random ratings per user held out of "
+            f"{args.split}.base, refitted on all of it")
+    header = ("| model | NDCG@10 | recall@10 | MAP@10 | NDCG@10 (>=4) | recall@10 (>=4) "
+              "| fit s | fit vs ALS |")
+    body = ["- machine: 2 cores, shared with parallel work (timings under load)", data, "",
+            header, "|---|---|---|---|---|---|---|---|"]
     for name, r in results.items():
         label = name if name != "bizforge" else f"bizforge (--time-limit {args.time_limit:g})"
         body.append(f"| {label} | {r['all']['ndcg']:.4f} | {r['all']['recall']:.4f} | "
                     f"{r['all']['map']:.4f} | {r['ge4']['ndcg']:.4f} | {r['ge4']['recall']:.4f} "
                     f"| {r['fit_seconds']:.2f} | {r['fit_seconds'] / als_fit:.1f}x |")
-    body += ["", f"- anchors' chosen settings: itemknn {results['itemknn']['params']}, "
-             f"als {results['als']['params']}",
-             "- bizforge blend: " + ", ".join(f"{b['scorer']} {b['params']} x{b['weight']}"
-                                               for b in m["blend"]),
-             f"- bizforge recommend() in process, 300 known users, k=10: p50 "
-             f"{lat['p50_ms']:.2f} ms, p99 {lat['p99_ms']:.2f} ms"]
+    chosen = (f"- anchors' chosen settings: itemknn {results['itemknn']['params']}, "
+              f"als {results['als']['params']}")
+    blend = "- bizforge blend: " + ", ".join(f"{b['scorer']} {b['params']} x{b['weight']}"
+                                             for b in m["blend"])
+    latency = (f"- bizforge recommend() in process, 300 known users, k=10: p50 "
+               f"{lat['p50_ms']:.2f} ms, p99 {lat['p99_ms']:.2f} ms")
+    body += ["", chosen, blend, latency]
     print("\n".join(body))
     if not args.no_write:
         write_results(f"## recommend: MovieLens-100k {args.split} split — 2026-12-07",

@@ -6,16 +6,16 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import item_table, two_groups
 from pydantic import ValidationError
+from recommend_data import item_table, two_groups
 
 from bizforge.errors import DataError, UsageError
 from bizforge.families import DataSource, family_for_task
 from bizforge.families.recommend import RecommendFamily, RecommendOptions, RecommendPredictor
 from bizforge.families.recommend.api import RecommendRequest, RecommendResponse, SimilarResponse
 
-OPTIONS = dict(user_column="user_id", item_column="item_id", rating_column="rating",
-               time_column="ts")
+OPTIONS = {"user_column": "user_id", "item_column": "item_id", "rating_column": "rating",
+           "time_column": "ts"}
 
 
 def _train(frame, test=None, **extra):

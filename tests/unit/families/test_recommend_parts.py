@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from recommend_data import two_groups
 
 from bizforge.errors import UsageError
 from bizforge.families.recommend.data import prepare
@@ -14,6 +15,11 @@ from bizforge.families.recommend.options import RecommendOptions
 from bizforge.families.recommend.rules import allowed_mask, pick
 from bizforge.families.recommend.scorers import SCORERS, make_scorer
 from bizforge.families.recommend.split import Index, holdout, later_than_training
+
+
+@pytest.fixture(scope="module")
+def interactions() -> pd.DataFrame:
+    return two_groups()
 
 
 def test_ndcg_of_a_single_hit_at_rank_two():
@@ -101,7 +107,7 @@ def test_factor_models_fold_in_an_unknown_user(interactions, name):
 
 
 def test_scorer_arrays_round_trip_to_the_same_scores(interactions):
-    index, X = _matrix(interactions)
+    _, X = _matrix(interactions)
     scorer = make_scorer("ease", l2=10.0).fit(X)
     again = SCORERS["ease"].from_arrays(scorer.params, dict(scorer.arrays_))
     rows = np.arange(3)

@@ -39,13 +39,13 @@ from bizforge.i18n import pct, rows_phrase, t
 __all__ = ["Prepared", "detect_columns", "normalise_id", "parse_times", "prepare"]
 
 _USER = re.compile(r"(^|_|\b)(user|users|customer|client|member|buyer|visitor|account|uid|"
-                   r"userid|user_id|customer_id|cust_id)($|_|\b)|用户|客户|会员|顾客|买家", re.I)
+                   r"userid|user_id|customer_id|cust_id)($|_|\b)|用户|客户|会员|顾客|买家", re.IGNORECASE)
 _ITEM = re.compile(r"(^|_|\b)(item|items|product|sku|movie|film|article|song|track|book|"
-                   r"iid|itemid|item_id|product_id|goods)($|_|\b)|商品|物品|产品|货品|电影|歌曲", re.I)
+                   r"iid|itemid|item_id|product_id|goods)($|_|\b)|商品|物品|产品|货品|电影|歌曲", re.IGNORECASE)
 _RATING = re.compile(r"rating|score|stars|quantity|qty|count|plays|amount|weight|"
-                     r"评分|打分|数量|次数|金额", re.I)
-_EXPLICIT = re.compile(r"rating|score|stars?|grade|评分|打分|星级", re.I)
-_TIME = re.compile(r"time|date|timestamp|^ts$|when|时间|日期", re.I)
+                     r"评分|打分|数量|次数|金额", re.IGNORECASE)
+_EXPLICIT = re.compile(r"rating|score|stars?|grade|评分|打分|星级", re.IGNORECASE)
+_TIME = re.compile(r"time|date|timestamp|^ts$|when|时间|日期", re.IGNORECASE)
 EXAMPLES = 5
 
 

@@ -26,14 +26,23 @@ from bizforge.families.recommend.evaluation import evaluate
 from bizforge.families.recommend.items import ItemAttributes
 from bizforge.families.recommend.options import RecommendOptions
 from bizforge.families.recommend.predictor import RecommendPredictor
-from bizforge.families.recommend.rerank import (candidate_features, category_matrix,
-                                                features_names, fit_reranker)
 from bizforge.families.recommend.report import RecommendReport
+from bizforge.families.recommend.rerank import (
+    candidate_features,
+    category_matrix,
+    features_names,
+    fit_reranker,
+)
 from bizforge.families.recommend.scorers import make_scorer
 from bizforge.families.recommend.search import Member, search
 from bizforge.families.recommend.side import side_features
-from bizforge.families.recommend.split import (Index, holdout, holdout_size,
-                                               later_than_training, relevant_sets)
+from bizforge.families.recommend.split import (
+    Index,
+    holdout,
+    holdout_size,
+    later_than_training,
+    relevant_sets,
+)
 
 __all__ = ["RecommendFamily"]
 

@@ -29,8 +29,8 @@ from bizforge.families.recommend.data import _ids
 __all__ = ["ItemAttributes"]
 
 _CATEGORY = re.compile(r"categor|genre|type|class|department|dept|brand|类别|分类|类目|品类|品牌|类型",
-                       re.I)
-_TEXT = re.compile(r"title|name|description|desc|text|summary|标题|名称|名字|描述|简介", re.I)
+                       re.IGNORECASE)
+_TEXT = re.compile(r"title|name|description|desc|text|summary|标题|名称|名字|描述|简介", re.IGNORECASE)
 
 
 @dataclass

@@ -33,8 +33,12 @@ from bizforge.errors import DataError, UsageError
 from bizforge.families.base import Action, FamilyPredictor
 from bizforge.families.recommend.data import normalise_id
 from bizforge.families.recommend.items import ItemAttributes
-from bizforge.families.recommend.rerank import (CANDIDATES, Reranker, candidate_features,
-                                                category_matrix)
+from bizforge.families.recommend.rerank import (
+    CANDIDATES,
+    Reranker,
+    candidate_features,
+    category_matrix,
+)
 from bizforge.families.recommend.rules import allowed_mask, pick
 from bizforge.families.recommend.scorers import SCORERS, _sparse_arrays, _sparse_from
 from bizforge.families.recommend.search import Member, blend

@@ -66,7 +66,7 @@ def candidate_features(member_scores: list[np.ndarray], blend_scores: np.ndarray
     n = min(n, scores.shape[1])
     cand = np.argpartition(-scores, n - 1, axis=1)[:, :n]
     cand = np.take_along_axis(cand, np.argsort(-np.take_along_axis(scores, cand, 1), 1), 1)
-    take = lambda a: np.take_along_axis(a, cand, 1).ravel()  # noqa: E731
+    take = lambda a: np.take_along_axis(a, cand, 1).ravel()
     cols_out = [take(s) for s in member_scores] + [take(blend_scores)]
     cols_out.append(np.tile(np.arange(n, dtype=np.float32), len(cand)))
     cols_out.append(np.log1p(item_counts[cand]).ravel())
@@ -121,7 +121,7 @@ def fit_reranker(cand: np.ndarray, features: np.ndarray, relevant: list[set[int]
                       dtype=np.float32).ravel()
     users = np.random.default_rng(seed).permutation(len(cand))
     half_a, half_b = np.sort(users[: len(users) // 2]), np.sort(users[len(users) // 2:])
-    rows = lambda us: (us[:, None] * n + np.arange(n)).ravel()  # noqa: E731
+    rows = lambda us: (us[:, None] * n + np.arange(n)).ravel()
     model = _train(features[rows(half_a)], labels[rows(half_a)], n, ROUNDS, seed)
     scores_b = model.predict(features[rows(half_b)], num_threads=1).reshape(len(half_b), n)
     order = np.take_along_axis(cand[half_b], np.argsort(-scores_b, axis=1, kind="stable"), 1)

@@ -194,7 +194,8 @@ class _Factors(Scorer):
 @_register
 class ALS(_Factors):
     name = "als"
-    defaults = {"factors": 64, "regularization": 0.01, "alpha": 1.0, "iterations": 15}
+    defaults: ClassVar[dict[str, float]] = {"factors": 64, "regularization": 0.01,
+                                            "alpha": 1.0, "iterations": 15}
 
     def _model(self, settings, seed):
         from implicit.cpu.als import AlternatingLeastSquares
@@ -205,7 +206,8 @@ class ALS(_Factors):
 @_register
 class BPR(_Factors):
     name = "bpr"
-    defaults = {"factors": 64, "learning_rate": 0.05, "regularization": 0.01, "iterations": 100}
+    defaults: ClassVar[dict[str, float]] = {"factors": 64, "learning_rate": 0.05,
+                                            "regularization": 0.01, "iterations": 100}
 
     def _model(self, settings, seed):
         from implicit.cpu.bpr import BayesianPersonalizedRanking

@@ -120,8 +120,8 @@ def search(train: sp.csr_matrix, relevant: list[set[int]], *, k: int, time_limit
         scorer = make_scorer(name, **params).fit(train, seed=seed)
         fit_s = time.perf_counter() - t0
         scores = _standardise(scorer.score(users, history))
-        metrics, _ = evaluate_scores(lambda rows: scores[np.searchsorted(users, rows)], users,
-                                     train, relevant, k)
+        metrics, _ = evaluate_scores(lambda rows, s=scores: s[np.searchsorted(users, rows)],
+                                     users, train, relevant, k)
         took[name] = time.perf_counter() - t0
         board.append({"name": label(name, params), "score": metrics["ndcg"],
                       "ndcg": metrics["ndcg"], "recall": metrics["recall"],

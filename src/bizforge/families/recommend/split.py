@@ -82,7 +82,7 @@ def later_than_training(train: pd.DataFrame, test: pd.DataFrame) -> bool:
     return len(both) > 0 and float((first[both] >= last[both]).mean()) >= 0.9
 
 
-def holdout(pairs: pd.DataFrame, per_user: float | int, *, by_time: bool, seed: int = 0
+def holdout(pairs: pd.DataFrame, per_user: float, *, by_time: bool, seed: int = 0
             ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(train, held): ``per_user`` items (an int) or share (a float) of each user's pairs."""
     rng = np.random.default_rng(seed)

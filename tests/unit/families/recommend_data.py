@@ -1,10 +1,9 @@
-"""Tiny interaction data for the recommend family: two groups of users, two groups of items."""
+"""Tiny interaction data for the recommend family tests: two groups of users and of items."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 N_USERS, N_ITEMS = 40, 20
 
@@ -28,8 +27,3 @@ def item_table(extra_new_item: bool = True) -> pd.DataFrame:
     if extra_new_item:
         rows.append({"item_id": "i20", "category": "A", "title": "red apple 20"})
     return pd.DataFrame(rows)
-
-
-@pytest.fixture(scope="module")
-def interactions() -> pd.DataFrame:
-    return two_groups()
