@@ -36,7 +36,7 @@ from bizforge.families.recommend import strings as _strings  # noqa: F401  (regi
 from bizforge.families.recommend.options import RecommendOptions
 from bizforge.i18n import pct, rows_phrase, t
 
-__all__ = ["Prepared", "detect_columns", "normalise_id", "parse_times", "prepare"]
+__all__ = ["Prepared", "detect_columns", "id_texts", "normalise_id", "parse_times", "prepare"]
 
 _USER = re.compile(r"(^|_|\b)(user|users|customer|client|member|buyer|visitor|account|uid|"
                    r"userid|user_id|customer_id|cust_id)($|_|\b)|用户|客户|会员|顾客|买家", re.IGNORECASE)
@@ -56,7 +56,8 @@ def normalise_id(value) -> str:
     return str(value).strip()
 
 
-def _ids(column: pd.Series) -> pd.Series:
+def id_texts(column: pd.Series) -> pd.Series:
+    """A column of ids as text, whole floats without '.0' (a column with gaps reads as floats)."""
     if pd.api.types.is_float_dtype(column) and column.dropna().map(float.is_integer).all():
         column = column.astype("Int64")
     return column.astype("string").str.strip()
@@ -179,7 +180,8 @@ def prepare(frame: pd.DataFrame, options: RecommendOptions, *, path: str | None 
         raise DataError(f"column '{item_col}' of {where} holds no item ids: all {len(frame)} "
                         "values are missing.", column=item_col, path=path,
                         fix="point --item-column at the column of product/item ids.")
-    data = pd.DataFrame({"user": _ids(frame[user_col]), "item": _ids(frame[item_col])})
+    data = pd.DataFrame({"user": id_texts(frame[user_col]),
+                         "item": id_texts(frame[item_col])})
     data["strength"] = 1.0 if rating_col is None else _strengths(frame, rating_col, path)
     data["time"] = np.nan if time_col is None else parse_times(frame[time_col], time_col, path)
     data["row"] = np.arange(1, len(frame) + 1)

@@ -24,7 +24,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from bizforge.errors import DataError
-from bizforge.families.recommend.data import _ids
+from bizforge.families.recommend.data import id_texts
 
 __all__ = ["ItemAttributes"]
 
@@ -57,7 +57,7 @@ class ItemAttributes:
             raise DataError(f"--category-column '{category_column}' is not a column of {where}.",
                             column=category_column, path=path,
                             fix="pass one of its columns, or leave the option out.")
-        frame = frame.assign(**{item_column: _ids(frame[item_column])})
+        frame = frame.assign(**{item_column: id_texts(frame[item_column])})
         frame = frame[frame[item_column].notna()].drop_duplicates(item_column, keep="last")
         others = [str(c) for c in frame.columns if c != item_column]
         if category_column is None:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from bizforge.errors import DataError
-from bizforge.families.recommend.data import _ids
+from bizforge.families.recommend.data import id_texts
 
 __all__ = ["MAX_LEVELS", "side_features"]
 
@@ -31,7 +31,7 @@ def side_features(frame: pd.DataFrame, key: str, ids: list[str], path: str | Non
         raise DataError(f"{path or 'the side file'} has no column '{key}' to match the "
                         f"interactions (columns: {', '.join(map(str, frame.columns[:20]))}).",
                         column=key, path=path, fix=f"name its id column '{key}'.")
-    frame = frame.assign(**{key: _ids(frame[key])}).drop_duplicates(key, keep="last")
+    frame = frame.assign(**{key: id_texts(frame[key])}).drop_duplicates(key, keep="last")
     frame = frame.set_index(key)
     names, columns = [], []
     for name in frame.columns:
