@@ -46,8 +46,8 @@ from bizforge.families.recommend.split import (
 
 __all__ = ["RecommendFamily"]
 
-SEARCH_SHARE = 0.55  # of the time limit for the scorers; then the re-ranker and the refit
-FINISH_BY = 0.9  # the re-ranker is tried only if it and the refit should end before this share
+SEARCH_SHARE = 0.45  # of the time limit for the scorers; then the re-ranker and the refit
+FINISH_BY = 0.8  # the re-ranker is tried only if it and the refit should end before this share
 REASON_NEIGHBOURS = 100
 DEFAULT_HOLDOUT = 0.2
 
