@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from bizforge.cli import app
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "families"))
-from recommend_data import two_groups  # noqa: E402
+from unit.families.recommend_data import two_groups
 
 runner = CliRunner()
 COLUMNS = ["--task", "recommend", "--user-column", "user_id", "--item-column", "item_id"]
