@@ -32,6 +32,9 @@ TOP_VALUES = 5
 HIST_BINS = 20
 # A numeric target with at most this many integer values is treated as classes.
 MAX_INT_CLASSES = 20
+# What a reader learned, kept in Profile.meta and written by save_json as "reader".
+READER_KEYS = ("source", "format", "encoding", "encoding_confidence", "delimiter", "sheet",
+               "header_row", "skipped_above", "notes_below", "decimal", "units")
 _DROP_ORDER = ("pii", "leakage", "id", "constant", "empty")
 
 
@@ -60,11 +63,24 @@ class Profile:
             "target": self.target,
         }
 
+    def reader(self) -> dict[str, Any]:
+        """What reading the file learned: ``{source, format, encoding, encoding_confidence,
+        delimiter, sheet, header_row, skipped_above, notes_below, decimal, units,
+        warnings}`` (None or empty where it does not apply), so a pipeline can see that a
+        file was decoded as Big5 or that title lines were skipped."""
+        m = self.meta
+        facts = {key: m.get(key) for key in READER_KEYS}
+        facts["warnings"] = [dict(w) for w in m.get("warnings") or []]
+        return facts
+
     def save_json(self, path: str | Path) -> Path:
-        """Write :meth:`to_dict` as UTF-8 JSON (Chinese kept readable)."""
+        """Write :meth:`to_dict` plus ``"reader"`` (:meth:`reader`) as UTF-8 JSON (Chinese kept
+        readable)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+        doc = {**self.to_dict(), "reader": self.reader()}
+        path.write_text(json.dumps(doc, ensure_ascii=False, indent=2, default=str),
+                        encoding="utf-8")
         return path
 
     def to_html(self, lang: str | None = None) -> str:
@@ -155,11 +171,7 @@ def profile(ds: Dataset | pd.DataFrame, target: str | None = None, *, lang: str 
         findings=run_findings(ctx),
         target=_target_summary(ctx) if target is not None else None,
         meta={
-            "source": meta.get("source"),
-            "format": meta.get("format"),
-            "encoding": meta.get("encoding"),
-            "delimiter": meta.get("delimiter"),
-            "sheet": meta.get("sheet"),
+            **{key: meta.get(key) for key in READER_KEYS},
             "rows_total": rows_total,
             "rows_profiled": len(frame),
             "sampled": sampled,

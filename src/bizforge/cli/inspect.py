@@ -10,7 +10,16 @@ from rich.table import Table
 from rich.text import Text
 
 from bizforge.clean.report_html import summary_text
-from bizforge.cli.app import app, check_output_file, console, edge, print_notes, same_file
+from bizforge.cli.app import (
+    HeaderRow,
+    SkipRows,
+    app,
+    check_output_file,
+    console,
+    edge,
+    print_notes,
+    same_file,
+)
 from bizforge.errors import UsageError
 from bizforge.html import fmt_number
 from bizforge.i18n import pct, t
@@ -48,7 +57,9 @@ def inspect(
     json: Annotated[
         Path | None,
         typer.Option(
-            "--json", help="Write the profile as JSON here (rows, columns, findings, target)."
+            "--json",
+            help="Write the profile as JSON here (rows, columns, findings, target, and what "
+            "the reader learned: encoding and confidence, delimiter, header row, lines skipped).",
         ),
     ] = None,
     sheet: Annotated[str | None, typer.Option(help="Excel sheet name or 0-based number.")] = None,
@@ -60,6 +71,8 @@ def inspect(
     delimiter: Annotated[
         str | None, typer.Option(help="Field delimiter, e.g. ';' or '\\t' (default: sniffed).")
     ] = None,
+    header_row: HeaderRow = None,
+    skip_rows: SkipRows = None,
 ) -> None:
     """Profile a table: column roles, missing values, target balance and data problems with fixes.
 
@@ -70,6 +83,7 @@ def inspect(
       bizforge inspect customers.csv --target Churn --html report.html --json profile.json
       bizforge inspect 订单.xlsx --sheet 2024 --lang zh
       bizforge inspect sqlite:///shop.db --table orders
+      bizforge inspect 统计年鉴.csv --header-row 4
 
     Exit codes: 0 ok, 2 usage error (e.g. --lang fr), 3 data error (unreadable
     file, missing or single-class target).
@@ -91,6 +105,8 @@ def inspect(
         query=query,
         encoding=encoding,
         delimiter=_unescape(delimiter),
+        header_row=header_row,
+        skip_rows=skip_rows,
     )
     prof = profile(ds, target=target, lang=lang)
     _print_profile(prof, lang)
@@ -117,6 +133,8 @@ def _print_profile(prof, lang: str) -> None:
     for key in ("format", "encoding", "delimiter", "sheet"):
         if m.get(key) not in (None, ""):
             value = repr(m[key]) if key == "delimiter" else m[key]
+            if key == "encoding" and (m.get("encoding_confidence") or 1) < 1:
+                value = f"{value} ({m['encoding_confidence']:.2f})"  # how sure the guess is
             head.append(f", {t('label.' + key, lang).lower()} {value}")
     console.print(head, soft_wrap=True)
     print_notes(m.get("warnings") or [])  # from reading the file: encoding, header, ...

@@ -11,7 +11,15 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bizforge.cli.app import app, check_output_file, console, edge, print_notes
+from bizforge.cli.app import (
+    HeaderRow,
+    SkipRows,
+    app,
+    check_output_file,
+    console,
+    edge,
+    print_notes,
+)
 from bizforge.families import get_family, list_families, list_tasks
 
 __all__ = ["train_command"]
@@ -31,6 +39,8 @@ def _fixed(
     infer_limit: float = typer.Option(None, "--infer-limit", help="Most microseconds per row "
                                       "(one thread) the ensemble may cost to predict "
                                       "(default: the task family's; 0: no limit)."),
+    header_row: HeaderRow = None,
+    skip_rows: SkipRows = None,
 ) -> None:
     """The options every family shares; each family's own are added from its Options."""
 
@@ -95,7 +105,8 @@ app.command("train")(train_command)
 
 def _train(file: str, target: str | None, test: str | None, task: str, time_limit: float,
            out: Path | None, json_path: Path | None, lang: str, seed: int, name: str | None,
-           infer_limit: float | None, **options) -> None:
+           infer_limit: float | None, header_row: int | None = None,
+           skip_rows: int | None = None, **options) -> None:
     from bizforge.i18n import check_lang
     from bizforge.pipeline import train
 
@@ -110,10 +121,15 @@ def _train(file: str, target: str | None, test: str | None, task: str, time_limi
 
         raise UsageError(f"unknown --task '{task}'.", fix=f"use one of: {', '.join(list_tasks())}.")
     options["infer_limit"] = _infer_limit(infer_limit)  # "auto" (a default) when not given
+    data = file
+    if header_row is not None or skip_rows is not None:
+        from bizforge.ingest import read
+
+        data = read(file, header_row=header_row, skip_rows=skip_rows)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as bar:
         job = bar.add_task("reading and checking the data", total=time_limit)
-        run = train(file, target, task=task, test=test, time_limit=time_limit, out=out,
+        run = train(data, target, task=task, test=test, time_limit=time_limit, out=out,
                     lang=lang, seed=seed, progress=_progress(bar, job), **options)
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
