@@ -202,10 +202,14 @@ def _summary(run) -> None:
     for skipped in m.get("not_used", []):
         console.print(f"not used: {skipped['name']} ({skipped['reason']})", markup=False)
     test = m["test"]
-    keys = ["roc_auc", "accuracy", "macro_f1", "f1", "precision", "recall", "in_scope_accuracy",
-            "oos_recall"] if "accuracy" in test else ["rmse", "mae", "r2"]
-    if not any(test.get(k) is not None for k in keys):  # another family's figures
-        keys = [k for k, v in test.items() if isinstance(v, float)][:8]
+    if "accuracy" in test:
+        keys = ["roc_auc", "accuracy", "macro_f1", "f1", "precision", "recall",
+                "in_scope_accuracy", "oos_recall"]
+    elif "rmse" in test:
+        keys = ["rmse", "mae", "r2"]
+    else:  # another family's figures: its headline metric first, then the next few
+        floats = [k for k, v in test.items() if isinstance(v, float)]
+        keys = sorted(floats, key=lambda k: k != m["metric"])[:6]
     shown = ", ".join(f"{k} {test[k]:.4f}" for k in keys if test.get(k) is not None)
     if "rows" in m:
         console.print(f"test ({m['rows']['test']} rows, {m['test_source']}): {shown}",

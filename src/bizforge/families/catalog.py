@@ -25,6 +25,7 @@ FAMILIES: list[str] = [
     "bizforge.families.text",
     "bizforge.families.image",
     "bizforge.families.forecast",
+    "bizforge.families.recommend",
 ]
 
 _REGISTRY: dict[str, type[Family]] = {}

@@ -1,0 +1,165 @@
+"""Recommendation on MovieLens-100k: bizforge against popularity, item-kNN and ALS anchors.
+
+The official ``ua`` split (``ua.base`` to train, ``ua.test``: 10 ratings per user
+held out). Metrics at 10, counting every test rating as relevant, and again
+counting only ratings >= 4. The anchors are tuned the way bizforge tunes itself:
+on 10 random ratings per user held out of ``ua.base`` (the same holdout), best
+validation NDCG@10, refitted on all of ``ua.base``. Fit seconds are for that
+final refit (bizforge: its whole ``train`` including the search). Latency is one
+``recommend`` call in process (HTTP at concurrency 16 is measured by bench/serve.py
+once the recommend routes are served).
+
+    python bench/recommend.py [--time-limit 60] [--no-write]
+
+The datasets come from $BIZFORGE_DATASETS or ../shared/datasets; absent, it says so
+and stops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from _common import datasets_root, write_results  # this folder is on sys.path
+
+from bizforge.families import DataSource
+from bizforge.families.recommend import RecommendFamily, RecommendOptions
+from bizforge.families.recommend.data import prepare
+from bizforge.families.recommend.metrics import ranking_metrics, top_k
+from bizforge.families.recommend.scorers import make_scorer
+from bizforge.families.recommend.split import Index, holdout, relevant_sets
+
+NAMES = ["user", "item", "rating", "ts"]
+GENRES = ["unknown", "Action", "Adventure", "Animation", "Children", "Comedy", "Crime",
+          "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",
+          "Romance", "Sci-Fi", "Thriller", "War", "Western"]
+ANCHORS = {
+    "popularity": [{}],
+    "itemknn": [{"neighbours": k} for k in (20, 50, 100, 200)],
+    "als": [{"factors": f, "regularization": r, "alpha": a, "iterations": 15}
+            for f in (32, 64, 128) for r in (0.01, 0.1) for a in (1.0, 5.0, 20.0)],
+}
+
+
+def _items(folder: Path) -> pd.DataFrame:
+    raw = pd.read_csv(folder / "u.item", sep="|", encoding="latin-1", header=None)
+    flags = raw.iloc[:, 5:24].to_numpy()
+    return pd.DataFrame({"item": raw[0], "title": raw[1],
+                         "genre": ["|".join(g for g, f in zip(GENRES, row) if f) for row in flags]})
+
+
+def _metrics(scorer, index, X, rel, users) -> dict[str, float]:
+    top = top_k(scorer.score(users, X[users]), X[users], 10)
+    return ranking_metrics(top, [rel[u] for u in users], 10)
+
+
+def _anchor(name, train_pairs, test_pairs, seed=0):
+    """Tune on the validation holdout, refit on all training pairs, test."""
+    index = Index.of(train_pairs)
+    fit, val = holdout(train_pairs, 10, by_time=False, seed=seed + 1)
+    Xf, rel_v = index.matrix(fit), relevant_sets(index, val)
+    users_v = np.flatnonzero([bool(r) for r in rel_v])
+    tried = []
+    for params in ANCHORS[name]:
+        m = _metrics(make_scorer(name, **params).fit(Xf, seed), index, Xf, rel_v, users_v)
+        tried.append((m["ndcg"], params))
+    best = max(tried, key=lambda x: x[0])[1]
+    X = index.matrix(train_pairs)
+    t0 = time.perf_counter()
+    scorer = make_scorer(name, **best).fit(X, seed)
+    fit_s = time.perf_counter() - t0
+    users = np.arange(len(index.users))
+    out = {"params": best, "fit_seconds": fit_s}
+    for tag, cut in (("all", None), ("ge4", 4.0)):
+        out[tag] = _metrics(scorer, index, X, relevant_sets(index, test_pairs, cut), users)
+    return out
+
+
+def _latency(predictor, n=300, seed=0) -> dict[str, float]:
+    rng = np.random.default_rng(seed)
+    users = rng.choice(predictor.index.users, n)
+    predictor.recommend(users[0])  # warm-up
+    times = []
+    for u in users:
+        t0 = time.perf_counter()
+        predictor.recommend(u, k=10)
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return {"p50_ms": statistics.median(times), "p99_ms": times[int(0.99 * (n - 1))]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--split", choices=("ua", "ub"), default="ua",
+                        help="which official split (both hold out 10 ratings per user)")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args(argv)
+    root = datasets_root()
+    folder = root / "movielens_100k" if root else None
+    if folder is None or not (folder / f"{args.split}.base").exists():
+        print("movielens_100k not found (set BIZFORGE_DATASETS); nothing to do.")
+        return 0
+    base = pd.read_csv(folder / f"{args.split}.base", sep="\t", names=NAMES)
+    test = pd.read_csv(folder / f"{args.split}.test", sep="\t", names=NAMES)
+    options = RecommendOptions(user_column="user", item_column="item", rating_column="rating",
+                               time_column="ts", relevant_min=4)
+    train_pairs = prepare(base, options).pairs
+    test_pairs = prepare(test, options).pairs
+    results = {}
+    for name in ANCHORS:
+        results[name] = _anchor(name, train_pairs, test_pairs)
+        print(name, results[name])
+    with tempfile.TemporaryDirectory() as tmp:
+        _items(folder).to_csv(Path(tmp) / "items.csv", index=False)
+        opts = options.model_copy(update={"items_file": str(Path(tmp) / "items.csv")})
+        t0 = time.perf_counter()
+        trained = RecommendFamily().train(DataSource(base), target=None, task="recommend",
+                                          options=opts, test=DataSource(test),
+                                          time_limit=args.time_limit, seed=0)
+        wall = time.perf_counter() - t0
+    m = trained.metrics
+    lat = _latency(trained.predictor)
+    t = m["test"]
+    results["bizforge"] = {"blend": m["blend"], "fit_seconds": m["fit_seconds"], "wall": wall,
+                           "all": {"recall": t["recall_10"], "ndcg": t["ndcg_10"],
+                                   "map": t["map_10"]},
+                           "ge4": {"recall": t["recall_10_ge4"], "ndcg": t["ndcg_10_ge4"],
+                                   "map": t["map_10_ge4"]}, "latency": lat}
+    print("bizforge", results["bizforge"])
+    als_fit = results["als"]["fit_seconds"]
+    data = (f"- data: {args.split}.base {len(base):,} ratings / {args.split}.test "
+            f"{len(test):,}; anchors tuned on 10 random ratings per user held out of "
+            f"{args.split}.base, refitted on all of it")
+    header = ("| model | NDCG@10 | recall@10 | MAP@10 | NDCG@10 (>=4) | recall@10 (>=4) "
+              "| fit s | fit vs ALS |")
+    body = ["- machine: 2 cores, shared with parallel work (timings under load)", data, "",
+            header, "|---|---|---|---|---|---|---|---|"]
+    for name, r in results.items():
+        label = name if name != "bizforge" else f"bizforge (--time-limit {args.time_limit:g})"
+        body.append(f"| {label} | {r['all']['ndcg']:.4f} | {r['all']['recall']:.4f} | "
+                    f"{r['all']['map']:.4f} | {r['ge4']['ndcg']:.4f} | {r['ge4']['recall']:.4f} "
+                    f"| {r['fit_seconds']:.2f} | {r['fit_seconds'] / als_fit:.1f}x |")
+    chosen = (f"- anchors' chosen settings: itemknn {results['itemknn']['params']}, "
+              f"als {results['als']['params']}")
+    blend = "- bizforge blend: " + ", ".join(f"{b['scorer']} {b['params']} x{b['weight']}"
+                                             for b in m["blend"])
+    latency = (f"- bizforge recommend() in process, 300 known users, k=10: p50 "
+               f"{lat['p50_ms']:.2f} ms, p99 {lat['p99_ms']:.2f} ms")
+    body += ["", chosen, blend, latency]
+    print("\n".join(body))
+    if not args.no_write:
+        write_results(f"## recommend: MovieLens-100k {args.split} split — 2026-12-07",
+                      f"python bench/recommend.py --split {args.split} --time-limit "
+                      f"{args.time_limit:g}", body)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,367 @@
+"""The trained recommender as loaded for prediction: recommend, similar, batch top-k.
+
+Three paths answer ``recommend`` (the response names the one used):
+
+- ``history``: a user seen at training time, scored from their own history;
+- ``fold-in``: a user unseen at training time who sends a few items: the
+  blend scores them from those items (factor models fold the user in by one
+  least-squares step);
+- ``popular``: nobody to personalise for (an unknown user without items, or no
+  user at all): the most popular items, with a note saying so.
+
+Items never chosen at training time but described in the items file are
+reached through their attributes (``via: "attributes"``). Saved as
+``model.json`` (ids, settings, attributes) + ``arrays.safetensors`` (every
+learned array); no pickle.
+
+>>> RecommendPredictor.family
+'recommend'
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from bizforge.errors import DataError, UsageError
+from bizforge.families.base import Action, FamilyPredictor
+from bizforge.families.recommend.data import normalise_id
+from bizforge.families.recommend.items import ItemAttributes
+from bizforge.families.recommend.rerank import (
+    CANDIDATES,
+    Reranker,
+    candidate_features,
+    category_matrix,
+)
+from bizforge.families.recommend.rules import allowed_mask, pick
+from bizforge.families.recommend.scorers import SCORERS, _sparse_arrays, _sparse_from
+from bizforge.families.recommend.search import Member, blend
+from bizforge.families.recommend.split import Index
+
+__all__ = ["RecommendPredictor"]
+
+DENSE_REASONS_MAX = 5000  # items: below this the reasons matrix is kept dense (fast lookups)
+ARRAYS = "arrays.safetensors"
+MODEL = "model.json"
+RANKER = "ranker.txt"
+
+
+class RecommendPredictor(FamilyPredictor):
+    """A blend of scorers over a known catalogue, with rules, reasons and cold start."""
+
+    family = "recommend"
+
+    def __init__(self, *, info: dict[str, Any], index: Index, history: sp.csr_matrix,
+                 members: list[Member], specs: list[tuple[str, dict, float]],
+                 reasons: sp.csr_matrix, attributes: ItemAttributes | None = None,
+                 content: sp.csr_matrix | None = None, reranker: Reranker | None = None,
+                 item_side: np.ndarray | None = None, user_side: np.ndarray | None = None):
+        self.info = info
+        self.reranker = reranker
+        self.item_side = item_side  # items x g side-file attributes (re-ranker features)
+        self.user_side = user_side  # users x h
+        self.index = index
+        self.history = history.tocsr()
+        self.members = members
+        self.specs = specs
+        self.reasons = reasons.tocsr()
+        self._dense_reasons = (self.reasons.toarray() if self.reasons.shape[0] <= DENSE_REASONS_MAX
+                               else None)
+        self.attributes = attributes
+        self.content = content
+        self.counts = np.asarray((self.history > 0).sum(axis=0), dtype=np.float32).ravel()
+        self.warm = self.counts > 0
+        self._cold_links()
+        cats = attributes.categories if attributes else {}
+        self.item_categories = [cats.get(i, []) for i in index.items]
+        self.category_matrix = category_matrix(self.item_categories)
+
+    # --- cold items --------------------------------------------------------------
+    def _cold_links(self) -> None:
+        """For each item never chosen, its most similar chosen item by attributes."""
+        n = len(self.index.items)
+        self.cold_link = np.full(n, -1, dtype=np.int64)
+        self.cold_sim = np.zeros(n, dtype=np.float32)
+        cold = np.flatnonzero(~self.warm)
+        if self.content is None or len(cold) == 0 or not self.warm.any():
+            return
+        sims = (self.content[cold] @ self.content[np.flatnonzero(self.warm)].T).toarray()
+        best = sims.argmax(axis=1)
+        self.cold_link[cold] = np.flatnonzero(self.warm)[best]
+        self.cold_sim[cold] = sims[np.arange(len(cold)), best]
+
+    def final_scores(self, rows: np.ndarray, history: sp.csr_matrix,
+                     allowed: np.ndarray | None = None, n: int = CANDIDATES) -> np.ndarray:
+        """Scores to rank by: the blend's, or with a re-ranker the re-ranker's over the
+        blend's top ``n`` allowed, not-yet-chosen items (every other item is -inf)."""
+        parts: list[np.ndarray] = []
+        scores = self._scores(rows, history, parts)
+        if self.reranker is None:
+            return scores
+        users = None
+        if self.user_side is not None:  # users unseen at training time have no attributes
+            users = np.full((len(rows), self.user_side.shape[1]), np.nan, dtype=np.float32)
+            users[rows >= 0] = self.user_side[rows[rows >= 0]]
+        cand, features, valid = candidate_features(parts, scores, history, self.counts,
+                                                   self.category_matrix, allowed, n,
+                                                   self.item_side, users)
+        ranked = self.reranker.rescore(features).reshape(cand.shape).astype(np.float32)
+        ranked[~valid] = -np.inf  # fewer allowed items than candidates
+        out = np.full_like(scores, -np.inf)
+        np.put_along_axis(out, cand, ranked, axis=1)
+        return out
+
+    def _scores(self, rows: np.ndarray, history: sp.csr_matrix,
+                parts: list[np.ndarray] | None = None) -> np.ndarray:
+        scores = blend(self.members, rows, history, parts)
+        linked = np.flatnonzero(self.cold_link >= 0)
+        if len(linked):
+            spread = scores.std(axis=1, keepdims=True)
+            scores[:, linked] = (scores[:, self.cold_link[linked]]
+                                 - (1.0 - self.cold_sim[linked]) * 3.0 * spread)
+        unreachable = ~self.warm & (self.cold_link < 0)
+        scores[:, unreachable] = -np.inf  # nothing is known about them
+        return scores
+
+    # --- requests ------------------------------------------------------------------
+    def _item_positions(self, ids: Sequence[Any], field: str, notes: list[str]) -> list[int]:
+        out, unknown = [], []
+        for value in ids:
+            pos = self.index.item_pos.get(normalise_id(value))
+            (unknown.append(normalise_id(value)) if pos is None else out.append(pos))
+        if unknown:
+            notes.append(f"{len(unknown)} item(s) in '{field}' are not in the catalogue and were "
+                         f"ignored: {', '.join(unknown[:5])}.")
+        return out
+
+    def _category_mask(self, categories: Sequence[str] | None, field: str) -> np.ndarray | None:
+        if not categories:
+            return None
+        if not any(self.item_categories):
+            raise UsageError(f"'{field}' needs item categories, and this model was trained "
+                             "without them.", fix="retrain with --items-file holding a category "
+                                                  "column, or leave out the field.")
+        wanted = set(categories)
+        return np.array([bool(wanted.intersection(c)) for c in self.item_categories])
+
+    def recommend(self, user: Any = None, items: Sequence[Any] | None = None, k: int | None = None,
+                  *, exclude: Sequence[Any] = (), include: Sequence[Any] | None = None,
+                  categories: Sequence[str] | None = None,
+                  exclude_categories: Sequence[str] | None = None, exclude_seen: bool = True,
+                  diversity: int | None = None) -> dict[str, Any]:
+        """Top-k items for a user (known, or described by ``items``), with reasons.
+
+        >>> # predictor.recommend("u1", k=5)["path"]  -> 'history'
+        """
+        k = int(k or self.info.get("k", 10))
+        notes: list[str] = []
+        user_id = None if user is None else normalise_id(user)
+        row = self.index.user_pos.get(user_id, -1) if user_id is not None else -1
+        if row >= 0:
+            path, hist = "history", self.history[row]
+            if items:
+                extra = self._item_positions(items, "items", notes)
+                hist = hist + sp.csr_matrix((np.ones(len(extra), np.float32),
+                                             (np.zeros(len(extra), int), extra)),
+                                            shape=hist.shape)
+                hist.data[:] = np.minimum(hist.data, 1.0)
+        else:
+            known = self._item_positions(items or [], "items", notes)
+            hist = sp.csr_matrix((np.ones(len(known), np.float32), (np.zeros(len(known), int),
+                                  known)), shape=(1, len(self.index.items)))
+            hist.sum_duplicates()
+            hist.data[:] = 1.0
+            if user_id is not None:
+                notes.append(f"user '{user_id}' was not seen at training time.")
+            path = "fold-in" if hist.nnz else "popular"
+        if path == "popular":
+            notes.append("no history to personalise from: the most popular items are returned.")
+            scores = self.counts.astype(np.float32).copy()
+            scores[~self.warm] = -np.inf
+        mask = allowed_mask(
+            len(self.index.items), seen=hist.indices, exclude_seen=exclude_seen,
+            exclude=self._item_positions(exclude, "exclude", notes),
+            include=None if include is None else self._item_positions(include, "include", notes),
+            in_categories=self._category_mask(categories, "categories"),
+            out_categories=self._category_mask(exclude_categories, "exclude_categories"))
+        if path != "popular":
+            scores = self.final_scores(np.array([row]), hist, mask[None, :],
+                                       max(CANDIDATES, k * (3 if diversity else 1)))[0]
+        mask &= np.isfinite(scores)
+        chosen = pick(scores, mask, k, diversity, self.item_categories)
+        if len(chosen) < k:
+            notes.append(f"only {len(chosen)} items could be recommended (k={k}) after the "
+                         "rules and the items already chosen.")
+        return {"user": user_id, "path": path, "items": self._describe(chosen, scores, hist, path),
+                "notes": notes}
+
+    def _describe(self, chosen: list[int], scores: np.ndarray, hist: sp.csr_matrix,
+                  path: str) -> list[dict[str, Any]]:
+        items = self.index.items
+        if not (hist.nnz and chosen):
+            sims = np.zeros((0, len(chosen)))
+        elif self._dense_reasons is not None:
+            sims = self._dense_reasons[np.ix_(hist.indices, chosen)]
+        else:
+            sims = self.reasons[hist.indices][:, chosen].toarray()
+        out = []
+        for j, item in enumerate(chosen):
+            via = "popular" if path == "popular" else ("attributes" if not self.warm[item]
+                                                      else "collaborative")
+            because = None
+            if via == "attributes":
+                because = items[self.cold_link[item]]
+            elif sims.shape[0] and sims[:, j].max() > 0:
+                because = items[hist.indices[int(sims[:, j].argmax())]]
+            reason = None
+            if because is not None:
+                title = self.title(because)
+                reason = (f"similar to {title}, which you liked" if via == "attributes"
+                          else f"because you liked {title}")
+            elif via == "popular":
+                reason = "popular with everyone"
+            out.append({"item": items[item], "score": round(float(scores[item]), 6),
+                        "title": self.title(items[item], default=None), "reason": reason,
+                        "because": because, "via": via,
+                        "categories": list(self.item_categories[item])})
+        return out
+
+    def title(self, item: str, default: str | None = "") -> str | None:
+        titles = self.attributes.titles if self.attributes else {}
+        if item in titles:
+            return titles[item]
+        return item if default == "" else default
+
+    def similar(self, item: Any, k: int | None = None, *, exclude: Sequence[Any] = ()
+                ) -> dict[str, Any]:
+        """Items like ``item``: by who chose them (collaborative) or, for a new item, attributes."""
+        k = int(k or self.info.get("k", 10))
+        item_id = normalise_id(item)
+        pos = self.index.item_pos.get(item_id)
+        if pos is None:
+            raise DataError(f"item '{item_id}' is not in the model's catalogue.", column="item",
+                            fix="send an item id from the training data or the items file.")
+        notes: list[str] = []
+        if self.warm[pos]:
+            path, sims = "collaborative", self.reasons[pos].toarray().ravel()
+            sims = np.where(self.warm, sims, 0.0)
+            if self.content is not None:  # cold items can only be reached by attributes
+                attr = (self.content[pos] @ self.content.T).toarray().ravel()
+                sims = np.where(self.warm, sims, 0.5 * attr)
+        elif self.content is not None:
+            path = "attributes"
+            sims = (self.content[pos] @ self.content.T).toarray().ravel()
+        else:
+            raise DataError(f"item '{item_id}' was never chosen and has no attributes, so "
+                            "nothing is known about it.", column="item",
+                            fix="retrain with --items-file describing it.")
+        mask = sims > 0
+        mask[pos] = False
+        mask[self._item_positions(exclude, "exclude", notes)] = False
+        chosen = pick(sims, mask, k, None, None)
+        if len(chosen) < k:
+            notes.append(f"only {len(chosen)} similar items were found (k={k}).")
+        return {"item": item_id, "path": path, "notes": notes,
+                "items": [{"item": self.index.items[j], "score": round(float(sims[j]), 6),
+                           "title": self.title(self.index.items[j], default=None)}
+                          for j in chosen]}
+
+    # --- contract ------------------------------------------------------------------
+    def predict(self, data: Any) -> list[dict[str, Any]]:
+        """``recommend`` for each user id in ``data`` (a list, or a table's user column)."""
+        users = self._users_of(data) if isinstance(data, pd.DataFrame) else list(data)
+        return [self.recommend(u) for u in users]
+
+    def _users_of(self, frame: pd.DataFrame) -> list[Any]:
+        column = self.info["columns"]["user"]
+        if column not in frame.columns:
+            raise DataError(f"the table to score has no user column '{column}'.", column=column,
+                            fix=f"add a column '{column}' of user ids.")
+        return list(pd.unique(frame[column].dropna()))
+
+    def score(self, data: Any, *, explain: bool = False,
+              progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+        """Top k per user of ``data``, one row per (user, rank). When the table also has the
+        item column, users unseen at training time are folded in from their rows' items."""
+        frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(
+            {self.info["columns"]["user"]: list(data)})
+        user_col, item_col = self.info["columns"]["user"], self.info["columns"]["item"]
+        users = self._users_of(frame)
+        basket: dict[str, list[str]] = {}
+        if item_col in frame.columns:
+            for u, i in zip(frame[user_col].map(normalise_id), frame[item_col]):
+                if pd.notna(i):
+                    basket.setdefault(u, []).append(normalise_id(i))
+        rows = []
+        for n, user in enumerate(users):
+            uid = normalise_id(user)
+            known = uid in self.index.user_pos
+            answer = self.recommend(uid, None if known else basket.get(uid))
+            for rank, rec in enumerate(answer["items"], start=1):
+                rows.append({user_col: uid, "rank": rank, "item": rec["item"],
+                             "score": rec["score"], "reason": rec["reason"] or "",
+                             "path": answer["path"]})
+            if progress is not None:
+                progress(n + 1)
+        return pd.DataFrame(rows, columns=[user_col, "rank", "item", "score", "reason", "path"])
+
+    def actions(self) -> list[Action]:
+        from bizforge.families.recommend.api import actions
+
+        return actions(self)
+
+    # --- files -----------------------------------------------------------------------
+    def save(self, folder: Path) -> None:
+        from safetensors.numpy import save_file
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        arrays = {**_sparse_arrays("history", self.history), **_sparse_arrays("reasons", self.reasons)}
+        if self.content is not None:
+            arrays.update(_sparse_arrays("content", self.content))
+        for name in ("item_side", "user_side"):
+            if getattr(self, name) is not None:
+                arrays[name] = np.ascontiguousarray(getattr(self, name), dtype=np.float32)
+        for j, member in enumerate(self.members):
+            arrays.update({f"m{j}.{key}": np.ascontiguousarray(value)
+                           for key, value in member.scorer.arrays_.items()})
+        save_file(arrays, str(folder / ARRAYS))
+        doc = {"info": self.info, "users": self.index.users, "items": self.index.items,
+               "members": [{"scorer": n, "params": p, "weight": w} for n, p, w in self.specs],
+               "attributes": self.attributes.to_json() if self.attributes else None}
+        if self.reranker is not None:
+            doc["reranker_features"] = self.reranker.names
+            (folder / RANKER).write_text(self.reranker.model_text, encoding="utf-8")
+        (folder / MODEL).write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> RecommendPredictor:
+        from safetensors.numpy import load_file
+
+        folder = Path(folder)
+        doc = json.loads((folder / MODEL).read_text(encoding="utf-8"))
+        arrays = load_file(str(folder / ARRAYS))
+        members, specs = [], []
+        for j, m in enumerate(doc["members"]):
+            prefix = f"m{j}."
+            own = {key[len(prefix):]: value for key, value in arrays.items()
+                   if key.startswith(prefix)}
+            members.append(Member(SCORERS[m["scorer"]].from_arrays(m["params"], own), m["weight"]))
+            specs.append((m["scorer"], m["params"], m["weight"]))
+        attrs = doc.get("attributes")
+        obj = cls(info=doc["info"], index=Index(doc["users"], doc["items"]),
+                  history=_sparse_from("history", arrays), members=members, specs=specs,
+                  reasons=_sparse_from("reasons", arrays),
+                  attributes=ItemAttributes.from_json(attrs) if attrs else None,
+                  content=_sparse_from("content", arrays) if "content_data" in arrays else None,
+                  reranker=Reranker((folder / RANKER).read_text(encoding="utf-8"),
+                                    doc["reranker_features"]) if "reranker_features" in doc
+                  else None, item_side=arrays.get("item_side"), user_side=arrays.get("user_side"))
+        obj.path = folder
+        return obj

@@ -1,0 +1,238 @@
+"""The candidate recommenders: each scores every item for a batch of users.
+
+A scorer is fitted on a user x item matrix of interaction weights (CSR) and
+scores users given their history rows, so one code path serves known users
+and users unseen at training time (fold-in). Learned state is a dict of
+numpy arrays (saved as safetensors), never a pickle; ``implicit`` models are
+kept as their factor arrays.
+
+- ``popularity``: how many users chose each item.
+- ``itemknn``: cosine item-item neighbours (``implicit``'s ``CosineRecommender``).
+- ``als``: ``implicit`` alternating least squares with confidence ``1 + alpha * w``.
+- ``bpr``: ``implicit`` Bayesian personalised ranking.
+- ``ease``: the closed-form EASE item-item model (Steck 2019), for catalogues
+  of at most :data:`EASE_MAX_ITEMS` items (it inverts an items x items matrix).
+
+>>> import scipy.sparse as sp
+>>> X = sp.csr_matrix(np.array([[1, 1, 0], [1, 0, 1], [0, 1, 1]], dtype=np.float32))
+>>> make_scorer("popularity").fit(X).score(np.array([0]), X[:1]).shape
+(1, 3)
+"""
+
+from __future__ import annotations
+
+import warnings
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
+
+from bizforge.errors import UsageError
+
+__all__ = ["EASE_MAX_ITEMS", "SCORERS", "Scorer", "make_scorer"]
+
+EASE_MAX_ITEMS = 12000
+SCORERS: dict[str, type[Scorer]] = {}
+
+
+def _register(cls):
+    SCORERS[cls.name] = cls
+    return cls
+
+
+@contextmanager
+def _quiet_implicit():
+    # implicit warns about BLAS threads and input formats on stderr; we limit BLAS
+    # to one thread ourselves and pass CSR, so its remaining warnings are noise here.
+    with warnings.catch_warnings(), threadpool_limits(1, "blas"):
+        warnings.filterwarnings("ignore", module="implicit")
+        warnings.filterwarnings("ignore", category=RuntimeWarning, message=".*OpenBLAS.*")
+        yield
+
+
+def make_scorer(name: str, **params: Any) -> Scorer:
+    """A scorer by name; an unknown name lists the valid ones."""
+    if name not in SCORERS:
+        raise UsageError(f"unknown recommender '{name}'.", fix=f"use one of: {', '.join(SCORERS)}.")
+    return SCORERS[name](**params)
+
+
+class Scorer:
+    """Base: ``fit(X) -> self``; ``score(rows, history) -> (n_users, n_items)`` floats.
+
+    ``rows`` holds each user's row in the training matrix, or -1 for a user
+    known only by the ``history`` passed (fold-in).
+    """
+
+    name: ClassVar[str]
+
+    def __init__(self, **params: Any):
+        self.params = params
+        self.arrays_: dict[str, np.ndarray] = {}
+
+    def fit(self, X: sp.csr_matrix, seed: int = 0) -> Scorer:
+        self.arrays_ = self._fit(X.tocsr().astype(np.float32), seed)
+        return self
+
+    def _fit(self, X: sp.csr_matrix, seed: int) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def score(self, rows: np.ndarray, history: sp.csr_matrix) -> np.ndarray:
+        raise NotImplementedError
+
+    def neighbours(self, item: int) -> np.ndarray | None:
+        """Similarity of ``item`` to every item, where the model has one (else None)."""
+        return None
+
+    @classmethod
+    def from_arrays(cls, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> Scorer:
+        obj = cls(**params)
+        obj.arrays_ = arrays
+        return obj
+
+
+@_register
+class Popularity(Scorer):
+    name = "popularity"
+
+    def _fit(self, X, seed):
+        return {"count": np.asarray((X > 0).sum(axis=0), dtype=np.float32).ravel()}
+
+    def score(self, rows, history):
+        return np.tile(self.arrays_["count"], (history.shape[0], 1))
+
+
+def _sparse_arrays(prefix: str, m: sp.csr_matrix) -> dict[str, np.ndarray]:
+    m = m.tocsr()
+    return {f"{prefix}_data": m.data.astype(np.float32), f"{prefix}_indices": m.indices.astype(np.int32),
+            f"{prefix}_indptr": m.indptr.astype(np.int64),
+            f"{prefix}_shape": np.array(m.shape, dtype=np.int64)}
+
+
+def _sparse_from(prefix: str, arrays: dict[str, np.ndarray]) -> sp.csr_matrix:
+    return sp.csr_matrix((arrays[f"{prefix}_data"], arrays[f"{prefix}_indices"],
+                          arrays[f"{prefix}_indptr"]), shape=tuple(arrays[f"{prefix}_shape"]))
+
+
+@_register
+class ItemKNN(Scorer):
+    name = "itemknn"
+
+    def _fit(self, X, seed):
+        from implicit.nearest_neighbours import CosineRecommender
+
+        model = CosineRecommender(K=int(self.params.get("neighbours", 100)), num_threads=1)
+        binary = X.copy()
+        binary.data[:] = 1.0
+        with _quiet_implicit():
+            model.fit(binary, show_progress=False)
+        return _sparse_arrays("sim", model.similarity)
+
+    def _sim(self) -> sp.csr_matrix:
+        if not hasattr(self, "_sim_cache"):
+            self._sim_cache = _sparse_from("sim", self.arrays_)
+        return self._sim_cache
+
+    def score(self, rows, history):
+        binary = history.copy()
+        binary.data[:] = 1.0
+        return np.asarray((binary @ self._sim()).todense(), dtype=np.float32)
+
+    def neighbours(self, item):
+        return np.asarray(self._sim()[item].todense(), dtype=np.float32).ravel()
+
+
+class _Factors(Scorer):
+    """Shared by ALS and BPR: users unseen at training time are folded in by one ALS step."""
+
+    defaults: ClassVar[dict[str, float]] = {}
+
+    def _model(self, settings: dict[str, Any], seed: int):
+        raise NotImplementedError
+
+    def _fit(self, X, seed):
+        # the implicit model's own settings: our defaults, overridden by what was asked
+        settings = {key: type(value)(self.params.get(key, value))
+                    for key, value in self.defaults.items()}
+        with _quiet_implicit():
+            model = self._model(settings, seed)
+            model.fit(X, show_progress=False)
+        return {"user_factors": np.asarray(model.user_factors, dtype=np.float32),
+                "item_factors": np.asarray(model.item_factors, dtype=np.float32)}
+
+    def score(self, rows, history):
+        users, items = self.arrays_["user_factors"], self.arrays_["item_factors"]
+        known = rows >= 0
+        vectors = np.zeros((len(rows), items.shape[1]), dtype=np.float32)
+        vectors[known] = users[rows[known]]
+        for j in np.flatnonzero(~known):
+            vectors[j] = self.fold_in(history[j])
+        return vectors @ items.T
+
+    def fold_in(self, history: sp.csr_matrix) -> np.ndarray:
+        """The user vector that best explains ``history`` given the item factors."""
+        Y = self.arrays_["item_factors"].astype(np.float64)
+        reg = float(self.params.get("regularization", 0.01)) + 1e-3
+        alpha = float(self.params.get("alpha", 1.0))
+        idx, w = history.indices, history.data.astype(np.float64)
+        if len(idx) == 0:
+            return np.zeros(Y.shape[1], dtype=np.float32)
+        conf = 1.0 + alpha * w
+        Yh = Y[idx]
+        A = Y.T @ Y + (Yh.T * (conf - 1.0)) @ Yh + reg * np.eye(Y.shape[1])
+        b = (Yh * conf[:, None]).sum(axis=0)
+        return np.linalg.solve(A, b).astype(np.float32)
+
+    def neighbours(self, item):
+        Y = self.arrays_["item_factors"]
+        norms = np.linalg.norm(Y, axis=1) + 1e-9
+        return (Y @ Y[item]) / (norms * norms[item])
+
+
+@_register
+class ALS(_Factors):
+    name = "als"
+    defaults: ClassVar[dict[str, float]] = {"factors": 64, "regularization": 0.01,
+                                            "alpha": 1.0, "iterations": 15}
+
+    def _model(self, settings, seed):
+        from implicit.cpu.als import AlternatingLeastSquares
+
+        return AlternatingLeastSquares(**settings, random_state=seed, num_threads=1)
+
+
+@_register
+class BPR(_Factors):
+    name = "bpr"
+    defaults: ClassVar[dict[str, float]] = {"factors": 64, "learning_rate": 0.05,
+                                            "regularization": 0.01, "iterations": 100}
+
+    def _model(self, settings, seed):
+        from implicit.cpu.bpr import BayesianPersonalizedRanking
+
+        return BayesianPersonalizedRanking(**settings, random_state=seed, num_threads=1)
+
+
+@_register
+class EASE(Scorer):
+    name = "ease"
+
+    def _fit(self, X, seed):
+        n = X.shape[1]
+        if n > EASE_MAX_ITEMS:
+            raise UsageError(f"EASE inverts an items x items matrix; {n} items is more than "
+                             f"{EASE_MAX_ITEMS}.", fix="leave EASE out for this catalogue.")
+        gram = (X.T @ X).toarray().astype(np.float64)
+        gram[np.diag_indices(n)] += float(self.params.get("l2", 300.0))
+        P = np.linalg.inv(gram)
+        B = -P / np.diag(P)
+        np.fill_diagonal(B, 0.0)
+        return {"B": B.astype(np.float32)}
+
+    def score(self, rows, history):
+        return np.asarray(history @ self.arrays_["B"], dtype=np.float32)
+
+    def neighbours(self, item):
+        return self.arrays_["B"][item].copy()

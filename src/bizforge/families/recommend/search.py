@@ -1,0 +1,162 @@
+"""Choosing and blending recommenders by validation NDCG under a time budget.
+
+Every candidate (a scorer and its settings, cheapest first) is fitted on the
+validation-training pairs and scored on the held-out pairs of each user. The
+best setting of each scorer joins a greedy blend: members are added, in order
+of their own NDCG, with the weight that raises the blend's validation NDCG
+most (or not at all). Scores are standardised per user before blending so
+that no scorer dominates by scale. A candidate whose previous setting took
+longer than the time left is skipped and listed as such.
+
+>>> [name for name, _ in default_grid(1000)][:5]
+['popularity', 'itemknn', 'ease', 'als', 'bpr']
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from bizforge.families.recommend.metrics import evaluate_scores
+from bizforge.families.recommend.scorers import EASE_MAX_ITEMS, Scorer, make_scorer
+
+__all__ = ["Member", "SearchResult", "blend", "default_grid", "label", "search"]
+
+WEIGHTS = (0.15, 0.3, 0.6, 1.0)
+MIN_GAIN = 0.001
+EVAL_CELLS = 2e7  # validation users x items kept in memory per candidate
+
+
+def default_grid(n_items: int) -> list[tuple[str, dict[str, Any]]]:
+    """The candidates tried, cheapest first."""
+    # one setting of every scorer first (the likeliest best), then the alternatives
+    ease = n_items <= EASE_MAX_ITEMS
+    grid: list[tuple[str, dict[str, Any]]] = [
+        ("popularity", {}),
+        ("itemknn", {"neighbours": 50}),
+        *([("ease", {"l2": 300.0})] if ease else []),
+        ("als", {"factors": 32, "regularization": 0.01, "alpha": 1.0, "iterations": 15}),
+        ("bpr", {"factors": 64, "learning_rate": 0.05, "regularization": 0.01,
+                 "iterations": 100}),
+        ("itemknn", {"neighbours": 200}),
+        *([("ease", {"l2": l2}) for l2 in (1000.0, 100.0)] if ease else []),
+        ("als", {"factors": 64, "regularization": 0.05, "alpha": 5.0, "iterations": 15}),
+        ("als", {"factors": 128, "regularization": 0.1, "alpha": 10.0, "iterations": 15}),
+    ]
+    return grid
+
+
+def label(name: str, params: dict[str, Any]) -> str:
+    """``ease(l2=300)``: how a candidate is shown in the leaderboard."""
+    inside = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                       for k, v in params.items())
+    return f"{name}({inside})" if inside else name
+
+
+@dataclass
+class Member:
+    """One scorer of the blend and its weight."""
+
+    scorer: Scorer
+    weight: float
+
+
+def _standardise(scores: np.ndarray) -> np.ndarray:
+    mean = scores.mean(axis=1, keepdims=True)
+    std = scores.std(axis=1, keepdims=True)
+    return (scores - mean) / np.where(std > 0, std, 1.0)
+
+
+def blend(members: list[Member], rows: np.ndarray, history: sp.csr_matrix,
+          parts: list[np.ndarray] | None = None) -> np.ndarray:
+    """The weighted sum of the members' per-user standardised scores (each appended to
+    ``parts`` when given: the re-ranker's features)."""
+    total = np.zeros((history.shape[0], history.shape[1]), dtype=np.float32)
+    for member in members:
+        z = _standardise(member.scorer.score(rows, history))
+        total += member.weight * z
+        if parts is not None:
+            parts.append(z)
+    return total
+
+
+@dataclass
+class SearchResult:
+    leaderboard: list[dict[str, Any]]
+    chosen: list[tuple[str, dict[str, Any], float]]  # (scorer, params, weight)
+    validation: dict[str, float]
+    skipped: list[str] = field(default_factory=list)
+    users: np.ndarray | None = None  # the validation users scored
+    member_scores: list[np.ndarray] = field(default_factory=list)  # chosen members', standardised
+
+
+def search(train: sp.csr_matrix, relevant: list[set[int]], *, k: int, time_limit: float,
+           seed: int = 0, grid: list[tuple[str, dict[str, Any]]] | None = None,
+           progress: Callable[[dict[str, Any]], None] | None = None) -> SearchResult:
+    """Fit the grid on ``train``, score the users with ``relevant`` items, blend the best."""
+    start = time.perf_counter()
+    emit = progress or (lambda event: None)
+    users = np.flatnonzero([bool(r) for r in relevant])
+    cap = max(200, int(EVAL_CELLS // max(1, train.shape[1])))
+    if len(users) > cap:
+        users = np.sort(np.random.default_rng(seed).choice(users, cap, replace=False))
+    history = train[users]
+    board: list[dict[str, Any]] = []
+    best: dict[str, tuple[float, dict[str, Any], np.ndarray]] = {}
+    took: dict[str, float] = {}
+    skipped = []
+    for name, params in grid or default_grid(train.shape[1]):
+        left = time_limit - (time.perf_counter() - start)
+        if took.get(name, 0.0) * 1.2 > left or left <= 0:
+            skipped.append(label(name, params))
+            continue
+        emit({"event": "candidate_start", "name": label(name, params)})
+        t0 = time.perf_counter()
+        scorer = make_scorer(name, **params).fit(train, seed=seed)
+        fit_s = time.perf_counter() - t0
+        scores = _standardise(scorer.score(users, history))
+        metrics, _ = evaluate_scores(lambda rows, s=scores: s[np.searchsorted(users, rows)],
+                                     users, train, relevant, k)
+        took[name] = time.perf_counter() - t0
+        board.append({"name": label(name, params), "score": metrics["ndcg"],
+                      "ndcg": metrics["ndcg"], "recall": metrics["recall"],
+                      "map": metrics["map"], "fit_seconds": round(fit_s, 3)})
+        emit({"event": "candidate_end", "name": label(name, params),
+              "elapsed": time.perf_counter() - start, "score": metrics["ndcg"]})
+        if name not in best or metrics["ndcg"] > best[name][0]:
+            best[name] = (metrics["ndcg"], params, scores)
+    chosen, validation = _greedy_blend(best, users, train, relevant, k)
+    weights = {label(n, p): w for n, p, w in chosen}
+    for row in board:
+        row["chosen"] = row["name"] in weights
+        row["weight"] = weights.get(row["name"], 0.0)
+    board.sort(key=lambda row: -row["ndcg"])
+    return SearchResult(board, chosen, validation, skipped, users,
+                        [best[name][2] for name, _, _ in chosen])
+
+
+def _greedy_blend(best, users, train, relevant, k):
+    order = sorted(best, key=lambda name: -best[name][0])
+    first = order[0]
+    total = best[first][2].copy()
+    chosen = [(first, best[first][1], 1.0)]
+
+    def score_of(candidate):
+        m, _ = evaluate_scores(lambda rows: candidate[np.searchsorted(users, rows)], users,
+                               train, relevant, k)
+        return m
+
+    current = score_of(total)
+    for name in order[1:]:
+        trial = [(w, score_of(total + w * best[name][2])) for w in WEIGHTS]
+        weight, metrics = max(trial, key=lambda wm: wm[1]["ndcg"])
+        if metrics["ndcg"] >= current["ndcg"] + MIN_GAIN:
+            total += weight * best[name][2]
+            chosen.append((name, best[name][1], weight))
+            current = metrics
+    return chosen, current

@@ -1,0 +1,166 @@
+"""Metrics, holdout, rules and scorers of the recommend family, on tiny data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from recommend_data import two_groups
+
+from bizforge.errors import UsageError
+from bizforge.families.recommend.data import prepare
+from bizforge.families.recommend.metrics import beyond_accuracy, ranking_metrics, top_k
+from bizforge.families.recommend.options import RecommendOptions
+from bizforge.families.recommend.rules import allowed_mask, pick
+from bizforge.families.recommend.scorers import SCORERS, make_scorer
+from bizforge.families.recommend.split import Index, holdout, later_than_training
+
+
+@pytest.fixture(scope="module")
+def interactions() -> pd.DataFrame:
+    return two_groups()
+
+
+def test_ndcg_of_a_single_hit_at_rank_two():
+    m = ranking_metrics(np.array([[5, 7, 9]]), [{7}], k=3)
+    assert m["ndcg"] == pytest.approx(1 / np.log2(3))
+
+
+def test_recall_is_divided_by_at_most_k():
+    m = ranking_metrics(np.array([[0, 1]]), [set(range(10))], k=2)
+    assert m["recall"] == 1.0
+
+
+def test_users_without_held_out_items_are_not_counted():
+    assert ranking_metrics(np.array([[0], [1]]), [{0}, set()], k=1)["users"] == 1
+
+
+def test_top_k_never_returns_an_excluded_item():
+    scores = np.array([[3.0, 2.0, 1.0]])
+    assert top_k(scores, sp.csr_matrix([[1, 0, 0]]), 2).tolist() == [[1, 2]]
+
+
+def test_coverage_and_popularity_bias():
+    out = beyond_accuracy(np.array([[0], [0]]), np.array([3.0, 1.0]))
+    assert out == {"coverage": 0.5, "popularity_bias": 1.5}
+
+
+def test_holdout_by_time_takes_the_latest(interactions):
+    pairs = prepare(interactions, RecommendOptions()).pairs
+    _, held = holdout(pairs, 2, by_time=True)
+    latest = pairs.sort_values("time").groupby("user").tail(2)
+    assert set(zip(held.user, held.item)) == set(zip(latest.user, latest.item))
+
+
+def test_holdout_keeps_at_least_half_of_each_history(interactions):
+    pairs = prepare(interactions, RecommendOptions()).pairs
+    train, _ = holdout(pairs, 100, by_time=False)
+    assert train.groupby("user").size().min() >= 3
+
+
+def test_a_later_test_set_is_recognised(interactions):
+    pairs = prepare(interactions, RecommendOptions()).pairs
+    train, held = holdout(pairs, 2, by_time=True)
+    assert later_than_training(train, held)
+    assert not later_than_training(held, train)
+
+
+def test_rules_exclude_and_include_items():
+    mask = allowed_mask(4, seen=np.array([0]), exclude_seen=True, exclude=[1], include=[0, 1, 2])
+    assert mask.tolist() == [False, False, True, False]
+
+
+def test_diversity_caps_items_of_one_main_category():
+    chosen = pick(np.array([4.0, 3.0, 2.0, 1.0]), np.ones(4, bool), 3, 1,
+                  [["a", "b"], ["a"], ["b"], ["c"]])
+    assert chosen == [0, 2, 3]
+
+
+def _matrix(interactions):
+    pairs = prepare(interactions, RecommendOptions()).pairs
+    index = Index.of(pairs)
+    return index, index.matrix(pairs)
+
+
+@pytest.mark.parametrize("name", sorted(set(SCORERS) - {"popularity"}))
+def test_each_scorer_prefers_the_users_own_group(interactions, name):
+    index, X = _matrix(interactions)
+    params = {"iterations": 200, "learning_rate": 0.1} if name == "bpr" else {}
+    scorer = make_scorer(name, factors=8, **params).fit(X)
+    user = index.user_pos["u0"]
+    scores = scorer.score(np.array([user]), X[[user]])[0]
+    group_a = [index.item_pos[f"i{i}"] for i in range(10)]
+    group_b = [index.item_pos[f"i{i}"] for i in range(10, 20)]
+    assert scores[group_a].mean() > scores[group_b].mean()
+
+
+@pytest.mark.parametrize("name", ["als", "bpr"])
+def test_factor_models_fold_in_an_unknown_user(interactions, name):
+    index, X = _matrix(interactions)
+    scorer = make_scorer(name, factors=8, iterations=50).fit(X)
+    history = sp.csr_matrix(([1.0, 1.0], ([0, 0], [index.item_pos["i11"], index.item_pos["i12"]])),
+                            shape=(1, X.shape[1]))
+    scores = scorer.score(np.array([-1]), history)[0]
+    group_b = [index.item_pos[f"i{i}"] for i in range(10, 20)]
+    assert np.argmax(scores) in group_b
+
+
+def test_scorer_arrays_round_trip_to_the_same_scores(interactions):
+    _, X = _matrix(interactions)
+    scorer = make_scorer("ease", l2=10.0).fit(X)
+    again = SCORERS["ease"].from_arrays(scorer.params, dict(scorer.arrays_))
+    rows = np.arange(3)
+    assert np.array_equal(scorer.score(rows, X[rows]), again.score(rows, X[rows]))
+
+
+def test_an_unknown_scorer_lists_the_valid_ones():
+    with pytest.raises(UsageError, match="ease"):
+        make_scorer("svd")
+
+
+def test_ease_refuses_a_catalogue_too_large(monkeypatch):
+    from bizforge.families.recommend import scorers
+
+    monkeypatch.setattr(scorers, "EASE_MAX_ITEMS", 2)
+    with pytest.raises(UsageError, match="EASE"):
+        make_scorer("ease").fit(sp.csr_matrix(np.ones((2, 3), dtype=np.float32)))
+
+
+def _ranker_data(n_users=200, n=20, seed=0):
+    """Candidates in blend order whose relevant items sit last; feature 0 marks them."""
+    rng = np.random.default_rng(seed)
+    cand = np.tile(np.arange(n), (n_users, 1))
+    relevant = [set(rng.choice(np.arange(n // 2, n), 3, replace=False).tolist())
+                for _ in range(n_users)]
+    marks = np.array([[float(i in rel) for i in row] for row, rel in zip(cand, relevant)])
+    noise = rng.normal(size=marks.shape)
+    return cand, np.column_stack([marks.ravel() + 0.1 * noise.ravel(), noise.ravel()]), relevant
+
+
+def test_a_reranker_that_beats_the_blend_is_kept():
+    from bizforge.families.recommend.rerank import fit_reranker
+
+    cand, features, relevant = _ranker_data()
+    model, result = fit_reranker(cand, features, relevant, 10, ["signal", "noise"])
+    assert model is not None and result["ndcg_reranked"] > result["ndcg_blend"]
+
+
+def test_a_reranker_without_signal_is_not_kept():
+    from bizforge.families.recommend.rerank import fit_reranker
+
+    cand, features, relevant = _ranker_data()
+    model, _ = fit_reranker(cand, features[:, 1:], [set(range(3)) for _ in relevant], 10,
+                            ["noise"])
+    assert model is None
+
+
+def test_side_features_code_few_level_texts_and_skip_long_ones():
+    from bizforge.families.recommend.side import side_features
+
+    frame = pd.DataFrame({"id": ["a", "b"], "tier": ["gold", "silver"],
+                          "note": [f"text {i}" for i in range(2)]})
+    names, values = side_features(frame, "id", ["a", "b"])
+    assert names == ["tier", "note"] and values.shape == (2, 2)
+    frame = pd.DataFrame({"id": [str(i) for i in range(60)], "note": [f"t{i}" for i in range(60)]})
+    assert side_features(frame, "id", ["1"])[0] == []
