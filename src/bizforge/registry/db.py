@@ -28,7 +28,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 __all__ = [
+    "HEAD",
     "SCHEMA",
+    "alembic_config",
     "alias_history",
     "aliases",
     "api_keys",
@@ -192,14 +194,25 @@ def migrate(engine: Engine) -> str:
     return HEAD
 
 
-def _upgrade(conn: Connection) -> None:
-    from alembic import command
+def alembic_config(conn: Connection):
+    """An Alembic ``Config`` that migrates ``conn`` (for ``alembic.command`` calls).
+
+    >>> with engine.connect() as conn:                         # doctest: +SKIP
+    ...     command.downgrade(alembic_config(conn), "0001"); conn.commit()
+    """
     from alembic.config import Config
-    from alembic.runtime.migration import MigrationContext
 
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
     cfg.attributes["connection"] = conn
+    return cfg
+
+
+def _upgrade(conn: Connection) -> None:
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
+    cfg = alembic_config(conn)
     current = MigrationContext.configure(conn).get_current_revision()
     if current is None and sa.inspect(conn).has_table("registry_meta"):
         command.stamp(cfg, "0001")  # made before migrations existed: it is schema 1
