@@ -4,7 +4,7 @@ Everything the app needs is injected (settings, registry, options) so tests
 build it on a temporary home with ``TestClient(create_app(registry=reg))``.
 Library errors become JSON ``{type, loc, msg}`` answers with their HTTP status
 (401/403 for keys, 404 unknown model, 413 too large, 422 bad input, 503 a model
-that cannot be loaded); an unexpected error is a 500 with a request id, logged
+that cannot be loaded or a registry database that does not answer); an unexpected error is a 500 with a request id, logged
 without any request data.
 
 >>> app = create_app(registry=Registry(home=tmp))            # doctest: +SKIP
@@ -28,6 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
 from bizforge import __version__
 from bizforge.config import Settings, get_settings
@@ -45,6 +46,7 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # Request ids: a per-process random prefix and a counter (os.urandom per request is slow).
 _PREFIX = secrets.token_hex(4)
 _COUNTER = itertools.count(1)
+DB_RETRY_AFTER_S = 2  # Retry-After of a 503 while the registry database is unreachable
 
 
 @dataclass
@@ -107,6 +109,9 @@ def create_app(settings: Settings | None = None, registry: Any = None,
     read = [] if not options.auth else [Depends(require_role("predict"))]
     app.add_api_route("/metrics", health.metrics, methods=["GET"], tags=["health"],
                       summary="Prometheus metrics", include_in_schema=True,
+                      response_class=Response,
+                      responses=health.METRICS_RESPONSES if read else
+                      {200: health.METRICS_RESPONSES[200]},
                       dependencies=[] if options.metrics_public else read)
     app.add_api_route("/openapi.json", _openapi, methods=["GET"], include_in_schema=False,
                       dependencies=read)
@@ -215,8 +220,23 @@ async def _http_error(request: Request, exc: HTTPException) -> JSON:
     return error_response(exc.status_code, "HTTPError", detail, headers=exc.headers)
 
 
+async def _database_error(request: Request, exc: Exception) -> JSON:
+    # The registry database is down or restarting: the caller may retry, the server
+    # recovers by itself (the pool replaces dead connections on checkout).
+    log_event("registry_unreachable", level=30, error=type(exc).__name__)
+    return error_response(503, "RegistryUnavailable",
+                          "the registry database is unreachable; nothing was changed. "
+                          f"Fix: retry in {DB_RETRY_AFTER_S} s.",
+                          headers={"Retry-After": str(DB_RETRY_AFTER_S)})
+
+
 def _handlers(app: FastAPI) -> None:
+    import sqlalchemy as sa
+
     app.add_exception_handler(BizforgeError, _bizforge_error)
+    # DBAPIError: connection refused / dropped mid-query; TimeoutError: pool exhausted.
+    app.add_exception_handler(sa.exc.DBAPIError, _database_error)
+    app.add_exception_handler(sa.exc.TimeoutError, _database_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

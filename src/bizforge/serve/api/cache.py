@@ -158,6 +158,7 @@ class ModelCache:
         self.on_change: list[Callable[[], None]] = []  # called when the registry changed
         self._revision: int | None = None
         self._looked = float("-inf")
+        self._stale = False  # the last look at the registry failed
         self._refs: dict[str, Key] = {}
         self._found: dict[Key, Any] = {}  # ModelVersion rows seen since the last change
         self._loaded: OrderedDict[Key, LoadedModel] = OrderedDict()
@@ -177,7 +178,18 @@ class ModelCache:
         if not force and now - self._looked < self.poll:
             return
         self._looked = now
-        revision = self.registry.revision()
+        try:
+            revision = self.registry.revision()
+        except Exception as exc:  # noqa: BLE001 - the database is down or restarting
+            # Keep serving what is already resolved and loaded; what needs the database
+            # (an unseen name, a key not yet checked) gets a 503 until it is back.
+            if not self._stale:
+                log_event("registry_unreachable", level=30, error=type(exc).__name__)
+            self._stale = True
+            return
+        if self._stale:
+            log_event("registry_reachable")
+            self._stale = False
         if revision != self._revision:
             self.invalidate(revision)
 
