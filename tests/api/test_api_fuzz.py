@@ -78,3 +78,42 @@ def test_every_documented_route_answers_as_documented(live_server):
     assert len(operations) >= 8  # the generic routes and one predict route per model
     failures = [f for f in (_fuzz(op, base, auth) for op in operations) if f]
     assert not failures, "\n\n".join(failures)
+
+
+def _valid_files() -> dict[str, tuple[str, bytes]]:
+    """A well-formed CSV, Parquet and Excel file of the churn columns: {kind: (name, bytes)}."""
+    import io
+
+    frame = churn_table(20, seed=9).drop(columns=[CHURN_TARGET])
+    parquet, excel = io.BytesIO(), io.BytesIO()
+    frame.to_parquet(parquet)
+    frame.to_excel(excel, index=False)
+    return {"csv": ("rows.csv", frame.to_csv(index=False).encode("utf-8")),
+            "parquet": ("rows.parquet", parquet.getvalue()),
+            "excel": ("rows.xlsx", excel.getvalue())}
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet", "excel"])
+def test_malformed_uploads_get_a_client_error_never_a_500(live_server, kind):
+    import httpx
+    from hypothesis import strategies as st
+
+    base, auth = live_server
+    filename, good = _valid_files()[kind]
+
+    @given(cut=st.integers(0, len(good)), flips=st.lists(
+        st.tuples(st.integers(0, len(good) - 1), st.integers(0, 255)), max_size=8))
+    @settings(max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    def upload(cut, flips):
+        data = bytearray(good[:cut] if cut < len(good) else good)
+        for at, value in flips:
+            if at < len(data):
+                data[at] = value
+        r = httpx.post(f"{base}/v1/models/churn/predict:batch", headers=auth, timeout=60,
+                       files={"file": (filename, bytes(data))})
+        assert r.status_code < 500, r.text
+        if r.status_code >= 400:
+            assert set(r.json()) >= {"type", "loc", "msg"}
+
+    upload()

@@ -61,7 +61,7 @@ _ERRORS = {
     403: "the key's role may not use this route",
     404: "no such model, version or alias",
     413: "too many rows or too large a body",
-    415: "an upload that is not CSV, Parquet or Excel",
+    415: "an upload that is not CSV or Parquet",
     422: "a parameter or field is missing, malformed or of the wrong type",
     503: "the model cannot be loaded, or the registry database is unreachable "
          "(retry after the Retry-After header's seconds)",
