@@ -208,6 +208,7 @@ def train(
     predictor = Predictor(recipe, result, novelty=novelty,
                           threshold=None if threshold is None else threshold.threshold, info=info)
     test_metrics, figures = _test_metrics(spec, y_test, value, threshold, lang)
+    info["drift_reference"] = _drift_reference(predictor, recipe, train_frame, X_test)
 
     member = result.dominant
     sources = ex.sources_from_features(recipe.features)
@@ -336,6 +337,18 @@ def _info(ds, spec, recipe, seed, time_limit) -> dict[str, Any]:
                       "numpy": np.__version__, "lightgbm": lightgbm.__version__,
                       "scikit-learn": sklearn.__version__, "torch": torch.__version__},
     }
+
+
+def _drift_reference(predictor: Predictor, recipe: Recipe, train_frame: pd.DataFrame,
+                     X_test: pd.DataFrame) -> dict[str, Any]:
+    """Bucket counts of the training inputs and of the held-out predicted classes: what
+    the server's drift monitor compares served rows with (no raw values)."""
+    from bizforge.clean.drift import reference
+
+    labels = None
+    if predictor.spec.is_classification and len(X_test):
+        labels = predictor.value_and_labels(X_test)[1]
+    return reference(train_frame, {step.column: step.kind for step in recipe.steps_}, labels)
 
 
 def _fingerprint(frame: pd.DataFrame) -> str:

@@ -38,7 +38,8 @@ from bizforge.serve.api.deps import KeyCheck, require_role
 from bizforge.serve.api.logging import log_event
 from bizforge.serve.api.metrics import ServerMetrics
 from bizforge.serve.api.responses import JSON, error_response
-from bizforge.serve.api.routers import health, models, predict
+from bizforge.serve.api.drift import DriftMonitor
+from bizforge.serve.api.routers import drift, health, models, predict
 
 __all__ = ["ServerOptions", "create_app"]
 
@@ -66,6 +67,7 @@ class ServerOptions:
     metrics_public: bool = False  # /metrics without a key (for a scraper on a private network)
     preload: bool = True  # load every model's default version at startup
     docs: bool | None = None  # Swagger UI at /docs; default: only without auth
+    drift_flush: float = 60.0  # seconds between stores of served-row tallies (0: only on demand)
 
 
 def create_app(settings: Settings | None = None, registry: Any = None,
@@ -95,6 +97,8 @@ def create_app(settings: Settings | None = None, registry: Any = None,
                              max_rows=options.max_rows, batch_rows=options.batch_rows,
                              retry_after=options.retry_after, poll=options.registry_poll,
                              metrics=state.metrics)
+    state.drift = DriftMonitor(registry, state.cache, state.metrics,
+                               interval=options.drift_flush)
     state.keys = None
     if options.auth:
         verify = verify_key or _registry_verifier(registry)
@@ -105,6 +109,7 @@ def create_app(settings: Settings | None = None, registry: Any = None,
     app.add_middleware(AccessLog)
     app.include_router(predict.router)
     app.include_router(models.router)
+    app.include_router(drift.router)
     app.include_router(health.router)
     read = [] if not options.auth else [Depends(require_role("predict"))]
     app.add_api_route("/metrics", health.metrics, methods=["GET"], tags=["health"],
@@ -148,9 +153,11 @@ async def _lifespan(app: FastAPI):
         # In the background: the server answers /healthz at once, models warm up meanwhile.
         threading.Thread(target=_preload, args=(state,), daemon=True,
                          name="bizforge-preload").start()
+    state.drift.start()
     try:
         yield
     finally:
+        state.drift.stop()  # the last counts go to the registry before the models go
         state.cache.close()
         if state.owns_registry:
             state.registry.close()

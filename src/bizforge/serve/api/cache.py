@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from starlette.concurrency import run_in_threadpool
 
+from bizforge.clean.drift import Tally
 from bizforge.errors import BizforgeError, DataError, ModelError, ModelNotFound
 from bizforge.serve.api.batching import Batcher
 from bizforge.serve.api.logging import log_event
@@ -69,6 +70,11 @@ class LoadedModel:
         self.executor = ThreadPoolExecutor(1, thread_name_prefix=f"bizforge-{name}-{version}")
         self.batcher = Batcher(self.score_jobs, self.executor, max_rows=batch_rows,
                                on_batch=on_batch)
+        # Served rows counted on the training reference's buckets (the drift monitor
+        # flushes and clears it); None for artifacts without a reference.
+        reference = (predictor.info or {}).get("drift_reference")
+        self.tally = Tally(reference) if reference else None
+        self.tally_lock = threading.Lock()
 
     def read_numbers(self, rows: list[Any]) -> None:
         """Numbers sent as text become floats, in place; DataError naming field and row."""
@@ -113,7 +119,15 @@ class LoadedModel:
 
     def _predict(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
         predictor = self.predictor
-        return self._answers(*predictor.value_and_labels(predictor.features(frame)))
+        value, labels = predictor.value_and_labels(predictor.features(frame))
+        self.observe(frame, labels if self.classification else None)
+        return self._answers(value, labels)
+
+    def observe(self, frame: pd.DataFrame, labels: Any = None) -> None:
+        """Count scored rows for the drift monitor (bucket counts only, never values)."""
+        if self.tally is not None:
+            with self.tally_lock:
+                self.tally.add(frame, labels)
 
     def score_jobs(self, jobs: list[list[Any]]) -> list[list[dict[str, Any]]]:
         """In the model thread: all requests' rows in one call, split back per request."""

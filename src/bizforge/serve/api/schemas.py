@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 
 __all__ = [
     "Deleted",
+    "DriftReport",
     "ErrorBody",
     "Health",
     "ModelCard",
@@ -147,6 +148,39 @@ class VersionInfo(BaseModel):
 
 class Deleted(BaseModel):
     deleted: str = Field(description="the reference removed, e.g. churn:3")
+
+
+class DriftChange(BaseModel):
+    bucket: str
+    training: float = Field(description="share of training rows in this bucket")
+    served: float = Field(description="share of served rows in this bucket")
+
+
+class DriftFeature(BaseModel):
+    """One input feature (or ``(predictions)``) compared with training."""
+
+    feature: str
+    kind: str
+    psi: float = Field(description="population stability index: < 0.1 stable, 0.1-0.2 "
+                                   "watch, >= 0.2 drifted")
+    p_value: float | None = Field(description="chi-square test of the served counts")
+    status: Literal["stable", "watch", "drifted", "too few rows"]
+    largest_change: DriftChange
+
+
+class DriftReport(BaseModel):
+    """What a version served in a period against its training data, most drifted first."""
+
+    model: str
+    version: int
+    since: str
+    until: str
+    rows: int
+    enough_rows: bool
+    features: list[DriftFeature]
+    prediction: DriftFeature | None
+    drifted: list[str]
+    advice: list[str]
 
 
 class PredictRequest(BaseModel):

@@ -131,7 +131,8 @@ async def predict_batch(
         upload = await receive_upload(request, state.options.max_upload_bytes, folder)
         out = folder / "scored.csv"
         scorer = BatchScorer(model.predictor, upload.path, upload.format, out,
-                             chunk_rows=state.options.batch_chunk_rows, explain=explain)
+                             chunk_rows=state.options.batch_chunk_rows, explain=explain,
+                             observe=model.observe)
         try:
             # One chunk per call in the model's thread: online requests run in between.
             while await model.run(scorer.step):
