@@ -45,6 +45,10 @@ def _numbers(values: pd.Series) -> np.ndarray:
     values = pd.Series(values)
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.to_numpy("float64", na_value=np.nan)
+    try:  # the server's rows: floats and None already (None becomes NaN)
+        return np.asarray(values.to_numpy(object), dtype="float64")
+    except (TypeError, ValueError):
+        pass
     # Text numbers ("1,234.5", "12%") read as the recipe reads them, so training and
     # serving (where the server has already turned them into floats) land in one bucket.
     from bizforge.ingest.numbers import parse_numbers
@@ -150,10 +154,17 @@ def reference(frame: pd.DataFrame, kinds: dict[str, str],
 
 # -- serving tallies -------------------------------------------------------------------
 class Tally:
-    """Counts of served rows on a reference's buckets (what the server keeps and flushes)."""
+    """Counts of served rows on a reference's buckets (what the server keeps and flushes).
 
-    def __init__(self, ref: dict[str, Any]):
+    :meth:`add` only appends the rows' values to per-column lists; they are counted
+    together, vectorised, every ``fold_rows`` rows and on :meth:`to_dict`, so a
+    one-row request pays a few list appends, not a pass over every feature.
+    """
+
+    def __init__(self, ref: dict[str, Any], *, fold_rows: int = 512):
         self.ref = ref
+        self.fold_rows = fold_rows
+        self.columns = sorted({spec["column"] for spec in ref["features"].values()})
         self.clear()
 
     def clear(self) -> None:
@@ -162,19 +173,44 @@ class Tally:
                        for name, spec in self.ref["features"].items()}
         pred = self.ref.get("prediction")
         self.predicted = None if pred is None else np.zeros(len(pred["labels"]), "int64")
+        self._values: dict[str, list] = {column: [] for column in self.columns}
+        self._labels: list = []
+        self._queued = 0
 
-    def add(self, frame: pd.DataFrame, labels: Any = None) -> None:
-        """Count the rows of ``frame`` (raw input columns) and their predicted labels."""
-        self.rows += len(frame)
+    def add(self, rows: Any, labels: Any = None) -> None:
+        """Count rows given as a DataFrame or as ``{column: values}`` (raw input values),
+        with their predicted labels (classification)."""
+        n = len(rows) if isinstance(rows, pd.DataFrame) else len(next(iter(rows.values()), []))
+        for column in self.columns:
+            if column in rows:
+                values = rows[column]
+                self._values[column].extend(
+                    values.tolist() if isinstance(values, pd.Series) else values)
+            else:  # counted as missing: a column the request did not carry
+                self._values[column].extend([None] * n)
+        if labels is not None:
+            self._labels.extend(labels)
+        self.rows += n
+        self._queued += n
+        if self._queued >= self.fold_rows:
+            self.fold()
+
+    def fold(self) -> None:
+        """Count the queued rows."""
+        if not self._queued:
+            return
         for name, spec in self.ref["features"].items():
-            if spec["column"] in frame.columns:
-                self.counts[name] += _counts(spec, frame[spec["column"]])
-        if self.predicted is not None and labels is not None:
+            values = pd.Series(self._values[spec["column"]], dtype=object)
+            self.counts[name] += _counts(spec, values)
+        if self.predicted is not None and self._labels:
             self.predicted += _counts(self.ref["prediction"],
-                                      pd.Series([str(v) for v in labels], dtype=object))
+                                      pd.Series([str(v) for v in self._labels], dtype=object))
+        self._values = {column: [] for column in self.columns}
+        self._labels, self._queued = [], 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready counts: ``{"rows", "features": {name: [..]}, "prediction": [..]}``."""
+        self.fold()
         return {"rows": int(self.rows),
                 "features": {n: c.tolist() for n, c in self.counts.items()},
                 "prediction": None if self.predicted is None else self.predicted.tolist()}

@@ -102,7 +102,13 @@ class LoadedModel:
         recipe reads numbers, categories and dates from plain Python values the
         same way. Many rows (the recipe's vectorised paths) get float64 numbers.
         """
-        columns = {column: [getattr(row, attr) for row in rows] for attr, column, _ in self.plan}
+        return self._frame(rows, self.columns(rows))
+
+    def columns(self, rows: list[Any]) -> dict[str, list[Any]]:
+        """Validated rows -> ``{input column: values}`` in recipe order."""
+        return {column: [getattr(row, attr) for row in rows] for attr, column, _ in self.plan}
+
+    def _frame(self, rows: list[Any], columns: dict[str, list[Any]]) -> pd.DataFrame:
         if len(rows) <= _SMALL:
             return pd.DataFrame(columns, dtype=object)
         return pd.DataFrame({
@@ -117,22 +123,26 @@ class LoadedModel:
         return [{"label": str(label), "probabilities": dict(zip(classes, map(float, p)))}
                 for label, p in zip(labels, value.tolist())]
 
-    def _predict(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    def _predict(self, frame: pd.DataFrame, columns: dict[str, list] | None = None
+                 ) -> list[dict[str, Any]]:
         predictor = self.predictor
         value, labels = predictor.value_and_labels(predictor.features(frame))
-        self.observe(frame, labels if self.classification else None)
+        self.observe(frame if columns is None else columns,
+                     labels if self.classification else None)
         return self._answers(value, labels)
 
-    def observe(self, frame: pd.DataFrame, labels: Any = None) -> None:
-        """Count scored rows for the drift monitor (bucket counts only, never values)."""
+    def observe(self, rows: Any, labels: Any = None) -> None:
+        """Count scored rows (a frame or ``{column: values}``) for the drift monitor:
+        bucket counts only, never values."""
         if self.tally is not None:
             with self.tally_lock:
-                self.tally.add(frame, labels)
+                self.tally.add(rows, labels)
 
     def score_jobs(self, jobs: list[list[Any]]) -> list[list[dict[str, Any]]]:
         """In the model thread: all requests' rows in one call, split back per request."""
         rows = [row for job in jobs for row in job]
-        answers = self._predict(self.frame(rows))
+        columns = self.columns(rows)
+        answers = self._predict(self._frame(rows, columns), columns)
         out, start = [], 0
         for job in jobs:
             out.append(answers[start:start + len(job)])
