@@ -3,11 +3,13 @@ real HTTP to a live server with a tabular and a text model published.
 
 Every answer must be documented (status, content type, body schema), no request
 may get a 500, and every route that declares a key refuses a request without one.
-Bounded: ``FUZZ_EXAMPLES`` examples per operation (bench/fuzz_api.py runs 200+).
+Bounded: ``FUZZ_EXAMPLES`` examples per operation in the default run;
+``BIZFORGE_FUZZ_EXAMPLES=200`` runs the long version (figures in bench/RESULTS.md).
 """
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -22,7 +24,7 @@ from bizforge.registry import Registry, create_key  # noqa: E402
 from bizforge.samples import CHURN_TARGET, REVIEW_TARGET, churn_table, review_table  # noqa: E402
 from bizforge.serve.api import ServerOptions, create_app  # noqa: E402
 
-FUZZ_EXAMPLES = 12
+FUZZ_EXAMPLES = int(os.environ.get("BIZFORGE_FUZZ_EXAMPLES", "12"))
 
 
 @pytest.fixture(scope="module")
