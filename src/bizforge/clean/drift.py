@@ -78,8 +78,10 @@ def _bucket(spec: dict[str, Any], values: pd.Series) -> np.ndarray:
     position = {label: i for i, label in enumerate(labels)}
     other, missing = position[OTHER], position[MISSING]
     if kind == "language":
-        return np.array([missing if _missing(v) else position[_language(v)] for v in values])
-    return np.array([missing if _missing(v) else position.get(str(v), other) for v in values])
+        return np.array([missing if _missing(v) else position.get(_language(v), other)
+                         for v in values], dtype="int64")
+    return np.array([missing if _missing(v) else position.get(str(v), other) for v in values],
+                    dtype="int64")
 
 
 def _missing(value: Any) -> bool:

@@ -134,9 +134,15 @@ class LoadedModel:
     def observe(self, rows: Any, labels: Any = None) -> None:
         """Count scored rows (a frame or ``{column: values}``) for the drift monitor:
         bucket counts only, never values."""
-        if self.tally is not None:
+        if self.tally is None:
+            return
+        try:
             with self.tally_lock:
                 self.tally.add(rows, labels)
+        except Exception as exc:  # noqa: BLE001 - monitoring must never fail a prediction
+            self.tally = None
+            log_event("drift_tally_failed", level=40, model=self.name, version=self.version,
+                      error=type(exc).__name__)
 
     def score_jobs(self, jobs: list[list[Any]]) -> list[list[dict[str, Any]]]:
         """In the model thread: all requests' rows in one call, split back per request."""

@@ -62,15 +62,22 @@ class DriftMonitor:
             model = self.cache.loaded(*key)
             if model is None or model.tally is None:
                 continue
-            with model.tally_lock:
-                if model.tally.rows == 0:
-                    continue
-                counts = model.tally.to_dict()
-                model.tally.clear()
+            try:
+                with model.tally_lock:
+                    if model.tally.rows == 0:
+                        continue
+                    counts = model.tally.to_dict()
+                    model.tally.clear()
+            except Exception as exc:  # noqa: BLE001 - monitoring must never stop the server
+                model.tally = None
+                log_event("drift_tally_failed", level=40, model=name, version=key[1],
+                          error=type(exc).__name__)
+                continue
+            reference = model.tally.ref
             start, pending = self._pending.get(key, (now, None))
             self._pending[key] = (start, merge([c for c in (pending, counts) if c]))
             self._served[key] = merge([c for c in (self._served.get(key), counts) if c])
-            self._gauges(key, model.tally.ref)
+            self._gauges(key, reference)
 
     def flush(self) -> int:
         """Store every pending tally; returns the rows stored (0 when the database is down)."""
