@@ -71,10 +71,14 @@ async def _client(host, port, requests, deadline, out, key):
         except (OSError, asyncio.IncompleteReadError, IndexError, ValueError):
             out["errors"] += 1
             out["kinds"]["connection"] = out["kinds"].get("connection", 0) + 1
+            if "events" in out:  # bench/serve_cluster.py: when each failure happened
+                out["events"].append((time.time(), "connection"))
             writer = None
             await asyncio.sleep(0.01)
             continue
         out["latency"].append(time.perf_counter() - started)
+        if status != 200 and "events" in out:
+            out["events"].append((time.time(), str(status)))
         if status != 200:
             out["errors"] += 1
             out["kinds"][str(status)] = out["kinds"].get(str(status), 0) + 1

@@ -13,7 +13,7 @@ delimiter are detected as for ``bizforge predict``.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +67,10 @@ class BatchScorer:
     """Scores one chunk per :meth:`step` (so online requests can run in between)."""
 
     def __init__(self, predictor: Any, path: Path, fmt: str, out: Path, *,
-                 chunk_rows: int = 10_000, explain: bool = False):
+                 chunk_rows: int = 10_000, explain: bool = False,
+                 observe: Callable[[Any, Any], None] | None = None):
         self.predictor = predictor
+        self.observe = observe  # (chunk, predicted labels or None): the drift monitor
         self.out = out
         self.explain = explain
         self.rows = 0
@@ -93,8 +95,12 @@ class BatchScorer:
         if first:
             self._handle = open(self.out, "w", encoding="utf-8", newline="")  # noqa: SIM115
         scored.to_csv(self._handle, header=first, index=False)
+        labels = None
         if self.predictor.spec.is_classification:
-            self.label_counts.update(scored["prediction"].astype(str).tolist())
+            labels = scored["prediction"].astype(str).tolist()
+            self.label_counts.update(labels)
+        if self.observe is not None:
+            self.observe(chunk, labels)
         self.rows += len(chunk)
         return True
 

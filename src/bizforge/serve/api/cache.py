@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from starlette.concurrency import run_in_threadpool
 
+from bizforge.clean.drift import Tally
 from bizforge.errors import BizforgeError, DataError, ModelError, ModelNotFound
 from bizforge.families.loading import load_folder
 from bizforge.serve.api.batching import Batcher
@@ -70,6 +71,11 @@ class LoadedModel:
         self.executor = ThreadPoolExecutor(1, thread_name_prefix=f"bizforge-{name}-{version}")
         self.batcher = Batcher(self.score_jobs, self.executor, max_rows=batch_rows,
                                on_batch=on_batch)
+        # Served rows counted on the training reference's buckets (the drift monitor
+        # flushes and clears it); None for artifacts without a reference.
+        reference = (predictor.info or {}).get("drift_reference")
+        self.tally = Tally(reference) if reference else None
+        self.tally_lock = threading.Lock()
 
     def read_numbers(self, rows: list[Any]) -> None:
         """Numbers sent as text become floats, in place; DataError naming field and row."""
@@ -97,7 +103,13 @@ class LoadedModel:
         recipe reads numbers, categories and dates from plain Python values the
         same way. Many rows (the recipe's vectorised paths) get float64 numbers.
         """
-        columns = {column: [getattr(row, attr) for row in rows] for attr, column, _ in self.plan}
+        return self._frame(rows, self.columns(rows))
+
+    def columns(self, rows: list[Any]) -> dict[str, list[Any]]:
+        """Validated rows -> ``{input column: values}`` in recipe order."""
+        return {column: [getattr(row, attr) for row in rows] for attr, column, _ in self.plan}
+
+    def _frame(self, rows: list[Any], columns: dict[str, list[Any]]) -> pd.DataFrame:
         if len(rows) <= _SMALL:
             return pd.DataFrame(columns, dtype=object)
         return pd.DataFrame({
@@ -112,14 +124,32 @@ class LoadedModel:
         return [{"label": str(label), "probabilities": dict(zip(classes, map(float, p)))}
                 for label, p in zip(labels, value.tolist())]
 
-    def _predict(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    def _predict(self, frame: pd.DataFrame, columns: dict[str, list] | None = None
+                 ) -> list[dict[str, Any]]:
         predictor = self.predictor
-        return self._answers(*predictor.value_and_labels(predictor.features(frame)))
+        value, labels = predictor.value_and_labels(predictor.features(frame))
+        self.observe(frame if columns is None else columns,
+                     labels if self.classification else None)
+        return self._answers(value, labels)
+
+    def observe(self, rows: Any, labels: Any = None) -> None:
+        """Count scored rows (a frame or ``{column: values}``) for the drift monitor:
+        bucket counts only, never values."""
+        if self.tally is None:
+            return
+        try:
+            with self.tally_lock:
+                self.tally.add(rows, labels)
+        except Exception as exc:  # noqa: BLE001 - monitoring must never fail a prediction
+            self.tally = None
+            log_event("drift_tally_failed", level=40, model=self.name, version=self.version,
+                      error=type(exc).__name__)
 
     def score_jobs(self, jobs: list[list[Any]]) -> list[list[dict[str, Any]]]:
         """In the model thread: all requests' rows in one call, split back per request."""
         rows = [row for job in jobs for row in job]
-        answers = self._predict(self.frame(rows))
+        columns = self.columns(rows)
+        answers = self._predict(self._frame(rows, columns), columns)
         out, start = [], 0
         for job in jobs:
             out.append(answers[start:start + len(job)])
@@ -159,6 +189,7 @@ class ModelCache:
         self.on_change: list[Callable[[], None]] = []  # called when the registry changed
         self._revision: int | None = None
         self._looked = float("-inf")
+        self._stale = False  # the last look at the registry failed
         self._refs: dict[str, Key] = {}
         self._found: dict[Key, Any] = {}  # ModelVersion rows seen since the last change
         self._loaded: OrderedDict[Key, LoadedModel] = OrderedDict()
@@ -178,7 +209,18 @@ class ModelCache:
         if not force and now - self._looked < self.poll:
             return
         self._looked = now
-        revision = self.registry.revision()
+        try:
+            revision = self.registry.revision()
+        except Exception as exc:  # noqa: BLE001 - the database is down or restarting
+            # Keep serving what is already resolved and loaded; what needs the database
+            # (an unseen name, a key not yet checked) gets a 503 until it is back.
+            if not self._stale:
+                log_event("registry_unreachable", level=30, error=type(exc).__name__)
+            self._stale = True
+            return
+        if self._stale:
+            log_event("registry_reachable")
+            self._stale = False
         if revision != self._revision:
             self.invalidate(revision)
 

@@ -43,7 +43,8 @@ def _add(schemas: dict[str, Any], name: str, schema: dict[str, Any]) -> None:
 def _operation(name: str, version: int, request_ref: str) -> dict[str, Any]:
     errors = {str(code): {"description": what, "content": {"application/json": {
         "schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
-        for code, what in ((401, "no or wrong API key"), (404, "unknown model"),
+        for code, what in ((401, "no or wrong API key"), (403, "the key's role may not predict"),
+                           (404, "unknown model"),
                            (413, "too many rows or too large a body"),
                            (422, "a field is missing or has a value of the wrong type"),
                            (503, "the model cannot be loaded"))}

@@ -22,7 +22,8 @@ from bizforge.serve.api.batch import BatchScorer
 from bizforge.serve.api.deps import authorize, require_role
 from bizforge.serve.api.limits import PayloadTooLarge, read_body, receive_upload
 from bizforge.serve.api.responses import JSON
-from bizforge.serve.api.schemas import PredictResponse
+from bizforge.errors import UsageError
+from bizforge.serve.api.schemas import PredictResponse, error_responses, name_param
 
 __all__ = ["router"]
 
@@ -53,7 +54,19 @@ def _resolve(request: Request, name: str) -> tuple[str, int]:
 _EXPLAIN = {"name": "explain", "in": "query", "required": False,
             "description": "add the top reasons of every prediction",
             "schema": {"type": "boolean", "default": False}}
+# The spellings FastAPI reads as a boolean; anything else is a 422, not a silent "no".
 _TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+def _flag(request: Request, name: str) -> bool:
+    value = request.query_params.get(name, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value not in _FALSE:
+        raise UsageError(f"query parameter '{name}' must be true or false.",
+                         fix=f"send ?{name}=true or leave it out.")
+    return False
 
 
 # The hot path: no FastAPI dependencies or query models (they cost as much as the rest of
@@ -61,15 +74,16 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 @router.post("/v1/models/{name}/predict", response_model=PredictResponse,
              openapi_extra={"requestBody": _REQUEST_BODY, "parameters": [_EXPLAIN],
                             "security": [{"HTTPBearer": []}]},
+             responses=error_responses(401, 403, 404, 413, 422, 503),
              summary="Predict a few rows (JSON)")
-async def predict(name: str, request: Request) -> JSON:
+async def predict(request: Request, name: str = name_param()) -> JSON:
     """Labels and class probabilities (or values, for regression) of 1 to 10,000 rows.
 
     Values may be sent as text: they are read with the model's stored schema
     (``"42"`` for a number is 42). A value that does not fit is a 422 naming the field.
     """
     await authorize(request, "predict")
-    explain = request.query_params.get("explain", "").lower() in _TRUE
+    explain = _flag(request, "explain")
     state = request.app.state
     model_name, version = _resolve(request, name)
     model = await state.cache.get(model_name, version)
@@ -97,11 +111,12 @@ async def predict(name: str, request: Request) -> JSON:
 
 @router.post("/v1/models/{name}/predict:batch", openapi_extra={"requestBody": _UPLOAD_BODY},
              response_class=FileResponse, summary="Score a CSV or Parquet file",
-             responses={200: {"content": {"text/csv": {}},
-                              "description": "the rows with prediction and probability"}})
+             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+                              "description": "the rows with prediction and probability"},
+                        **error_responses(401, 403, 404, 413, 415, 422, 503)})
 async def predict_batch(
-    name: str,
     request: Request,
+    name: str = name_param(),
     explain: bool = Query(False, description="add a reasons column"),
     _key=Depends(require_role("predict")),
 ) -> FileResponse:
@@ -116,7 +131,8 @@ async def predict_batch(
         upload = await receive_upload(request, state.options.max_upload_bytes, folder)
         out = folder / "scored.csv"
         scorer = BatchScorer(model.predictor, upload.path, upload.format, out,
-                             chunk_rows=state.options.batch_chunk_rows, explain=explain)
+                             chunk_rows=state.options.batch_chunk_rows, explain=explain,
+                             observe=model.observe)
         try:
             # One chunk per call in the model's thread: online requests run in between.
             while await model.run(scorer.step):
