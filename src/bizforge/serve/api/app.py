@@ -39,7 +39,7 @@ from bizforge.serve.api.logging import log_event
 from bizforge.serve.api.metrics import ServerMetrics
 from bizforge.serve.api.responses import JSON, error_response
 from bizforge.serve.api.drift import DriftMonitor
-from bizforge.serve.api.routers import drift, health, models, predict
+from bizforge.serve.api.routers import actions, drift, health, models, predict
 
 __all__ = ["ServerOptions", "create_app"]
 
@@ -111,6 +111,7 @@ def create_app(settings: Settings | None = None, registry: Any = None,
     app.include_router(models.router)
     app.include_router(drift.router)
     app.include_router(health.router)
+    app.include_router(actions.router)  # last: /{name}/{action} must not shadow the others
     read = [] if not options.auth else [Depends(require_role("predict"))]
     app.add_api_route("/metrics", health.metrics, methods=["GET"], tags=["health"],
                       summary="Prometheus metrics", include_in_schema=True,
@@ -305,8 +306,10 @@ def _record(scope, rid: str, status: int, seconds: float) -> None:
     app_state = scope["app"].state
     route = getattr(scope.get("route"), "path", None) or "unmatched"
     method = scope.get("method", "")
-    app_state.metrics.child(app_state.metrics.http, route, method, str(status)).inc()
     state = scope.get("state") or {}
+    if state.get("action"):  # one of the model's own actions: a known, bounded set of names
+        route = route.replace("{action}", state["action"])
+    app_state.metrics.child(app_state.metrics.http, route, method, str(status)).inc()
     fields: dict[str, Any] = {"method": method, "route": route, "status": status,
                               "ms": round(seconds * 1000, 2), "request_id": rid}
     served = state.get("model")

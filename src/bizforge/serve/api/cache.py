@@ -30,16 +30,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from bizforge.clean.drift import Tally
 from bizforge.errors import BizforgeError, DataError, ModelError, ModelNotFound
+from bizforge.families.base import Action
 from bizforge.families.loading import load_folder
 from bizforge.serve.api.batching import Batcher
 from bizforge.serve.api.logging import log_event
 from bizforge.serve.api.schemas import as_number, request_model, row_model
 
-__all__ = ["LoadedModel", "ModelCache", "ModelUnavailable"]
+__all__ = ["LoadedModel", "ModelCache", "ModelUnavailable", "UnknownAction"]
 
 Key = tuple[str, int]
 _SMALL = 256  # rows up to which plain Python values beat pandas' vectorised paths
@@ -51,31 +53,78 @@ class ModelUnavailable(ModelError):
     http_status = 503
 
 
+class UnknownAction(ModelNotFound):
+    """The model has no REST action of that name (404, naming the ones it has)."""
+
+
 class LoadedModel:
-    """One served version: predictor, request models, and its single scoring thread."""
+    """One served version: predictor, its actions, and its single scoring thread.
+
+    A predictor whose ``predict`` action is marked ``table_rows`` is served on the fast
+    path (``fast``: typed row model, number reading, batcher); every other action, and
+    ``predict`` of every other predictor, through the action's request model and
+    ``handle`` (:meth:`act`).
+    """
 
     def __init__(self, name: str, version: int, predictor: Any, *, max_rows: int,
                  batch_rows: int, on_batch: Callable[[int], None] | None = None):
         self.name, self.version, self.predictor = name, version, predictor
-        self.row_model = row_model(name, version, predictor)
-        self.request_model = request_model(name, version, self.row_model, max_rows)
-        spec = predictor.spec
-        self.classification = bool(spec.is_classification)
-        self.classes = [str(c) for c in spec.classes] if self.classification else []
-        self.threshold = predictor.threshold
-        # (attribute on the row model, input column, numeric?) in recipe order
-        self.plan = [(f"f{i}", step.column, step.kind == "numeric")
-                     for i, step in enumerate(predictor.recipe.steps_)]
+        self.actions: dict[str, Action] = {a.name: a for a in predictor.actions()}
+        main = self.actions.get("predict")
+        self.fast = bool(main is not None and main.table_rows)
         # One thread per model: the GIL gains nothing from more, and predictors need
         # not be thread-safe.
         self.executor = ThreadPoolExecutor(1, thread_name_prefix=f"bizforge-{name}-{version}")
-        self.batcher = Batcher(self.score_jobs, self.executor, max_rows=batch_rows,
-                               on_batch=on_batch)
+        self.row_model = self.request_model = self.batcher = None
+        self.classification, self.classes, self.plan = False, [], []
+        self.threshold = getattr(predictor, "threshold", None)
+        if self.fast:
+            self._table(max_rows, batch_rows, on_batch)
         # Served rows counted on the training reference's buckets (the drift monitor
         # flushes and clears it); None for artifacts without a reference.
         reference = (predictor.info or {}).get("drift_reference")
         self.tally = Tally(reference) if reference else None
         self.tally_lock = threading.Lock()
+
+    def _table(self, max_rows: int, batch_rows: int, on_batch) -> None:
+        """The fast path's typed models, column plan and batcher (``table_rows``)."""
+        predictor = self.predictor
+        self.row_model = row_model(self.name, self.version, predictor)
+        self.request_model = request_model(self.name, self.version, self.row_model, max_rows)
+        spec = predictor.spec
+        self.classification = bool(spec.is_classification)
+        self.classes = [str(c) for c in spec.classes] if self.classification else []
+        # (attribute on the row model, input column, numeric?) in recipe order
+        self.plan = [(f"f{i}", step.column, step.kind == "numeric")
+                     for i, step in enumerate(predictor.recipe.steps_)]
+        self.batcher = Batcher(self.score_jobs, self.executor, max_rows=batch_rows,
+                               on_batch=on_batch)
+
+    def action(self, name: str) -> Action:
+        """The action called ``name``, or UnknownAction naming the ones this model has."""
+        found = self.actions.get(name)
+        if found is None:
+            have = ", ".join(sorted(self.actions)) or "none"
+            raise UnknownAction(
+                f"model {self.name}:{self.version} has no action '{name}'; its actions: "
+                f"{have}.", fix=f"POST to /v1/models/{self.name}/<action> with one of: {have}.")
+        return found
+
+    async def act(self, action: Action, request: Any) -> dict[str, Any]:
+        """``action.handle(request)`` in this model's thread, checked against its response
+        model (a handler that answers the wrong shape is the model's fault: 500, logged)."""
+        answer = await self.run(action.handle, request)
+        if isinstance(answer, action.response):
+            return answer.model_dump(mode="json")
+        try:
+            return action.response.model_validate(answer).model_dump(mode="json")
+        except ValidationError as exc:  # not the caller's mistake: never a 422
+            first = exc.errors()[0]
+            raise ModelError(
+                f"model {self.name}:{self.version} answered '{action.name}' with a value that "
+                f"does not fit its response model (field {'.'.join(map(str, first['loc']))}: "
+                f"{first['msg']}).", fix="report this to the model's author; retrain or "
+                "promote another version.") from None
 
     def read_numbers(self, rows: list[Any]) -> None:
         """Numbers sent as text become floats, in place; DataError naming field and row."""

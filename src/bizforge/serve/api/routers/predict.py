@@ -18,11 +18,19 @@ from pydantic import ValidationError
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse
 
-from bizforge.serve.api.batch import BatchScorer
-from bizforge.serve.api.deps import authorize, require_role
-from bizforge.serve.api.limits import PayloadTooLarge, read_body, receive_upload
-from bizforge.serve.api.responses import JSON
 from bizforge.errors import UsageError
+from bizforge.families.base import DataSource
+from bizforge.serve.api.batch import BatchScorer, iter_chunks
+from bizforge.serve.api.deps import authorize, require_role
+from bizforge.serve.api.limits import (
+    PayloadTooLarge,
+    UnsupportedUpload,
+    Upload,
+    read_body,
+    receive_upload,
+)
+from bizforge.serve.api.responses import JSON
+from bizforge.serve.api.routers.actions import answer, explain_refused
 from bizforge.serve.api.schemas import PredictResponse, error_responses, name_param
 
 __all__ = ["router"]
@@ -87,6 +95,9 @@ async def predict(request: Request, name: str = name_param()) -> JSON:
     state = request.app.state
     model_name, version = _resolve(request, name)
     model = await state.cache.get(model_name, version)
+    if not model.fast:  # not a row table: the predictor's own predict action
+        explain_refused(request)
+        return await answer(request, model, "predict")
     body = await read_body(request, state.options.max_body_bytes)
     try:
         rows = model.request_model.model_validate_json(body).rows
@@ -109,6 +120,20 @@ async def predict(request: Request, name: str = name_param()) -> JSON:
                  "predictions": answers})
 
 
+def _chunks(model, upload: Upload, options):
+    """The upload's chunks: read here for row tables (as always), else by the family's
+    ``batches`` (which may read a .zip of files, or refuse the input naming why)."""
+    if model.fast:
+        if upload.format == "zip":
+            raise UnsupportedUpload("the upload is a .zip; this model scores CSV or Parquet "
+                                    "files.", fix="upload a .csv or .parquet file.")
+        return iter_chunks(upload.path, upload.format, options.batch_chunk_rows)
+    named = upload.path.with_name(f"upload.{upload.format}")  # readers go by the suffix
+    upload.path.rename(named)
+    upload.path = named
+    return model.predictor.batches(DataSource(named), options.batch_chunk_rows)
+
+
 @router.post("/v1/models/{name}/predict:batch", openapi_extra={"requestBody": _UPLOAD_BODY},
              response_class=FileResponse, summary="Score a CSV or Parquet file",
              responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}},
@@ -122,7 +147,8 @@ async def predict_batch(
 ) -> FileResponse:
     """Upload a file (form field ``file``, or the raw body with Content-Type text/csv or
     application/vnd.apache.parquet); get back a CSV of the rows plus ``prediction``,
-    ``probability`` (and ``reasons``). The file is streamed to disk and scored in chunks."""
+    ``probability`` (and ``reasons``). The file is streamed to disk and scored in chunks
+    (a model whose family reads folders of files also takes a ``.zip``)."""
     state = request.app.state
     model_name, version = _resolve(request, name)
     model = await state.cache.get(model_name, version)
@@ -130,8 +156,8 @@ async def predict_batch(
     try:
         upload = await receive_upload(request, state.options.max_upload_bytes, folder)
         out = folder / "scored.csv"
-        scorer = BatchScorer(model.predictor, upload.path, upload.format, out,
-                             chunk_rows=state.options.batch_chunk_rows, explain=explain,
+        scorer = BatchScorer(model.predictor, _chunks(model, upload, state.options), out,
+                             explain=explain, classification=model.classification,
                              observe=model.observe)
         try:
             # One chunk per call in the model's thread: online requests run in between.
