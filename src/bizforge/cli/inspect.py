@@ -1,4 +1,8 @@
-"""`bizforge inspect FILE`: profile a table and list its problems with fixes."""
+"""`bizforge inspect FILE`: the data's family profiles it and lists its problems with fixes.
+
+The family is ``--task``'s, or the one that recognises the data (tables and texts:
+the :class:`~bizforge.clean.Profile` printed here; other families: their own findings).
+"""
 
 from __future__ import annotations
 
@@ -29,7 +33,8 @@ def inspect(
         typer.Argument(
             metavar="FILE",
             help="CSV/TSV/TXT, Excel, Parquet or JSON-lines file, or a SQLAlchemy URL "
-            "such as sqlite:///shop.db (with --table or --query).",
+            "such as sqlite:///shop.db (with --table or --query); a folder or .zip for the "
+            "families that read one.",
         ),
     ],
     target: Annotated[
@@ -60,6 +65,11 @@ def inspect(
     delimiter: Annotated[
         str | None, typer.Option(help="Field delimiter, e.g. ';' or '\\t' (default: sniffed).")
     ] = None,
+    task: Annotated[
+        str,
+        typer.Option(help="Which task family inspects the data (default auto: the family "
+                     "that recognises it; see `bizforge train --help` for the tasks)."),
+    ] = "auto",
 ) -> None:
     """Profile a table: column roles, missing values, target balance and data problems with fixes.
 
@@ -74,26 +84,28 @@ def inspect(
     Exit codes: 0 ok, 2 usage error (e.g. --lang fr), 3 data error (unreadable
     file, missing or single-class target).
     """
-    from bizforge.clean.profile import profile
+    from bizforge.clean.profile import Profile
     from bizforge.config import get_settings
+    from bizforge.families import DataSource, family_for_task, recognise
     from bizforge.i18n import check_lang
-    from bizforge.ingest import read
 
     lang = check_lang(lang or get_settings().lang)
     check_output_file(html, "--html", "profile.html", source=file)
     check_output_file(json, "--json", "profile.json", source=file)
     if html is not None and json is not None and same_file(html, json):
         raise UsageError("--html and --json name the same file.", fix="use two file names.")
-    ds = read(
-        file,
-        sheet=_sheet(sheet),
-        table=table,
-        query=query,
-        encoding=encoding,
-        delimiter=_unescape(delimiter),
-    )
-    prof = profile(ds, target=target, lang=lang)
-    _print_profile(prof, lang)
+    source = DataSource(file, sheet=_sheet(sheet), table=table, query=query,
+                        encoding=encoding, delimiter=_unescape(delimiter))
+    family = recognise(source, target) if task == "auto" else family_for_task(task)
+    prof = family().inspect(source, target=target, options=family.Options(), lang=lang)
+    if isinstance(prof, Profile):
+        _print_profile(prof, lang)
+    else:  # a family's own findings: its text, and its files where it can write them
+        console.print(Text(str(getattr(prof, "summary", lambda _lang: prof)(lang))))
+    for option, path, method in (("--json", json, "save_json"), ("--html", html, "save_html")):
+        if path is not None and not hasattr(prof, method):
+            raise UsageError(f"{family.name} data has no {option} report.",
+                             fix=f"drop {option}.")
     if json is not None:
         prof.save_json(json)
         console.print(Text(f"JSON: {json}"))

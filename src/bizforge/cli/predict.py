@@ -18,15 +18,17 @@ _STREAMED = {".csv", ".tsv", ".txt", ".tab"}
 @edge
 def predict_command(
     model: str = typer.Argument(..., help="Model folder, or registry name: NAME, NAME:VERSION or NAME@ALIAS."),
-    file: str = typer.Argument(..., help="Rows to score (same columns as training; target optional)."),
+    file: str = typer.Argument(..., help="Rows to score (same columns as training; target optional), or a folder / .zip for the families that read one."),
     out: Path = typer.Option(..., "--out", "-o", help="Where to write the scored rows (.csv/.tsv/.parquet/.jsonl/.xlsx)."),
     explain: bool = typer.Option(False, "--explain", help="Add the top-3 reasons of every prediction."),
     chunk_rows: int = typer.Option(50_000, "--chunk-rows", min=1, help="Rows scored at a time for CSV/TSV in and out."),
 ) -> None:
     """Write the input rows plus prediction, probability and (with --explain) reasons.
 
-    CSV/TSV input written to CSV/TSV is streamed in chunks with a progress bar,
-    so a file larger than memory can be scored; other formats are read whole.
+    For table and text models, CSV/TSV input written to CSV/TSV is streamed in chunks
+    with a progress bar, so a file larger than memory can be scored; other formats are
+    read whole. Other families read their input (a table, a folder, a .zip of files)
+    in their own batches.
 
     Example: bizforge predict churn@production new_customers.csv -o scored.csv --explain
     """
@@ -37,11 +39,13 @@ def predict_command(
 
     if Path(file).exists() and same_file(file, out):
         raise UsageError(f"-o '{out}' is the input file.", fix="write the scores to a new file.")
-    streamed = Path(file).suffix.lower() in _STREAMED and out.suffix.lower() in _STREAMED
-    check_destination(out, _STREAMED if streamed else WRITERS)  # before scoring
+    streamable = Path(file).suffix.lower() in _STREAMED and out.suffix.lower() in _STREAMED
+    check_destination(out, _STREAMED if streamable else WRITERS)  # before scoring
     predictor = load_model(model)
     notes: list[dict] = []  # what reading the file noticed (encoding, header, ...)
-    if streamed:
+    # Row tables stream CSV chunk by chunk here; other families read their input
+    # (a table, a folder, a .zip) through their own batches().
+    if streamable and _table_rows(predictor):
         rows = _stream(predictor, Path(file), out, explain, chunk_rows, notes)
     else:
         scored = _score_batches(predictor, DataSource(file), explain, chunk_rows, notes)
@@ -49,6 +53,12 @@ def predict_command(
         rows = len(scored)
     print_notes(notes)
     console.print(f"scored {rows} rows -> {out}", markup=False)
+
+
+def _table_rows(predictor) -> bool:
+    """Whether the model's ``predict`` takes rows of its input table (the contract's
+    ``table_rows``), so a CSV can be streamed through ``score``."""
+    return any(a.name == "predict" and a.table_rows for a in predictor.actions())
 
 
 def _score_batches(predictor, source, explain: bool, chunk_rows: int, notes: list[dict]):

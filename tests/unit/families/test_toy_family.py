@@ -86,6 +86,12 @@ class ToyPredictor(FamilyPredictor):
     def score(self, data, *, explain=False, progress=None) -> pd.DataFrame:
         return data.assign(prediction=self.predict(data))
 
+    def batches(self, source, chunk_rows):
+        if source.is_folder:  # one row per file, as an image family reads a folder
+            yield pd.DataFrame({"file": sorted(p.name for p in source.path.iterdir())})
+        else:
+            yield from super().batches(source, chunk_rows)
+
     def actions(self) -> list[Action]:
         return [Action("predict", Rows, Labels,
                        lambda request: {"predictions": [self.label] * request.n}),
@@ -255,3 +261,41 @@ def test_the_access_metrics_label_requests_with_the_action(http):
     http.post("/v1/models/toy/sizes", files=[("file", ("a.bin", b"abc"))])
     metrics = http.get("/metrics").text
     assert 'route="/v1/models/{name}/sizes"' in metrics
+
+
+# -- the CLI's inspect and predict ask the family ------------------------------------------
+def test_inspect_with_a_task_prints_what_the_family_inspect_returns(toy, frame, tmp_path):
+    data = tmp_path / "d.csv"
+    frame.to_csv(data, index=False)
+    result = runner.invoke(app, ["inspect", str(data), "--target", "y", "--task", "toy-majority"])
+    assert result.exit_code == 0, result.output
+    assert "Counter({'b': 4, 'a': 2})" in result.output
+
+
+def test_predict_streams_a_csv_through_the_family_score(toy, frame, tmp_path):
+    train(frame, "y", task="toy-majority", out=tmp_path / "m")
+    frame.drop(columns="y").to_csv(tmp_path / "in.csv", index=False)
+    result = runner.invoke(app, ["predict", str(tmp_path / "m"), str(tmp_path / "in.csv"),
+                                 "-o", str(tmp_path / "out.csv")])
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(tmp_path / "out.csv")["prediction"].tolist() == ["b"] * 6
+
+
+def test_predict_takes_a_folder_when_the_family_batches_read_one(toy, frame, tmp_path):
+    train(frame, "y", task="toy-majority", out=tmp_path / "m")
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("a.png", "b.png"):
+        (folder / name).write_bytes(b"x")
+    result = runner.invoke(app, ["predict", str(tmp_path / "m"), str(folder),
+                                 "-o", str(tmp_path / "out.csv")])
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(tmp_path / "out.csv").to_dict("list") == {
+        "file": ["a.png", "b.png"], "prediction": ["b", "b"]}
+
+
+def test_predict_batch_scores_an_upload_through_the_family_batches(http):
+    response = http.post("/v1/models/toy/predict:batch",
+                         files={"file": ("rows.csv", b"x\n1\n2\n3\n", "text/csv")})
+    assert response.status_code == 200, response.text
+    assert response.text.splitlines() == ["x,prediction", "1,b", "2,b", "3,b"]
