@@ -161,9 +161,10 @@ def _in_process(registry, rows, n=300) -> dict:
     """Single-row latency without HTTP: Predictor.predict_proba, and the server's own path."""
     import pandas as pd
 
+    from bizforge.families import load_folder
     from bizforge.serve.api.cache import LoadedModel
 
-    predictor = registry.load(f"{NAME}:1")
+    predictor = registry.load(f"{NAME}:1", load_folder)  # the registry holds no loader
     model = LoadedModel(NAME, 1, predictor, max_rows=10, batch_rows=1)
     validated = [model.request_model.model_validate({"rows": [r]}).rows for r in rows]
     out = {}
