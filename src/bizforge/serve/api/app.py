@@ -316,7 +316,7 @@ def _record(scope, rid: str, status: int, seconds: float) -> None:
     if served is not None:
         fields["model"], fields["version"] = served
         app_state.metrics.observe_predict(served[0], served[1], status, seconds)
-    for key in ("rows", "key_id"):
+    for key in ("rows", "key_id", "action"):
         if state.get(key) is not None:
             fields[key] = state[key]
     log_event("request", **fields)
