@@ -65,7 +65,7 @@ def _split_newest(ds: Dataset, holdout: float) -> tuple[Dataset, Dataset]:
     if not 0 < holdout < 1:
         raise UsageError(f"--holdout must be between 0 and 1, got {holdout}.",
                          fix="pass a share such as 0.2 (the newest 20% of rows).")
-    n_hold = int(round(len(ds.frame) * holdout))
+    n_hold = round(len(ds.frame) * holdout)
     if n_hold < MIN_HOLDOUT_ROWS or len(ds.frame) - n_hold < 2 * MIN_HOLDOUT_ROWS:
         raise DataError(f"'{ds.source}' has {len(ds.frame)} rows: too few to train a "
                         f"challenger and keep {holdout:.0%} of them to compare on.",
