@@ -23,3 +23,12 @@ def test_readme_python_example_runs(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "numeric" in out
     assert (tmp_path / "inspect.html").exists()
+
+
+def test_readme_python_example_trains_predicts_and_publishes(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    for block in _python_blocks():
+        exec(compile(block, str(README), "exec"), {"__name__": "readme"})
+    out = capsys.readouterr().out
+    assert (tmp_path / "models" / "churn" / "manifest.json").is_file()
+    assert out.rstrip().splitlines()[-1] == "churn:1"

@@ -93,13 +93,14 @@ def retrain(name: str, data: Any, *, registry: Any = None, time_limit: float = 6
             holdout: float = 0.2, promote_if_better: bool = False, seed: int = 0,
             progress: Any = None) -> Retrained:
     """Train a challenger for model ``name`` on labelled ``data`` (see the module docstring)."""
+    from bizforge.families import load_folder
     from bizforge.ingest import read
     from bizforge.pipeline import train
     from bizforge.registry import DEFAULT_ALIAS, Registry
 
     registry = registry or Registry()
     champion_mv = registry.get(name)
-    champion = registry.load(champion_mv)
+    champion = registry.load(champion_mv, load_folder)
     target = (champion.info.get("task") or {}).get("target")
     metric = champion_mv.card.get("metric")
     ds = data if isinstance(data, Dataset) else read(data)

@@ -84,7 +84,7 @@ def test_loaded_text_model_explains_with_words_from_the_text(review_run):
 
 
 def test_explaining_many_texts_reports_progress_part_by_part(review_run, monkeypatch):
-    import bizforge.serve.predictor as predictor_module
+    import bizforge.families.tabular.predictor as predictor_module
 
     rows = review_table(30, seed=4)[[REVIEW_TEXT]]
     model = load_model(review_run.path)

@@ -31,9 +31,9 @@ def predict_command(
     Example: bizforge predict churn@production new_customers.csv -o scored.csv --explain
     """
     from bizforge.errors import UsageError
-    from bizforge.ingest import read, write_table
+    from bizforge.families import DataSource, load_model
+    from bizforge.ingest import write_table
     from bizforge.ingest.write import WRITERS, check_destination
-    from bizforge.serve import load_model
 
     if Path(file).exists() and same_file(file, out):
         raise UsageError(f"-o '{out}' is the input file.", fix="write the scores to a new file.")
@@ -44,19 +44,29 @@ def predict_command(
     if streamed:
         rows = _stream(predictor, Path(file), out, explain, chunk_rows, notes)
     else:
-        ds = read(file)
-        notes += ds.meta.get("warnings") or []
-        with Progress(TextColumn("scoring"), BarColumn(), TextColumn("{task.completed:,} rows"),
-                      TimeElapsedColumn(), console=console, transient=True) as bar:
-            job = bar.add_task("score", total=len(ds.frame))
-            # The bar moves as the reasons of a text model are worked out (the slow part).
-            scored = predictor.score(ds.frame, explain=explain,
-                                     progress=lambda n: bar.advance(job, n))
-            bar.update(job, completed=len(ds.frame))
+        scored = _score_batches(predictor, DataSource(file), explain, chunk_rows, notes)
         write_table(scored, out)
         rows = len(scored)
     print_notes(notes)
     console.print(f"scored {rows} rows -> {out}", markup=False)
+
+
+def _score_batches(predictor, source, explain: bool, chunk_rows: int, notes: list[dict]):
+    """Score the model family's batches of ``source`` (a table: the whole of it) into one
+    frame; the bar moves as the reasons of a text model are worked out (the slow part)."""
+    import pandas as pd
+
+    with Progress(TextColumn("scoring"), BarColumn(), TextColumn("{task.completed:,} rows"),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        job = bar.add_task("score", total=None)
+        parts = []
+        for batch in predictor.batches(source, chunk_rows):
+            bar.update(job, total=(bar.tasks[0].total or 0) + len(batch))
+            parts.append(predictor.score(batch, explain=explain,
+                                         progress=lambda n: bar.advance(job, n)))
+            bar.update(job, completed=sum(len(p) for p in parts))
+    notes += source.notes()
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
 def _stream(predictor, source: Path, out: Path, explain: bool, chunk_rows: int,

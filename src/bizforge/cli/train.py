@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+import typing
 from pathlib import Path
 
 import typer
@@ -10,46 +12,90 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from bizforge.cli.app import app, check_output_file, console, edge, print_notes
+from bizforge.families import get_family, list_families, list_tasks
 
 __all__ = ["train_command"]
 
-TASKS = ("auto", "tabular-classification", "tabular-regression", "text-classification")
-
-
-@app.command("train")
-@edge
-def train_command(
-    file: str = typer.Argument(..., help="Training data: CSV/TSV/Excel/Parquet/JSONL or a database URL."),
-    target: str = typer.Option(..., "--target", "-t", help="Column to predict."),
-    test: str = typer.Option(None, "--test", help="Held-out test file (default: a stratified 20% split)."),
-    task: str = typer.Option("auto", "--task", help=f"One of: {', '.join(TASKS)}."),
+def _fixed(
+    file: str = typer.Argument(..., help="Training data: CSV/TSV/Excel/Parquet/JSONL, a folder or a database URL."),
+    target: str = typer.Option(None, "--target", "-t", help="Column to predict (tasks that need one)."),
+    test: str = typer.Option(None, "--test", help="Held-out test data (default: a stratified 20% split)."),
+    task: str = typer.Option("auto", "--task", help="(filled in by _TrainCommand)"),
     time_limit: float = typer.Option(60.0, "--time-limit", help="Seconds for the model search."),
-    metric: str = typer.Option(None, "--metric", help="Validation metric (default: roc_auc, log_loss or rmse)."),
-    cost_fp: float = typer.Option(None, "--cost-fp", help="Cost of a false alarm (binary tasks)."),
-    cost_fn: float = typer.Option(None, "--cost-fn", help="Cost of a missed case (binary tasks)."),
-    benefit_tp: float = typer.Option(0.0, "--benefit-tp", help="Benefit of a caught case (with the costs)."),
     out: Path = typer.Option(None, "--out", help="Model folder to write (default models/<target>-<time>)."),
     json_path: Path = typer.Option(None, "--json", help="Also write metrics.json here."),
     lang: str = typer.Option("en", "--lang", help="Report language: zh or en."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
-    text_column: str = typer.Option(None, "--text-column", help="Column of free text to classify (text tasks)."),
-    text_language: str = typer.Option(None, "--text-language", help="Language of the texts, instead of detecting it: zh (character n-grams, jieba, multilingual e5), en (words, MiniLM) or mixed (Chinese with English, or any other language: character n-grams, multilingual e5)."),
-    backbone: str = typer.Option(None, "--backbone", help="Encoder to fine-tune: a local model folder, a hub id already in the local Hugging Face cache (nothing is downloaded), or bundled:multilingual-e5-small (Chinese; default: bundled MiniLM for English)."),
-    reject: str = typer.Option(None, "--reject", help="'auto': answer 'unknown' below a confidence calibrated on validation rows."),
-    unknown_label: str = typer.Option(None, "--unknown-label", help="The data's own 'none of these' class, e.g. oos (with --reject auto)."),
-    reject_drop: float = typer.Option(None, "--reject-drop", help="In-scope accuracy (0-1, measured on validation rows) that --reject may give up to hand out-of-scope messages to a person; default 0.03. Lower: fewer in-scope messages handed over, more out-of-scope ones answered (needs --unknown-label)."),
     name: str = typer.Option(None, "--name", help="Also publish the model to the registry "
                                                   "under this name (next version)."),
     infer_limit: float = typer.Option(None, "--infer-limit", help="Most microseconds per row "
                                       "(one thread) the ensemble may cost to predict "
-                                      "(default: 16 for tables, none for text; 0: no limit)."),
+                                      "(default: the task family's; 0: no limit)."),
 ) -> None:
+    """The options every family shares; each family's own are added from its Options."""
+
+
+class _TrainCommand:
     """Train a model under a time budget, evaluate it on held-out rows and save it.
 
     Example: bizforge train churn.csv --target Churn --time-limit 60 --cost-fp 10 --cost-fn 200
 
     Text: bizforge train tickets.csv --target intent --text-column text --reject auto --unknown-label oos
     """
+
+    __name__ = "train_command"
+    __qualname__ = "train_command"
+    __module__ = __name__
+
+    # typer reads the signature when it builds the command (at each start), so a
+    # family registered after this module was imported still gets its options.
+    @property
+    def __signature__(self) -> inspect.Signature:
+        fixed = inspect.signature(_fixed, eval_str=True).parameters
+        task = fixed["task"].default
+        task.help = f"One of: {', '.join(list_tasks())}."
+        return inspect.Signature([*fixed.values(), *_family_parameters(set(fixed))])
+
+    @property
+    def __annotations__(self) -> dict:
+        return {p.name: p.annotation for p in self.__signature__.parameters.values()}
+
+    def __call__(self, **kwargs) -> None:
+        edge(_train)(**kwargs)
+
+
+def _family_parameters(taken: set[str]) -> list[inspect.Parameter]:
+    """One ``--option`` per field of every family's Options (``cli: False`` ones excepted)."""
+    params: dict[str, inspect.Parameter] = {}
+    for family in map(get_family, list_families()):
+        for key, spec in family.Options.model_fields.items():
+            cli = (spec.json_schema_extra or {}).get("cli", True) \
+                if isinstance(spec.json_schema_extra, dict) else True
+            if cli is False or key in taken or key in params:
+                continue
+            flag = cli if isinstance(cli, str) else "--" + key.replace("_", "-")
+            params[key] = inspect.Parameter(
+                key, inspect.Parameter.KEYWORD_ONLY, annotation=_cli_type(spec.annotation),
+                default=typer.Option(None, flag, help=spec.description or ""))
+    return list(params.values())
+
+
+def _cli_type(annotation) -> type:
+    """The command-line type of a field: its first of bool, int, float, str (else str)."""
+    args = typing.get_args(annotation) or (annotation,)
+    for kind in (bool, int, float, str):
+        if kind in args:
+            return kind
+    return str
+
+
+train_command = _TrainCommand()
+app.command("train")(train_command)
+
+
+def _train(file: str, target: str | None, test: str | None, task: str, time_limit: float,
+           out: Path | None, json_path: Path | None, lang: str, seed: int, name: str | None,
+           infer_limit: float | None, **options) -> None:
     from bizforge.i18n import check_lang
     from bizforge.pipeline import train
 
@@ -59,20 +105,16 @@ def train_command(
 
         check_name(name)  # before training, not after minutes of it
     check_output_file(json_path, "--json", "metrics.json", source=file)
-    if task not in TASKS:
+    if task not in list_tasks():
         from bizforge.errors import UsageError
 
-        raise UsageError(f"unknown --task '{task}'.", fix=f"use one of: {', '.join(TASKS)}.")
+        raise UsageError(f"unknown --task '{task}'.", fix=f"use one of: {', '.join(list_tasks())}.")
+    options["infer_limit"] = _infer_limit(infer_limit)  # "auto" (a default) when not given
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as bar:
         job = bar.add_task("reading and checking the data", total=time_limit)
-        run = train(file, target, task=task, test=test, time_limit=time_limit, metric=metric,
-                    cost_fp=cost_fp, cost_fn=cost_fn, benefit_tp=benefit_tp, out=out,
-                    lang=lang, seed=seed, text_column=text_column, backbone=backbone,
-                    text_language=text_language,
-                    reject=reject, unknown_label=unknown_label, reject_drop=reject_drop,
-                    progress=_progress(bar, job),
-                    infer_limit=_infer_limit(infer_limit))
+        run = train(file, target, task=task, test=test, time_limit=time_limit, out=out,
+                    lang=lang, seed=seed, progress=_progress(bar, job), **options)
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(run.metrics, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -100,8 +142,11 @@ def _progress(bar: Progress, job):
 
 
 def _summary(run) -> None:
+    """Leaderboard, notes, held-out scores and paths; only ``task``, ``metric``, ``test``,
+    ``leaderboard`` are required of a family's metrics (the rest is shown when present)."""
     m = run.metrics
-    table = Table(title=f"{m['task']} · target {m['target']} · {m['metric']}")
+    target = f" · target {m['target']}" if m.get("target") is not None else ""
+    table = Table(title=f"{m['task']}{target} · {m['metric']}")
     table.add_column("candidate")
     table.add_column("validation", justify="right")
     table.add_column("fit s", justify="right")
@@ -117,7 +162,9 @@ def _summary(run) -> None:
     keys = ["roc_auc", "accuracy", "macro_f1", "f1", "precision", "recall", "in_scope_accuracy",
             "oos_recall"] if "accuracy" in test else ["rmse", "mae", "r2"]
     shown = ", ".join(f"{k} {test[k]:.4f}" for k in keys if test.get(k) is not None)
-    console.print(f"test ({m['rows']['test']} rows, {m['test_source']}): {shown}", markup=False)
+    if "rows" in m:
+        console.print(f"test ({m['rows']['test']} rows, {m['test_source']}): {shown}",
+                      markup=False)
     th = m.get("threshold")
     if th:
         line = f"threshold {th['threshold']:.3f} ({th['criterion']})"

@@ -16,6 +16,7 @@ from bizforge.families.catalog import (
     recognise,
     register_family,
 )
+from bizforge.families.loading import load_folder, load_model
 
 __all__ = [
     "Action",
@@ -28,6 +29,8 @@ __all__ = [
     "get_family",
     "list_families",
     "list_tasks",
+    "load_folder",
+    "load_model",
     "recognise",
     "register_family",
 ]

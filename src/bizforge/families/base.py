@@ -26,7 +26,22 @@ A predictor (see :class:`FamilyPredictor`) saves itself, predicts, scores a
 batch file and lists its REST :class:`Action` s (request and response models
 for OpenAPI, and the handler). The shared code writes the manifest (sha256
 of every file, with ``family`` recorded in it) and verifies it before
-``load`` is called.
+``load`` is called (``bizforge.families.load_model`` / ``load_folder``).
+
+How the shared code uses a family (``bizforge.pipeline.train``):
+
+1. every keyword is checked against the families' ``Options``; before any data
+   is read, ``Options(**keywords).check()`` refuses combinations that cannot
+   work (override :meth:`FamilyOptions.check`);
+2. ``--task`` names the family, or ``recognise`` picks it (the keywords are in
+   ``source.hints``); a keyword of another family is refused, naming its tasks;
+   ``needs_target`` families without a target are refused;
+3. ``train`` returns :class:`Trained`; its ``metrics`` must hold ``task``,
+   ``metric``, ``test`` and ``leaderboard`` (rows with ``name``, ``score``,
+   ``fit_seconds``); ``target``, ``rows``/``test_source`` and ``threshold`` are
+   shown by ``bizforge train`` when present;
+4. the folder is saved (predictor, ``metrics.json``, ``report.html``, manifest)
+   under a temporary name and renamed into place.
 
 Adding a family = one folder under ``bizforge/families/`` + one line in
 ``bizforge/families/catalog.py``'s ``FAMILIES``.
@@ -63,6 +78,13 @@ class FamilyOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    def check(self) -> None:
+        """Raise :class:`~bizforge.errors.UsageError` for options that cannot work together.
+
+        Called before any data is read (a mistake costs no minutes of training);
+        the default accepts everything the field types accept.
+        """
+
 
 class DataSource:
     """What the user passed to ``train``/``inspect``/``predict``, read at most once.
@@ -70,11 +92,14 @@ class DataSource:
     ``value`` is a path (file, folder, ``.zip``, database URL), a DataFrame or a
     :class:`bizforge.frame.Dataset`. ``dataset()`` reads a table with the shared
     reader and caches it; families whose data is not one table (a folder of
-    images) look at ``path`` instead.
+    images) look at ``path`` instead. ``hints`` are the options the user gave
+    (``bizforge.train`` keywords), for a ``recognise`` that depends on one — the
+    text family's ``text_column`` makes a table text-only.
     """
 
-    def __init__(self, value: Any, **read_options: Any):
+    def __init__(self, value: Any, hints: dict[str, Any] | None = None, **read_options: Any):
         self.value = value
+        self.hints = dict(hints or {})
         self.read_options = read_options
         self._dataset = None
 
@@ -101,6 +126,10 @@ class DataSource:
             self._dataset = self.value if isinstance(self.value, Dataset) else read(
                 self.value, **self.read_options)
         return self._dataset
+
+    def notes(self) -> list[dict[str, Any]]:
+        """What reading the table noticed (encoding, header, ...); [] if it was never read."""
+        return [] if self._dataset is None else list(self._dataset.meta.get("warnings") or [])
 
     def __repr__(self) -> str:
         return f"DataSource({self.value if self.path is None else self.path})"

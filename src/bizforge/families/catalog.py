@@ -21,6 +21,8 @@ __all__ = ["FAMILIES", "family_for_task", "get_family", "list_families", "list_t
 
 # The registration lines: module of each family, in the order --task auto asks them.
 FAMILIES: list[str] = [
+    "bizforge.families.tabular",
+    "bizforge.families.text",
 ]
 
 _REGISTRY: dict[str, type[Family]] = {}

@@ -5,7 +5,7 @@
 >>> reg.publish(run, "churn").ref            # doctest: +SKIP
 'churn:1'
 >>> reg.promote("churn", 1, alias="production")   # doctest: +SKIP
->>> reg.load("churn").predict(frame)         # doctest: +SKIP
+>>> reg.load("churn", load_folder).predict(frame)   # doctest: +SKIP
 """
 
 from bizforge.registry.keys import KeyInfo, create_key, list_keys, revoke_key, verify_key

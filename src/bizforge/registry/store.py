@@ -22,9 +22,10 @@ when, its row is committed and its folder is in place:
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
 import sqlalchemy as sa
 
@@ -36,9 +37,6 @@ from bizforge.registry.db import alias_history, aliases, now, versions, write_lo
 from bizforge.registry.keys import KeyStore
 from bizforge.registry.refs import DEFAULT_ALIAS, Ref, check_alias, check_name, parse_ref
 from bizforge.registry.staging import staging_folder, trash
-
-if TYPE_CHECKING:
-    from bizforge.serve.predictor import Predictor
 
 __all__ = ["ModelVersion", "Registry", "pick_rollback", "publish"]
 
@@ -298,17 +296,17 @@ class Registry:
         verify_manifest(mv.path)
         return mv
 
-    def load(self, ref: str | Ref | ModelVersion) -> Predictor:
-        """The Predictor of a version, after checking every file's sha256.
+    def load(self, ref: str | Ref | ModelVersion, loader: Callable[[Path], Any]) -> Any:
+        """``loader(folder)`` of a version, after checking that its manifest is the one
+        published. The registry holds artifacts, not models: the loader (usually
+        :func:`bizforge.families.load_folder`, which checks every file's sha256 and asks
+        the model's family to read it) comes from the layer that knows model families.
 
-        >>> Registry().load("churn@production").predict(frame)   # doctest: +SKIP
+        >>> Registry().load("churn@production", load_folder).predict(frame)   # doctest: +SKIP
         """
         mv = ref if isinstance(ref, ModelVersion) else self.get(ref)
         self._check_placed(mv)
-        # Imported here: serve is a later stage than the registry.
-        from bizforge.serve.predictor import Predictor
-
-        return Predictor.load(mv.path)  # verifies every file against the manifest
+        return loader(mv.path)
 
     # -- aliases and deletion -------------------------------------------------------
     def promote(self, name: str, version: int, alias: str = DEFAULT_ALIAS) -> ModelVersion:

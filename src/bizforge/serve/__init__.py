@@ -1,5 +1,9 @@
-"""Serving: the loaded predictor (and later the REST API)."""
+"""Serving: the REST API over published models (``serve.api``).
 
-from bizforge.serve.predictor import Predictor, load_model
+``load_model`` is re-exported from where it lives now (``bizforge.families``) for
+code written before task families existed.
+"""
 
-__all__ = ["Predictor", "load_model"]
+from bizforge.families.loading import load_model
+
+__all__ = ["load_model"]

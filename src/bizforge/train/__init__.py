@@ -8,6 +8,10 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
+import types
+
 from bizforge.train.ensemble import EnsembleSelection, caruana
 from bizforge.train.members import Member
 from bizforge.train.portfolio import Candidate, default_candidates
@@ -32,3 +36,20 @@ __all__ = [
     "get_scorer",
     "search",
 ]
+
+
+class _TrainPackage(types.ModuleType):
+    """This package's module type: calling it is ``bizforge.pipeline.train``.
+
+    Why: ``bizforge.train(data, target)`` is the top-level Python API, but once this
+    package is imported Python sets the attribute ``bizforge.train`` to the package
+    itself, hiding any function of that name in ``bizforge/__init__.py``. Making the
+    package callable keeps both meanings; the call is forwarded lazily, so this
+    stage still imports nothing from the later ones.
+    """
+
+    def __call__(self, *args, **kwargs):
+        return importlib.import_module("bizforge.pipeline").train(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _TrainPackage

@@ -18,6 +18,7 @@ import time
 
 import pytest
 
+from bizforge.families.loading import load_folder
 from bizforge.registry import Registry
 from bizforge.registry.staging import STAGING, clean_staging, staging_folder
 
@@ -108,7 +109,7 @@ def test_sigkill_at_random_moments_keeps_the_registry_consistent(tmp_path, train
     if listed:  # every listed version loads and predicts
         from bizforge.samples import churn_table
 
-        predictor = registry.load("churn")
+        predictor = registry.load("churn", load_folder)
         assert len(predictor.predict(churn_table(3, seed=1))) == 3
 
 

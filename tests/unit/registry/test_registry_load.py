@@ -7,8 +7,9 @@ import pytest
 
 from bizforge.errors import IntegrityError, ModelNotFound
 from bizforge.samples import churn_table
+from bizforge.families.loading import load_folder
 from bizforge.serve import load_model
-from bizforge.serve.predictor import Predictor
+from bizforge.families.tabular.predictor import Predictor
 
 
 @pytest.fixture
@@ -18,7 +19,7 @@ def rows():
 
 def test_registry_load_predicts_like_the_trained_folder(registry, trained_model, rows):
     registry.publish(trained_model, "churn")
-    loaded = registry.load("churn")
+    loaded = registry.load("churn", load_folder)
     expected = Predictor.load(trained_model).predict_proba(rows)
     np.testing.assert_allclose(loaded.predict_proba(rows).to_numpy(), expected.to_numpy())
     assert loaded.path == registry.get("churn").path
@@ -57,7 +58,7 @@ def test_load_refuses_a_flipped_byte_in_a_weights_file(registry, trained_model):
     data[len(data) // 2] ^= 0x01
     weights.write_bytes(bytes(data))
     with pytest.raises(IntegrityError, match="model.txt"):
-        registry.load("churn")
+        registry.load("churn", load_folder)
     with pytest.raises(IntegrityError):
         load_model("churn")
 

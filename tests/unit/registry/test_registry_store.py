@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from bizforge.errors import IntegrityError, ModelNotFound, UsageError
+from bizforge.families.loading import load_folder
 from bizforge.registry import Registry
 from bizforge.registry.staging import STAGING
 
@@ -224,7 +225,7 @@ def test_version_whose_folder_vanished_is_listed_broken_and_refused(registry, ar
     assert registry.list()[0]["broken"] == [1]
     assert "missing" in registry.get("churn").broken
     with pytest.raises(IntegrityError, match="cannot be loaded"):
-        registry.load("churn")
+        registry.load("churn", load_folder)
 
 
 def test_flipped_byte_is_refused_by_verify(registry, artifact):
@@ -250,7 +251,7 @@ def test_a_rewritten_manifest_is_caught_by_the_recorded_digest(registry, artifac
     (mv.path / "ensemble" / "model.txt").write_bytes(b"evil\n")
     write_manifest(mv.path)  # the attacker re-signs the folder
     with pytest.raises(IntegrityError, match="manifest .* replaced"):
-        registry.load("churn")
+        registry.load("churn", load_folder)
 
 
 def test_database_url_setting_moves_the_metadata(tmp_path, monkeypatch, artifact):

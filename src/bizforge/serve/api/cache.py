@@ -34,6 +34,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bizforge.clean.drift import Tally
 from bizforge.errors import BizforgeError, DataError, ModelError, ModelNotFound
+from bizforge.families.loading import load_folder
 from bizforge.serve.api.batching import Batcher
 from bizforge.serve.api.logging import log_event
 from bizforge.serve.api.schemas import as_number, request_model, row_model
@@ -285,7 +286,7 @@ class ModelCache:
             started = time.perf_counter()
             try:
                 mv = self._found.get(key) or self.registry.get(f"{name}:{version}")
-                predictor = self.registry.load(mv)
+                predictor = self.registry.load(mv, load_folder)
                 entry = LoadedModel(name, version, predictor, max_rows=self.max_rows,
                                     batch_rows=self.batch_rows, on_batch=self._on_batch)
             except ModelNotFound:

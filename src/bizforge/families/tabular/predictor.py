@@ -4,8 +4,9 @@ A :class:`Predictor` is everything a trained model needs at prediction time —
 the cleaning recipe, the task (labels), the ensemble and the business
 threshold — so batch scoring, the Python API and the server cannot drift from
 what was trained. It is built in memory by :func:`bizforge.pipeline.train` and
-read back from disk by :func:`load_model`, which verifies every file's sha256
-against the manifest first.
+read back from disk by :func:`bizforge.families.load_model`, which verifies
+every file's sha256 against the manifest first. It serves both the tabular and the
+text family (a text model is a table whose one feature is free text).
 
 Artifact layout (all JSON, LightGBM text or safetensors; no pickle)::
 
@@ -27,14 +28,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, Field
 
 from bizforge.clean.recipe import Recipe
 from bizforge.errors import DataError, ModelError, ModelNotFound
+from bizforge.families.base import Action, FamilyPredictor
 from bizforge.manifest import MANIFEST, verify_manifest
 from bizforge.tasks.spec import TaskSpec
 from bizforge.train.result import SearchResult
 
-__all__ = ["ARTIFACT_FORMAT", "ENSEMBLE_DIR", "MODEL_FILE", "RECIPE_FILE", "Predictor", "load_model"]
+__all__ = ["ARTIFACT_FORMAT", "ENSEMBLE_DIR", "MODEL_FILE", "RECIPE_FILE", "Predictor", "RowsRequest",
+           "ScoredResponse"]
 
 MODEL_FILE = "model.json"
 RECIPE_FILE = "recipe.json"
@@ -45,7 +49,20 @@ UNKNOWN = "unknown"  # the label of a rejected (out-of-scope, low-confidence) pr
 EXPLAIN_TEXT_ROWS = 64  # texts explained at a time (about 4-6 a second for a transformer)
 
 
-class Predictor:
+class RowsRequest(BaseModel):
+    """``predict`` request of the Python-side action: rows as column -> value objects."""
+
+    rows: list[dict[str, Any]] = Field(min_length=1)
+
+
+class ScoredResponse(BaseModel):
+    """``predict`` response: one prediction (and probability for classification) per row."""
+
+    predictions: list[Any]
+    probabilities: list[float] | None = None
+
+
+class Predictor(FamilyPredictor):
     """Applies the recipe itself: give it rows as they come from the business.
 
     >>> predictor = load_model("models/churn")             # doctest: +SKIP
@@ -72,6 +89,8 @@ class Predictor:
         self.sensitive = [c for c, why in recipe.dropped.items() if why == "pii"]
         self.reject = None
         self.novelty = novelty
+        # One class serves two families: a text model is a table of one free-text column.
+        self.family = "text" if self.spec.kind == "text-classification" else "tabular"
         if self.info.get("reject"):
             from bizforge.train.reject import RejectCalibrator
 
@@ -214,7 +233,7 @@ class Predictor:
         return directory
 
     @classmethod
-    def load(cls, directory: str | Path) -> Predictor:
+    def load(cls, directory: str | Path) -> Predictor:  # type: ignore[override]
         """Verify the manifest, then read the pipeline. IntegrityError on any mismatch."""
         directory = Path(directory)
         if not (directory / MANIFEST).exists():
@@ -223,6 +242,11 @@ class Predictor:
                 fix="pass the folder written by `bizforge train --out DIR`.",
             )
         verify_manifest(directory)
+        return cls.from_folder(directory)
+
+    @classmethod
+    def from_folder(cls, directory: Path) -> Predictor:
+        """Read a folder whose manifest was already verified (by ``load_model``)."""
         info = json.loads((directory / MODEL_FILE).read_text(encoding="utf-8"))
         if info.get("format") != ARTIFACT_FORMAT:
             raise ModelError(
@@ -240,35 +264,18 @@ class Predictor:
         return cls(recipe, result, threshold=info.get("threshold"), info=info, path=directory,
                    novelty=novelty)
 
+    # -- the family contract ---------------------------------------------------------
+    def actions(self) -> list[Action]:
+        """``predict``: rows in, predictions (and probabilities) out.
 
-def load_model(path_or_name: str | Path) -> Predictor:
-    """Load a trained model from its folder, or from the registry by reference.
+        The server keeps its own typed row model and batcher for this hot path
+        (``bizforge.serve.api``); this action is the generic form of the same verb.
+        """
+        def handle(request: RowsRequest) -> dict[str, Any]:
+            scored = self.score(pd.DataFrame(request.rows))
+            probability = scored.get("probability")
+            return {"predictions": scored["prediction"].tolist(),
+                    "probabilities": None if probability is None else probability.tolist()}
 
-    An existing folder wins; otherwise ``churn``, ``churn:3`` or
-    ``churn@staging`` is looked up in the registry (home folder or
-    ``BIZFORGE_DATABASE_URL``). Either way every file's sha256 is checked.
-
-    >>> load_model("churn@production")          # doctest: +SKIP
-    """
-    path = Path(path_or_name)
-    if path.exists():
-        return Predictor.load(path)
-    from bizforge.errors import UsageError
-    from bizforge.registry import Registry, parse_ref
-
-    try:
-        ref = parse_ref(str(path_or_name))
-    except UsageError:
-        raise ModelNotFound(
-            f"no model at '{path}'.",
-            fix="pass the folder written by `bizforge train --out DIR`, or a registry "
-                "name such as churn, churn:3 or churn@production.",
-        ) from None
-    with Registry() as registry:
-        if not registry.exists():  # do not create a registry just to say it is empty
-            raise ModelNotFound(
-                f"no model folder '{path}' and no registry at '{registry.home}'.",
-                fix="pass the folder written by `bizforge train --out DIR`, or publish "
-                    "with `bizforge train ... --name NAME` first.",
-            )
-        return registry.load(ref)
+        return [Action("predict", RowsRequest, ScoredResponse, handle,
+                       summary=f"Predict {self.spec.target!r} for rows")]
