@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import datasets_root, write_results  # noqa: E402
+from _common import datasets_root, write_results
 
 TELCO = Path("telco_churn") / "WA_Fn-UseC_-Telco-Customer-Churn.csv"
 

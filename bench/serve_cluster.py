@@ -34,8 +34,8 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import serve as single  # noqa: E402 - the one-server bench: data, client, server start
-from _common import write_results  # noqa: E402
+import serve as single
+from _common import write_results
 
 NAME = "churn"
 DOWN_S = 5.0

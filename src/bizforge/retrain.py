@@ -65,7 +65,7 @@ def _split_newest(ds: Dataset, holdout: float) -> tuple[Dataset, Dataset]:
     if not 0 < holdout < 1:
         raise UsageError(f"--holdout must be between 0 and 1, got {holdout}.",
                          fix="pass a share such as 0.2 (the newest 20% of rows).")
-    n_hold = int(round(len(ds.frame) * holdout))
+    n_hold = round(len(ds.frame) * holdout)
     if n_hold < MIN_HOLDOUT_ROWS or len(ds.frame) - n_hold < 2 * MIN_HOLDOUT_ROWS:
         raise DataError(f"'{ds.source}' has {len(ds.frame)} rows: too few to train a "
                         f"challenger and keep {holdout:.0%} of them to compare on.",
@@ -93,13 +93,14 @@ def retrain(name: str, data: Any, *, registry: Any = None, time_limit: float = 6
             holdout: float = 0.2, promote_if_better: bool = False, seed: int = 0,
             progress: Any = None) -> Retrained:
     """Train a challenger for model ``name`` on labelled ``data`` (see the module docstring)."""
+    from bizforge.families import load_folder
     from bizforge.ingest import read
     from bizforge.pipeline import train
     from bizforge.registry import DEFAULT_ALIAS, Registry
 
     registry = registry or Registry()
     champion_mv = registry.get(name)
-    champion = registry.load(champion_mv)
+    champion = registry.load(champion_mv, load_folder)
     target = (champion.info.get("task") or {}).get("target")
     metric = champion_mv.card.get("metric")
     ds = data if isinstance(data, Dataset) else read(data)

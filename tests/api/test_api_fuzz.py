@@ -17,12 +17,12 @@ import time
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402 - after the importorskip
+from hypothesis import HealthCheck, given, settings
 
-from bizforge.pipeline import train  # noqa: E402
-from bizforge.registry import Registry, create_key  # noqa: E402
-from bizforge.samples import CHURN_TARGET, REVIEW_TARGET, churn_table, review_table  # noqa: E402
-from bizforge.serve.api import ServerOptions, create_app  # noqa: E402
+from bizforge.pipeline import train
+from bizforge.registry import Registry, create_key
+from bizforge.samples import CHURN_TARGET, REVIEW_TARGET, churn_table, review_table
+from bizforge.serve.api import ServerOptions, create_app
 
 FUZZ_EXAMPLES = int(os.environ.get("BIZFORGE_FUZZ_EXAMPLES", "12"))
 

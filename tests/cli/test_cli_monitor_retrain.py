@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from bizforge.cli import app
 from bizforge.clean.drift import Tally
+from bizforge.cli import app
 from bizforge.pipeline import train
 from bizforge.registry import Registry
 from bizforge.registry.monitor import record, reference_of

@@ -251,7 +251,7 @@ def _score(name: str, spec: dict[str, Any], served: list[int]) -> dict[str, Any]
     psi = _psi(expected, actual)
     keep = expected > 0  # a bucket never seen in training cannot be tested, PSI shows it
     p_value = None
-    if actual.sum() > 0 and keep.sum() > 1:
+    if actual[keep].sum() > 0 and keep.sum() > 1:
         shares = expected[keep] / expected[keep].sum()
         observed = actual[keep]
         p_value = float(chisquare(observed, shares * observed.sum()).pvalue)

@@ -129,7 +129,7 @@ class TempPostgres:
         cmd = [str(self.bindir / tool), *args]
         if self.user:
             cmd = ["runuser", "-u", self.user, "--", *cmd]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False,
                               stdin=subprocess.DEVNULL, cwd=self.root or "/")
         if done.returncode != 0:
             log = ""

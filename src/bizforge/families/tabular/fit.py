@@ -105,8 +105,8 @@ def fit(family, source: DataSource, *, target: str, task: str, options: TabularO
     return Trained(predictor, metrics, report, prof, notes)
 
 
-def _drift_reference(predictor: Predictor, recipe: Recipe, train_frame,
-                     X_test) -> dict[str, Any]:
+def _drift_reference(predictor: Predictor, recipe: Recipe, train_frame: Any,
+                     X_test: Any) -> dict[str, Any]:
     """Bucket counts of the training inputs and of the held-out predicted classes: what
     the server's drift monitor compares served rows with (no raw values)."""
     from bizforge.clean.drift import reference

@@ -82,7 +82,7 @@ class LoadedModel:
             self._table(max_rows, batch_rows, on_batch)
         # Served rows counted on the training reference's buckets (the drift monitor
         # flushes and clears it); None for artifacts without a reference.
-        reference = (predictor.info or {}).get("drift_reference")
+        reference = (getattr(predictor, "info", None) or {}).get("drift_reference")
         self.tally = Tally(reference) if reference else None
         self.tally_lock = threading.Lock()
 
