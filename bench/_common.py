@@ -42,6 +42,13 @@ def write_results(heading: str, command: str, body: list[str]) -> None:
                        encoding="utf-8")
 
 
+def print_and_record(heading: str, command: str, body: list[str], record: bool = True) -> None:
+    """Print ``body``; unless ``record`` is False, put it in RESULTS.md (:func:`write_results`)."""
+    print("\n".join(body))
+    if record:
+        write_results(heading, command, body)
+
+
 def _hand_notes(old: str) -> str:
     """The lines of an old section that the bench did not generate."""
     if END in old:

@@ -32,6 +32,7 @@ TELCO = Path("telco_churn") / "WA_Fn-UseC_-Telco-Customer-Churn.csv"
 SKIP = {
     r"\.md$|(^|/)README$": "documentation",
     r"\.gz$": "binary image/label archive (idx format), not a table",
+    r"\.(png|jpe?g|bmp|tiff?)$": "images (bench/images.py reads them)",
     r"banking77/categories\.json$": "a JSON list of label names, not records",
     r"movielens_100k/u\.(item|user|genre|occupation|info)$": (
         "pipe/space-separated table without a header row (columns are described in README)"
@@ -111,12 +112,14 @@ LEGEND = (
 
 
 def bench_datasets(root: Path) -> list[str]:
-    lines, skipped, docs = [HEADER], [], 0
+    lines, skipped, docs, images = [HEADER], [], 0, 0
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(root).as_posix()
         reason = _skip_reason(rel)
         if reason == "documentation":
             docs += 1
+        elif reason and reason.startswith("images"):
+            images += 1
         elif reason:
             skipped.append(f"- skipped {rel}: {reason}")
         if reason:
@@ -125,6 +128,8 @@ def bench_datasets(root: Path) -> list[str]:
         lines.append(_row(rel, result))
         print(lines[-1], flush=True)
     skipped.append(f"- skipped {docs} documentation files (README, PROVENANCE.md)")
+    if images:
+        skipped.append(f"- skipped {images} image files (bench/images.py reads them)")
     return [*lines, "", LEGEND, "", *skipped]
 
 

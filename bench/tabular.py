@@ -3,12 +3,18 @@
     python bench/tabular.py                   # telco_churn and ai4i_maintenance, 60 s each
     python bench/tabular.py --time-limit 30 --only telco
     python bench/tabular.py --tables DIR      # the ISLP package's business tables
+    python bench/tabular.py --generated       # held-out-like generated tables (see below)
 
 `--tables DIR` runs the binary business tables bundled in the `ISLP` wheel
 (`pip download ISLP --no-deps`, unzip, DIR = ISLP/data): Caravan insurance
 purchase (5,822 rows, 85 columns, 6% positive), Default credit default (10,000
 rows, 3% positive) and OJ brand choice (1,070 rows) -- real tables that are
 not in ../shared/datasets.
+
+`--generated` runs two seeded tables from :mod:`bizforge.testing.tables` that
+stand in for the held-out business tables of issue 18: a 10,000-row bank churn
+table whose 1-4 product column has a pure rare value, and a 30,000-row credit
+default table with 23 features.
 
 For each dataset: a stratified 80/20 split (seed 0, scikit-learn's
 train_test_split, as in ../shared/ANCHORS.md) written to CSV files; bizforge
@@ -19,13 +25,17 @@ leakage columns dropped by hand, as in the anchor). Both report ROC-AUC,
 accuracy and F1 at their own default decision rule, fit seconds, median
 single-row predict latency (200 in-process calls), 10,000-row throughput
 (median of 5 calls after a warm-up, `_common.batch_seconds`) and
-disk size. Results go to bench/RESULTS.md with ratio columns.
+disk size. LightGBM with default settings (scikit-learn API, categories as
+pandas categories, the same dropped columns as AutoGluon plus identifiers)
+runs on the same split as a plain baseline. Results go to bench/RESULTS.md
+with ratio columns.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import statistics
 import subprocess
@@ -55,10 +65,17 @@ TABLES = {
     "default": ("Default.csv", "default", []),
     "oj": ("OJ.csv", "Purchase", []),
 }
+GENERATED = {"bank_churn": ("bank_churn", "Exited", ["CustomerId"]),
+             "credit_default": ("credit_default", "default", [])}
 
 
-def split_files(root: Path, rel: str, target: str, work: Path) -> tuple[Path, Path]:
-    frame = pd.read_csv(root / rel, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+def split_files(root: Path | None, rel: str, target: str, work: Path) -> tuple[Path, Path]:
+    if root is None:  # a generated table: rel names its generator
+        from bizforge.testing import tables
+
+        frame = getattr(tables, rel)()[0].astype(str)
+    else:
+        frame = pd.read_csv(root / rel, encoding="utf-8-sig", dtype=str, keep_default_na=False)
     train, test = train_test_split(frame, test_size=0.2, stratify=frame[target], random_state=0)
     paths = work / "train.csv", work / "test.csv"
     train.to_csv(paths[0], index=False)
@@ -101,7 +118,38 @@ def run_bizforge(train_path: Path, test_path: Path, target: str, limit: float, w
         "disk_mb_without_report": disk - (run.path / "report.html").stat().st_size / 1e6,
         "dropped": run.predictor.recipe.dropped,
         "members": {m.name: round(m.weight, 3) for m in run.predictor.result.members},
+        "candidates": len(run.leaderboard) - 1,
+        "explored": run.leaderboard[0]["params"].get("explored"),
     }
+
+
+def run_lightgbm(train_path: Path, test_path: Path, target: str, drop: list[str]) -> dict:
+    """LightGBM defaults on the same files: numbers parsed, the rest as categories."""
+    import lightgbm as lgb
+
+    frames = [pd.read_csv(p, dtype=str, keep_default_na=False) for p in (train_path, test_path)]
+    train, test = (f.drop(columns=[c for c in drop if c in f]) for f in frames)
+    y_train, y_test = train.pop(target), test.pop(target)
+    positive = min(y_train.unique(), key=lambda v: (y_train == v).mean())  # the minority
+    for col in list(train.columns):
+        numbers = pd.to_numeric(train[col].str.strip(), errors="coerce")
+        if numbers.notna().mean() >= 0.95:
+            train[col] = numbers
+            test[col] = pd.to_numeric(test[col].str.strip(), errors="coerce")
+        elif train[col].nunique() > 0.5 * len(train):
+            train, test = train.drop(columns=[col]), test.drop(columns=[col])  # an identifier
+        else:
+            cats = pd.CategoricalDtype(sorted(train[col].unique()))
+            train[col], test[col] = train[col].astype(cats), test[col].astype(cats)
+    # LightGBM refuses JSON characters in names ("Air temperature [K]").
+    train.columns = test.columns = [re.sub(r"[^0-9A-Za-z_]", "_", c) for c in train.columns]
+    t0 = time.perf_counter()
+    model = lgb.LGBMClassifier(verbose=-1).fit(train, y_train == positive)
+    fit = time.perf_counter() - t0
+    proba = model.predict_proba(test)[:, 1]
+    y = (y_test == positive).to_numpy()
+    return {"roc_auc": roc_auc_score(y, proba), "accuracy": accuracy_score(y, proba >= 0.5),
+            "f1": f1_score(y, proba >= 0.5), "fit_seconds": fit}
 
 
 def run_autogluon(train_path, test_path, target, limit, work: Path, drop: list[str]) -> dict:
@@ -118,6 +166,10 @@ def run_autogluon(train_path, test_path, target, limit, work: Path, drop: list[s
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _num(m: dict, key: str, fmt: str) -> str:
+    return "–" if m.get(key) is None else format(m[key], fmt)
+
+
 def _ratio(a, b) -> str:
     return f"{a / b:.2f}" if a is not None and b else "–"
 
@@ -130,15 +182,21 @@ def table(results: dict, limit: float) -> list[str]:
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in results.items():
-        for tool in ("bizforge", "autogluon"):
-            m = r[tool]
+        for tool in ("bizforge", "autogluon", "lightgbm defaults"):
+            m = r.get(tool, {"error": "not run"})
             if "error" in m:
                 lines.append(f"| {name} | {tool} | error: {m['error']} | | | | | | |")
                 continue
             lines.append(
                 f"| {name} | {tool} | {m['roc_auc']:.4f} | {m['accuracy']:.4f} | {m['f1']:.4f} | "
-                f"{m['fit_seconds']:.1f} | {m['latency_ms']:.2f} | {m['rows_per_s']:,.0f} | "
-                f"{m['disk_mb']:.1f} |"
+                f"{m['fit_seconds']:.1f} | {_num(m, 'latency_ms', '.2f')} | "
+                f"{_num(m, 'rows_per_s', ',.0f')} | {_num(m, 'disk_mb', '.1f')} |"
+            )
+        b, lg = r["bizforge"], r.get("lightgbm defaults", {"error": ""})
+        if "error" not in b and "error" not in lg:
+            lines.append(
+                f"| {name} | ratio bizforge/LightGBM defaults | {_ratio(b['roc_auc'], lg['roc_auc'])} | "
+                f"{_ratio(b['accuracy'], lg['accuracy'])} | {_ratio(b['f1'], lg['f1'])} | | | | |"
             )
         b, a = r["bizforge"], r["autogluon"]
         if "error" not in b and "error" not in a:
@@ -155,7 +213,8 @@ def table(results: dict, limit: float) -> list[str]:
         if "error" not in b:
             lines.append(f"- {name}: bizforge dropped {b['dropped']}; ensemble {b['members']}; "
                          f"whole `train()` wall {b['wall_seconds']:.1f} s; artifact without the "
-                         f"HTML report {b['disk_mb_without_report']:.2f} MB")
+                         f"HTML report {b['disk_mb_without_report']:.2f} MB; search: "
+                         f"{b['candidates']} candidates, explored {b['explored']}")
         a = r["autogluon"]
         if "error" not in a:
             lines.append(f"- {name}: AutoGluon {a['version']} best model {a['best_model']}")
@@ -165,22 +224,27 @@ def table(results: dict, limit: float) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time-limit", type=float, default=60.0)
-    parser.add_argument("--only", choices=sorted(DATASETS | TABLES), action="append")
+    parser.add_argument("--only", choices=sorted(DATASETS | TABLES | GENERATED), action="append")
     parser.add_argument("--no-autogluon", action="store_true")
     parser.add_argument("--tables", type=Path, metavar="DIR",
                         help="run the ISLP business tables found in DIR instead")
+    parser.add_argument("--generated", action="store_true",
+                        help="run the generated held-out-like tables instead")
     args = parser.parse_args(argv)
-    sets, root = (TABLES, args.tables) if args.tables else (DATASETS, datasets_root())
-    if root is None:
-        print("datasets not found (set BIZFORGE_DATASETS); nothing to do.")
-        return 0
+    if args.generated:
+        sets, root = GENERATED, None
+    else:
+        sets, root = (TABLES, args.tables) if args.tables else (DATASETS, datasets_root())
+        if root is None:
+            print("datasets not found (set BIZFORGE_DATASETS); nothing to do.")
+            return 0
     results = {}
     for name in args.only or sorted(sets, reverse=True):
         if name not in sets:
             print(f"skip {name}: not one of {sorted(sets)}")
             continue
         rel, target, drop = sets[name]
-        if not (root / rel).exists():
+        if root is not None and not (root / rel).exists():
             print(f"skip {name}: {root / rel} not found")
             continue
         work = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
@@ -188,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
             train_path, test_path = split_files(root, rel, target, work)
             r = {"bizforge": run_bizforge(train_path, test_path, target, args.time_limit, work)}
             print(name, "bizforge", json.dumps(r["bizforge"], default=str))
+            r["lightgbm defaults"] = run_lightgbm(train_path, test_path, target, drop)
+            print(name, "lightgbm defaults", json.dumps(r["lightgbm defaults"]))
             r["autogluon"] = ({"error": "skipped (--no-autogluon)"} if args.no_autogluon else
                               run_autogluon(train_path, test_path, target, args.time_limit, work,
                                             drop))
@@ -196,7 +262,9 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             shutil.rmtree(work, ignore_errors=True)
     command = "python bench/tabular.py " + " ".join(argv or sys.argv[1:])
-    write_results("## tabular — " + time.strftime("%Y-%m-%d"), command.strip(),
+    which = (" (generated held-out-like tables)" if args.generated
+             else " (ISLP tables)" if args.tables else "")
+    write_results(f"## tabular{which} — " + time.strftime("%Y-%m-%d"), command.strip(),
                   table(results, args.time_limit))
     return 0
 

@@ -85,6 +85,13 @@ _EN: dict[str, str] = {
     "reason.empty": "empty",
     "reason.leakage": "target leakage",
     "reason.pii": "personal data",
+    "reason.user": "dropped on request",
+    "columns.dropped": "column '{column}' dropped before training: {reason}.",
+    "columns.how_to_keep": " To use it, pass --keep '{column}' (keep=['{column}'] in Python).",
+    "columns.kept": (
+        "column '{column}' kept on request (--keep), although the findings advise dropping "
+        "it: {reason}."
+    ),
     "kind.missing": "missing values",
     "kind.numeric_as_text": "numbers stored as text",
     "kind.id_like": "identifier",
@@ -92,6 +99,7 @@ _EN: dict[str, str] = {
     "kind.duplicate_rows": "duplicate rows",
     "kind.high_cardinality": "too many categories",
     "kind.leakage": "target leakage",
+    "kind.strong_signal": "strong signal",
     "kind.imbalance": "class imbalance",
     "kind.mixed_types": "numbers mixed with words",
     "kind.outliers": "outliers",
@@ -154,24 +162,54 @@ _EN: dict[str, str] = {
         "(e.g. city -> province) for a better model."
     ),
     "leakage.single": (
-        "column '{column}' alone predicts '{target}' almost perfectly ({metric} {score}): "
-        "it is probably recorded after the outcome and will not be known at prediction time."
+        "column '{column}' alone predicts '{target}' almost perfectly: cross-validated "
+        "{metric} {score} on {n} rows (leakage from {threshold}). It is probably recorded after "
+        "the outcome and will not be known at prediction time."
     ),
-    "leakage.sublabel": (
-        "column '{column}' = {value} on {support} rows, and {hits} of them ({precision}) have "
-        "'{target}' = {cls}: it behaves like a sub-label of the target, recorded with the outcome."
+    "leakage.filled": (
+        "column '{column}' is {state} on {support} rows and {hits} of them ({precision}) have "
+        "'{target}' = {cls}, which is {cover} of all '{cls}' rows: it is filled in once the "
+        "outcome has happened, so it restates the target."
     ),
+    "leakage.pair": (
+        "column '{column}' together with '{other}' reproduces '{target}' almost exactly: a "
+        "linear combination of the two fitted on half of the rows has R^2 {r2} on the other "
+        "{n} rows. They look like parts of the target (e.g. two counts that add up to it)."
+    ),
+    "leakage.state.filled": "filled",
+    "leakage.state.not_filled": "empty",
+    "leakage.state.set": "set",
+    "leakage.state.not_set": "not set",
     "leakage.group": (
-        "column '{column}' is one of the 0/1 flags {members} whose logical OR matches "
-        "'{target}' on {agreement} of rows: together they restate the target, so they leak together."
+        "column '{column}' is one of the flags {members}: a row with one of them set has "
+        "'{target}' = {cls} ({precision} of {support} rows), and together they cover {cover} "
+        "of the '{cls}' rows ({own} by this flag alone; agreement with the target {agreement}). "
+        "Together they restate the target."
     ),
     "leakage.fix": (
-        "it is dropped before training; keep it only if you are sure it is known before "
-        "the outcome happens."
+        "it is dropped before training; if it is known before the outcome happens, keep it "
+        "with --keep '{column}' (keep=['{column}'] in Python)."
     ),
     "leakage.group_fix": (
         "the whole group is dropped before training; the flags describe the outcome "
-        "(e.g. which failure happened), they do not predict it."
+        "(e.g. which failure happened), they do not predict it. To keep one anyway: "
+        "--keep '{column}'."
+    ),
+    "strong_signal.info": (
+        "column '{column}' = {value} on {support} rows, and {hits} of them ({precision}) have "
+        "'{target}' = {cls} ({cover} of that class): a strong signal on few rows. A rare value "
+        "whose rows share one class is common in honest data (a small product tier, a small "
+        "region), so the column is kept as a predictor."
+    ),
+    "strong_signal.warning": (
+        "flag '{column}' = {value} on {support} rows, and {hits} of them ({precision}) have "
+        "'{target}' = {cls} ({cover} of that class): it may be recorded together with the "
+        "outcome. It is kept, because the evidence is not conclusive."
+    ),
+    "strong_signal.fix_info": "nothing to do; the model uses it.",
+    "strong_signal.fix_warning": (
+        "check when '{column}' is recorded; if only after the outcome, drop it with "
+        "--drop '{column}' (drop=['{column}'] in Python)."
     ),
     "metric.auc": "ROC-AUC",
     "metric.accuracy": "lookup accuracy",
@@ -276,6 +314,10 @@ _ZH: dict[str, str] = {
     "reason.empty": "空列",
     "reason.leakage": "目标泄漏",
     "reason.pii": "个人信息",
+    "reason.user": "按要求删除",
+    "columns.dropped": "列 '{column}' 在训练前被删除：{reason}。",
+    "columns.how_to_keep": "如要使用，请传 --keep '{column}'（Python 中 keep=['{column}']）。",
+    "columns.kept": "列 '{column}' 按要求保留（--keep），尽管检查结果建议删除：{reason}。",
     "kind.missing": "缺失值",
     "kind.numeric_as_text": "数字存成了文本",
     "kind.id_like": "标识列",
@@ -283,6 +325,7 @@ _ZH: dict[str, str] = {
     "kind.duplicate_rows": "重复行",
     "kind.high_cardinality": "类别过多",
     "kind.leakage": "目标泄漏",
+    "kind.strong_signal": "强信号",
     "kind.imbalance": "类别不平衡",
     "kind.mixed_types": "数字与文字混杂",
     "kind.outliers": "异常值",
@@ -325,11 +368,20 @@ _ZH: dict[str, str] = {
     "duplicate_rows.fix": "除非重复代表真实的多次事件，否则请删除：重复行会被计算两次，还可能同时落入训练集和测试集，使评分虚高。",
     "high_cardinality.message": "类别列 '{column}' 有 {unique} 个不同的值，其中 {rare} 个出现次数少于 {min_count} 次。",
     "high_cardinality.fix": "训练时稀有取值会归入 '__other__'；自行合并（例如城市 -> 省份）效果更好。",
-    "leakage.single": "列 '{column}' 单独就几乎能完美预测 '{target}'（{metric} {score}）：它很可能是在结果发生之后才记录的，预测时无法获得。",
-    "leakage.sublabel": "列 '{column}' = {value} 的有 {support} 行，其中 {hits} 行（{precision}）的 '{target}' = {cls}：它像是目标的子标签，与结果同时记录。",
-    "leakage.group": "列 '{column}' 属于一组 0/1 标记 {members}，它们的逻辑或在 {agreement} 的行上与 '{target}' 一致：这组列合起来复述了目标，共同构成泄漏。",
-    "leakage.fix": "训练前会删除该列；除非确定它在结果发生之前就已知。",
-    "leakage.group_fix": "训练前会删除整组列；这些标记描述的是结果本身（例如发生了哪种故障），而不是预测它。",
+    "leakage.single": "列 '{column}' 单独就几乎能完美预测 '{target}'：在 {n} 行上交叉验证的{metric}为 {score}（{threshold} 起算作泄漏）。它很可能是在结果发生之后才记录的，预测时无法获得。",
+    "leakage.filled": "列 '{column}' 有 {support} 行为{state}，其中 {hits} 行（{precision}）的 '{target}' = {cls}，占全部 '{cls}' 行的 {cover}：它是在结果发生之后才填写的，复述了目标。",
+    "leakage.pair": "列 '{column}' 与 '{other}' 合起来几乎精确地复现了 '{target}'：在一半行上拟合的两列线性组合，在另外 {n} 行上的 R² 为 {r2}。它们像是目标的组成部分（例如相加等于目标的两个计数）。",
+    "leakage.state.filled": "已填写",
+    "leakage.state.not_filled": "空值",
+    "leakage.state.set": "已标记",
+    "leakage.state.not_set": "未标记",
+    "leakage.group": "列 '{column}' 属于标记组 {members}：任一标记被置位的行中 '{target}' = {cls}（{support} 行中占 {precision}），合起来覆盖了 {cover} 的 '{cls}' 行（本列单独覆盖 {own}；与目标一致的比例 {agreement}）。这组列合起来复述了目标。",
+    "leakage.fix": "训练前会删除该列；如果它在结果发生之前就已知，可用 --keep '{column}' 保留（Python 中 keep=['{column}']）。",
+    "leakage.group_fix": "训练前会删除整组列；这些标记描述的是结果本身（例如发生了哪种故障），而不是预测它。如仍要保留某列：--keep '{column}'。",
+    "strong_signal.info": "列 '{column}' = {value} 的有 {support} 行，其中 {hits} 行（{precision}）的 '{target}' = {cls}（占该类的 {cover}）：少数行上的强信号。真实业务数据中常有这样的稀有取值（小众产品档位、客户很少的地区），因此该列作为预测特征保留。",
+    "strong_signal.warning": "标记 '{column}' = {value} 的有 {support} 行，其中 {hits} 行（{precision}）的 '{target}' = {cls}（占该类的 {cover}）：它可能与结果同时记录。证据不足以定论，因此保留该列。",
+    "strong_signal.fix_info": "无需处理；模型会使用它。",
+    "strong_signal.fix_warning": "请确认 '{column}' 是何时记录的；如果只在结果发生后才有，请用 --drop '{column}' 删除（Python 中 drop=['{column}']）。",
     "metric.auc": "ROC-AUC",
     "metric.accuracy": "查表准确率",
     "metric.rank_corr": "秩相关系数",

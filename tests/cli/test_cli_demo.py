@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from bizforge.cli import app
 from bizforge.registry import Registry
 
 
+@pytest.mark.timeout(900)  # three trainings (table, texts, images) on a shared CPU
 def test_demo_runs_end_to_end_without_the_server(tmp_path):
     out = tmp_path / "demo"
     result = CliRunner().invoke(
@@ -23,6 +25,7 @@ def test_demo_runs_end_to_end_without_the_server(tmp_path):
     assert (out / "reviews.csv").exists() and (out / "review-model" / "report.html").exists()
     assert Registry().get("reviews").version == 1
     assert "6. reviews" in result.output and "物流很快" in result.output
+    assert "7. images" in result.output and (out / "parts-model" / "report.html").exists()
     curl = (out / "curl.sh").read_text(encoding="utf-8")
     assert "Authorization: Bearer bf_" in curl and "/v1/models/churn/predict" in curl
     masked = (out / "customers_masked.csv").read_text(encoding="utf-8")

@@ -137,3 +137,17 @@ def test_inspect_shows_what_reading_the_file_noticed(tmp_path):
     assert "warning: appended.csv mixes encodings" in result.stdout
     assert "(first at line 14)" in result.stdout
     assert "appended.csv mixes encodings" in html.read_text(encoding="utf-8")
+
+
+def test_inspect_keep_takes_a_column_off_the_drop_list_and_says_so(churn_csv):
+    result = runner.invoke(app, ["inspect", str(churn_csv), "--target", "Churn",
+                                 "--keep", "customerID", "--drop", "tenure"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "tenure (dropped on request)" in text and "customerID (identifier)" not in text
+    assert "column 'customerID' kept on request (--keep)" in text
+
+
+def test_inspect_drop_of_an_unknown_column_exits_2(churn_csv):
+    result = runner.invoke(app, ["inspect", str(churn_csv), "--drop", "tenur"])
+    assert result.exit_code == 2 and "did you mean 'tenure'" in result.output

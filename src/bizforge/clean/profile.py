@@ -26,12 +26,15 @@ from bizforge.errors import DataError
 from bizforge.frame import ColumnInfo, Dataset, Role
 from bizforge.i18n import check_lang
 
-__all__ = ["Profile", "profile"]
+__all__ = ["Profile", "column_hint", "profile"]
 
 TOP_VALUES = 5
 HIST_BINS = 20
 # A numeric target with at most this many integer values is treated as classes.
 MAX_INT_CLASSES = 20
+# What a reader learned, kept in Profile.meta and written by save_json as "reader".
+READER_KEYS = ("source", "format", "encoding", "encoding_confidence", "delimiter", "sheet",
+               "header_row", "skipped_above", "notes_below", "decimal", "units")
 _DROP_ORDER = ("pii", "leakage", "id", "constant", "empty")
 
 
@@ -60,11 +63,24 @@ class Profile:
             "target": self.target,
         }
 
+    def reader(self) -> dict[str, Any]:
+        """What reading the file learned: ``{source, format, encoding, encoding_confidence,
+        delimiter, sheet, header_row, skipped_above, notes_below, decimal, units,
+        warnings}`` (None or empty where it does not apply), so a pipeline can see that a
+        file was decoded as Big5 or that title lines were skipped."""
+        m = self.meta
+        facts = {key: m.get(key) for key in READER_KEYS}
+        facts["warnings"] = [dict(w) for w in m.get("warnings") or []]
+        return facts
+
     def save_json(self, path: str | Path) -> Path:
-        """Write :meth:`to_dict` as UTF-8 JSON (Chinese kept readable)."""
+        """Write :meth:`to_dict` plus ``"reader"`` (:meth:`reader`) as UTF-8 JSON (Chinese kept
+        readable)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+        doc = {**self.to_dict(), "reader": self.reader()}
+        path.write_text(json.dumps(doc, ensure_ascii=False, indent=2, default=str),
+                        encoding="utf-8")
         return path
 
     def to_html(self, lang: str | None = None) -> str:
@@ -155,11 +171,7 @@ def profile(ds: Dataset | pd.DataFrame, target: str | None = None, *, lang: str 
         findings=run_findings(ctx),
         target=_target_summary(ctx) if target is not None else None,
         meta={
-            "source": meta.get("source"),
-            "format": meta.get("format"),
-            "encoding": meta.get("encoding"),
-            "delimiter": meta.get("delimiter"),
-            "sheet": meta.get("sheet"),
+            **{key: meta.get(key) for key in READER_KEYS},
             "rows_total": rows_total,
             "rows_profiled": len(frame),
             "sampled": sampled,
@@ -173,19 +185,25 @@ def _check_target_exists(frame: pd.DataFrame, target: str, source: str | None) -
     names = [str(c) for c in frame.columns]
     if target in names:
         return
-    close = difflib.get_close_matches(target, names, n=3, cutoff=0.5)
-    close += [n for n in names if n.lower() == target.lower() and n not in close]
-    hint = (
-        f"did you mean {', '.join(repr(c) for c in close)}?"
-        if close
-        else f"columns are: {', '.join(names[:15])}{' ...' if len(names) > 15 else ''}."
-    )
     raise DataError(
         f"target column '{target}' is not in the data{f' ({source})' if source else ''}.",
         column=target,
         path=source,
-        fix=f"pass --target with an existing column name; {hint}",
+        fix=f"pass --target with an existing column name; {column_hint(target, names)}",
     )
+
+
+def column_hint(name: str, names: list[str]) -> str:
+    """The closest column names to a misspelt ``name``, or the first columns.
+
+    >>> column_hint("tenur", ["tenure", "Churn"])
+    "did you mean 'tenure'?"
+    """
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+    close += [n for n in names if n.lower() == name.lower() and n not in close]
+    if close:
+        return f"did you mean {', '.join(repr(c) for c in close)}?"
+    return f"columns are: {', '.join(names[:15])}{' ...' if len(names) > 15 else ''}."
 
 
 def _target_classes(series: pd.Series, numbers: pd.Series | None) -> pd.Series | None:

@@ -135,12 +135,15 @@ class Recipe:
         schema: Schema | None = None,
         target: str | None = None,
         drop: Mapping[str, str] | Iterable[str] | None = None,
+        keep: Iterable[str] = (),
     ) -> Recipe:
         """Learn every step from the training rows ``frame`` and return ``self``.
 
         ``drop`` maps columns to the reason they must not be used (``{"Fail":
         "leakage"}``, e.g. ``Profile.drop_suggestions()``); a plain list means
-        reason ``"user"``.
+        reason ``"user"``. ``keep`` names columns the user wants used although
+        their role (identifier) or values (personal data) would drop them; a
+        column with one value or none in the training rows is still dropped.
         """
         self._check_params()
         if isinstance(frame, Dataset):
@@ -177,7 +180,15 @@ class Recipe:
             if name == target:
                 continue
             role = schema[name].role
-            reason = drop.get(name) or self._pii_reason(frame[name]) or _ROLE_DROPS.get(role)
+            if name in keep:
+                # An identifier kept on request is used by value: a number, or a category.
+                if role is Role.ID:
+                    numeric = pd.api.types.is_numeric_dtype(frame[name].dtype)
+                    role = Role.NUMERIC if numeric else Role.CATEGORICAL
+                reason = drop.get(name)
+            else:
+                reason = (drop.get(name) or self._pii_reason(frame[name])
+                          or _ROLE_DROPS.get(role))
             step = reason or self._fit_step(frame[name], role)
             if isinstance(step, str):
                 dropped[name] = step

@@ -8,15 +8,15 @@ import os
 import sys
 import warnings
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
 
 from bizforge.errors import BizforgeError, ExitCode
 
-__all__ = ["app", "check_output_file", "console", "edge", "err_console", "plain_warnings",
-           "print_notes", "same_file"]
+__all__ = ["HeaderRow", "SkipRows", "app", "check_output_file", "console", "edge",
+           "err_console", "plain_warnings", "print_notes", "same_file"]
 
 HELP = """bizforge: put pretrained models to work on your own business data, offline, on a CPU.
 
@@ -32,6 +32,16 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 console = Console()
+
+# Where the header is, for files with title lines above it (shared by every verb that reads).
+HeaderRow = Annotated[int | None, typer.Option(
+    "--header-row", min=1, metavar="N",
+    help="Line (text file) or sheet row (Excel) of the header, counting from 1 as an editor "
+    "shows it (default: found under any title, unit or source lines).")]
+SkipRows = Annotated[int | None, typer.Option(
+    "--skip-rows", min=0, metavar="N",
+    help="Lines (text) or sheet rows (Excel) above the header to skip; the same as "
+    "--header-row N+1.")]
 
 
 def _version(value: bool) -> None:

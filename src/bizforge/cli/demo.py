@@ -26,7 +26,8 @@ def demo(
 ) -> None:
     """Generate a sample telecom churn table, inspect it, mask its personal data,
     train a churn model, score new customers with reasons, train a review-sentiment
-    model on bilingual (Chinese and English) sample reviews, publish both models,
+    model on bilingual (Chinese and English) sample reviews, train an image model on
+    surface patches made in code (quality inspection), publish the churn and review models,
     create an API key and serve them on 127.0.0.1 (--no-serve stops before the server).
 
     Example: bizforge demo --out /tmp/demo --lang en
@@ -78,6 +79,7 @@ def demo(
         console.print(f"   {row['客户编号']}: {row['prediction']} ({row['probability']:.2f})  "
                       f"{row['reasons']}", markup=False)
     reviews = _reviews(out, lang, seed, time_limit)
+    parts = _images(out, lang, seed, time_limit)
     from bizforge.registry import Registry
     from bizforge.registry.keys import create_key
 
@@ -86,7 +88,7 @@ def demo(
     registry.promote("churn", version.version, alias="production")
     review_version = registry.publish(reviews, "reviews")
     _, key = create_key("predict", "demo", registry=registry)
-    console.print(f"[bold]7. publish[/bold]      churn:{version.version} (alias production), "
+    console.print(f"[bold]8. publish[/bold]      churn:{version.version} (alias production), "
                   f"reviews:{review_version.version} in {registry.home}; API key created "
                   "(role predict)")
     row = {k: (v.item() if hasattr(v, "item") else v) for k, v in new.drop(
@@ -96,15 +98,16 @@ def demo(
             f"-H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' "
             f"-d '{payload}'")
     (out / "curl.sh").write_text(curl + "\n", encoding="utf-8")
-    console.print(f"\nOpen {out / 'inspect.html'}, {model_dir / 'report.html'} and "
-                  f"{reviews.path / 'report.html'} in a browser.")
+    console.print(f"\nOpen {out / 'inspect.html'}, {model_dir / 'report.html'}, "
+                  f"{reviews.path / 'report.html'} and {parts.path / 'report.html'} in a "
+                  "browser.")
     if not serve:
         console.print(f"Serve it with `bizforge serve --port {port}`, then try {out / 'curl.sh'}.",
                       markup=False)
         return
     from bizforge.cli.serve import app_from_env, run_server
 
-    console.print(f"[bold]8. serve[/bold]        http://127.0.0.1:{port} (Ctrl+C stops). Try:")
+    console.print(f"[bold]9. serve[/bold]        http://127.0.0.1:{port} (Ctrl+C stops). Try:")
     print(curl, flush=True)
     run_server(app_from_env(), host="127.0.0.1", port=port)
 
@@ -136,4 +139,37 @@ def _reviews(out: Path, lang: str, seed: int, time_limit: float):
                                     run.predictor.explain(new, k=3), strict=True):
         words = ", ".join(f"{r['value']} {r['contribution']:+.2f}" for r in reasons)
         console.print(f"   {label}: {text}  ({words})", markup=False)
+    return run
+
+
+def _images(out: Path, lang: str, seed: int, time_limit: float):
+    """Step 7: an image model on surface patches made in code (ok / scratch / spot, as a
+    camera over a production line sees them); two new patches classified."""
+    import numpy as np
+
+    from bizforge.families.image.samples import make_surface_images, surface_image
+    from bizforge.pipeline import train
+
+    folder, model_dir, new = out / "parts", out / "parts-model", out / "new-parts"
+    for old in (folder, model_dir, new):
+        if old.exists():
+            shutil.rmtree(old)
+    make_surface_images(folder, per_class=30, seed=seed)
+    limit = min(time_limit, 20.0)  # the small CNN learns these in seconds
+    console.print(f"[bold]7. images[/bold]       90 surface patches (ok, scratch, spot) -> "
+                  f"{folder}; image classification for {limit:.0f} s ...")
+    run = train(folder, task="image-classification", time_limit=limit, out=model_dir,
+                lang=lang, seed=seed, image_models="cnn")
+    test = run.metrics["test"]
+    console.print(f"                 test accuracy {test['accuracy']:.3f}, macro-F1 "
+                  f"{test['macro_f1']:.3f}; report (worst mistakes, Grad-CAM) -> "
+                  f"{model_dir / 'report.html'}")
+    new.mkdir(parents=True)
+    rng = np.random.default_rng(seed + 1)
+    paths = []
+    for kind in ("scratch", "spot"):
+        paths.append(new / f"new_{kind}.png")
+        surface_image(kind, rng).save(paths[-1])
+    for path, label in zip(paths, run.predictor.predict(paths), strict=True):
+        console.print(f"   {path.name}: {label}", markup=False)
     return run

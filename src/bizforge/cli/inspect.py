@@ -1,8 +1,4 @@
-"""`bizforge inspect FILE`: the data's family profiles it and lists its problems with fixes.
-
-The family is ``--task``'s, or the one that recognises the data (tables and texts:
-the :class:`~bizforge.clean.Profile` printed here; other families: their own findings).
-"""
+"""`bizforge inspect FILE`: profile a table and list its problems with fixes."""
 
 from __future__ import annotations
 
@@ -13,8 +9,18 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from bizforge.clean.overrides import column_notes, plan_drops
 from bizforge.clean.report_html import summary_text
-from bizforge.cli.app import app, check_output_file, console, edge, print_notes, same_file
+from bizforge.cli.app import (
+    HeaderRow,
+    SkipRows,
+    app,
+    check_output_file,
+    console,
+    edge,
+    print_notes,
+    same_file,
+)
 from bizforge.errors import UsageError
 from bizforge.html import fmt_number
 from bizforge.i18n import pct, t
@@ -32,9 +38,9 @@ def inspect(
         str,
         typer.Argument(
             metavar="FILE",
-            help="CSV/TSV/TXT, Excel, Parquet or JSON-lines file, or a SQLAlchemy URL "
-            "such as sqlite:///shop.db (with --table or --query); a folder or .zip for the "
-            "families that read one.",
+            help="CSV/TSV/TXT, Excel, Parquet or JSON-lines file, a SQLAlchemy URL "
+            "such as sqlite:///shop.db (with --table or --query), or a folder or .zip "
+            "of images in class sub-folders.",
         ),
     ],
     target: Annotated[
@@ -53,7 +59,9 @@ def inspect(
     json: Annotated[
         Path | None,
         typer.Option(
-            "--json", help="Write the profile as JSON here (rows, columns, findings, target)."
+            "--json",
+            help="Write the profile as JSON here (rows, columns, findings, target, and what "
+            "the reader learned: encoding and confidence, delimiter, header row, lines skipped).",
         ),
     ] = None,
     sheet: Annotated[str | None, typer.Option(help="Excel sheet name or 0-based number.")] = None,
@@ -65,47 +73,76 @@ def inspect(
     delimiter: Annotated[
         str | None, typer.Option(help="Field delimiter, e.g. ';' or '\\t' (default: sniffed).")
     ] = None,
-    task: Annotated[
-        str,
-        typer.Option(help="Which task family inspects the data (default auto: the family "
-                     "that recognises it; see `bizforge train --help` for the tasks)."),
-    ] = "auto",
+    header_row: HeaderRow = None,
+    skip_rows: SkipRows = None,
+    keep: Annotated[
+        list[str] | None,
+        typer.Option(help="Column to use although the findings would drop it; repeatable "
+                     "(as for train: shows the resulting drop list)."),
+    ] = None,
+    drop: Annotated[
+        list[str] | None, typer.Option(help="Column to leave out of training; repeatable.")
+    ] = None,
 ) -> None:
     """Profile a table: column roles, missing values, target balance and data problems with fixes.
 
-    Personal data is reported by kind and count only, never by value.
+    A folder or .zip is inspected by the task family that recognises it: for images,
+    the images per class, unreadable files (named), exact duplicates, sizes and aspect
+    ratios, tiny classes. Personal data is reported by kind and count only, never by value.
 
     \b
     Examples:
       bizforge inspect customers.csv --target Churn --html report.html --json profile.json
       bizforge inspect 订单.xlsx --sheet 2024 --lang zh
       bizforge inspect sqlite:///shop.db --table orders
+      bizforge inspect 统计年鉴.csv --header-row 4
+      bizforge inspect bank.csv --target Exited --keep NumOfProducts --drop Surname
+      bizforge inspect parts/                 (a folder of images, one sub-folder per class)
 
-    Exit codes: 0 ok, 2 usage error (e.g. --lang fr), 3 data error (unreadable
+    Exit codes: 0 ok, 2 usage error (e.g. --lang fr, --keep of a column that is not
+    there), 3 data error (unreadable
     file, missing or single-class target).
     """
-    from bizforge.clean.profile import Profile
+    from bizforge.clean.profile import profile
     from bizforge.config import get_settings
-    from bizforge.families import DataSource, family_for_task, recognise
     from bizforge.i18n import check_lang
+    from bizforge.ingest import read
 
     lang = check_lang(lang or get_settings().lang)
     check_output_file(html, "--html", "profile.html", source=file)
     check_output_file(json, "--json", "profile.json", source=file)
     if html is not None and json is not None and same_file(html, json):
         raise UsageError("--html and --json name the same file.", fix="use two file names.")
-    source = DataSource(file, sheet=_sheet(sheet), table=table, query=query,
-                        encoding=encoding, delimiter=_unescape(delimiter))
-    family = recognise(source, target) if task == "auto" else family_for_task(task)
-    prof = family().inspect(source, target=target, options=family.Options(), lang=lang)
-    if isinstance(prof, Profile):
-        _print_profile(prof, lang)
-    else:  # a family's own findings: its text, and its files where it can write them
-        console.print(Text(str(getattr(prof, "summary", lambda _lang: prof)(lang))))
-    for option, path, method in (("--json", json, "save_json"), ("--html", html, "save_html")):
-        if path is not None and not hasattr(prof, method):
-            raise UsageError(f"{family.name} data has no {option} report.",
-                             fix=f"drop {option}.")
+    from bizforge.families import DataSource, recognise
+
+    source = DataSource(file)
+    if source.is_folder or source.is_zip:
+        # not one table: the family that recognises the data (images, ...) inspects it
+        family = recognise(source, target)
+        prof = family().inspect(source, target=target, options=family.Options(), lang=lang)
+        lines = prof.summary() if hasattr(prof, "summary") else []
+        if lines:
+            console.print(Text(lines[0], style="bold"), soft_wrap=True)
+        _print_findings(prof, lang, None)
+        _save(prof, json, html, lang)
+        return
+    ds = read(
+        file,
+        sheet=_sheet(sheet),
+        table=table,
+        query=query,
+        encoding=encoding,
+        delimiter=_unescape(delimiter),
+        header_row=header_row,
+        skip_rows=skip_rows,
+    )
+    prof = profile(ds, target=target, lang=lang)
+    plan = plan_drops(prof, keep, drop)
+    _print_profile(prof, lang, plan)
+    _save(prof, json, html, lang)
+
+
+def _save(prof, json: Path | None, html: Path | None, lang: str) -> None:
     if json is not None:
         prof.save_json(json)
         console.print(Text(f"JSON: {json}"))
@@ -122,13 +159,15 @@ def _unescape(delimiter: str | None) -> str | None:
     return "\t" if delimiter in ("\\t", "tab") else delimiter
 
 
-def _print_profile(prof, lang: str) -> None:
+def _print_profile(prof, lang: str, plan) -> None:
     m = prof.meta
     head = Text(f"{m.get('source') or 'data'}: ", style="bold")
     head.append(t("report.shape", lang, rows=f"{prof.rows:,}", cols=len(prof.columns)))
     for key in ("format", "encoding", "delimiter", "sheet"):
         if m.get(key) not in (None, ""):
             value = repr(m[key]) if key == "delimiter" else m[key]
+            if key == "encoding" and (m.get("encoding_confidence") or 1) < 1:
+                value = f"{value} ({m['encoding_confidence']:.2f})"  # how sure the guess is
             head.append(f", {t('label.' + key, lang).lower()} {value}")
     console.print(head, soft_wrap=True)
     print_notes(m.get("warnings") or [])  # from reading the file: encoding, header, ...
@@ -140,7 +179,7 @@ def _print_profile(prof, lang: str) -> None:
     console.print(_columns_table(prof, lang))
     if prof.target is not None:
         _print_target(prof.target, lang)
-    _print_findings(prof, lang)
+    _print_findings(prof, lang, plan)
 
 
 def _columns_table(prof, lang: str) -> Table:
@@ -185,7 +224,7 @@ def _print_target(target: dict, lang: str) -> None:
     console.print(tab)
 
 
-def _print_findings(prof, lang: str) -> None:
+def _print_findings(prof, lang: str, plan) -> None:
     console.print(Text(t("report.findings", lang), style="bold"))
     if not prof.findings:
         console.print(Text(t("report.no_findings", lang)))
@@ -193,10 +232,13 @@ def _print_findings(prof, lang: str) -> None:
     for f in prof.findings:
         line = Text("  ")
         line.append(f"[{t('severity.' + f.severity, lang)}]", style=_COLOURS[f.severity])
-        line.append(f" {t('kind.' + f.kind, lang)} ({f.kind}): {f.message}")
+        line.append(f" {t('kind.' + f.kind, lang, default=f.kind)} ({f.kind}): {f.message}")
         console.print(line, soft_wrap=True)
         console.print(Text(f"    {t('label.fix', lang)}: {f.fix}", style="green"), soft_wrap=True)
-    drops = prof.drop_suggestions()
-    if drops:
-        text = ", ".join(f"{c} ({t('reason.' + r, lang)})" for c, r in drops.items())
+    if plan is None:  # a family's own findings: no columns to keep or drop
+        return
+    if plan.drop:
+        text = ", ".join(f"{c} ({t('reason.' + r, lang, default=r)})" for c, r in plan.drop.items())
         console.print(Text(f"{t('report.drop', lang)}: {text}"), soft_wrap=True)
+    for line in column_notes({}, plan.kept, lang):
+        console.print(Text(line), soft_wrap=True)

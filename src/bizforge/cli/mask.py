@@ -12,7 +12,16 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from bizforge.cli.app import app, check_output_file, console, edge, same_file
+from bizforge.cli.app import (
+    HeaderRow,
+    SkipRows,
+    app,
+    check_output_file,
+    console,
+    edge,
+    print_notes,
+    same_file,
+)
 from bizforge.errors import DataError, UsageError
 
 __all__ = ["mask"]
@@ -54,6 +63,8 @@ def mask(
     columns: Annotated[
         str | None, typer.Option(help="Only these columns, comma-separated (default: all).")
     ] = None,
+    header_row: HeaderRow = None,
+    skip_rows: SkipRows = None,
 ) -> None:
     """Find resident IDs, mobiles, landlines, bank cards, e-mails and IPv4 addresses and treat them.
 
@@ -81,7 +92,7 @@ def mask(
     check_destination(output)  # before reading the whole file
     # Masking must see every row: lift the large-file sampling threshold.
     settings = get_settings(large_file_bytes=sys.maxsize)
-    ds = read(file, settings=settings, coerce=False)
+    ds = read(file, settings=settings, coerce=False, header_row=header_row, skip_rows=skip_rows)
     if ds.meta.get("sampled"):
         raise DataError(
             f"only a sample of {file} was read; masking needs every row.",
@@ -95,6 +106,8 @@ def mask(
             raise UsageError("--salt is empty.", fix="pass a long secret, or leave --salt out.")
     frame, report = mask_frame(ds.frame, mode=mode.value, salt=run_salt, columns=names)
     written = write_table(frame, output)
+    # Title lines skipped, notes left out, the encoding guessed: the output lacks them.
+    print_notes(ds.meta.get("warnings") or [])
     if audit is not None:
         audit.parent.mkdir(parents=True, exist_ok=True)
         audit.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -124,6 +124,9 @@ def _print_card(card: dict[str, Any], others: list) -> None:
         f"fingerprint {str(data.get('fingerprint'))[:16]}")
     if data.get("dropped_columns"):
         say("dropped: " + ", ".join(f"{c} ({r})" for c, r in data["dropped_columns"].items()))
+    if data.get("kept_columns"):
+        say("kept against advice: "
+            + ", ".join(f"{c} ({r})" for c, r in data["kept_columns"].items()))
     say(f"config: {json.dumps(card.get('config') or {}, ensure_ascii=False)}")
     say("libraries: " + ", ".join(f"{k} {v}" for k, v in (card.get("libraries") or {}).items()))
     say("versions: " + ", ".join(

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bizforge.cli.app import app, console, edge, print_notes, same_file
+from bizforge.cli.app import HeaderRow, SkipRows, app, console, edge, print_notes, same_file
 
 __all__ = ["predict_command"]
 
@@ -18,47 +18,41 @@ _STREAMED = {".csv", ".tsv", ".txt", ".tab"}
 @edge
 def predict_command(
     model: str = typer.Argument(..., help="Model folder, or registry name: NAME, NAME:VERSION or NAME@ALIAS."),
-    file: str = typer.Argument(..., help="Rows to score (same columns as training; target optional), or a folder / .zip for the families that read one."),
+    file: str = typer.Argument(..., help="Rows to score (same columns as training; target optional)."),
     out: Path = typer.Option(..., "--out", "-o", help="Where to write the scored rows (.csv/.tsv/.parquet/.jsonl/.xlsx)."),
     explain: bool = typer.Option(False, "--explain", help="Add the top-3 reasons of every prediction."),
     chunk_rows: int = typer.Option(50_000, "--chunk-rows", min=1, help="Rows scored at a time for CSV/TSV in and out."),
+    header_row: HeaderRow = None,
+    skip_rows: SkipRows = None,
 ) -> None:
     """Write the input rows plus prediction, probability and (with --explain) reasons.
 
-    For table and text models, CSV/TSV input written to CSV/TSV is streamed in chunks
-    with a progress bar, so a file larger than memory can be scored; other formats are
-    read whole. Other families read their input (a table, a folder, a .zip of files)
-    in their own batches.
+    CSV/TSV input written to CSV/TSV is streamed in chunks with a progress bar,
+    so a file larger than memory can be scored; other formats are read whole.
 
     Example: bizforge predict churn@production new_customers.csv -o scored.csv --explain
     """
     from bizforge.errors import UsageError
     from bizforge.families import DataSource, load_model
-    from bizforge.ingest import write_table
+    from bizforge.ingest import header_skip, write_table
     from bizforge.ingest.write import WRITERS, check_destination
 
     if Path(file).exists() and same_file(file, out):
         raise UsageError(f"-o '{out}' is the input file.", fix="write the scores to a new file.")
-    streamable = Path(file).suffix.lower() in _STREAMED and out.suffix.lower() in _STREAMED
-    check_destination(out, _STREAMED if streamable else WRITERS)  # before scoring
+    streamed = Path(file).suffix.lower() in _STREAMED and out.suffix.lower() in _STREAMED
+    check_destination(out, _STREAMED if streamed else WRITERS)  # before scoring
+    skip = header_skip(header_row, skip_rows)
     predictor = load_model(model)
     notes: list[dict] = []  # what reading the file noticed (encoding, header, ...)
-    # Row tables stream CSV chunk by chunk here; other families read their input
-    # (a table, a folder, a .zip) through their own batches().
-    if streamable and _table_rows(predictor):
-        rows = _stream(predictor, Path(file), out, explain, chunk_rows, notes)
+    if streamed:
+        rows = _stream(predictor, Path(file), out, explain, chunk_rows, notes, skip)
     else:
-        scored = _score_batches(predictor, DataSource(file), explain, chunk_rows, notes)
+        scored = _score_batches(predictor, DataSource(file, skip_rows=skip), explain, chunk_rows,
+                                notes)
         write_table(scored, out)
         rows = len(scored)
     print_notes(notes)
     console.print(f"scored {rows} rows -> {out}", markup=False)
-
-
-def _table_rows(predictor) -> bool:
-    """Whether the model's ``predict`` takes rows of its input table (the contract's
-    ``table_rows``), so a CSV can be streamed through ``score``."""
-    return any(a.name == "predict" and a.table_rows for a in predictor.actions())
 
 
 def _score_batches(predictor, source, explain: bool, chunk_rows: int, notes: list[dict]):
@@ -80,7 +74,7 @@ def _score_batches(predictor, source, explain: bool, chunk_rows: int, notes: lis
 
 
 def _stream(predictor, source: Path, out: Path, explain: bool, chunk_rows: int,
-            notes: list[dict]) -> int:
+            notes: list[dict], skip_rows: int | None = None) -> int:
     """Score ``source`` chunk by chunk into ``out``; a failure leaves no partial file."""
     import os
     import tempfile
@@ -110,7 +104,8 @@ def _stream(predictor, source: Path, out: Path, explain: bool, chunk_rows: int,
                 shown += n
                 show(shown)
 
-            for chunk in iter_delimited(source, chunk_rows=chunk_rows, notes=notes):
+            for chunk in iter_delimited(source, chunk_rows=chunk_rows, notes=notes,
+                                        skip_rows=skip_rows):
                 try:
                     scored = predictor.score(chunk, explain=explain, progress=advance)
                 except DataError as exc:  # say where the chunk sits in the file

@@ -11,7 +11,15 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bizforge.cli.app import app, check_output_file, console, edge, print_notes
+from bizforge.cli.app import (
+    HeaderRow,
+    SkipRows,
+    app,
+    check_output_file,
+    console,
+    edge,
+    print_notes,
+)
 from bizforge.families import get_family, list_families, list_tasks
 
 __all__ = ["train_command"]
@@ -28,9 +36,16 @@ def _fixed(
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     name: str = typer.Option(None, "--name", help="Also publish the model to the registry "
                                                   "under this name (next version)."),
+    keep: list[str] = typer.Option(None, "--keep", help="Use this column although the findings "
+                                   "would drop it (leakage, identifier, personal data); "
+                                   "repeatable."),
+    drop: list[str] = typer.Option(None, "--drop", help="Leave this column out of training; "
+                                   "repeatable."),
     infer_limit: float = typer.Option(None, "--infer-limit", help="Most microseconds per row "
                                       "(one thread) the ensemble may cost to predict "
                                       "(default: the task family's; 0: no limit)."),
+    header_row: HeaderRow = None,
+    skip_rows: SkipRows = None,
 ) -> None:
     """The options every family shares; each family's own are added from its Options."""
 
@@ -41,6 +56,10 @@ class _TrainCommand:
     Example: bizforge train churn.csv --target Churn --time-limit 60 --cost-fp 10 --cost-fn 200
 
     Text: bizforge train tickets.csv --target intent --text-column text --reject auto --unknown-label oos
+
+    Columns: bizforge train bank.csv --target Exited --keep NumOfProducts --drop Surname
+    (the summary and the report list every dropped column with its reason, and every
+    column kept against advice)
     """
 
     __name__ = "train_command"
@@ -95,7 +114,9 @@ app.command("train")(train_command)
 
 def _train(file: str, target: str | None, test: str | None, task: str, time_limit: float,
            out: Path | None, json_path: Path | None, lang: str, seed: int, name: str | None,
-           infer_limit: float | None, **options) -> None:
+           infer_limit: float | None, header_row: int | None = None,
+           skip_rows: int | None = None, keep: list[str] | None = None,
+           drop: list[str] | None = None, **options) -> None:
     from bizforge.i18n import check_lang
     from bizforge.pipeline import train
 
@@ -110,10 +131,16 @@ def _train(file: str, target: str | None, test: str | None, task: str, time_limi
 
         raise UsageError(f"unknown --task '{task}'.", fix=f"use one of: {', '.join(list_tasks())}.")
     options["infer_limit"] = _infer_limit(infer_limit)  # "auto" (a default) when not given
+    options.update(keep=keep or None, drop=drop or None)  # not given: the family's default
+    data = file
+    if header_row is not None or skip_rows is not None:
+        from bizforge.ingest import read
+
+        data = read(file, header_row=header_row, skip_rows=skip_rows)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as bar:
         job = bar.add_task("reading and checking the data", total=time_limit)
-        run = train(file, target, task=task, test=test, time_limit=time_limit, out=out,
+        run = train(data, target, task=task, test=test, time_limit=time_limit, out=out,
                     lang=lang, seed=seed, progress=_progress(bar, job), **options)
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)

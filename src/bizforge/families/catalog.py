@@ -23,6 +23,7 @@ __all__ = ["FAMILIES", "family_for_task", "get_family", "list_families", "list_t
 FAMILIES: list[str] = [
     "bizforge.families.tabular",
     "bizforge.families.text",
+    "bizforge.families.image",
 ]
 
 _REGISTRY: dict[str, type[Family]] = {}

@@ -25,7 +25,7 @@ from bizforge.frame import Dataset
 from bizforge.ingest.stream import stream_frames
 from bizforge.ingest.write import write_table
 
-__all__ = ["SUFFIXES", "read", "write_table"]
+__all__ = ["SUFFIXES", "header_skip", "read", "write_table"]
 
 SUFFIXES = {
     ".csv": "csv",
@@ -48,6 +48,7 @@ SUPPORTED = (
     "JSON lines (.jsonl .ndjson .json), "
     "SQLite files (.db .sqlite) and database URLs (sqlite:///x.db, postgresql://...)"
 )
+_SHOWN = {"skip_rows": "header_row= / skip_rows="}
 _WEB = ("http", "https", "ftp", "s3", "gs", "az", "abfs")
 
 
@@ -90,8 +91,8 @@ def _kind(path: Path) -> str:
 
 def _check_options(kind: str, **given) -> None:
     allowed = {
-        "csv": {"encoding", "delimiter"},
-        "excel": {"sheet"},
+        "csv": {"encoding", "delimiter", "skip_rows"},
+        "excel": {"sheet", "skip_rows"},
         "jsonl": {"encoding"},
         "parquet": set(),
         "sql": {"table", "query"},
@@ -101,9 +102,32 @@ def _check_options(kind: str, **given) -> None:
     wrong = [k for k, v in given.items() if v is not None and k not in allowed]
     if wrong:
         raise UsageError(
-            f"{', '.join(w + '=' for w in wrong)} does not apply to a {kind} source.",
+            f"{', '.join(_SHOWN.get(w, w + '=') for w in wrong)} does not apply to a {kind} "
+            "source.",
             fix=f"for {kind} sources use only: {', '.join(sorted(allowed)) or 'no options'}.",
         )
+
+
+def header_skip(header_row: int | None, skip_rows: int | None) -> int | None:
+    """Lines above the header from ``header_row=N`` (1-based) or ``skip_rows=N``; None: find it.
+
+    >>> header_skip(3, None), header_skip(None, 2), header_skip(None, None)
+    (2, 2, None)
+    """
+    for name, value, least in (("header_row", header_row, 1), ("skip_rows", skip_rows, 0)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < least):
+            raise UsageError(
+                f"{name} must be a whole number of at least {least}, not {value!r}.",
+                fix="header_row / --header-row is the header's line (or sheet row) number as "
+                "an editor shows it, from 1; skip_rows / --skip-rows the number of lines above it.",
+            )
+    if header_row is not None and skip_rows is not None and header_row != skip_rows + 1:
+        raise UsageError(
+            f"header_row={header_row} and skip_rows={skip_rows} disagree.",
+            fix="give only one of them: --header-row N is the same as --skip-rows N-1.",
+        )
+    return header_row - 1 if header_row is not None else skip_rows
 
 
 def _finish(
@@ -135,8 +159,10 @@ def _finish(
     meta.setdefault("rows_total", len(frame))
     meta.setdefault("sampled", False)
     meta.setdefault("warnings", [])
-    for key in ("encoding", "delimiter", "sheet"):
+    for key in ("encoding", "encoding_confidence", "delimiter", "sheet", "header_row"):
         meta.setdefault(key, None)
+    for key in ("skipped_above", "notes_below"):
+        meta.setdefault(key, [])
     return Dataset(frame, infer_schema(frame), meta)
 
 
@@ -148,6 +174,8 @@ def read(
     query: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    header_row: int | None = None,
+    skip_rows: int | None = None,
     sample_rows: int | None = None,
     settings: Settings | None = None,
     coerce: bool = True,
@@ -157,6 +185,12 @@ def read(
     ``coerce=False`` keeps text columns exactly as written (no conversion of
     plain-number columns), for tools that write the table back, like ``mask``.
 
+    Title, unit and source lines above the header (text files and Excel sheets)
+    and note lines below the table are found, skipped and reported in
+    ``meta["warnings"]``, ``meta["skipped_above"]`` and ``meta["notes_below"]``;
+    ``header_row=N`` (the header's 1-based line or sheet row) or ``skip_rows=N``
+    (lines above it) says where the header is instead.
+
     Every error is a DataError (bad data) or UsageError (bad call) that names
     the file and the fix. The input is never modified.
 
@@ -165,6 +199,8 @@ def read(
     >>> ds = read("sqlite:///shop.db", query="select * from orders")  # doctest: +SKIP
     >>> ds.meta["encoding"], ds.meta["rows_total"]                # doctest: +SKIP
     ('gb18030', 7043)
+    >>> read("统计.csv", header_row=3).meta["skipped_above"]          # doctest: +SKIP
+    ['数据库：年度数据', '时间：最近3年']
     """
     settings = settings or get_settings()
     if sample_rows is not None and sample_rows < 1:
@@ -178,6 +214,7 @@ def read(
         "query": query,
         "encoding": encoding,
         "delimiter": delimiter,
+        "skip_rows": header_skip(header_row, skip_rows),
     }
     n, seed = sample_rows or settings.sample_rows, settings.seed
     if isinstance(source, Dataset):
@@ -227,12 +264,13 @@ def read(
         from bizforge.ingest.delimited import read_delimited
 
         frame, meta = read_delimited(
-            path, encoding=encoding, delimiter=delimiter, stream=stream, sample_rows=n, seed=seed
+            path, encoding=encoding, delimiter=delimiter, skip_rows=options["skip_rows"],
+            stream=stream, sample_rows=n, seed=seed,
         )
     elif kind == "excel":
         from bizforge.ingest.excel import read_excel
 
-        frame, meta = read_excel(path, sheet=sheet)
+        frame, meta = read_excel(path, sheet=sheet, skip_rows=options["skip_rows"])
         if stream:
             sample_rows = n
     elif kind == "parquet":

@@ -2,11 +2,18 @@
 
 Order of evidence, most reliable first: a byte-order mark; a strict UTF-8
 decode of a sample; mostly UTF-8 lines with some GB18030 ones (read line by line,
-:mod:`bizforge.ingest.mixed`); GB18030 (a superset of GBK and GB2312) when it decodes the
-sample cleanly and the result looks like Chinese; charset-normalizer last.
-Mis-detecting GBK as some Latin code page is the classic failure this order
-avoids: any byte string decodes as cp1252, but only real Chinese text decodes
-as GB18030 *and* comes out as common Han characters.
+:mod:`bizforge.ingest.mixed`); then every candidate of :data:`CANDIDATES` (GB18030,
+Big5, Shift-JIS/cp932, cp1252) that decodes the sample cleanly is scored by how
+plausible its text is (:mod:`bizforge.ingest.plausible`: common characters of its
+standard, and runs: CJK characters between ASCII letters are Latin bytes misread)
+and the most plausible wins; charset-normalizer last. Any byte string decodes as
+cp1252 and most Latin-1 text decodes as Big5 (``Straße`` -> ``Stra絽``), so
+decoding cleanly proves nothing; the plausibility test decides.
+
+``EncodingGuess.confidence`` says how sure the guess is: 1.0 for a BOM or valid
+UTF-8, 0.9 for UTF-16 without BOM or mixed UTF-8/GBK lines, for the candidates the
+winner's score less half the runner-up's (two equally plausible readings: 0.5), at
+most 0.6 for charset-normalizer's guesses.
 """
 
 from __future__ import annotations
@@ -17,8 +24,10 @@ from pathlib import Path
 
 from bizforge.errors import DataError, UsageError
 from bizforge.ingest.mixed import MIXED, looks_mixed, non_utf8_lines
+from bizforge.ingest.plausible import looks_chinese, plausibility
 
 __all__ = [
+    "CANDIDATES",
     "SAMPLE_BYTES",
     "EncodingGuess",
     "binary_kind",
@@ -30,6 +39,10 @@ __all__ = [
 ]
 
 SAMPLE_BYTES = 1 << 20  # 1 MiB is plenty to tell encodings apart
+# Tried in this order after UTF-8, each scored by plausibility(); cp1252 stands for the
+# Western code pages (Latin-1 bytes decode the same, apart from 0x80-0x9F).
+CANDIDATES = ("gb18030", "big5", "cp932", "cp1252")
+PLAUSIBLE = 0.7  # the least score a reading needs; below it charset-normalizer guesses
 
 _BOMS = (  # longest first: the UTF-32-LE BOM starts with the UTF-16-LE one
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -71,6 +84,8 @@ class EncodingGuess:
     # "given", "utf-16-nobom"
     method: str
     tried: list[str] = field(default_factory=list)
+    confidence: float = 1.0  # 0-1: how sure the guess is (see the module docstring)
+    runner_up: str | None = None  # the next most plausible encoding, when one decoded
 
 
 def normalise_encoding(name: str) -> str:
@@ -140,40 +155,6 @@ def _decodes(sample: bytes, encoding: str, final: bool) -> str | None:
         return None
 
 
-def _is_han(c: str) -> bool:
-    return "\u4e00" <= c <= "\u9fff"
-
-
-def looks_chinese(text: str, simplified: bool) -> bool:
-    """Mostly Han characters and CJK punctuation (and, for GB18030, mostly GB2312 ones).
-
-    Big5 bytes often decode as GBK too, but into rare GBK-extension and
-    private-use characters; real simplified-Chinese text keeps >90% of its Han
-    characters inside the 6,763 common ones of GB2312.
-    """
-    non_ascii = [c for c in text if ord(c) > 127]
-    if not non_ascii:
-        return False
-    cjk = sum(
-        1 for c in non_ascii if _is_han(c) or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
-    )
-    if cjk / len(non_ascii) < 0.7:
-        return False
-    if not simplified:
-        return True
-    han = [c for c in non_ascii if _is_han(c) or "\ue000" <= c <= "\uf8ff"]
-    common = sum(1 for c in han if _encodes(c, "gb2312"))
-    return not han or common / len(han) >= 0.9
-
-
-def _encodes(c: str, encoding: str) -> bool:
-    try:
-        c.encode(encoding)
-        return True
-    except UnicodeEncodeError:
-        return False
-
-
 def _latin(text: str) -> bool:
     """Non-ASCII characters are all Western-European letters and punctuation."""
     return all(
@@ -200,19 +181,17 @@ def detect_encoding(path: Path, sample: bytes | None = None) -> EncodingGuess:
             return EncodingGuess(name, "bom", [name])
     nobom = _utf16_without_bom(sample)
     if nobom and _decodes(sample[: len(sample) // 2 * 2], nobom, final=False) is not None:
-        return EncodingGuess(nobom, "utf-16-nobom", [nobom])
+        return EncodingGuess(nobom, "utf-16-nobom", [nobom], 0.9)
     check_text(sample, path)
     tried = ["utf-8"]
     if _decodes(sample, "utf-8", final) is not None:
         return EncodingGuess("utf-8", "utf-8", tried)
     tried.append("utf-8 + gb18030 by line")
     if looks_mixed(sample, final):
-        return EncodingGuess(MIXED, "mixed", tried)
-    for name, simplified in (("gb18030", True), ("big5", False)):
-        tried.append(name)
-        text = _decodes(sample, name, final)
-        if text is not None and looks_chinese(text, simplified):
-            return EncodingGuess(name, name, tried)
+        return EncodingGuess(MIXED, "mixed", tried, 0.9)
+    guess = _most_plausible(sample, final, tried)
+    if guess is not None:
+        return guess
     tried.append("charset-normalizer")
     from charset_normalizer import from_bytes
 
@@ -225,11 +204,33 @@ def detect_encoding(path: Path, sample: bytes | None = None) -> EncodingGuess:
             # the most common one and decodes this sample to Western letters.
             name = "cp1252"
         tried[-1] = f"charset-normalizer ({name})"
-        return EncodingGuess(name, "charset-normalizer", tried)
+        text = _decodes(sample, name, final) or ""
+        # Its statistics are weaker than the checks above on short samples: never very sure.
+        sure = min(0.6, plausibility(text, name)) if name == "cp1252" else 0.5
+        return EncodingGuess(name, "charset-normalizer", tried, round(sure, 2))
     odd = non_utf8_lines(sample, final)
     detail = (f"; it is UTF-8 except line {', '.join(map(str, odd))}, which fit neither UTF-8 "
               "nor GB18030 (fix those lines, or re-save the file as UTF-8)") if odd else ""
     raise undecodable_error(path, tried, detail)
+
+
+def _most_plausible(sample: bytes, final: bool, tried: list[str]) -> EncodingGuess | None:
+    """The candidate whose decoding of ``sample`` reads most like real text, when it is
+    plausible enough; ties go to the earlier candidate (GB18030 first)."""
+    scored = []
+    for order, name in enumerate(CANDIDATES):
+        tried.append(name)
+        text = _decodes(sample, name, final)
+        if text is not None:
+            scored.append((plausibility(text, name), -order, name))
+    scored.sort(reverse=True)
+    if not scored or scored[0][0] < PLAUSIBLE:
+        return None
+    best, _, name = scored[0]
+    second, other = (scored[1][0], scored[1][2]) if len(scored) > 1 else (0.0, None)
+    # Sure when the winner reads well and no other reading comes close.
+    confidence = best - 0.5 * min(second, best)
+    return EncodingGuess(name, name, tried, round(confidence, 2), other)
 
 
 def undecodable_error(path: Path, tried: list[str], detail: str = "") -> DataError:

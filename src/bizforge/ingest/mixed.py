@@ -21,6 +21,8 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
+from bizforge.ingest.plausible import looks_chinese
+
 __all__ = ["MIXED", "count_mixed_lines", "decode_line", "looks_mixed", "mixed_note",
            "non_utf8_lines"]
 
@@ -96,8 +98,6 @@ def looks_mixed(sample: bytes, final: bool) -> bool:
     At least as many non-ASCII lines must be valid UTF-8 as are not: a GBK file whose
     few non-ASCII lines all fail UTF-8 is plain GBK, not mixed.
     """
-    from bizforge.ingest.encoding import looks_chinese
-
     good = bad = 0
     for _, text, how in _non_ascii_lines(sample, final):
         if how == "utf-8":

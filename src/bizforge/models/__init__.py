@@ -14,7 +14,7 @@ from bizforge.models.base import PROBLEMS, Model, Tags
 from bizforge.models.catalog import get_model, list_models, load_model, register_model
 
 # Imported for their @register_model side effect.
-from bizforge.models import gbm, linear, mlp, text_embed, text_hf, text_tfidf  # noqa: F401  isort: skip
+from bizforge.models import gbm, linear, mlp, text_embed, text_hf, text_tfidf, xgb  # noqa: F401  isort: skip
 
 __all__ = [
     "PROBLEMS",

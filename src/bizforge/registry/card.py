@@ -67,6 +67,7 @@ def _data_summary(info: dict[str, Any], metrics: dict[str, Any],
         "input_columns": [{k: c.get(k) for k in ("name", "role", "missing", "unique")}
                           for c in schema],
         "dropped_columns": metrics.get("dropped_columns") or {},
+        "kept_columns": metrics.get("kept_columns") or {},  # kept against the findings' advice
     }
     if profile:
         findings = [f for f in profile.get("findings") or [] if isinstance(f, dict)]

@@ -11,9 +11,12 @@ out-of-fold predictions are what the ensemble was chosen on, so keeping them
 costs nothing. A member keeps them when its refit would not fit the time left,
 when the backend cannot say how long to train, when the refit fails, or when
 it ran out of budget (a truncated model is worse than the bag). With a holdout
-scheme the holdout model is kept (on a large table a refit costs a candidate),
-unless its backend offers ``holdout_refit(n_rows)``: the text heads refit on all
-rows at the C chosen on the holdout, for seconds (embeddings are memoised).
+scheme a table backend is refitted on all rows (the 20% held out too) when the
+time left allows, for the iterations the holdout chose; the search reserves
+that time for its two best candidates (``refit_estimate``). A backend that
+reads text is refitted only if it offers ``holdout_refit(n_rows)``: the text
+heads refit on all rows at the C chosen on the holdout, for seconds
+(embeddings are memoised); a fine-tune's refit would cost a candidate.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from bizforge.train.budget import CostBook
 from bizforge.train.cv import Context, Run, model_params
 from bizforge.train.members import Member
 
-__all__ = ["REFIT_ITERATION_FACTOR", "REFIT_SAFETY", "finalise", "refit_params"]
+__all__ = [
+    "REFIT_ITERATION_FACTOR", "REFIT_SAFETY", "finalise", "refit_estimate", "refit_params",
+]
 
 REFIT_ITERATION_FACTOR = 1.1
 # Estimates are rough: a refit is started only if 1.3x its estimate fits.
@@ -83,13 +88,26 @@ def finalise(
     return members, seconds
 
 
+def refit_estimate(ctx: Context, run: Run) -> float | None:
+    """Seconds a refit of ``run`` on all rows should take, or None when it is not planned.
+
+    A holdout model of a backend that reads text is not refitted this way (see above).
+    """
+    if ctx.scheme.kind == "cv":
+        return CostBook.refit_seconds(run.fold_seconds, ctx.scheme.k)
+    if run.cls.tags.handles_text or not run.fold_seconds:
+        return None
+    fitted_on = len(ctx.scheme.splits[0][0])
+    return run.fold_seconds[0] * len(ctx.X) / max(1, fitted_on)
+
+
 def _plan(ctx: Context, run: Run) -> tuple[dict[str, Any] | None, float]:
     """(refit parameters or None, estimated seconds x REFIT_SAFETY) of one member."""
-    if ctx.scheme.kind == "cv":
-        estimate = CostBook.refit_seconds(run.fold_seconds, ctx.scheme.k)
+    estimate = refit_estimate(ctx, run)
+    if estimate is not None:
         return refit_params(run), estimate * REFIT_SAFETY
-    # A holdout model is refitted only by a backend that says what it costs (text heads:
-    # their features are memoised or cheap, so a refit costs seconds, not a candidate).
+    # A text backend says what its holdout refit costs (text heads: their features are
+    # memoised or cheap, so a refit costs seconds, not a candidate).
     plan = getattr(run.models[0], "holdout_refit", None) if len(run.models) == 1 else None
     got = plan(len(ctx.X)) if callable(plan) else None
     if got is None:

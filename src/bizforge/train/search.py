@@ -7,6 +7,8 @@ The loop reads top to bottom:
    stopping on each fold's validation rows and keep its out-of-fold
    predictions — unless the budget says it cannot finish (``cv.py``,
    ``budget.py``);
+   then, for tables with the default portfolio, more candidates drawn at random
+   while time remains and the ensemble still improves (``explore.py``);
 3. Caruana ensemble selection on the out-of-fold predictions (``ensemble.py``);
 4. refit the chosen members on all rows, or keep their fold models when the
    time left does not allow it (``refit.py`` explains the choice).
@@ -25,18 +27,23 @@ import pandas as pd
 
 from bizforge.errors import DataError, ModelError, UsageError
 from bizforge.tasks.spec import TaskSpec
-from bizforge.train.budget import Budget, CostBook
+from bizforge.train.budget import Budget
 from bizforge.train.cost import resolve_limit, row_costs
 from bizforge.train.cv import Context, Progress, Run, evaluate
-from bizforge.train.ensemble import DEFAULT_ROUNDS, caruana
+from bizforge.train.ensemble import DEFAULT_ROUNDS, EnsembleSelection, caruana
+from bizforge.train.explore import explore
 from bizforge.train.members import Member, text_columns
-from bizforge.train.portfolio import as_candidates, default_candidates
-from bizforge.train.refit import REFIT_SAFETY, finalise
+from bizforge.train.portfolio import Candidate, as_candidates, default_candidates
+from bizforge.train.refit import REFIT_SAFETY, finalise, refit_estimate
 from bizforge.train.result import SearchResult
 from bizforge.train.scoring import Scorer, get_scorer
 from bizforge.train.validation import CV_MAX_ROWS, choose_scheme, text_overlap_groups
 
 TEXT_VALID_ROWS = 2000  # validation rows for text tasks (see choose_scheme)
+EXPLORE_ROUNDS = 20  # Caruana rounds when checking whether a new candidate helps
+# No drawn candidate may take more than this share of the budget: one slow draw (a wide
+# MLP on a large table) would otherwise crowd out the others.
+EXPLORE_SHARE = 0.25
 
 __all__ = ["search"]
 
@@ -64,7 +71,7 @@ def search(
     :data:`bizforge.train.cost.TABULAR_INFER_LIMIT` for tables and no limit for
     text, None no limit (``cost.py`` says why). ``progress`` receives
     event dicts whose ``event`` is search_start, candidate_start, candidate_end,
-    ensemble_done, refit_start, refit_end or search_end, each with ``elapsed``
+    explore_done, ensemble_done, refit_start, refit_end or search_end, each with ``elapsed``
     (seconds since the search started). Nothing is printed.
 
     >>> result = search(X, y, spec, time_limit=30)          # doctest: +SKIP
@@ -109,52 +116,32 @@ def search(
     skipped: list[dict[str, Any]] = []
     errors: list[Exception] = []
     for i, cand in enumerate(cands):
-        info = {"name": cand.name, "index": i, "total": len(cands)}
-        try:
-            run, reason = evaluate(ctx, cand, _reserve(ctx, runs), info, first=not runs)
-        except Exception as exc:  # noqa: BLE001 - one failing backend must not end the search
-            errors.append(exc)
-            run, reason = None, f"failed: {type(exc).__name__}: {exc}"
-        if run is None:
-            skipped.append(
-                {"name": cand.name, "model": _backend_name(cand.backend), "reason": reason}
-            )
-            emit(
-                {
-                    "event": "candidate_end",
-                    **info,
-                    "status": reason.split(":")[0],
-                    "reason": reason,
-                    "score": None,
-                    "seconds": None,
-                }
-            )
-            continue
-        runs.append(run)
-        emit(
-            {
-                "event": "candidate_end",
-                **info,
-                "status": "ok",
-                "score": run.score,
-                "seconds": sum(run.fold_seconds),
-                "model": run.backend,
-            }
-        )
+        _attempt(ctx, cand, {"name": cand.name, "index": i, "total": len(cands)},
+                 runs, skipped, errors)
     if not runs:
         _raise_nothing_finished(time_limit, skipped, errors)
 
     valid_index = scheme.valid_index
-    preds = [r.oof[valid_index] for r in runs]
     y_valid = y_enc[valid_index]
-    rounds = _affordable_rounds(preds, y_valid, scorer, budget)
     limit = resolve_limit(infer_limit, spec)
-    costs = None
-    if not text and len(runs) > 1:  # a text model costs ms per text: too slow to measure here
-        costs = row_costs(runs, X, spec, seed)
-        for run, cost in zip(runs, costs):
-            run.row_cost = cost
-    selection = caruana(preds, y_valid, scorer, rounds=rounds, costs=costs, max_cost=limit)
+    explored = None
+    if candidates is None and not text:  # a caller's own list is tried as given
+        before = len(skipped)
+        explored = explore(
+            lambda cand: _attempt(ctx, cand, {"name": cand.name, "index": len(runs),
+                                              "total": None}, runs, skipped, errors,
+                                  cap=EXPLORE_SHARE * time_limit),
+            lambda: scorer.gain(_select(ctx, runs, y_valid, limit, rounds=EXPLORE_ROUNDS).score),
+            lambda: budget.remaining(_reserve(ctx, runs)),
+            seed=seed,
+        )
+        emit({"event": "explore_done", **explored})
+        # Draws the budget could not finish are not news (the budget ended them); failures are.
+        skipped[before:] = [s for s in skipped[before:] if s["reason"].startswith("failed")]
+    preds = [r.oof[valid_index] for r in runs]
+    rounds = _affordable_rounds(preds, y_valid, scorer, budget)
+    selection = _select(ctx, runs, y_valid, limit, rounds=rounds)
+    costs = None if text or len(runs) < 2 else [r.row_cost for r in runs]
     weights = {r.cand.name: float(w) for r, w in zip(runs, selection.weights, strict=True)}
     emit(
         {
@@ -171,6 +158,8 @@ def search(
     board = _leaderboard(
         runs, weights, refit_seconds, members, scorer, selection.score, budget.elapsed()
     )
+    if explored is not None:
+        board[0]["params"]["explored"] = explored
     emit({"event": "search_end", "seconds": budget.elapsed()})
     return SearchResult(
         spec,
@@ -184,6 +173,47 @@ def search(
         skipped=skipped,
         seconds=budget.elapsed(),
     )
+
+
+def _attempt(ctx: Context, cand: Candidate, info: dict[str, Any], runs: list[Run],
+             skipped: list[dict[str, Any]], errors: list[Exception],
+             cap: float | None = None) -> Run | None:
+    """Cross-validate one candidate; record it in ``runs`` or, with why, in ``skipped``.
+
+    ``cap``: the most seconds it may take (held back from it as extra reserve).
+    """
+    reserve = _reserve(ctx, runs)
+    if cap is not None:
+        reserve = max(reserve, ctx.budget.remaining() - cap)
+    try:
+        run, reason = evaluate(ctx, cand, reserve, info, first=not runs)
+    except Exception as exc:  # noqa: BLE001 - one failing backend must not end the search
+        errors.append(exc)
+        run, reason = None, f"failed: {type(exc).__name__}: {exc}"
+    if run is None:
+        skipped.append({"name": cand.name, "model": _backend_name(cand.backend), "reason": reason})
+        ctx.emit({"event": "candidate_end", **info, "status": reason.split(":")[0],
+                  "reason": reason, "score": None, "seconds": None})
+        return None
+    runs.append(run)
+    ctx.emit({"event": "candidate_end", **info, "status": "ok", "score": run.score,
+              "seconds": sum(run.fold_seconds), "model": run.backend})
+    return run
+
+
+def _select(ctx: Context, runs: list[Run], y_valid: np.ndarray, limit: float | None,
+            *, rounds: int) -> EnsembleSelection:
+    """Caruana selection over ``runs``; prediction costs are measured once per run (tables)."""
+    valid_index = ctx.scheme.valid_index
+    preds = [r.oof[valid_index] for r in runs]
+    costs = None
+    if ctx.spec.kind != "text-classification" and len(runs) > 1:
+        # A text model costs ms per text: too slow to measure here.
+        todo = [r for r in runs if r.row_cost is None]
+        for run, cost in zip(todo, row_costs(todo, ctx.X, ctx.spec, ctx.seed)):
+            run.row_cost = cost
+        costs = [r.row_cost for r in runs]
+    return caruana(preds, y_valid, ctx.scorer, rounds=rounds, costs=costs, max_cost=limit)
 
 
 def _overlap(X: pd.DataFrame) -> tuple[np.ndarray | None, int]:
@@ -232,12 +262,10 @@ def _margin(budget: Budget) -> float:
 
 def _reserve(ctx: Context, runs: list[Run]) -> float:
     """Seconds kept back from the search: margin, ensemble and the likely refits."""
-    budget, scheme = ctx.budget, ctx.scheme
+    budget = ctx.budget
     reserve = _margin(budget) + 0.01 * budget.seconds
-    if scheme.kind != "cv" or not runs:
-        return reserve
     best = sorted(runs, key=lambda r: -ctx.scorer.gain(r.score))[:2]
-    refits = sum(CostBook.refit_seconds(r.fold_seconds, scheme.k) for r in best)
+    refits = sum(refit_estimate(ctx, r) or 0.0 for r in best)
     return reserve + refits * REFIT_SAFETY
 
 

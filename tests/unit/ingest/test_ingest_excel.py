@@ -88,7 +88,8 @@ def test_title_row_above_header_is_skipped(tmp_path):
     wb.save(tmp_path / "report.xlsx")
     ds = read(tmp_path / "report.xlsx")
     assert list(ds.frame.columns) == ["门店", "月份", "销售额"]
-    assert [w["kind"] for w in ds.meta["warnings"]] == ["multirow_header"]
+    assert [w["kind"] for w in ds.meta["warnings"]] == ["lines_above_header"]
+    assert ds.meta["skipped_above"] == ["月度销售报表"]
 
 
 def test_repeated_lower_header_names_get_group_prefix(tmp_path):

@@ -209,7 +209,7 @@ def test_text_columns_are_left_out_for_backends_without_text(fake_model, binary_
     assert result.predict_proba(X).shape == (len(X), 2)
 
 
-def test_large_table_uses_holdout_and_keeps_the_holdout_model(fake_model):
+def test_large_table_uses_holdout_then_refits_on_all_rows_when_time_allows(fake_model):
     rng = np.random.default_rng(0)
     n = 20_010
     X = pd.DataFrame({"x": rng.normal(size=n)})
@@ -219,7 +219,7 @@ def test_large_table_uses_holdout_and_keeps_the_holdout_model(fake_model):
     assert result.oof.shape == (result.scheme["valid_rows"], 2)
     assert result.oof_index.size == result.oof_y.size == 4002
     member = result.members[0]
-    assert not member.refit and len(member.models) == 1
+    assert member.refit and len(member.models) == 1
 
 
 def test_failed_refit_falls_back_to_the_fold_models(fake_model, binary_data):
@@ -346,3 +346,27 @@ def test_small_tables_fit_on_one_thread_but_text_backends_choose_their_own():
     # A text cell is a whole text: the fine-tune picks the free cores itself.
     assert "n_threads" not in model_params({}, spec, cells=2_000, reads_text=True)
     assert model_params({"n_threads": 2}, spec, cells=2_000)["n_threads"] == 2
+
+
+def test_default_portfolio_goes_on_exploring_while_time_remains(binary_data, monkeypatch):
+    import importlib
+
+    from bizforge.train.portfolio import Candidate
+
+    search_module = importlib.import_module("bizforge.train.search")  # the package shadows it
+
+    # A one-candidate portfolio, so that even a busy machine leaves time to explore.
+    monkeypatch.setattr(search_module, "default_candidates",
+                        lambda spec, X, y: [Candidate("linear", "linear", {})])
+    X, y = binary_data
+    result = search(X, y, spec_for(y), time_limit=8)
+    explored = result.leaderboard[0]["params"]["explored"]
+    assert explored["tried"] >= 1
+    assert any(row["name"].startswith(("gbm_r", "rf_r", "mlp_r")) for row in result.leaderboard)
+
+
+def test_a_callers_own_candidates_are_not_extended(fake_model, binary_data):
+    X, y = binary_data
+    result = search(X, y, spec_for(y), time_limit=5, candidates=[(fake_model, {})])
+    assert "explored" not in result.leaderboard[0]["params"]
+    assert [row["name"] for row in result.leaderboard] == ["ensemble", "fake"]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bizforge.clean import Recipe, profile
+from bizforge.clean.overrides import column_notes, plan_drops
 from bizforge.errors import DataError
 from bizforge.families.base import DataSource, Progress, Trained
 from bizforge.families.tabular import report as rep
@@ -53,6 +54,7 @@ def fit(family, source: DataSource, *, target: str, task: str, options: TabularO
     ds = family.prepare(source.dataset(), options)
     emit({"event": "stage", "stage": "inspect"})
     prof = profile(ds, target=target, lang=lang)
+    plan_drops(prof, options.keep, options.drop)  # a misspelt --keep/--drop fails now
     features, texts = tx.text_features(ds.schema, target)
     spec = family.resolve(ds.frame, target, task, features, texts)
     text_col, candidates, drop = family.columns(ds, spec, features, texts, options)
@@ -60,7 +62,8 @@ def fit(family, source: DataSource, *, target: str, task: str, options: TabularO
     notes = held.notes + [w["message"] for w in spec.warnings]
     notes += [w["message"] for w in prof.meta.get("warnings") or []]  # from reading the file
 
-    recipe, X, X_test = _clean(ds, held, target, prof, drop, text_col, emit)
+    plan = plan_drops(prof, options.keep, drop)
+    recipe, X, X_test = _clean(ds, held, target, plan, text_col, emit)
     result = search(X, held.train[target], spec, time_limit=time_limit, seed=seed,
                     metric=options.metric, candidates=candidates, progress=progress,
                     infer_limit=options.infer_limit)
@@ -97,7 +100,8 @@ def fit(family, source: DataSource, *, target: str, task: str, options: TabularO
     rep.add_figures(figures, importance, training, lang)
 
     metrics = rep.metrics_doc(spec, result, test_metrics, fit_seconds, threshold, held.source,
-                              len(held.train), len(held.test), recipe)
+                              len(held.train), len(held.test), recipe, plan.kept)
+    notes += column_notes(recipe.dropped, plan.kept, lang)
     if training is not None:  # the curve itself is in the member's model.json and TensorBoard
         metrics["finetune"] = {k: v for k, v in training.items() if k != "curve"}
     report = rep.model_report(metrics, result, threshold, figures, importance, reasons, recipe,
@@ -136,15 +140,14 @@ def _hold_out(ds, spec, target: str, test: DataSource | None, seed: int) -> Held
     return Held(frame, test_frame, str(test_ds.source or "test frame"), [])
 
 
-def _clean(ds, held: Held, target: str, prof, drop, text_col, emit):
+def _clean(ds, held: Held, target: str, plan, text_col, emit):
     """(recipe fitted on the training rows, training features, test features)."""
-    drops = {**prof.drop_suggestions(), **(drop or {})}
-    drops.pop(text_col, None)  # the text itself is never dropped (ids/PII are for tables)
+    plan.drop.pop(text_col, None)  # the text itself is never dropped (ids/PII are for tables)
     emit({"event": "stage", "stage": "clean"})
     # Bad numbers in training rows become missing (the profile reported them);
     # at prediction time the same recipe refuses them, naming the column.
     recipe = Recipe(on_bad_number="missing").fit(held.train, ds.schema, target=target,
-                                                 drop=drops)
+                                                 drop=plan.drop, keep=plan.keep)
     X = recipe.transform(held.train)
     X_test = recipe.transform(held.test)
     recipe.on_bad_number = "error"

@@ -43,7 +43,10 @@ class TabularOptions(FamilyOptions):
     # Seconds per row; the CLI's --infer-limit takes microseconds and converts.
     infer_limit: float | str | None = Field("auto", json_schema_extra=_NOT_CLI)
     candidates: list[Any] | None = Field(None, json_schema_extra=_NOT_CLI)
-    drop: dict[str, str] | None = Field(None, json_schema_extra=_NOT_CLI)
+    # Columns to leave out (a list, or {column: reason}) and columns to use although the
+    # findings would drop them; the CLI's repeatable --drop/--keep are shared options.
+    drop: dict[str, str] | list[str] | None = Field(None, json_schema_extra=_NOT_CLI)
+    keep: list[str] | None = Field(None, json_schema_extra=_NOT_CLI)
 
     def check(self) -> None:
         from bizforge.families.text.parts import check_reject

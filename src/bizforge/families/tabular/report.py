@@ -85,7 +85,7 @@ def add_figures(figures, importance, training, lang: str) -> None:
 
 
 def metrics_doc(spec, result, test, fit_seconds, threshold, test_source, n_train, n_test,
-                recipe):
+                recipe, kept=None):
     """The ``metrics.json`` document."""
     from bizforge.evaluate.report import metrics_document
 
@@ -103,6 +103,7 @@ def metrics_doc(spec, result, test, fit_seconds, threshold, test_source, n_train
         test_source=test_source,
         rows={"train": n_train, "test": n_test},
         dropped_columns=recipe.dropped,
+        kept_columns=dict(kept or {}),  # kept against the findings' advice (--keep)
         not_used=[dict(s) for s in result.skipped],
         bizforge_version=__version__,
     )

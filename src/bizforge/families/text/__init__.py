@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from bizforge.clean.overrides import as_reasons
 from bizforge.families.base import DataSource
 from bizforge.families.catalog import register_family
 from bizforge.families.tabular import TabularFamily, TabularOptions
@@ -86,5 +87,5 @@ class TextFamily(TabularFamily):
 
             open_tokenizer(options.backbone)
         drop = {**{c: "not used by text classification" for c in features if c != text_col},
-                **(options.drop or {})}
+                **as_reasons(options.drop)}
         return text_col, candidates, drop

@@ -15,13 +15,15 @@ from __future__ import annotations
 import logging
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from bizforge.errors import ModelError
 
-__all__ = ["OPSET", "OrtRunner", "export_onnx", "quantize_int8"]
+__all__ = ["OPSET", "OrtRunner", "export_onnx", "quantize_int8", "quiet_root_logger"]
 
 OPSET = 17
 INPUTS = ("input_ids", "attention_mask")
@@ -80,16 +82,24 @@ def quantize_int8(fp32: bytes, per_channel: bool = True,
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
         src.write_bytes(fp32)
-        root = logging.getLogger()
-        level = root.level
-        root.setLevel(logging.ERROR)  # it logs a "consider pre-processing" hint on the root logger
-        try:
+        with quiet_root_logger():
             quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8,
                              per_channel=per_channel, reduce_range=True,
                              nodes_to_exclude=exclude)
-        finally:
-            root.setLevel(level)
         return dst.read_bytes()
+
+
+@contextmanager
+def quiet_root_logger(level: int = logging.ERROR) -> Iterator[None]:
+    """onnxruntime's quantiser logs a "consider pre-processing" hint on the root logger:
+    raise the root level to ``level`` while it runs."""
+    root = logging.getLogger()
+    saved = root.level
+    root.setLevel(level)
+    try:
+        yield
+    finally:
+        root.setLevel(saved)
 
 
 class OrtRunner:

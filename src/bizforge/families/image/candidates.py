@@ -1,0 +1,194 @@
+"""The candidate models, cheapest first: a small CNN, frozen backbone + linear head, and
+the backbone's last blocks fine-tuned.
+
+The backbone runs once over every image (:func:`extract`): it keeps the pooled features
+(for the frozen candidate's logistic regression) and the activations entering the last
+blocks (:data:`TUNE_FROM`), from which the fine-tuned candidate trains without running
+the frozen part again. On a CPU that is the difference between a few epochs and none.
+
+>>> cand = fit_cnn(arrays, y, valid_arrays, yv, seconds=60, augment="shift")  # doctest: +SKIP
+>>> cand.valid_score, cand.net                                               # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from bizforge.families.image.fit import FitOutcome, fit_loop, predict_logits
+from bizforge.families.image.nets import BACKBONE_SIZE, BackboneNet, SmallCNN, cnn_widths
+from bizforge.families.image.reading import ImageItem, load_arrays
+
+__all__ = ["TUNE_FROM", "Candidate", "Extracted", "extract", "fit_cnn", "fit_frozen",
+           "fit_tuned", "seconds_per_image"]
+
+TUNE_FROM = -3  # EfficientNet-Lite0: the last three blocks (7x7 maps) and the head conv
+CHUNK = 32
+
+
+@dataclass
+class Candidate:
+    """One trained candidate: its network (raw pixels in), validation/test logits, record."""
+
+    name: str
+    net: nn.Module
+    valid_logits: np.ndarray
+    test_logits: np.ndarray
+    outcome: FitOutcome
+    seconds: float
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return int(self.net.config["size"])
+
+    @property
+    def channels(self) -> int:
+        return int(self.net.config["channels"])
+
+
+def fit_cnn(x: np.ndarray, y: np.ndarray, xv: np.ndarray, yv: np.ndarray, xt: np.ndarray,
+            n_classes: int, *, seconds: float, augment: str, seed: int,
+            score: Callable[[np.ndarray, np.ndarray], float],
+            on_epoch: Callable[[dict[str, Any]], None] | None = None) -> Candidate:
+    """A :class:`SmallCNN` sized to the data, trained from scratch for ``seconds``."""
+    start = time.perf_counter()
+    torch.manual_seed(seed)
+    size, channels = x.shape[1], x.shape[3]
+    net = SmallCNN(channels, n_classes, size, cnn_widths(len(x), size), double=len(x) < 20_000)
+    counts = np.bincount(y, minlength=n_classes).astype(float)
+    # balanced class weights: a defect seen 30 times must not lose to 900 good parts
+    weight = counts.sum() / (n_classes * np.maximum(counts, 1)) if counts.max() > 3 * max(
+        counts.min(), 1) else None
+    outcome = fit_loop(net, x, y, xv, yv, seconds=seconds, augment=augment,
+                       batch_size=128 if len(x) >= 5000 else 32 if len(x) >= 500 else 16,
+                       lr=3e-3, seed=seed, max_epochs=60,
+                       # an epoch of a few steps says little: wait longer before giving up
+                       patience=2 if len(x) >= 5000 else 4 if len(x) >= 500 else 8,
+                       class_weight=weight, score=score, on_epoch=on_epoch)
+    return Candidate("cnn", net, predict_logits(net, xv), predict_logits(net, xt), outcome,
+                     time.perf_counter() - start,
+                     {"widths": net.config["widths"], "size": size, "augment": augment})
+
+
+@dataclass
+class Extracted:
+    """The backbone's outputs for a set of images: pooled features and the activations
+    that enter the tuned blocks (None when not kept); ``problems`` by index."""
+
+    pooled: np.ndarray
+    tail_input: torch.Tensor | None
+    problems: dict[int, Any]
+
+
+def _tail_blocks(backbone: BackboneNet) -> list[nn.Module]:
+    return list(backbone.backbone._blocks)[TUNE_FROM:]
+
+
+@torch.no_grad()
+def extract(backbone: BackboneNet, items: list[ImageItem], *, keep_tail: bool,
+            progress: Callable[[int], None] | None = None) -> Extracted:
+    """Run the frozen backbone over ``items`` in chunks (224 x 224 RGB)."""
+    backbone.eval()
+    eff = backbone.backbone
+    blocks = list(eff._blocks)
+    first_tail = len(blocks) + TUNE_FROM
+    pooled, tails, problems = [], [], {}
+    for start in range(0, len(items), CHUNK):
+        arr, bad = load_arrays(items[start:start + CHUNK], BACKBONE_SIZE, 3)
+        problems.update({start + k: v for k, v in bad.items()})
+        x = (torch.from_numpy(arr).permute(0, 3, 1, 2).float() - 127.0) * (1 / 128.0)
+        h = eff._swish(eff._bn0(eff._conv_stem(x)))
+        for idx, block in enumerate(blocks):
+            if idx == first_tail and keep_tail:
+                tails.append(h.clone())
+            h = block(h)  # eval mode: drop-connect is off
+        h = eff._swish(eff._bn1(eff._conv_head(h)))
+        pooled.append(h.mean(dim=(2, 3)).numpy())
+        if progress:
+            progress(len(arr))
+    return Extracted(np.concatenate(pooled), torch.cat(tails) if tails else None, problems)
+
+
+def seconds_per_image(backbone: BackboneNet, sample: list[ImageItem]) -> float:
+    """Measured cost of :func:`extract` per image (decode included) on a few images."""
+    extract(backbone, sample[:4], keep_tail=False)  # warm-up: first calls allocate
+    t0 = time.perf_counter()
+    extract(backbone, sample[:8], keep_tail=False)
+    return (time.perf_counter() - t0) / max(1, len(sample[:8]))
+
+
+def fit_frozen(backbone: BackboneNet, f: np.ndarray, y: np.ndarray, fv: np.ndarray,
+               yv: np.ndarray, ft: np.ndarray, *, score: Callable, seed: int) -> Candidate:
+    """Logistic regression on the pooled features (C chosen on validation), written into
+    the backbone's linear head so that the network alone predicts."""
+    from sklearn.linear_model import LogisticRegression
+
+    start = time.perf_counter()
+    mu, sd = f.mean(axis=0), f.std(axis=0) + 1e-6
+    best = None
+    for c in (0.01, 0.1, 1.0):
+        lr = LogisticRegression(C=c, max_iter=500, class_weight="balanced", random_state=seed)
+        lr.fit((f - mu) / sd, y)
+        logits = lr.decision_function((fv - mu) / sd)
+        logits = np.stack([-logits, logits], 1) / 2 if logits.ndim == 1 else logits
+        s = score(yv, logits)
+        if best is None or s > best[0]:
+            best = (s, c, lr)
+    s, c, lr = best
+    coef, bias = lr.coef_, lr.intercept_
+    if coef.shape[0] == 1:  # binary: sklearn keeps one row; the head needs one per class
+        coef, bias = np.vstack([-coef / 2, coef / 2]), np.array([-bias[0] / 2, bias[0] / 2])
+    net = copy.deepcopy(backbone)
+    with torch.no_grad():  # fold the standardisation into the layer: W/sd, b - W.mu/sd
+        net.head.weight.copy_(torch.as_tensor(coef / sd, dtype=torch.float32))
+        net.head.bias.copy_(torch.as_tensor(bias - (coef / sd) @ mu, dtype=torch.float32))
+    head = net.head
+    valid = predict_logits(head, torch.as_tensor(fv, dtype=torch.float32))
+    test = predict_logits(head, torch.as_tensor(ft, dtype=torch.float32))
+    outcome = FitOutcome(curve=[], best_valid=s, epochs=0, examples_seen=len(f),
+                         stopped_by="converged", seconds=time.perf_counter() - start)
+    return Candidate("frozen", net, valid, test, outcome, outcome.seconds,
+                     {"backbone": net.config["backbone"], "C": c})
+
+
+class _Tail(nn.Module):
+    """The backbone's last blocks, head conv and linear head, from cached activations."""
+
+    def __init__(self, net: BackboneNet):
+        super().__init__()
+        eff = net.backbone
+        self.blocks = nn.ModuleList(_tail_blocks(net))
+        self.conv_head, self.bn1, self.act = eff._conv_head, eff._bn1, eff._swish
+        self.head = net.head
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        for block in self.blocks:
+            h = block(h)
+        h = self.act(self.bn1(self.conv_head(h)))
+        return self.head(h.mean(dim=(2, 3)))
+
+
+def fit_tuned(frozen: Candidate, tail_x: torch.Tensor, y: np.ndarray, tail_v: torch.Tensor,
+              yv: np.ndarray, tail_t: torch.Tensor, *, seconds: float, seed: int,
+              score: Callable, on_epoch: Callable | None = None) -> Candidate:
+    """Fine-tune the last blocks (batch-norm statistics frozen: few images) from the
+    frozen candidate's head, for ``seconds``."""
+    start = time.perf_counter()
+    net = copy.deepcopy(frozen.net)
+    tail = _Tail(net)
+    outcome = fit_loop(tail, tail_x, y, tail_v, yv, seconds=seconds, augment="none",
+                       batch_size=32, lr=5e-4, max_epochs=30, patience=3, seed=seed,
+                       weight_decay=1e-3, score=score, keep_eval=(tail,), on_epoch=on_epoch)
+    if outcome.best_valid < frozen.outcome.best_valid:
+        outcome.stopped_by = "no_gain"
+    return Candidate("finetune", net, predict_logits(tail, tail_v), predict_logits(tail, tail_t),
+                     outcome, time.perf_counter() - start,
+                     {"backbone": net.config["backbone"], "tuned_blocks": -TUNE_FROM})

@@ -1,0 +1,120 @@
+"""Pieces of the image family: splits, backbone weights, Grad-CAM, recognition, ONNX."""
+
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+
+from bizforge.errors import ConfigError
+from bizforge.families.base import DataSource
+from bizforge.families.catalog import family_for_task, recognise
+from bizforge.families.image import ImageFamily
+from bizforge.families.image.nets import SmallCNN, build_backbone, default_weights
+from bizforge.families.image.onnx import ImageRunner, export_image_onnx
+from bizforge.families.image.report import grad_cam
+from bizforge.families.image.splits import holdout
+
+
+def test_grouped_holdout_keeps_each_group_on_one_side():
+    y = np.array([0, 1] * 20)
+    groups = np.repeat(np.arange(10), 4)
+    keep, held = holdout(y, groups, 0.2, seed=0, group_column="tile")
+    assert not set(groups[keep]) & set(groups[held])
+
+
+def test_stratified_holdout_holds_out_every_class():
+    y = np.array([0] * 10 + [1] * 5)
+    _, held = holdout(y, None, 0.2, seed=0)
+    assert set(y[held]) == {0, 1}
+
+
+def test_lite0_weights_use_every_key():
+    from efficientnet_lite_pytorch import EfficientNet
+
+    state = torch.load(str(default_weights()), map_location="cpu", weights_only=True)
+    assert set(state) == set(EfficientNet.from_name("efficientnet-lite0").state_dict())
+
+
+def test_weights_of_another_architecture_are_refused(tmp_path):
+    bad = tmp_path / "w.pth"
+    torch.save(SmallCNN(3, 2, 32).state_dict(), bad)
+    with pytest.raises(ConfigError, match="do not fit the architecture"):
+        build_backbone(f"efficientnet-lite1={bad}", 2)
+
+
+def test_unknown_backbone_spec_is_a_config_error():
+    with pytest.raises(ConfigError, match="cannot read --backbone"):
+        build_backbone("resnet50", 2)
+
+
+def test_grad_cam_gives_heat_in_unit_range_at_input_size():
+    net = SmallCNN(1, 3, 28, [8, 16])
+    heat = grad_cam(net, np.random.default_rng(0).uniform(0, 255, (1, 1, 28, 28)), 1)
+    assert heat.shape == (28, 28) and 0.0 <= heat.min() and heat.max() <= 1.0
+
+
+def test_onnx_graph_matches_the_network():
+    net = SmallCNN(1, 3, 28, [8, 16]).eval()
+    x = np.random.default_rng(0).uniform(0, 255, (4, 1, 28, 28)).astype(np.float32)
+    onnx_logits = ImageRunner(export_image_onnx(net, size=28, channels=1)).logits(x)
+    with torch.no_grad():
+        torch_logits = net(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(onnx_logits, torch_logits, atol=1e-4)
+
+
+def test_image_family_answers_its_task():
+    assert family_for_task("image-classification") is ImageFamily
+
+
+def test_class_folders_are_recognised_as_images(parts):
+    assert recognise(DataSource(parts), None) is ImageFamily
+
+
+def test_zip_of_images_is_recognised(tmp_path, parts):
+    archive = tmp_path / "a.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(parts / "ok" / "ok_000.png", "ok/ok_000.png")
+    assert ImageFamily.recognise(DataSource(archive), None) == 0.9
+
+
+def test_csv_of_image_paths_is_recognised(tmp_path):
+    (tmp_path / "t.csv").write_text("file,label\na.jpg,x\nb.png,y\n")
+    assert ImageFamily.recognise(DataSource(tmp_path / "t.csv"), "label") == 0.9
+
+
+def test_plain_table_is_not_images(tmp_path):
+    (tmp_path / "t.csv").write_text("age,churn\n3,yes\n4,no\n")
+    assert ImageFamily.recognise(DataSource(tmp_path / "t.csv"), "churn") == 0.0
+
+
+def test_frozen_head_on_extracted_features_equals_the_whole_network(parts):
+    from bizforge.families.image.candidates import extract, fit_frozen
+    from bizforge.families.image.reading import list_images, load_arrays
+
+    items = list_images(DataSource(parts)).items[::3]  # 6 images, 2 per class
+    y = np.array([0, 0, 1, 1, 2, 2])
+    backbone = build_backbone("efficientnet-lite0", 3)
+    feats = extract(backbone, items, keep_tail=False).pooled
+    cand = fit_frozen(backbone, feats, y, feats, y, feats, score=lambda t, z: 0.0, seed=0)
+    pixels, _ = load_arrays(items, 224, 3)
+    with torch.no_grad():
+        whole = cand.net(torch.from_numpy(pixels).permute(0, 3, 1, 2).float()).numpy()
+    np.testing.assert_allclose(whole, cand.valid_logits, atol=1e-3)
+
+
+def test_image_models_option_takes_a_comma_list():
+    from bizforge.families.image import ImageOptions
+
+    assert ImageOptions(image_models="cnn, frozen").image_models == ("cnn", "frozen")
+
+
+def test_unknown_image_model_is_refused():
+    from pydantic import ValidationError
+
+    from bizforge.families.image import ImageOptions
+
+    with pytest.raises(ValidationError):
+        ImageOptions(image_models="cnn,resnet")
