@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test bench bench-autogluon bench-statsforecast clean
+.PHONY: demo test system-deps bench bench-autogluon bench-statsforecast clean
 
 # Each stamp depends on pyproject.toml, so a second run installs nothing
 # unless the dependencies changed.
@@ -24,8 +24,23 @@ $(DEVSTAMP): pyproject.toml $(STAMP)
 demo: $(STAMP)
 	$(BIN)/bizforge demo
 
-test: $(DEVSTAMP)
+test: $(DEVSTAMP) system-deps
 	$(BIN)/python -m pytest
+
+# The registry tests start a real PostgreSQL (initdb in a temp folder), so the
+# server binaries must be here. Installed quietly when root and missing; without
+# root those tests skip with the reason (under CI=true they fail instead).
+system-deps:
+	@if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  echo "installing Debian's postgresql for the registry tests"; \
+	  apt-get update -qq >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    postgresql >/dev/null; \
+	else \
+	  echo "no PostgreSQL here and not root: the PostgreSQL tests will skip"; \
+	fi
 
 bench: $(STAMP) bench-autogluon
 	$(BIN)/pip install --quiet -e '.[bench]'

@@ -71,10 +71,14 @@ async def _client(host, port, requests, deadline, out, key):
         except (OSError, asyncio.IncompleteReadError, IndexError, ValueError):
             out["errors"] += 1
             out["kinds"]["connection"] = out["kinds"].get("connection", 0) + 1
+            if "events" in out:  # bench/serve_cluster.py: when each failure happened
+                out["events"].append((time.time(), "connection"))
             writer = None
             await asyncio.sleep(0.01)
             continue
         out["latency"].append(time.perf_counter() - started)
+        if status != 200 and "events" in out:
+            out["events"].append((time.time(), str(status)))
         if status != 200:
             out["errors"] += 1
             out["kinds"][str(status)] = out["kinds"].get(str(status), 0) + 1
@@ -157,9 +161,10 @@ def _in_process(registry, rows, n=300) -> dict:
     """Single-row latency without HTTP: Predictor.predict_proba, and the server's own path."""
     import pandas as pd
 
+    from bizforge.families import load_folder
     from bizforge.serve.api.cache import LoadedModel
 
-    predictor = registry.load(f"{NAME}:1")
+    predictor = registry.load(f"{NAME}:1", load_folder)  # the registry holds no loader
     model = LoadedModel(NAME, 1, predictor, max_rows=10, batch_rows=1)
     validated = [model.request_model.model_validate({"rows": [r]}).rows for r in rows]
     out = {}

@@ -7,7 +7,18 @@ from __future__ import annotations
 
 import sys
 
-from bizforge.cli import demo, inspect, keys, mask, models, predict, serve, train  # noqa: F401  (registers commands)
+from bizforge.cli import (  # noqa: F401  (registers commands)
+    demo,
+    inspect,
+    keys,
+    mask,
+    models,
+    monitor,
+    predict,
+    retrain,
+    serve,
+    train,
+)
 from bizforge.cli.app import app
 
 __all__ = ["app", "main"]

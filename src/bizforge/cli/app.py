@@ -84,6 +84,12 @@ def edge(fn: F) -> F:
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
         except Exception as exc:  # this is the edge: an unexpected error becomes exit 1
+            if _database_down(exc):
+                _print_error("RegistryUnavailable",
+                             f"the registry database does not answer ({type(exc).__name__}).",
+                             "check that the database named by BIZFORGE_DATABASE_URL is "
+                             "running and reachable, then run the command again.")
+                raise typer.Exit(ExitCode.MODEL) from None
             if os.environ.get("BIZFORGE_DEBUG"):
                 raise
             _print_error(
@@ -94,6 +100,12 @@ def edge(fn: F) -> F:
             raise typer.Exit(ExitCode.UNEXPECTED) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _database_down(exc: Exception) -> bool:
+    """A SQLAlchemy connection error (only looked up when SQLAlchemy was imported)."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    return sa_exc is not None and isinstance(exc, (sa_exc.DBAPIError, sa_exc.TimeoutError))
 
 
 def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:

@@ -142,7 +142,16 @@ class Action:
     ``request``/``response`` are pydantic models (they go into OpenAPI);
     ``handle(request_object) -> dict`` runs in the model's own thread. ``upload``:
     the action also takes a multipart file upload (images), read into
-    ``request`` by the family's ``from_upload``.
+    ``request`` by the family's ``from_upload`` (``[(filename, bytes), ...]``).
+
+    ``table_rows``: the action is a row-table predictor's ``predict`` and the server
+    may answer it on its fast path (a typed row model per input column, requests
+    coalesced into one model call). A predictor that sets it also offers what that
+    path reads: ``recipe`` (input columns), ``spec``, ``threshold``, ``features``,
+    ``value_and_labels`` and ``explain``. Every other action goes through
+    ``request``/``handle``/``response``.
+
+    >>> Action("similar", SimilarRequest, SimilarResponse, predictor.similar)  # doctest: +SKIP
     """
 
     name: str
@@ -152,6 +161,7 @@ class Action:
     summary: str = ""
     upload: bool = False
     from_upload: Callable[[list[tuple[str, bytes]]], BaseModel] | None = None
+    table_rows: bool = False
 
 
 @dataclass

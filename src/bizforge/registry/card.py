@@ -104,6 +104,7 @@ def build_card(directory: Path) -> dict[str, Any]:
         "libraries": info.get("libraries") or {},
         "bizforge_version": info.get("bizforge_version"),
         "trained": info.get("created"),
+        "comparison": metrics.get("comparison"),  # champion vs challenger (bizforge retrain)
         "files": len(files),
         "bytes": sum(int(f.get("bytes") or 0) for f in files.values() if isinstance(f, dict)),
     }

@@ -5,6 +5,12 @@ SQLite in the home folder by default, any SQLAlchemy URL otherwise
 busy timeout so a server reading and a CLI publishing do not trip over each
 other.
 
+The schema is versioned with Alembic (``registry/migrations``): opening a
+database upgrades it to the newest revision under the same kind of lock, so
+two processes opening one fresh or old database migrate it once. A database
+made before migrations existed (schema 1, no ``alembic_version`` table) is
+recognised and upgraded in place.
+
 Every write transaction starts with :func:`write_lock`: an UPDATE of the one
 ``registry_meta`` row. On SQLite that takes the database's write lock before
 anything is read; on PostgreSQL it is a row lock. Either way writers
@@ -15,29 +21,35 @@ query (:func:`revision`).
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 __all__ = [
+    "HEAD",
     "SCHEMA",
+    "alembic_config",
     "alias_history",
     "aliases",
     "api_keys",
     "connect",
     "metadata",
+    "migrate",
     "models",
     "now",
     "registry_meta",
     "revision",
+    "serving_summaries",
     "versions",
     "write_lock",
 ]
 
-SCHEMA = 1
+SCHEMA = 2  # registry_meta.schema after the newest migration
+HEAD = "0002"  # the newest Alembic revision in registry/migrations/versions
 BUSY_TIMEOUT_S = 30.0
+_MIGRATION_LOCK = 7_310_2024  # PostgreSQL advisory lock key: one migrator at a time
 
 metadata = sa.MetaData()
 
@@ -105,6 +117,20 @@ api_keys = sa.Table(
 )
 
 
+# What the server scored, summarised per model version and flush (never raw rows).
+serving_summaries = sa.Table(
+    "serving_summaries", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("period_start", sa.String(32), nullable=False),
+    sa.Column("period_end", sa.String(32), nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("summary", sa.JSON, nullable=False),
+    sa.Index("ix_serving_summaries_name_period_end", "name", "period_end"),
+)
+
+
 def now() -> str:
     """UTC time as ISO text: what every timestamp column holds."""
     return datetime.now(UTC).isoformat(timespec="seconds")
@@ -120,34 +146,77 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def connect(url: str) -> Engine:
-    """An engine for ``url`` with the tables created (safe when several processes race)."""
+    """An engine for ``url``, its schema migrated to the newest revision.
+
+    ``postgresql://`` means psycopg 3 (the driver bizforge installs), not psycopg2.
+    """
     kwargs: dict = {}
-    sqlite = url.startswith("sqlite")
+    parsed = sa.engine.make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    sqlite = parsed.get_backend_name() == "sqlite"
     if sqlite:
         kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_S, "check_same_thread": False}
-        if url in ("sqlite://", "sqlite:///:memory:"):
+        if parsed.database in (None, "", ":memory:"):
             kwargs["poolclass"] = sa.pool.StaticPool
-    engine = sa.create_engine(url, **kwargs)
+    else:
+        # A connection dropped by a database restart is noticed and replaced on checkout
+        # instead of failing the next request.
+        kwargs["pool_pre_ping"] = True
+    engine = sa.create_engine(parsed, **kwargs)
     if sqlite:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
-    _create(engine)
+    migrate(engine)
     return engine
 
 
-def _create(engine: Engine) -> None:
-    # Two processes opening a fresh database both see "no table" and both
-    # create; the loser gets an error and simply finds the tables on retry.
-    for attempt in range(5):
-        try:
-            metadata.create_all(engine)
-            with engine.begin() as conn:
-                if conn.execute(sa.select(registry_meta.c.id)).first() is None:
-                    conn.execute(registry_meta.insert().values(id=1, schema=SCHEMA, revision=0))
-            return
-        except (sa.exc.OperationalError, sa.exc.ProgrammingError, sa.exc.IntegrityError):
-            if attempt == 4:
-                raise
-            time.sleep(0.05 * (attempt + 1))
+def migrate(engine: Engine) -> str:
+    """Upgrade the database to :data:`HEAD` (no-op when it is there); returns the revision.
+
+    The upgrade runs in one transaction holding the database's write lock
+    (``BEGIN IMMEDIATE`` on SQLite, an advisory lock on PostgreSQL), so a
+    second process waits and then finds nothing to do.
+    """
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        if MigrationContext.configure(conn).get_current_revision() == HEAD:
+            return HEAD
+    with engine.connect() as conn:
+        backend = engine.dialect.name
+        if backend == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif backend == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                         {"key": _MIGRATION_LOCK})
+        _upgrade(conn)
+        conn.commit()
+    return HEAD
+
+
+def alembic_config(conn: Connection):
+    """An Alembic ``Config`` that migrates ``conn`` (for ``alembic.command`` calls).
+
+    >>> with engine.connect() as conn:                         # doctest: +SKIP
+    ...     command.downgrade(alembic_config(conn), "0001"); conn.commit()
+    """
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+def _upgrade(conn: Connection) -> None:
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
+    cfg = alembic_config(conn)
+    current = MigrationContext.configure(conn).get_current_revision()
+    if current is None and sa.inspect(conn).has_table("registry_meta"):
+        command.stamp(cfg, "0001")  # made before migrations existed: it is schema 1
+    command.upgrade(cfg, "head")
 
 
 def write_lock(conn: Connection) -> None:

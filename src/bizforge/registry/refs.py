@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from bizforge.errors import UsageError
 
-__all__ = ["DEFAULT_ALIAS", "Ref", "check_alias", "check_name", "parse_ref"]
+__all__ = ["DEFAULT_ALIAS", "Ref", "check_alias", "check_name", "name_pattern", "parse_ref"]
 
 DEFAULT_ALIAS = "production"
 _NAME = re.compile(r"[A-Za-z0-9\u4e00-\u9fff][A-Za-z0-9_\-\u4e00-\u9fff]{0,63}")
@@ -27,6 +27,26 @@ _ALIAS = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 _VERSION = re.compile(r"[1-9][0-9]{0,8}")
 # Device names Windows refuses as folder names, whatever the extension or case.
 _RESERVED = re.compile(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])", re.IGNORECASE)
+_RESERVED_WORDS = ("con", "prn", "aux", "nul", "com[0-9]", "lpt[0-9]")
+
+
+def name_pattern(*, refs: bool = False) -> str:
+    """The rule of :func:`check_name` (``refs``: of :func:`parse_ref`) as one anchored
+    regular expression, for documents such as OpenAPI (no inline flags: ECMA-compatible).
+
+    >>> bool(re.fullmatch(name_pattern(refs=True), "churn@staging"))
+    True
+    >>> bool(re.fullmatch(name_pattern(), "CON"))
+    False
+    """
+    def anycase(word: str) -> str:
+        return re.sub(r"[a-z]", lambda m: f"[{m[0]}{m[0].upper()}]", word)
+
+    reserved = "|".join(anycase(w) for w in _RESERVED_WORDS)
+    tail = f"(?::{_VERSION.pattern}|@{_ALIAS.pattern})?" if refs else ""
+    return f"^(?!(?:{reserved})(?:[:@]|$)){_NAME.pattern}{tail}$"
+
+
 _NAME_FIX = ("use letters, digits, Chinese characters, '_' and '-' (at most 64, starting "
              "with a letter, digit or Chinese character), e.g. churn or 流失预测-v2.")
 

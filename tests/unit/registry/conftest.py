@@ -33,6 +33,18 @@ def make_artifact(folder: Path, *, score: float = 0.8, payload: bytes = b"tree\n
     return folder
 
 
+@pytest.fixture(autouse=True, params=["sqlite", "postgresql"])
+def database(request, monkeypatch) -> str:
+    """Every registry test runs twice: on SQLite in the home folder, and on a fresh
+    database of a real PostgreSQL server (``BIZFORGE_DATABASE_URL``)."""
+    if request.param == "postgresql":
+        only = request.node.get_closest_marker("sqlite_only")
+        if only is not None:
+            pytest.skip(f"SQLite only: {only.args[0]}")
+        monkeypatch.setenv("BIZFORGE_DATABASE_URL", request.getfixturevalue("postgres_url"))
+    return request.param
+
+
 @pytest.fixture
 def artifact(tmp_path) -> Path:
     return make_artifact(tmp_path / "run")

@@ -63,6 +63,7 @@ def test_load_refuses_a_flipped_byte_in_a_weights_file(registry, trained_model):
         load_model("churn")
 
 
+@pytest.mark.sqlite_only("a SQLite registry is a file that may not exist yet")
 def test_load_model_of_a_name_without_any_registry_creates_nothing(tmp_path):
     from bizforge.registry import Registry
 

@@ -88,6 +88,7 @@ def fit(family, source: DataSource, *, target: str, task: str, options: TabularO
     predictor = Predictor(recipe, result, novelty=novelty,
                           threshold=None if threshold is None else threshold.threshold, info=info)
     test_metrics, figures = rep.test_metrics(spec, y_test, value, threshold, lang)
+    info["drift_reference"] = _drift_reference(predictor, recipe, held.train, X_test)
     if text_col is not None:
         test_metrics.update(tx.text_metrics(spec, y_test, value, calibrator, distance,
                                             distance_without))
@@ -107,6 +108,18 @@ def fit(family, source: DataSource, *, target: str, task: str, options: TabularO
     report = rep.model_report(metrics, result, threshold, figures, importance, reasons, recipe,
                               prof, lang, notes, held, training)
     return Trained(predictor, metrics, report, prof, notes)
+
+
+def _drift_reference(predictor: Predictor, recipe: Recipe, train_frame: Any,
+                     X_test: Any) -> dict[str, Any]:
+    """Bucket counts of the training inputs and of the held-out predicted classes: what
+    the server's drift monitor compares served rows with (no raw values)."""
+    from bizforge.clean.drift import reference
+
+    labels = None
+    if predictor.spec.is_classification and len(X_test):
+        labels = predictor.value_and_labels(X_test)[1]
+    return reference(train_frame, {step.column: step.kind for step in recipe.steps_}, labels)
 
 
 def _hold_out(ds, spec, target: str, test: DataSource | None, seed: int) -> Held:

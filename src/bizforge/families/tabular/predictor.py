@@ -268,8 +268,8 @@ class Predictor(FamilyPredictor):
     def actions(self) -> list[Action]:
         """``predict``: rows in, predictions (and probabilities) out.
 
-        The server keeps its own typed row model and batcher for this hot path
-        (``bizforge.serve.api``); this action is the generic form of the same verb.
+        ``table_rows``: the server answers it on its hot path (typed row model and
+        batcher, ``bizforge.serve.api``); ``handle`` is the generic form of the same verb.
         """
         def handle(request: RowsRequest) -> dict[str, Any]:
             scored = self.score(pd.DataFrame(request.rows))
@@ -278,4 +278,4 @@ class Predictor(FamilyPredictor):
                     "probabilities": None if probability is None else probability.tolist()}
 
         return [Action("predict", RowsRequest, ScoredResponse, handle,
-                       summary=f"Predict {self.spec.target!r} for rows")]
+                       summary=f"Predict {self.spec.target!r} for rows", table_rows=True)]

@@ -4,7 +4,7 @@ Everything the app needs is injected (settings, registry, options) so tests
 build it on a temporary home with ``TestClient(create_app(registry=reg))``.
 Library errors become JSON ``{type, loc, msg}`` answers with their HTTP status
 (401/403 for keys, 404 unknown model, 413 too large, 422 bad input, 503 a model
-that cannot be loaded); an unexpected error is a 500 with a request id, logged
+that cannot be loaded or a registry database that does not answer); an unexpected error is a 500 with a request id, logged
 without any request data.
 
 >>> app = create_app(registry=Registry(home=tmp))            # doctest: +SKIP
@@ -28,6 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
 from bizforge import __version__
 from bizforge.config import Settings, get_settings
@@ -37,7 +38,8 @@ from bizforge.serve.api.deps import KeyCheck, require_role
 from bizforge.serve.api.logging import log_event
 from bizforge.serve.api.metrics import ServerMetrics
 from bizforge.serve.api.responses import JSON, error_response
-from bizforge.serve.api.routers import health, models, predict
+from bizforge.serve.api.drift import DriftMonitor
+from bizforge.serve.api.routers import actions, drift, health, models, predict
 
 __all__ = ["ServerOptions", "create_app"]
 
@@ -45,6 +47,7 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # Request ids: a per-process random prefix and a counter (os.urandom per request is slow).
 _PREFIX = secrets.token_hex(4)
 _COUNTER = itertools.count(1)
+DB_RETRY_AFTER_S = 2  # Retry-After of a 503 while the registry database is unreachable
 
 
 @dataclass
@@ -64,6 +67,7 @@ class ServerOptions:
     metrics_public: bool = False  # /metrics without a key (for a scraper on a private network)
     preload: bool = True  # load every model's default version at startup
     docs: bool | None = None  # Swagger UI at /docs; default: only without auth
+    drift_flush: float = 60.0  # seconds between stores of served-row tallies (0: only on demand)
 
 
 def create_app(settings: Settings | None = None, registry: Any = None,
@@ -93,6 +97,8 @@ def create_app(settings: Settings | None = None, registry: Any = None,
                              max_rows=options.max_rows, batch_rows=options.batch_rows,
                              retry_after=options.retry_after, poll=options.registry_poll,
                              metrics=state.metrics)
+    state.drift = DriftMonitor(registry, state.cache, state.metrics,
+                               interval=options.drift_flush)
     state.keys = None
     if options.auth:
         verify = verify_key or _registry_verifier(registry)
@@ -103,10 +109,15 @@ def create_app(settings: Settings | None = None, registry: Any = None,
     app.add_middleware(AccessLog)
     app.include_router(predict.router)
     app.include_router(models.router)
+    app.include_router(drift.router)
     app.include_router(health.router)
+    app.include_router(actions.router)  # last: /{name}/{action} must not shadow the others
     read = [] if not options.auth else [Depends(require_role("predict"))]
     app.add_api_route("/metrics", health.metrics, methods=["GET"], tags=["health"],
                       summary="Prometheus metrics", include_in_schema=True,
+                      response_class=Response,
+                      responses=health.METRICS_RESPONSES if read else
+                      {200: health.METRICS_RESPONSES[200]},
                       dependencies=[] if options.metrics_public else read)
     app.add_api_route("/openapi.json", _openapi, methods=["GET"], include_in_schema=False,
                       dependencies=read)
@@ -143,9 +154,11 @@ async def _lifespan(app: FastAPI):
         # In the background: the server answers /healthz at once, models warm up meanwhile.
         threading.Thread(target=_preload, args=(state,), daemon=True,
                          name="bizforge-preload").start()
+    state.drift.start()
     try:
         yield
     finally:
+        state.drift.stop()  # the last counts go to the registry before the models go
         state.cache.close()
         if state.owns_registry:
             state.registry.close()
@@ -215,8 +228,23 @@ async def _http_error(request: Request, exc: HTTPException) -> JSON:
     return error_response(exc.status_code, "HTTPError", detail, headers=exc.headers)
 
 
+async def _database_error(request: Request, exc: Exception) -> JSON:
+    # The registry database is down or restarting: the caller may retry, the server
+    # recovers by itself (the pool replaces dead connections on checkout).
+    log_event("registry_unreachable", level=30, error=type(exc).__name__)
+    return error_response(503, "RegistryUnavailable",
+                          "the registry database is unreachable; nothing was changed. "
+                          f"Fix: retry in {DB_RETRY_AFTER_S} s.",
+                          headers={"Retry-After": str(DB_RETRY_AFTER_S)})
+
+
 def _handlers(app: FastAPI) -> None:
+    import sqlalchemy as sa
+
     app.add_exception_handler(BizforgeError, _bizforge_error)
+    # DBAPIError: connection refused / dropped mid-query; TimeoutError: pool exhausted.
+    app.add_exception_handler(sa.exc.DBAPIError, _database_error)
+    app.add_exception_handler(sa.exc.TimeoutError, _database_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
@@ -278,15 +306,17 @@ def _record(scope, rid: str, status: int, seconds: float) -> None:
     app_state = scope["app"].state
     route = getattr(scope.get("route"), "path", None) or "unmatched"
     method = scope.get("method", "")
-    app_state.metrics.child(app_state.metrics.http, route, method, str(status)).inc()
     state = scope.get("state") or {}
+    if state.get("action"):  # one of the model's own actions: a known, bounded set of names
+        route = route.replace("{action}", state["action"])
+    app_state.metrics.child(app_state.metrics.http, route, method, str(status)).inc()
     fields: dict[str, Any] = {"method": method, "route": route, "status": status,
                               "ms": round(seconds * 1000, 2), "request_id": rid}
     served = state.get("model")
     if served is not None:
         fields["model"], fields["version"] = served
         app_state.metrics.observe_predict(served[0], served[1], status, seconds)
-    for key in ("rows", "key_id"):
+    for key in ("rows", "key_id", "action"):
         if state.get(key) is not None:
             fields[key] = state[key]
     log_event("request", **fields)

@@ -6,14 +6,15 @@ model's recipe reads numbers, dates and categories from that text exactly as
 it did at training time. The encoding (UTF-8, GBK/GB18030, ...) and the
 delimiter are detected as for ``bizforge predict``.
 
->>> scorer = BatchScorer(model, upload, out_path, chunk_rows=10_000)   # doctest: +SKIP
+>>> chunks = iter_chunks(upload, "csv", chunk_rows=10_000)             # doctest: +SKIP
+>>> scorer = BatchScorer(model, chunks, out_path)                       # doctest: +SKIP
 >>> while scorer.step(): pass                                            # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,14 +67,17 @@ def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
 class BatchScorer:
     """Scores one chunk per :meth:`step` (so online requests can run in between)."""
 
-    def __init__(self, predictor: Any, path: Path, fmt: str, out: Path, *,
-                 chunk_rows: int = 10_000, explain: bool = False):
+    def __init__(self, predictor: Any, chunks: Iterator[Any], out: Path, *,
+                 explain: bool = False, classification: bool = False,
+                 observe: Callable[[Any, Any], None] | None = None):
         self.predictor = predictor
+        self.classification = classification  # count predicted labels for the metrics
+        self.observe = observe  # (chunk, predicted labels or None): the drift monitor
         self.out = out
         self.explain = explain
         self.rows = 0
         self.label_counts: Counter[str] = Counter()  # for the metrics, not the rows
-        self._chunks = iter_chunks(path, fmt, chunk_rows)
+        self._chunks = iter(chunks)  # iter_chunks(...) or the family's batches(...)
         self._handle = None
 
     def step(self) -> bool:
@@ -85,17 +89,23 @@ class BatchScorer:
                 raise DataError("the uploaded file has a header but no rows.",
                                 fix="upload at least one data row.")
             return False
+        if isinstance(chunk, pd.DataFrame):
+            chunk = chunk.reset_index(drop=True)
         try:
-            scored = self.predictor.score(chunk.reset_index(drop=True), explain=self.explain)
+            scored = self.predictor.score(chunk, explain=self.explain)
         except DataError as exc:
             raise _shifted(exc, self.rows) from None
         first = self._handle is None
         if first:
             self._handle = open(self.out, "w", encoding="utf-8", newline="")  # noqa: SIM115
         scored.to_csv(self._handle, header=first, index=False)
-        if self.predictor.spec.is_classification:
-            self.label_counts.update(scored["prediction"].astype(str).tolist())
-        self.rows += len(chunk)
+        labels = None
+        if self.classification:
+            labels = scored["prediction"].astype(str).tolist()
+            self.label_counts.update(labels)
+        if self.observe is not None:
+            self.observe(chunk, labels)
+        self.rows += len(scored)
         return True
 
     def close(self) -> None:

@@ -30,15 +30,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from bizforge.clean.drift import Tally
 from bizforge.errors import BizforgeError, DataError, ModelError, ModelNotFound
+from bizforge.families.base import Action
 from bizforge.families.loading import load_folder
 from bizforge.serve.api.batching import Batcher
 from bizforge.serve.api.logging import log_event
 from bizforge.serve.api.schemas import as_number, request_model, row_model
 
-__all__ = ["LoadedModel", "ModelCache", "ModelUnavailable"]
+__all__ = ["LoadedModel", "ModelCache", "ModelUnavailable", "UnknownAction"]
 
 Key = tuple[str, int]
 _SMALL = 256  # rows up to which plain Python values beat pandas' vectorised paths
@@ -50,29 +53,47 @@ class ModelUnavailable(ModelError):
     http_status = 503
 
 
+class UnknownAction(ModelNotFound):
+    """The model has no REST action of that name (404, naming the ones it has)."""
+
+
 class LoadedModel:
-    """One served version: predictor, request models, and its single scoring thread."""
+    """One served version: predictor, its actions, and its single scoring thread.
+
+    A predictor whose ``predict`` action is marked ``table_rows`` is served on the fast
+    path (``fast``: typed row model, number reading, batcher); every other action, and
+    ``predict`` of every other predictor, through the action's request model and
+    ``handle`` (:meth:`act`).
+    """
 
     def __init__(self, name: str, version: int, predictor: Any, *, max_rows: int,
                  batch_rows: int, on_batch: Callable[[int], None] | None = None):
         self.name, self.version, self.predictor = name, version, predictor
+        self.actions: dict[str, Action] = {a.name: a for a in predictor.actions()}
+        main = self.actions.get("predict")
+        self.fast = bool(main is not None and main.table_rows)
         # One thread per model: the GIL gains nothing from more, and predictors need
         # not be thread-safe.
         self.executor = ThreadPoolExecutor(1, thread_name_prefix=f"bizforge-{name}-{version}")
-        self.actions: dict[str, Any] | None = None
-        if getattr(predictor, "recipe", None) is None:
-            # no table of rows behind it (images, ...): the family's own actions answer
-            self.actions = {a.name: a for a in predictor.actions()}
-            self.request_model = next(iter(self.actions.values())).request
-            self.classification, self.classes, self.threshold = False, [], None
-            self.plan, self.batcher = [], None
-            return
-        self.row_model = row_model(name, version, predictor)
-        self.request_model = request_model(name, version, self.row_model, max_rows)
+        self.row_model = self.request_model = self.batcher = None
+        self.classification, self.classes, self.plan = False, [], []
+        self.threshold = getattr(predictor, "threshold", None)
+        if self.fast:
+            self._table(max_rows, batch_rows, on_batch)
+        # Served rows counted on the training reference's buckets (the drift monitor
+        # flushes and clears it); None for artifacts without a reference.
+        reference = (getattr(predictor, "info", None) or {}).get("drift_reference")
+        self.tally = Tally(reference) if reference else None
+        self.tally_lock = threading.Lock()
+
+    def _table(self, max_rows: int, batch_rows: int, on_batch) -> None:
+        """The fast path's typed models, column plan and batcher (``table_rows``)."""
+        predictor = self.predictor
+        self.row_model = row_model(self.name, self.version, predictor)
+        self.request_model = request_model(self.name, self.version, self.row_model, max_rows)
         spec = predictor.spec
         self.classification = bool(spec.is_classification)
         self.classes = [str(c) for c in spec.classes] if self.classification else []
-        self.threshold = predictor.threshold
         # (attribute on the row model, input column, numeric?) in recipe order
         self.plan = [(f"f{i}", step.column, step.kind == "numeric")
                      for i, step in enumerate(predictor.recipe.steps_)]
@@ -81,6 +102,32 @@ class LoadedModel:
                          for step in predictor.recipe.steps_}
         self.batcher = Batcher(self.score_jobs, self.executor, max_rows=batch_rows,
                                on_batch=on_batch)
+
+    def action(self, name: str) -> Action:
+        """The action called ``name``, or UnknownAction naming the ones this model has."""
+        found = self.actions.get(name)
+        if found is None:
+            have = ", ".join(sorted(self.actions)) or "none"
+            raise UnknownAction(
+                f"model {self.name}:{self.version} has no action '{name}'; its actions: "
+                f"{have}.", fix=f"POST to /v1/models/{self.name}/<action> with one of: {have}.")
+        return found
+
+    async def act(self, action: Action, request: Any) -> dict[str, Any]:
+        """``action.handle(request)`` in this model's thread, checked against its response
+        model (a handler that answers the wrong shape is the model's fault: 500, logged)."""
+        answer = await self.run(action.handle, request)
+        if isinstance(answer, action.response):
+            return answer.model_dump(mode="json")
+        try:
+            return action.response.model_validate(answer).model_dump(mode="json")
+        except ValidationError as exc:  # not the caller's mistake: never a 422
+            first = exc.errors()[0]
+            raise ModelError(
+                f"model {self.name}:{self.version} answered '{action.name}' with a value that "
+                f"does not fit its response model (field {'.'.join(map(str, first['loc']))}: "
+                f"{first['msg']}).", fix="report this to the model's author; retrain or "
+                "promote another version.") from None
 
     def read_numbers(self, rows: list[Any]) -> None:
         """Numbers sent as text become floats, in place; DataError naming field and row."""
@@ -108,7 +155,13 @@ class LoadedModel:
         recipe reads numbers, categories and dates from plain Python values the
         same way. Many rows (the recipe's vectorised paths) get float64 numbers.
         """
-        columns = {column: [getattr(row, attr) for row in rows] for attr, column, _ in self.plan}
+        return self._frame(rows, self.columns(rows))
+
+    def columns(self, rows: list[Any]) -> dict[str, list[Any]]:
+        """Validated rows -> ``{input column: values}`` in recipe order."""
+        return {column: [getattr(row, attr) for row in rows] for attr, column, _ in self.plan}
+
+    def _frame(self, rows: list[Any], columns: dict[str, list[Any]]) -> pd.DataFrame:
         if len(rows) <= _SMALL:
             return pd.DataFrame(columns, dtype=object)
         return pd.DataFrame({
@@ -123,14 +176,32 @@ class LoadedModel:
         return [{"label": str(label), "probabilities": dict(zip(classes, map(float, p)))}
                 for label, p in zip(labels, value.tolist())]
 
-    def _predict(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    def _predict(self, frame: pd.DataFrame, columns: dict[str, list] | None = None
+                 ) -> list[dict[str, Any]]:
         predictor = self.predictor
-        return self._answers(*predictor.value_and_labels(predictor.features(frame)))
+        value, labels = predictor.value_and_labels(predictor.features(frame))
+        self.observe(frame if columns is None else columns,
+                     labels if self.classification else None)
+        return self._answers(value, labels)
+
+    def observe(self, rows: Any, labels: Any = None) -> None:
+        """Count scored rows (a frame or ``{column: values}``) for the drift monitor:
+        bucket counts only, never values."""
+        if self.tally is None:
+            return
+        try:
+            with self.tally_lock:
+                self.tally.add(rows, labels)
+        except Exception as exc:  # noqa: BLE001 - monitoring must never fail a prediction
+            self.tally = None
+            log_event("drift_tally_failed", level=40, model=self.name, version=self.version,
+                      error=type(exc).__name__)
 
     def score_jobs(self, jobs: list[list[Any]]) -> list[list[dict[str, Any]]]:
         """In the model thread: all requests' rows in one call, split back per request."""
         rows = [row for job in jobs for row in job]
-        answers = self._predict(self.frame(rows))
+        columns = self.columns(rows)
+        answers = self._predict(self._frame(rows, columns), columns)
         out, start = [], 0
         for job in jobs:
             out.append(answers[start:start + len(job)])
@@ -170,6 +241,7 @@ class ModelCache:
         self.on_change: list[Callable[[], None]] = []  # called when the registry changed
         self._revision: int | None = None
         self._looked = float("-inf")
+        self._stale = False  # the last look at the registry failed
         self._refs: dict[str, Key] = {}
         self._found: dict[Key, Any] = {}  # ModelVersion rows seen since the last change
         self._loaded: OrderedDict[Key, LoadedModel] = OrderedDict()
@@ -189,7 +261,18 @@ class ModelCache:
         if not force and now - self._looked < self.poll:
             return
         self._looked = now
-        revision = self.registry.revision()
+        try:
+            revision = self.registry.revision()
+        except Exception as exc:  # noqa: BLE001 - the database is down or restarting
+            # Keep serving what is already resolved and loaded; what needs the database
+            # (an unseen name, a key not yet checked) gets a 503 until it is back.
+            if not self._stale:
+                log_event("registry_unreachable", level=30, error=type(exc).__name__)
+            self._stale = True
+            return
+        if self._stale:
+            log_event("registry_reachable")
+            self._stale = False
         if revision != self._revision:
             self.invalidate(revision)
 

@@ -18,12 +18,14 @@ from starlette.requests import Request
 
 from bizforge.errors import UsageError
 
-__all__ = ["PayloadTooLarge", "UnsupportedUpload", "Upload", "read_body", "receive_upload"]
+__all__ = ["PayloadTooLarge", "UnsupportedUpload", "Upload", "read_body", "receive_files",
+           "receive_upload"]
 
-FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet",
+           ".zip": "zip"}
 _TYPES = {"text/csv": "csv", "text/plain": "csv", "text/tab-separated-values": "csv",
           "application/vnd.apache.parquet": "parquet", "application/x-parquet": "parquet",
-          "application/parquet": "parquet"}
+          "application/parquet": "parquet", "application/zip": "zip"}
 
 
 class PayloadTooLarge(UsageError):
@@ -78,6 +80,8 @@ class Upload:
 def _format(filename: str | None, content_type: str, head: bytes) -> str:
     if head.startswith(b"PAR1"):
         return "parquet"
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"  # a folder of files, for the families whose batches() read one
     if filename:
         fmt = FORMATS.get(Path(filename).suffix.lower())
         if fmt:
@@ -117,6 +121,61 @@ async def receive_upload(request: Request, limit: int, folder: Path) -> Upload:
 
 
 async def _multipart(request: Request, limit: int, target: Path, fix: str):
+    """Stream the first form field ``file`` into ``target``: (filename, type, size)."""
+    found: dict = {}
+    with open(target, "wb") as out:
+        def sink(filename: str, part_type: str):
+            if found:  # only the first 'file' field is the upload
+                return None
+            found.update(filename=filename, type=part_type, size=0)
+
+            def write(data: bytes) -> None:
+                found["size"] += len(data)
+                out.write(data)
+            return write
+
+        await _parse_form(request, limit, fix, lambda name: name == "file", sink)
+    if not found:
+        raise UnsupportedUpload("the form has no field named 'file'.",
+                                fix="send the rows as the form field 'file' "
+                                    "(curl -F file=@rows.csv ...).")
+    return found["filename"], found["type"], found["size"]
+
+
+async def receive_files(request: Request, limit: int, max_files: int
+                        ) -> list[tuple[str, bytes]]:
+    """Every file of a multipart form as ``(filename, bytes)``, held in memory.
+
+    The whole form is refused past ``limit`` bytes (checked as it streams) or past
+    ``max_files`` files, so memory stays within the limit whatever the client sends.
+    """
+    fix = (f"send at most {_size(limit)} and {max_files} files per request, or score a "
+           "folder offline with `bizforge predict NAME FOLDER -o OUT.csv`.")
+    _check_length(request, limit, fix)
+    files: list[tuple[str, bytearray]] = []
+
+    def sink(filename: str, part_type: str):
+        if len(files) >= max_files:
+            raise _too_large_count(max_files, fix)
+        files.append((filename, bytearray()))
+        return files[-1][1].extend
+
+    await _parse_form(request, limit, fix, lambda name: True, sink, files_only=True)
+    if not files:
+        raise UnsupportedUpload("the form has no file.",
+                                fix="send each file as a form field (curl -F "
+                                    "file=@photo.jpg -F file=@other.png ...).")
+    return [(name, bytes(data)) for name, data in files]
+
+
+def _too_large_count(max_files: int, fix: str) -> PayloadTooLarge:
+    return PayloadTooLarge(f"the form has more than {max_files} files.", fix=fix)
+
+
+async def _parse_form(request: Request, limit: int, fix: str, wanted, sink, *,
+                      files_only: bool = False) -> None:
+    """Parse a multipart form as it streams; ``sink(filename, type)`` gives the writer of
+    each wanted part (``wanted(field name)``), or None to skip the part."""
     try:
         from python_multipart.multipart import MultipartParser, parse_options_header
     except ImportError:  # pragma: no cover - depends on the environment
@@ -129,9 +188,7 @@ async def _multipart(request: Request, limit: int, target: Path, fix: str):
     if not boundary:
         raise UnsupportedUpload("the multipart form has no boundary.",
                                 fix="let your HTTP client build the form (curl -F file=@x.csv).")
-    state = {"field": b"", "value": b"", "headers": {}, "file": None, "done": False,
-             "filename": None, "type": "", "size": 0}
-    out = open(target, "wb")  # noqa: SIM115 - closed in finally
+    state = {"field": b"", "value": b"", "headers": {}, "write": None}
 
     def on_header_field(data, start, end):
         state["field"] += data[start:end]
@@ -145,21 +202,20 @@ async def _multipart(request: Request, limit: int, target: Path, fix: str):
 
     def on_headers_finished():
         _, disposition = parse_options_header(state["headers"].get(b"content-disposition"))
-        is_file = disposition.get(b"name") == b"file" and not state["done"]
-        state["file"] = is_file
-        if is_file:
-            state["filename"] = disposition.get(b"filename", b"").decode("utf-8", "replace")
-            state["type"] = state["headers"].get(b"content-type", b"").decode("latin-1")
+        name = disposition.get(b"name", b"").decode("utf-8", "replace")
+        is_file = b"filename" in disposition
+        state["write"] = None
+        if wanted(name) and (is_file or not files_only):
+            state["write"] = sink(
+                disposition.get(b"filename", b"").decode("utf-8", "replace"),
+                state["headers"].get(b"content-type", b"").decode("latin-1"))
 
     def on_part_data(data, start, end):
-        if state["file"]:
-            state["size"] += end - start
-            out.write(data[start:end])
+        if state["write"] is not None:
+            state["write"](data[start:end])
 
     def on_part_end():
-        if state["file"]:
-            state["done"] = True
-        state["file"], state["headers"] = False, {}
+        state["write"], state["headers"] = None, {}
 
     parser = MultipartParser(boundary, {
         "on_header_field": on_header_field, "on_header_value": on_header_value,
@@ -179,10 +235,3 @@ async def _multipart(request: Request, limit: int, target: Path, fix: str):
         raise UnsupportedUpload(f"the multipart form could not be read ({type(exc).__name__}).",
                                 fix="let your HTTP client build the form (curl -F "
                                     "file=@rows.csv).") from None
-    finally:
-        out.close()
-    if not state["done"]:
-        raise UnsupportedUpload("the form has no field named 'file'.",
-                                fix="send the rows as the form field 'file' "
-                                    "(curl -F file=@rows.csv ...).")
-    return state["filename"], state["type"], state["size"]

@@ -6,7 +6,9 @@
   ``bizforge_predict_latency_seconds{model, version}``: prediction requests per served version,
 - ``bizforge_predictions_total{model, version, label}``: predicted classes (rows, not requests),
 - ``bizforge_predict_batch_rows``: rows per model call (shows request coalescing at work),
-- ``bizforge_model_loads_total{model, version, outcome}``: loads and load failures.
+- ``bizforge_model_loads_total{model, version, outcome}``: loads and load failures,
+- ``bizforge_drift_psi{model, version, feature}``: population stability index of each input
+  feature (and ``(predictions)``) over the rows this process served, against training.
 
 >>> m = ServerMetrics()
 >>> m.http.labels(route="/healthz", method="GET", status="200").inc()
@@ -16,7 +18,7 @@ True
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 __all__ = ["ServerMetrics"]
@@ -46,6 +48,9 @@ class ServerMetrics:
                                     buckets=_ROW_BUCKETS, registry=r)
         self.loads = Counter("bizforge_model_loads", "Model loads by outcome (ok / failed).",
                              ["model", "version", "outcome"], registry=r)
+        self.drift = Gauge("bizforge_drift_psi",
+                           "PSI of served inputs against training (>= 0.2: drifted).",
+                           ["model", "version", "feature"], registry=r)
 
     def child(self, metric, *values: str):
         """``metric.labels(*values)``, remembered: labels() costs more than the increment."""

@@ -6,7 +6,7 @@ import json
 import math
 from typing import Any
 
-from starlette.responses import Response
+from starlette.responses import JSONResponse
 
 try:  # optional speed-up; the server works without it
     import orjson
@@ -52,8 +52,9 @@ def _finite(value: Any) -> Any:
     return value
 
 
-class JSON(Response):
-    """``application/json`` response serialised by :func:`dumps`."""
+class JSON(JSONResponse):
+    """``application/json`` response serialised by :func:`dumps` (a JSONResponse, so
+    FastAPI documents a route's ``response_model`` as its body)."""
 
     media_type = "application/json"
 

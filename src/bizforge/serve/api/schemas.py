@@ -18,18 +18,27 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 
 __all__ = [
+    "Deleted",
+    "DriftReport",
     "ErrorBody",
+    "Health",
+    "ModelCard",
+    "ModelList",
+    "ModelSummary",
     "PredictRequest",
     "PredictResponse",
     "Prediction",
     "PromoteRequest",
+    "VersionInfo",
     "as_number",
     "component_name",
+    "error_responses",
+    "name_param",
     "request_model",
     "row_model",
 ]
@@ -45,6 +54,133 @@ class ErrorBody(BaseModel):
     type: str
     loc: list[str | int] = []
     msg: str
+
+
+# What each error status means on this API (the OpenAPI ``responses`` of every route).
+_ERRORS = {
+    401: "no API key, or one that is unknown or revoked",
+    403: "the key's role may not use this route",
+    404: "no such model, version or alias",
+    413: "too many rows or too large a body",
+    415: "an upload that is not CSV or Parquet",
+    422: "a parameter or field is missing, malformed or of the wrong type",
+    503: "the model cannot be loaded, or the registry database is unreachable "
+         "(retry after the Retry-After header's seconds)",
+}
+
+
+def name_param(*, refs: bool = True) -> Any:
+    """The ``{name}`` path parameter, documented with the registry's naming rule.
+
+    The pattern is for the document only (client generators, fuzzers): the route
+    checks the name itself with ``parse_ref`` and answers a 422 naming the rule.
+    """
+    from fastapi import Path
+
+    from bizforge.registry.refs import name_pattern
+
+    what = "NAME, NAME:VERSION or NAME@ALIAS" if refs else "a model name"
+    return Path(description=what, json_schema_extra={"pattern": name_pattern(refs=refs)})
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for ``codes``, each an :class:`ErrorBody`.
+
+    >>> sorted(error_responses(401, 404))
+    [401, 404]
+    """
+    return {code: {"model": ErrorBody, "description": _ERRORS[code]} for code in codes}
+
+
+class Health(BaseModel):
+    """``ok`` while the registry database answers, ``degraded`` (with a 503) when not."""
+
+    status: Literal["ok", "degraded"]
+    bizforge: str
+    loaded: int = Field(description="model versions loaded in memory")
+    registry: str | None = Field(None, description="the database error, when degraded")
+
+
+class ModelSummary(BaseModel):
+    """One published name: its newest and default version, aliases, headline metric."""
+
+    name: str
+    latest: int
+    default: int = Field(description="the version a bare name means (alias production, "
+                                     "else the latest)")
+    versions: int
+    aliases: dict[str, int]
+    task: str | None = None
+    metric: str | None = None
+    score: float | None = None
+    created: str
+    broken: list[int] = Field(description="versions whose files are missing")
+
+
+class ModelList(BaseModel):
+    models: list[ModelSummary]
+
+
+class ModelCard(BaseModel):
+    """A version's card: identity here; task, metrics, data profile summary, config,
+    data fingerprint and library versions as the training run wrote them."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    version: int
+    published: str
+    aliases: list[str]
+    broken: str | None = None
+
+
+class VersionInfo(BaseModel):
+    """A version after a promotion."""
+
+    name: str
+    version: int
+    aliases: list[str]
+    created: str
+    task: str | None = None
+    metrics: dict[str, Any]
+    broken: str | None = None
+
+
+class Deleted(BaseModel):
+    deleted: str = Field(description="the reference removed, e.g. churn:3")
+
+
+class DriftChange(BaseModel):
+    bucket: str
+    training: float = Field(description="share of training rows in this bucket")
+    served: float = Field(description="share of served rows in this bucket")
+
+
+class DriftFeature(BaseModel):
+    """One input feature (or ``(predictions)``) compared with training."""
+
+    feature: str
+    kind: str
+    psi: float = Field(description="population stability index: < 0.1 stable, 0.1-0.2 "
+                                   "watch, >= 0.2 drifted")
+    p_value: float | None = Field(description="chi-square test of the served counts")
+    status: Literal["stable", "watch", "drifted", "too few rows"]
+    largest_change: DriftChange
+
+
+class DriftReport(BaseModel):
+    """What a version served in a period against its training data, most drifted first."""
+
+    model: str
+    version: int
+    since: str
+    until: str
+    rows: int
+    enough_rows: bool
+    features: list[DriftFeature]
+    prediction: DriftFeature | None
+    drifted: list[str]
+    advice: list[str]
 
 
 class PredictRequest(BaseModel):
@@ -79,7 +215,13 @@ class PromoteRequest(BaseModel):
 # request that would cost as much as the HTTP layer). Numbers written as text are read by
 # :func:`as_number` afterwards, only for the values that are text.
 _ANY_TEXT = {"anyOf": [{"type": "string"}, {"type": "null"}]}
-_NUMBER = float | str | None
+# A number, or text that is one ("42", "-1,234.5", "1.5e3", "12%"; blank = missing). The
+# server also reads currency signs and 万/亿 (as training did); the document promises
+# the plain forms, so what it calls valid is always accepted.
+_NUMBER_TEXT = (r"^ *(?:(?:[-+]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|[-+]?\.[0-9]+)"
+                r"(?:[eE][-+]?[0-9]{1,2})?%?)? *$")
+_NUMBER = Annotated[float | str | None, WithJsonSchema({"anyOf": [
+    {"type": "number"}, {"type": "string", "pattern": _NUMBER_TEXT}, {"type": "null"}]})]
 _TEXT = Annotated[str | int | float | bool | None, WithJsonSchema(_ANY_TEXT)]
 _FLAG = bool | str | int | float | None
 _FIELDS = {

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from bizforge import __version__
 from bizforge.serve.api.responses import JSON
+from bizforge.serve.api.schemas import Health, error_responses
 
-__all__ = ["metrics", "router"]
+__all__ = ["METRICS_RESPONSES", "metrics", "router"]
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="Liveness and registry reachability")
+#: ``/metrics`` answers Prometheus text (the exposition format's own content type).
+METRICS_RESPONSES = {
+    200: {"description": "Prometheus text exposition", "content": {
+        CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}},
+    **error_responses(401, 403),
+}
+
+
+@router.get("/healthz", summary="Liveness and registry reachability", response_model=Health,
+            responses={503: {"model": Health, "description": "the registry database does "
+                                                             "not answer"}})
 async def healthz(request: Request) -> JSON:
     """200 ``{"status": "ok"}`` while the registry answers, 503 ``degraded`` when it does not."""
     state = request.app.state

@@ -9,13 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from starlette.concurrency import run_in_threadpool
 
 from bizforge.errors import UsageError
 from bizforge.serve.api.deps import get_cache, get_registry, require_role
 from bizforge.serve.api.responses import JSON
-from bizforge.serve.api.schemas import PromoteRequest
+from bizforge.serve.api.schemas import (
+    Deleted,
+    ModelCard,
+    ModelList,
+    PromoteRequest,
+    VersionInfo,
+    error_responses,
+    name_param,
+)
 
 __all__ = ["router"]
 
@@ -40,7 +48,8 @@ def _bare_name(name: str) -> str:
     return ref.name
 
 
-@router.get("/v1/models", summary="Published models",
+@router.get("/v1/models", summary="Published models", response_model=ModelList,
+            responses=error_responses(401, 403, 503),
             dependencies=[Depends(require_role("predict"))])
 async def list_models(registry=Depends(get_registry)) -> JSON:
     """One entry per name: latest and default version, aliases, task, headline metric."""
@@ -48,9 +57,10 @@ async def list_models(registry=Depends(get_registry)) -> JSON:
     return JSON({"models": rows})
 
 
-@router.get("/v1/models/{name}", summary="Model card",
+@router.get("/v1/models/{name}", summary="Model card", response_model=ModelCard,
+            responses=error_responses(401, 403, 404, 422, 503),
             dependencies=[Depends(require_role("predict"))])
-async def model_card(name: str, registry=Depends(get_registry)) -> JSON:
+async def model_card(name: str = name_param(), registry=Depends(get_registry)) -> JSON:
     """The card of ``name`` / ``name:3`` / ``name@staging``: task, metrics, data profile
     summary, training config, data fingerprint, library versions."""
     from bizforge.registry.refs import parse_ref
@@ -61,8 +71,10 @@ async def model_card(name: str, registry=Depends(get_registry)) -> JSON:
 
 
 @router.post("/v1/models/{name}/promote", summary="Point an alias at a version (admin)",
+             response_model=VersionInfo, responses=error_responses(401, 403, 404, 422, 503),
              dependencies=[Depends(require_role("admin"))])
-async def promote(name: str, body: PromoteRequest, registry=Depends(get_registry),
+async def promote(body: PromoteRequest, name: str = name_param(refs=False),
+                  registry=Depends(get_registry),
                   cache=Depends(get_cache)) -> JSON:
     """Load the version first (so a broken artifact is never promoted and the first
     request after the switch finds it warm), then move the alias."""
@@ -77,9 +89,11 @@ async def promote(name: str, body: PromoteRequest, registry=Depends(get_registry
 
 
 @router.delete("/v1/models/{name}:{version}", summary="Delete a version (admin)",
+               response_model=Deleted, responses=error_responses(401, 403, 404, 422, 503),
                dependencies=[Depends(require_role("admin"))])
 async def delete_version(
-    name: str, version: int,
+    name: str = name_param(refs=False),
+    version: int = Path(ge=1, le=999_999_999),
     force: bool = Query(False, description="also drop the aliases this version holds"),
     registry=Depends(get_registry), cache=Depends(get_cache),
 ) -> JSON:

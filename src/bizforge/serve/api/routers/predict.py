@@ -18,11 +18,20 @@ from pydantic import ValidationError
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse
 
-from bizforge.serve.api.batch import BatchScorer
+from bizforge.errors import UsageError
+from bizforge.families.base import DataSource
+from bizforge.serve.api.batch import BatchScorer, iter_chunks
 from bizforge.serve.api.deps import authorize, require_role
-from bizforge.serve.api.limits import PayloadTooLarge, read_body, receive_upload
+from bizforge.serve.api.limits import (
+    PayloadTooLarge,
+    UnsupportedUpload,
+    Upload,
+    read_body,
+    receive_upload,
+)
 from bizforge.serve.api.responses import JSON
-from bizforge.serve.api.schemas import PredictResponse
+from bizforge.serve.api.routers.actions import answer, explain_refused
+from bizforge.serve.api.schemas import PredictResponse, error_responses, name_param
 
 __all__ = ["router"]
 
@@ -53,7 +62,19 @@ def _resolve(request: Request, name: str) -> tuple[str, int]:
 _EXPLAIN = {"name": "explain", "in": "query", "required": False,
             "description": "add the top reasons of every prediction",
             "schema": {"type": "boolean", "default": False}}
+# The spellings FastAPI reads as a boolean; anything else is a 422, not a silent "no".
 _TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+def _flag(request: Request, name: str) -> bool:
+    value = request.query_params.get(name, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value not in _FALSE:
+        raise UsageError(f"query parameter '{name}' must be true or false.",
+                         fix=f"send ?{name}=true or leave it out.")
+    return False
 
 
 # The hot path: no FastAPI dependencies or query models (they cost as much as the rest of
@@ -61,21 +82,23 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 @router.post("/v1/models/{name}/predict", response_model=PredictResponse,
              openapi_extra={"requestBody": _REQUEST_BODY, "parameters": [_EXPLAIN],
                             "security": [{"HTTPBearer": []}]},
+             responses=error_responses(401, 403, 404, 413, 422, 503),
              summary="Predict a few rows (JSON)")
-async def predict(name: str, request: Request) -> JSON:
+async def predict(request: Request, name: str = name_param()) -> JSON:
     """Labels and class probabilities (or values, for regression) of 1 to 10,000 rows.
 
     Values may be sent as text: they are read with the model's stored schema
     (``"42"`` for a number is 42). A value that does not fit is a 422 naming the field.
     """
     await authorize(request, "predict")
-    explain = request.query_params.get("explain", "").lower() in _TRUE
+    explain = _flag(request, "explain")
     state = request.app.state
     model_name, version = _resolve(request, name)
     model = await state.cache.get(model_name, version)
+    if not model.fast:  # not a row table: the predictor's own predict action
+        explain_refused(request)
+        return await answer(request, model, "predict")
     body = await read_body(request, state.options.max_body_bytes)
-    if model.actions is not None:
-        return await _run_action(model, "predict", request, body)
     try:
         rows = model.request_model.model_validate_json(body).rows
     except ValidationError as exc:
@@ -97,45 +120,35 @@ async def predict(name: str, request: Request) -> JSON:
                  "predictions": answers})
 
 
-async def _run_action(model, verb: str, request: Request, body: bytes) -> JSON:
-    """A family's own action: JSON validated by its request model, or (when the action
-    takes uploads) a multipart form of files read by its ``from_upload``."""
-    from bizforge.errors import UsageError
-
-    action = model.actions.get(verb)
-    if action is None:
-        raise UsageError(f"model '{model.name}' has no '{verb}' action.",
-                         fix=f"use one of: {', '.join(model.actions)}.")
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        if not action.upload:
-            raise UsageError(f"'{verb}' of model '{model.name}' takes JSON, not an upload.",
-                             fix="send Content-Type: application/json.")
-        request._body = body  # starlette parses the form from this body (read above, bounded)
-        form = await request.form(max_part_size=len(body) + 1)
-        files = [(f.filename or key, await f.read()) for key, f in form.multi_items()
-                 if hasattr(f, "read")]
-        if not files:
-            raise UsageError("the form holds no files.", fix="send the images as form files.")
-        payload = action.from_upload(files)
-    else:
-        payload = action.request.model_validate_json(body)
-    answer = await model.run(action.handle, payload)
-    return JSON({"model": model.name, "version": model.version, **answer})
+def _chunks(model, upload: Upload, options):
+    """The upload's chunks: read here for row tables (as always), else by the family's
+    ``batches`` (which may read a .zip of files, or refuse the input naming why)."""
+    if model.fast:
+        if upload.format == "zip":
+            raise UnsupportedUpload("the upload is a .zip; this model scores CSV or Parquet "
+                                    "files.", fix="upload a .csv or .parquet file.")
+        return iter_chunks(upload.path, upload.format, options.batch_chunk_rows)
+    named = upload.path.with_name(f"upload.{upload.format}")  # readers go by the suffix
+    upload.path.rename(named)
+    upload.path = named
+    return model.predictor.batches(DataSource(named), options.batch_chunk_rows)
 
 
 @router.post("/v1/models/{name}/predict:batch", openapi_extra={"requestBody": _UPLOAD_BODY},
              response_class=FileResponse, summary="Score a CSV or Parquet file",
-             responses={200: {"content": {"text/csv": {}},
-                              "description": "the rows with prediction and probability"}})
+             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+                              "description": "the rows with prediction and probability"},
+                        **error_responses(401, 403, 404, 413, 415, 422, 503)})
 async def predict_batch(
-    name: str,
     request: Request,
+    name: str = name_param(),
     explain: bool = Query(False, description="add a reasons column"),
     _key=Depends(require_role("predict")),
 ) -> FileResponse:
     """Upload a file (form field ``file``, or the raw body with Content-Type text/csv or
     application/vnd.apache.parquet); get back a CSV of the rows plus ``prediction``,
-    ``probability`` (and ``reasons``). The file is streamed to disk and scored in chunks."""
+    ``probability`` (and ``reasons``). The file is streamed to disk and scored in chunks
+    (a model whose family reads folders of files also takes a ``.zip``)."""
     state = request.app.state
     model_name, version = _resolve(request, name)
     model = await state.cache.get(model_name, version)
@@ -143,8 +156,9 @@ async def predict_batch(
     try:
         upload = await receive_upload(request, state.options.max_upload_bytes, folder)
         out = folder / "scored.csv"
-        scorer = BatchScorer(model.predictor, upload.path, upload.format, out,
-                             chunk_rows=state.options.batch_chunk_rows, explain=explain)
+        scorer = BatchScorer(model.predictor, _chunks(model, upload, state.options), out,
+                             explain=explain, classification=model.classification,
+                             observe=model.observe)
         try:
             # One chunk per call in the model's thread: online requests run in between.
             while await model.run(scorer.step):

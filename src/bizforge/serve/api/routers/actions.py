@@ -1,0 +1,95 @@
+"""``POST /v1/models/{name}/{action}``: every REST verb a model's predictor lists.
+
+A family's predictor lists its verbs as :class:`~bizforge.families.base.Action` s
+(``predict``, ``forecast``, ``recommend``, ``similar``, ``answer``, ...). This route
+serves all of them the same way, never naming a family: the key is checked (the
+``predict`` role), the reference resolved, the model loaded (once), the body read
+within the size limit and validated against the action's request model (a 422
+naming the field), the handler run in the model's own thread and its answer checked
+against the action's response model. An ``upload`` action also takes a
+``multipart/form-data`` body: its files go to the action's ``from_upload``.
+
+``predict`` of a row-table predictor keeps its own fast route (``predict.py``);
+this route registers after it, so that and ``predict:batch`` match first.
+
+>>> client.post("/v1/models/shop/similar", json={"item": "A12", "k": 5})   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Path, Request
+
+from bizforge.errors import UsageError
+from bizforge.serve.api.deps import authorize
+from bizforge.serve.api.limits import UnsupportedUpload, read_body, receive_files
+from bizforge.serve.api.responses import JSON
+from bizforge.serve.api.schemas import error_responses, name_param
+
+__all__ = ["answer", "explain_refused", "router"]
+
+router = APIRouter(tags=["predict"])
+_BODY = {"required": True, "description": "the action's request model: see the "
+         "`/v1/models/<name>/<action>` paths below and their `<name>_v<N>_<action>` schemas.",
+         "content": {"application/json": {"schema": {"type": "object"}},
+                     "multipart/form-data": {"schema": {"type": "object", "properties": {
+                         "file": {"type": "array", "items": {
+                             "type": "string", "format": "binary"}}}}}}}
+
+
+async def answer(request: Request, model: Any, name: str) -> JSON:
+    """Validate the body against action ``name`` of ``model``, run it, answer its response."""
+    action = model.action(name)  # 404 naming the model's actions
+    request.state.action = name  # the access log and the metrics label requests with it
+    state = request.app.state
+    content_type = request.headers.get("content-type", "").lower()
+    if content_type.startswith("multipart/form-data"):
+        if not action.upload or action.from_upload is None:
+            raise UnsupportedUpload(
+                f"action '{name}' of model {model.name} takes JSON, not a file upload.",
+                fix=f"send Content-Type: application/json with the '{name}' request body "
+                    "(see /openapi.json).")
+        files = await receive_files(request, state.options.max_body_bytes,
+                                    state.options.max_rows)
+        request.state.rows = len(files)
+        body = await model.run(action.from_upload, files)  # decoding images is work too
+    else:
+        raw = await read_body(request, state.options.max_body_bytes)
+        body = action.request.model_validate_json(raw)
+    result = await model.act(action, body)
+    # The body is exactly the action's response model; which version answered is in
+    # the headers (as for predict:batch).
+    return JSON(result, headers={"X-Bizforge-Model": quote(model.name, safe=""),
+                                 "X-Bizforge-Version": str(model.version)})
+
+
+def explain_refused(request: Request) -> None:
+    """``?explain=`` is for the row-table fast path; elsewhere a clear 422, not ignored."""
+    if request.query_params.get("explain", "").strip().lower() not in ("", "0", "false", "no",
+                                                                        "off"):
+        raise UsageError("?explain applies to the predictions of table and text models.",
+                         fix="leave ?explain out for this model.")
+
+
+@router.post("/v1/models/{name}/{action}", openapi_extra={
+                 "requestBody": _BODY,
+                 "security": [{"HTTPBearer": []}]},
+             responses={200: {"description": "the action's response model",
+                              "content": {"application/json": {"schema": {"type": "object"}}}},
+                        **error_responses(401, 403, 404, 413, 415, 422, 503)},
+             summary="Run one of a model's actions (forecast, recommend, similar, ...)")
+async def run_action(request: Request, name: str = name_param(),
+                     action: str = Path(description="one of the model's actions (listed "
+                                                    "in /openapi.json)")) -> JSON:
+    """The action's request model in, its response model out (headers
+    ``X-Bizforge-Model``/``-Version`` say which version answered); an unknown action
+    is a 404 naming the actions the model has."""
+    await authorize(request, "predict")
+    explain_refused(request)
+    state = request.app.state
+    model_name, version = state.cache.resolve(name)
+    request.state.model = (model_name, version)
+    model = await state.cache.get(model_name, version)
+    return await answer(request, model, action)
