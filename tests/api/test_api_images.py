@@ -49,5 +49,7 @@ def test_upload_that_is_not_an_image_is_a_422_naming_it(image_client, headers):
 
 def test_openapi_documents_the_image_request(image_client, headers):
     doc = image_client.get("/openapi.json", headers=headers["admin"]).json()
-    assert "/v1/models/parts/predict" in doc["paths"] and "ImageRequest" in doc[
-        "components"]["schemas"]
+    body = doc["paths"]["/v1/models/parts/predict"]["post"]["requestBody"]["content"]
+    ref = body["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert "images" in doc["components"]["schemas"][ref]["properties"]
+    assert "multipart/form-data" in body

@@ -90,6 +90,10 @@ def inspect(
             "1.234,56). Default: judged from the values, with a note when it is a guess."
         ),
     ] = None,
+    task: Annotated[
+        str, typer.Option(help="Inspect the data as this task's family sees it (e.g. forecast: "
+                               "gaps, duplicate periods, short series); default: recognised.")
+    ] = "auto",
 ) -> None:
     """Profile a table: column roles, missing values, target balance and data problems with fixes.
 
@@ -120,31 +124,29 @@ def inspect(
     check_output_file(json, "--json", "profile.json", source=file)
     if html is not None and json is not None and same_file(html, json):
         raise UsageError("--html and --json name the same file.", fix="use two file names.")
-    from bizforge.families import DataSource, recognise
+    from bizforge.families import DataSource, family_for_task, recognise
 
-    source = DataSource(file)
-    if source.is_folder or source.is_zip:
-        # not one table: the family that recognises the data (images, ...) inspects it
-        family = recognise(source, target)
+    options = {"sheet": _sheet(sheet), "table": table, "query": query, "encoding": encoding,
+               "delimiter": _unescape(delimiter), "header_row": header_row,
+               "skip_rows": skip_rows, "decimal": decimal}
+    source = DataSource(file, **{k: v for k, v in options.items() if v is not None})
+    if task != "auto" or source.is_folder or source.is_zip:
+        # a named task, or not one table: that family's inspect (images, series, ...)
+        family = family_for_task(task) if task != "auto" else recognise(source, target)
         prof = family().inspect(source, target=target, options=family.Options(), lang=lang)
-        lines = prof.summary() if hasattr(prof, "summary") else []
-        if lines:
-            console.print(Text(lines[0], style="bold"), soft_wrap=True)
-        _print_findings(prof, lang, None)
-        _save(prof, json, html, lang)
-        return
-    ds = read(
-        file,
-        sheet=_sheet(sheet),
-        table=table,
-        query=query,
-        encoding=encoding,
-        delimiter=_unescape(delimiter),
-        header_row=header_row,
-        skip_rows=skip_rows,
-        decimal=decimal,
-    )
-    prof = profile(ds, target=target, lang=lang)
+        if not hasattr(prof, "findings"):  # a family's own summary: show it as it is
+            console.print(str(prof), markup=False, soft_wrap=True)
+            return
+        if source.is_folder or source.is_zip:
+            lines = prof.summary() if hasattr(prof, "summary") else []
+            if lines:
+                console.print(Text(lines[0], style="bold"), soft_wrap=True)
+            _print_findings(prof, lang, None)
+            _save(prof, json, html, lang)
+            return
+    else:
+        ds = read(file, **options)
+        prof = profile(ds, target=target, lang=lang)
     plan = plan_drops(prof, keep, drop)
     _print_profile(prof, lang, plan)
     _save(prof, json, html, lang)
