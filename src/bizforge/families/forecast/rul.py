@@ -295,10 +295,11 @@ class RulPredictor(FamilyPredictor):
         def handle(request: RulRequest) -> dict[str, Any]:
             table = self.predict(pd.DataFrame(request.rows))
             unit, cycle = self.spec["unit"], self.spec["cycle"]
+            # to_dict keeps each column's type (iterrows would turn an int id into 2.0)
             return {"units": [{"unit": str(r[unit]), "cycle": float(r[cycle]),
                                "predicted_rul": float(r["predicted_rul"]),
                                "lo_80": float(r["lo_80"]), "hi_80": float(r["hi_80"])}
-                              for _, r in table.iterrows()]}
+                              for r in table.to_dict(orient="records")]}
 
         return [Action("predict", RulRequest, RulResponse, handle,
                        summary="Remaining useful life of units from their recent rows")]
