@@ -30,7 +30,8 @@ from bizforge.evaluate.threshold import ThresholdChoice
 from bizforge.html import Raw, bar_svg, dl, escape, page, section, table
 from bizforge.i18n import check_lang, pct, t
 
-__all__ = ["ModelReport", "headline", "metrics_document", "render_report", "save_report"]
+__all__ = ["ModelReport", "headline", "jsonable", "metrics_document", "render_report",
+           "save_report"]
 
 CLASSIFICATION_KEYS = ("roc_auc", "pr_auc", "accuracy", "balanced_accuracy", "precision",
                        "recall", "f1", "macro_f1", "log_loss", "brier", "in_scope_accuracy",
@@ -390,12 +391,12 @@ def save_report(html: str, path: str | Path) -> Path:
     return path
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """Plain JSON types: numpy scalars/arrays, tuples, paths; NaN/inf become None."""
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, np.ndarray)):
-        return [_jsonable(v) for v in (value.tolist() if isinstance(value, np.ndarray) else value)]
+        return [jsonable(v) for v in (value.tolist() if isinstance(value, np.ndarray) else value)]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -437,14 +438,14 @@ def metrics_document(
     doc = {
         "task": task,
         "metric": metric,
-        "test": _jsonable(test),
-        "leaderboard": _jsonable(list(leaderboard)),
+        "test": jsonable(test),
+        "leaderboard": jsonable(list(leaderboard)),
         "fit_seconds": float(fit_seconds),
-        "threshold": _jsonable(_threshold_dict(threshold)),
+        "threshold": jsonable(_threshold_dict(threshold)),
     }
     overlap = set(extra) & set(doc)
     if overlap:
         raise UsageError(f"extra keys {sorted(overlap)} would overwrite metrics.json fields.")
-    doc.update(_jsonable(extra))
+    doc.update(jsonable(extra))
     json.dumps(doc, allow_nan=False)  # fail here, not in the caller's writer
     return doc

@@ -92,7 +92,7 @@ class ForecastFamily(Family):
                             "test": int(fit["test"]["n"])}}
         report = forecast_report(fit, notes, panel.findings, lang if lang in ("en", "zh")
                                  else "en")
-        return Trained(predictor, _plain(metrics), report, None, notes)
+        return Trained(predictor, _jsonable(metrics), report, None, notes)
 
     def _train_rul(self, frame, options: ForecastOptions, time_limit, seed, lang, emit):
         from bizforge.families.forecast.rul import fit_rul
@@ -123,7 +123,7 @@ class ForecastFamily(Family):
                                   "points of their life",
                    "per_unit": fit["per_unit"][:50], "bizforge_version": __version__,
                    "rows": {"train": int(len(frame)), "test": int(fit["test"]["n"])}}
-        return Trained(predictor, _plain(metrics), rul_report(fit, options.rul_cap, notes,
+        return Trained(predictor, _jsonable(metrics), rul_report(fit, options.rul_cap, notes,
                                                                lang), None, notes)
 
     @classmethod
@@ -142,20 +142,7 @@ class ForecastFamily(Family):
                          fix="point to a folder written by bizforge train --task forecast|rul.")
 
 
-def _plain(value: Any) -> Any:
-    """A JSON-safe copy: numpy scalars and arrays become Python values, NaN becomes None."""
-    import math
+def _jsonable(value: Any) -> Any:
+    from bizforge.evaluate.report import jsonable  # here: the report brings plotly
 
-    import numpy as np
-
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+    return jsonable(value)

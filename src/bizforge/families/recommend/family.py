@@ -52,19 +52,6 @@ REASON_NEIGHBOURS = 100
 DEFAULT_HOLDOUT = 0.2
 
 
-def _plain(value: Any) -> Any:
-    """JSON types only: numpy scalars become Python numbers, NaN/inf become None."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
 @register_family
 class RecommendFamily(Family):
     """Users x items: popularity, item-kNN, ALS, BPR and EASE, blended by validation NDCG."""
@@ -183,7 +170,7 @@ class RecommendFamily(Family):
         fit_seconds = time.perf_counter() - start
         emit({"event": "stage", "stage": "evaluate"})
         result = evaluate(predictor, held_out, k=resolved.k, relevant_min=resolved.relevant_min)
-        metrics = _plain({
+        metrics = _jsonable({
             "task": task, "metric": f"ndcg_{resolved.k}", "k": resolved.k,
             "test": result["test"], "baseline": result["baseline"],
             "validation": {f"{key}_{resolved.k}": v for key, v in found.validation.items()
@@ -227,3 +214,9 @@ class RecommendFamily(Family):
     @classmethod
     def load(cls, folder: Path) -> RecommendPredictor:
         return RecommendPredictor.load(folder)
+
+
+def _jsonable(value: Any) -> Any:
+    from bizforge.evaluate.report import jsonable  # here: the report brings plotly
+
+    return jsonable(value)
