@@ -29,6 +29,7 @@ from bizforge.evaluate.plots import figures_html
 from bizforge.evaluate.threshold import ThresholdChoice
 from bizforge.html import Raw, bar_svg, dl, escape, page, section, table
 from bizforge.i18n import check_lang, pct, t
+from bizforge.plain import jsonable
 
 __all__ = ["ModelReport", "headline", "jsonable", "metrics_document", "render_report",
            "save_report"]
@@ -389,23 +390,6 @@ def save_report(html: str, path: str | Path) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
-
-
-def jsonable(value: Any) -> Any:
-    """Plain JSON types: numpy scalars/arrays, tuples, paths; NaN/inf become None."""
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [jsonable(v) for v in (value.tolist() if isinstance(value, np.ndarray) else value)]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Path):
-        return str(value)
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
 
 
 def metrics_document(

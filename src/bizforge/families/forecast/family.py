@@ -16,6 +16,7 @@ from bizforge.errors import UsageError
 from bizforge.families.base import DataSource, Family, Trained
 from bizforge.families.catalog import register_family
 from bizforge.families.forecast.options import ForecastOptions
+from bizforge.plain import jsonable
 
 __all__ = ["ForecastFamily"]
 
@@ -92,7 +93,7 @@ class ForecastFamily(Family):
                             "test": int(fit["test"]["n"])}}
         report = forecast_report(fit, notes, panel.findings, lang if lang in ("en", "zh")
                                  else "en")
-        return Trained(predictor, _jsonable(metrics), report, None, notes)
+        return Trained(predictor, jsonable(metrics), report, None, notes)
 
     def _train_rul(self, frame, options: ForecastOptions, time_limit, seed, lang, emit):
         from bizforge.families.forecast.rul import fit_rul
@@ -123,7 +124,7 @@ class ForecastFamily(Family):
                                   "points of their life",
                    "per_unit": fit["per_unit"][:50], "bizforge_version": __version__,
                    "rows": {"train": int(len(frame)), "test": int(fit["test"]["n"])}}
-        return Trained(predictor, _jsonable(metrics), rul_report(fit, options.rul_cap, notes,
+        return Trained(predictor, jsonable(metrics), rul_report(fit, options.rul_cap, notes,
                                                                lang), None, notes)
 
     @classmethod
@@ -140,9 +141,3 @@ class ForecastFamily(Family):
 
         raise ModelError(f"'{folder}' holds no forecast or rul model.",
                          fix="point to a folder written by bizforge train --task forecast|rul.")
-
-
-def _jsonable(value: Any) -> Any:
-    from bizforge.evaluate.report import jsonable  # here: the report brings plotly
-
-    return jsonable(value)

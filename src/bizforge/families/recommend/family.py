@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -43,6 +42,7 @@ from bizforge.families.recommend.split import (
     later_than_training,
     relevant_sets,
 )
+from bizforge.plain import jsonable
 
 __all__ = ["RecommendFamily"]
 
@@ -170,7 +170,7 @@ class RecommendFamily(Family):
         fit_seconds = time.perf_counter() - start
         emit({"event": "stage", "stage": "evaluate"})
         result = evaluate(predictor, held_out, k=resolved.k, relevant_min=resolved.relevant_min)
-        metrics = _jsonable({
+        metrics = jsonable({
             "task": task, "metric": f"ndcg_{resolved.k}", "k": resolved.k,
             "test": result["test"], "baseline": result["baseline"],
             "validation": {f"{key}_{resolved.k}": v for key, v in found.validation.items()
@@ -214,9 +214,3 @@ class RecommendFamily(Family):
     @classmethod
     def load(cls, folder: Path) -> RecommendPredictor:
         return RecommendPredictor.load(folder)
-
-
-def _jsonable(value: Any) -> Any:
-    from bizforge.evaluate.report import jsonable  # here: the report brings plotly
-
-    return jsonable(value)
