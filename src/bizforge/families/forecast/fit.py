@@ -60,48 +60,30 @@ def _covariates(frame: pd.DataFrame, options: ForecastOptions, target: str | Non
     return flag_columns(frame, {target, time_col, *ids})
 
 
-def _actual_from_test(panel: Panel, test: pd.DataFrame, horizon: int) -> np.ndarray:
-    """The test table's values on the ``horizon`` periods after the panel's end."""
-    tp = build_panel(test, target=panel.target, time=panel.time_column,
-                     ids=panel.id_columns or None)
-    periods = panel.future_index(horizon)
-    out = np.full((len(panel.series_ids), horizon), np.nan)
-    where = {p: k for k, p in enumerate(periods)}
-    row_of = {s: i for i, s in enumerate(panel.series_ids)}
-    found = 0
-    for j, sid in enumerate(tp.series_ids):
-        if sid not in row_of:
-            continue
-        for k, p in enumerate(tp.index):
-            if p in where and not np.isnan(tp.values[j, k]):
-                out[row_of[sid], where[p]] = tp.values[j, k]
-                found += 1
-    if not found:
-        raise DataError("the test file has no rows in the periods after the training data "
-                        f"(expected {periods[0]} ... {periods[-1]}).",
-                        fix="give the next --horizon periods of the same series as --test.")
-    return out
-
-
-def _test_covariates(panel: Panel, test: pd.DataFrame | None, covs: list[str],
-                     horizon: int) -> dict[str, np.ndarray] | None:
-    if not covs:
-        return None
-    grid = {c: np.zeros((len(panel.series_ids), horizon)) for c in covs}
-    if test is None:
-        return grid
+def _from_test(panel: Panel, test: pd.DataFrame, covs: list[str],
+               horizon: int) -> tuple[np.ndarray, dict[str, np.ndarray] | None]:
+    """The test table's target values and covariates on the ``horizon`` periods after the
+    panel's end (the test table read into a panel once)."""
     tp = build_panel(test, target=panel.target, time=panel.time_column,
                      ids=panel.id_columns or None, covariates=covs)
     periods = panel.future_index(horizon)
+    actual = np.full((len(panel.series_ids), horizon), np.nan)
+    grid = {c: np.zeros((len(panel.series_ids), horizon)) for c in covs}
     where = {p: k for k, p in enumerate(periods)}
     row_of = {s: i for i, s in enumerate(panel.series_ids)}
     for j, sid in enumerate(tp.series_ids):
-        if sid in row_of:
-            for k, p in enumerate(tp.index):
-                if p in where:
-                    for c in covs:
-                        grid[c][row_of[sid], where[p]] = np.nan_to_num(tp.covariates[c][j, k])
-    return grid
+        for k, p in enumerate(tp.index):
+            if sid not in row_of or p not in where:
+                continue
+            cell = (row_of[sid], where[p])
+            actual[cell] = tp.values[j, k]
+            for c in covs:
+                grid[c][cell] = np.nan_to_num(tp.covariates[c][j, k])
+    if np.isnan(actual).all():
+        raise DataError("the test file has no rows in the periods after the training data "
+                        f"(expected {periods[0]} ... {periods[-1]}).",
+                        fix="give the next --horizon periods of the same series as --test.")
+    return actual, grid or None
 
 
 def fit_forecast(frame: pd.DataFrame, *, target: str | None, options: ForecastOptions,
@@ -120,8 +102,7 @@ def fit_forecast(frame: pd.DataFrame, *, target: str | None, options: ForecastOp
     T = panel.values.shape[1]
     if test is not None:
         train_panel = panel
-        actual = _actual_from_test(panel, test, horizon)
-        future_cov = _test_covariates(panel, test, covs, horizon)
+        actual, future_cov = _from_test(panel, test, covs, horizon)
         test_source = "test file"
     else:
         if T <= horizon + 3:

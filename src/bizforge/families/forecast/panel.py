@@ -28,7 +28,7 @@ from bizforge.errors import DataError, UsageError, rows_text
 from bizforge.ingest.infer import detect_datetime_formats, parse_datetimes
 
 __all__ = ["FILL_RULE", "Panel", "build_panel", "check_horizon", "guess_columns", "infer_freq",
-           "season_length"]
+           "parse_times", "season_length"]
 
 FILL_RULE = ("a period missing inside a series is filled with 0 when the series is "
              "intermittent (more than 30% zeros), otherwise by linear interpolation "
@@ -133,7 +133,7 @@ def _guess_time(frame: pd.DataFrame, target: str | None) -> str:
                     fix="name it with --time-column (dates, or an integer period number).")
 
 
-def _times(frame: pd.DataFrame, time: str) -> tuple[pd.Series, bool]:
+def parse_times(frame: pd.DataFrame, time: str) -> tuple[pd.Series, bool]:
     """Parsed times and whether they are calendar dates (else integer periods)."""
     s = frame[time]
     if pd.api.types.is_datetime64_any_dtype(s):
@@ -204,7 +204,7 @@ def build_panel(frame: pd.DataFrame, *, target: str | None, time: str | None,
         raise DataError(f"{bad.size} value(s) of the target '{target}' are not numbers: "
                         f"{rows_text((bad + 1).tolist())}.", column=target,
                         rows=(bad + 1).tolist(), fix="correct or remove those rows.")
-    t, calendar = _times(frame, time)
+    t, calendar = parse_times(frame, time)
     key = (frame[ids].astype(str).agg(ID_SEP.join, axis=1) if ids
            else pd.Series("all", index=frame.index))
     covariates = [c for c in (covariates or []) if c in frame.columns]

@@ -28,7 +28,7 @@ from bizforge.families.base import Action, DataSource, FamilyPredictor
 from bizforge.families.forecast.backtest import LEVELS, Intervals
 from bizforge.families.forecast.engine import GBM
 from bizforge.families.forecast.gbm import GlobalGBM
-from bizforge.families.forecast.panel import ID_SEP, Panel
+from bizforge.families.forecast.panel import ID_SEP, Panel, parse_times
 
 __all__ = ["ForecastPredictor", "ForecastRequest", "ForecastResponse"]
 
@@ -161,7 +161,7 @@ class ForecastPredictor(FamilyPredictor):
                                                    "of every forecast period.")
         ids = (future[self.panel.id_columns].astype(str).agg(ID_SEP.join, axis=1)
                if self.panel.id_columns else pd.Series("all", index=future.index))
-        times = _periods(future[self.panel.time_column], self.panel.freq)
+        times = _periods(future, self.panel.time_column)
         where = {p: k for k, p in enumerate(periods)}
         for sid, t, (_, row) in zip(ids, times, future.iterrows(), strict=True):
             if sid in self.row_of and t in where:
@@ -238,12 +238,7 @@ class ForecastPredictor(FamilyPredictor):
         yield source.dataset().frame
 
 
-def _periods(values: pd.Series, freq: str) -> list[Any]:
-    if freq == "int":
-        return [int(v) for v in values]
-    from bizforge.ingest.infer import detect_datetime_formats, parse_datetimes
-
-    if not pd.api.types.is_datetime64_any_dtype(values):
-        values = parse_datetimes(values.astype(str), detect_datetime_formats(values.astype(str))
-                                 or ["ISO8601"])
-    return list(pd.DatetimeIndex(values))
+def _periods(frame: pd.DataFrame, column: str) -> list[Any]:
+    """The periods of ``frame[column]``, read as training read the time column."""
+    times, calendar = parse_times(frame, column)
+    return list(pd.DatetimeIndex(times)) if calendar else [int(v) for v in times]
