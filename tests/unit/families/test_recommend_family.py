@@ -167,6 +167,25 @@ def test_save_and_load_give_the_same_recommendations(trained, tmp_path):
         None, items=["i1"], k=5)
 
 
+def test_a_plain_request_answers_from_the_shortlist_as_full_scoring_would(trained, monkeypatch):
+    predictor = trained.predictor
+    assert predictor.shortlist is not None
+    exclude = [] if predictor.reranker is not None else ["i1"]
+    quick = [predictor.recommend(f"u{u}", k=4, exclude=exclude) for u in range(40)]
+    monkeypatch.setattr(predictor, "shortlist", None)
+    full = [predictor.recommend(f"u{u}", k=4, exclude=exclude) for u in range(40)]
+    assert [[r["item"] for r in a["items"]] for a in quick] == [
+        [r["item"] for r in a["items"]] for a in full]
+    assert [[r["reason"] for r in a["items"]] for a in quick] == [
+        [r["reason"] for r in a["items"]] for a in full]
+
+
+def test_the_shortlist_survives_save_and_load(trained, tmp_path):
+    trained.predictor.save(tmp_path)
+    again = RecommendPredictor.load(tmp_path)
+    assert (again.shortlist[0] == trained.predictor.shortlist[0]).all()
+
+
 def test_saved_files_are_json_safetensors_and_lightgbm_text(trained, tmp_path):
     trained.predictor.save(tmp_path)
     names = {p.name for p in tmp_path.iterdir()}
