@@ -245,6 +245,18 @@ def test_the_report_is_available_in_chinese(tmp_path):
     assert "测试集表现" in html
 
 
+def test_the_chinese_report_has_chinese_headers_reasons_and_segments(trained):
+    from bizforge.families.recommend.report import RecommendReport
+
+    english = trained.report
+    html = RecommendReport(metrics=english.metrics, examples=english.examples,
+                           findings=english.findings, lang="zh", name="m").to_html()
+    for text in ("指标", "含义", "候选模型", "轻度用户", "因为你喜欢", "级别"):
+        assert text in html
+    for text in (">meaning<", ">candidate<", "light (", "because you liked", ">severity<"):
+        assert text not in html
+
+
 def test_a_kept_reranker_survives_save_and_load(monkeypatch, tmp_path):
     from bizforge.families.recommend import rerank
 
