@@ -10,8 +10,11 @@ kept as their factor arrays.
 - ``itemknn``: cosine item-item neighbours (``implicit``'s ``CosineRecommender``).
 - ``als``: ``implicit`` alternating least squares with confidence ``1 + alpha * w``.
 - ``bpr``: ``implicit`` Bayesian personalised ranking.
+- ``userknn``: users with similar histories (cosine, shrunk towards 0 for short
+  overlaps) and what they chose; keeps the binary training matrix.
 - ``ease``: the closed-form EASE item-item model (Steck 2019), for catalogues
-  of at most :data:`EASE_MAX_ITEMS` items (it inverts an items x items matrix).
+  of at most :data:`EASE_MAX_ITEMS` items (it inverts an items x items matrix);
+  ``dropout`` adds emphasised-denoising regularisation (EDLAE, Steck 2020).
 - ``rp3beta``: three-step random walks item -> user -> item (Paudel et al. 2017), the
   landing item's popularity penalised by ``beta``; sparse (top ``neighbours`` per item),
   so it also serves catalogues too large for EASE.
@@ -324,7 +327,16 @@ class UserKNN(Scorer):
             self._cache = (users, norms)
         return self._cache
 
+    CELLS = 1e7  # request users x training users compared at once (memory bound)
+
     def score(self, rows, history):
+        step = max(1, int(self.CELLS // max(1, self._users()[0].shape[0])))
+        if len(rows) <= step:
+            return self._score(rows, history)
+        return np.vstack([self._score(rows[s:s + step], history[s:s + step])
+                          for s in range(0, len(rows), step)])
+
+    def _score(self, rows, history):
         users, norms = self._users()
         k = int(self.params.get("neighbours", 50))
         shrink = float(self.params.get("shrink", 10.0))

@@ -38,15 +38,19 @@ def default_grid(n_items: int) -> list[tuple[str, dict[str, Any]]]:
     ease = n_items <= EASE_MAX_ITEMS
     grid: list[tuple[str, dict[str, Any]]] = [
         ("popularity", {}),
-        ("itemknn", {"neighbours": 50}),
-        *([("ease", {"l2": 300.0})] if ease else []),
+        *([("ease", {"l2": 300.0, "dropout": 0.25})] if ease else []),
         ("als", {"factors": 32, "regularization": 0.01, "alpha": 1.0, "iterations": 15}),
+        ("userknn", {"neighbours": 100, "shrink": 10.0}),
+        ("rp3beta", {"alpha": 1.0, "beta": 0.3, "neighbours": 200}),
+        ("itemknn", {"neighbours": 200}),
+        *([("ease", {"l2": l2, "dropout": p}) for l2, p in ((1000.0, 0.25), (100.0, 0.5))]
+          if ease else []),
+        ("rp3beta", {"alpha": 1.0, "beta": 0.0, "neighbours": 200}),
+        ("userknn", {"neighbours": 30, "shrink": 10.0}),
+        ("als", {"factors": 32, "regularization": 0.1, "alpha": 5.0, "iterations": 15}),
+        ("als", {"factors": 64, "regularization": 0.05, "alpha": 5.0, "iterations": 15}),
         ("bpr", {"factors": 64, "learning_rate": 0.05, "regularization": 0.01,
                  "iterations": 100}),
-        ("itemknn", {"neighbours": 200}),
-        *([("ease", {"l2": l2}) for l2 in (1000.0, 100.0)] if ease else []),
-        ("als", {"factors": 64, "regularization": 0.05, "alpha": 5.0, "iterations": 15}),
-        ("als", {"factors": 128, "regularization": 0.1, "alpha": 10.0, "iterations": 15}),
     ]
     return grid
 
