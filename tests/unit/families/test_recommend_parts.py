@@ -145,6 +145,23 @@ def test_ease_without_dropout_is_plain_ease(interactions):
     assert not np.allclose(make_scorer("ease", l2=10.0, dropout=0.3).fit(X).arrays_["B"], plain)
 
 
+def test_ease_is_tried_only_where_its_fit_fits_the_time():
+    from bizforge.families.recommend.search import default_grid
+
+    assert "ease" in {name for name, _ in default_grid(1500, time_limit=30)}
+    assert "ease" not in {name for name, _ in default_grid(5000, time_limit=30)}
+    assert "ease" in {name for name, _ in default_grid(5000, time_limit=3000)}
+
+
+def test_recency_weighting_halves_per_half_life_of_later_interactions():
+    from bizforge.families.recommend.split import recency_weighted
+
+    pairs = pd.DataFrame({"user": ["a", "a", "b"], "item": ["x", "y", "x"], "weight": 1.0,
+                          "time": [5.0, 1.0, 3.0]})
+    assert recency_weighted(pairs, 1)["weight"].tolist() == [1.0, 0.5, 1.0]
+    assert recency_weighted(pairs, None) is pairs
+
+
 def test_an_unknown_scorer_lists_the_valid_ones():
     with pytest.raises(UsageError, match="ease"):
         make_scorer("svd")

@@ -137,7 +137,7 @@ class RecommendFamily(Family):
         half_life = None
         if by_time:
             half_life, line = self._recency(index, fit_pairs, relevant_sets(index, val_pairs),
-                                            resolved.k, seed, emit)
+                                            resolved.k, seed, emit, time_limit * SEARCH_SHARE)
             notes.append(line)
             fit_pairs = recency_weighted(fit_pairs, half_life)
             train_pairs = recency_weighted(train_pairs, half_life)
@@ -198,12 +198,12 @@ class RecommendFamily(Family):
                        profile=data.findings, notes=notes)
 
     @staticmethod
-    def _recency(index, fit_pairs, relevant, k, seed, emit) -> tuple[float | None, str]:
+    def _recency(index, fit_pairs, relevant, k, seed, emit, budget) -> tuple[float | None, str]:
         """The half-life of interactions' weights (None: no decay) with the best validation
         NDCG of a quick candidate, and a note saying what was compared."""
         emit({"event": "candidate_start", "name": "recency weighting"})
-        tried = {h: probe(index.matrix(recency_weighted(fit_pairs, h)), relevant, k=k, seed=seed)
-                 for h in (None, *HALF_LIVES)}
+        tried = {h: probe(index.matrix(recency_weighted(fit_pairs, h)), relevant, k=k, seed=seed,
+                          time_limit=budget) for h in (None, *HALF_LIVES)}
         best = max(tried, key=lambda h: (tried[h], h is None))
         shown = ", ".join(f"{'none' if h is None else h}: {v:.4f}" for h, v in tried.items())
         what = ("no decay" if best is None else

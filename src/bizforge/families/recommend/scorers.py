@@ -230,12 +230,13 @@ class EASE(Scorer):
         if n > EASE_MAX_ITEMS:
             raise UsageError(f"EASE inverts an items x items matrix; {n} items is more than "
                              f"{EASE_MAX_ITEMS}.", fix="leave EASE out for this catalogue.")
-        gram = (X.T @ X).toarray().astype(np.float64)
+        # float32 halves the inversion's time; l2 keeps the matrix far from singular
+        gram = (X.T @ X).toarray().astype(np.float32)
         # emphasised denoising (Steck 2020, EDLAE): dropout p of the inputs regularises each
         # item in proportion to how often it occurs, on top of the flat l2
         p = float(self.params.get("dropout", 0.0))
-        gram[np.diag_indices(n)] += (float(self.params.get("l2", 300.0))
-                                     + p / (1.0 - p) * np.diag(gram))
+        gram[np.diag_indices(n)] += np.float32(float(self.params.get("l2", 300.0))) + (
+            np.float32(p / (1.0 - p)) * np.diag(gram))
         P = np.linalg.inv(gram)
         B = -P / np.diag(P)
         np.fill_diagonal(B, 0.0)

@@ -33,12 +33,23 @@ WEIGHTS = (0.15, 0.3, 0.6, 1.0)
 MIN_GAIN = 0.001
 EVAL_CELLS = 2e7  # validation users x items kept in memory per candidate
 BLEND_SHARE = 0.2  # of the search's time, kept for choosing the blend's weights
+EASE_SHARE = 0.25  # of the search's time that one EASE fit may take
+EASE_SECONDS_3000 = 15.0  # seconds of one EASE fit at 3,000 items (see ease_seconds)
 
 
-def default_grid(n_items: int) -> list[tuple[str, dict[str, Any]]]:
-    """The candidates tried, cheapest first."""
+def ease_seconds(n_items: int) -> float:
+    """A pessimistic guess of one EASE fit's seconds (it inverts an items x items matrix:
+    measured ~2.5 s at 1,500 items and ~15 s at 3,000 on one busy core)."""
+    return EASE_SECONDS_3000 * (n_items / 3000.0) ** 3
+
+
+def default_grid(n_items: int, time_limit: float | None = None
+                 ) -> list[tuple[str, dict[str, Any]]]:
+    """The candidates tried, cheapest first; EASE only where one fit should take at most
+    :data:`EASE_SHARE` of ``time_limit`` (the search's seconds)."""
     # one setting of every scorer first (the likeliest best), then the alternatives
-    ease = n_items <= EASE_MAX_ITEMS
+    ease = n_items <= EASE_MAX_ITEMS and (
+        time_limit is None or ease_seconds(n_items) <= EASE_SHARE * time_limit)
     grid: list[tuple[str, dict[str, Any]]] = [
         ("popularity", {}),
         *([("ease", {"l2": 300.0, "dropout": 0.25})] if ease else []),
@@ -65,10 +76,12 @@ def label(name: str, params: dict[str, Any]) -> str:
     return f"{name}({inside})" if inside else name
 
 
-def probe(train: sp.csr_matrix, relevant: list[set[int]], *, k: int, seed: int = 0) -> float:
+def probe(train: sp.csr_matrix, relevant: list[set[int]], *, k: int, seed: int = 0,
+          time_limit: float | None = None) -> float:
     """Validation NDCG of the grid's first personal candidate: a quick look at a choice
     that concerns every candidate (how the interactions are weighted)."""
-    name, params = next(c for c in default_grid(train.shape[1]) if c[0] != "popularity")
+    name, params = next(c for c in default_grid(train.shape[1], time_limit)
+                        if c[0] != "popularity")
     users = np.flatnonzero([bool(r) for r in relevant])
     cap = max(200, int(EVAL_CELLS // max(1, train.shape[1])))
     if len(users) > cap:
@@ -131,7 +144,7 @@ def search(train: sp.csr_matrix, relevant: list[set[int]], *, k: int, time_limit
     best: dict[str, tuple[float, dict[str, Any], np.ndarray]] = {}
     took: dict[str, float] = {}
     skipped = []
-    for name, params in grid or default_grid(train.shape[1]):
+    for name, params in grid or default_grid(train.shape[1], time_limit):
         # the blend's evaluations come after the candidates: they get the last share
         left = time_limit * (1.0 - BLEND_SHARE) - (time.perf_counter() - start)
         expected = took.get(name, max(took.values(), default=0.0))  # unseen: the slowest yet
