@@ -5,10 +5,9 @@ validation-training pairs and scored on the held-out pairs of each user. The
 best setting of each scorer joins a greedy blend: members are added, in order
 of their own NDCG, with the weight that raises the blend's validation NDCG
 most (or not at all). Scores are standardised per user before blending so
-that no scorer dominates by scale. A candidate expected to take longer than
-the time left (its scorer's previous setting, or for a new scorer the slowest
-candidate so far) is skipped and listed as such; the last :data:`BLEND_SHARE`
-of the time is kept for the blend.
+that no scorer dominates by scale. A candidate whose scorer's previous setting
+took longer than the time left is skipped and listed as such; the last
+:data:`BLEND_SHARE` of the time is kept for the blend.
 
 >>> [name for name, _ in default_grid(1000)][:5]
 ['popularity', 'ease', 'als', 'userknn', 'rp3beta']
