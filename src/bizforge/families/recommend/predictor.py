@@ -48,7 +48,8 @@ __all__ = ["RecommendPredictor"]
 
 DENSE_REASONS_MAX = 5000  # items: below this the reasons matrix is kept dense (fast lookups)
 SHORTLIST = 100  # best unseen items kept per known user, so a plain request is a lookup
-SHORTLIST_CELLS = 5e7  # users x SHORTLIST above which no shortlists are kept (memory)
+SHORTLIST_CELLS = 2e7  # users x SHORTLIST above which no shortlists are kept (memory)
+SHORTLIST_SCORED = 3e8  # users x items above which scoring everyone costs too long to do it
 ARRAYS = "arrays.safetensors"
 MODEL = "model.json"
 RANKER = "ranker.txt"
@@ -91,8 +92,8 @@ class RecommendPredictor(FamilyPredictor):
         scores, best first: what a request without rules answers from, with no scoring."""
         n_users, n_items = self.history.shape
         n = min(SHORTLIST, n_items)
-        if n_users * n > SHORTLIST_CELLS or n_users == 0:
-            return None
+        if n_users * n > SHORTLIST_CELLS or n_users * n_items > SHORTLIST_SCORED or n_users == 0:
+            return None  # requests are scored in full
         items = np.full((n_users, n), -1, dtype=np.int32)
         values = np.full((n_users, n), -np.inf, dtype=np.float32)
         batch = max(16, int(1e7 // max(1, n_items)))
