@@ -1,7 +1,9 @@
 """The ``recommend`` family: personalised recommendation from interaction histories.
 
 Training reads the interactions (see :mod:`.data`), holds out a validation
-set that mirrors the test rule (:mod:`.split`), tries the candidate
+set that mirrors the test rule (:mod:`.split`); when that rule is each user's
+latest interactions, it also chooses on validation whether older interactions
+count less (:func:`.split.recency_weighted`). It tries the candidate
 recommenders under the time budget and blends the best by validation NDCG
 (:mod:`.search`), refits the blend on all training pairs and evaluates it on
 the test file (``test=``) or, without one, on a per-user holdout of the data.
