@@ -63,6 +63,21 @@ def test_metrics_are_plain_json(trained):
     assert json.loads(json.dumps(trained.metrics, allow_nan=False)) == trained.metrics
 
 
+def test_validating_by_time_chooses_a_recency_weighting_and_says_so(plain):
+    assert plain.metrics["data"]["validation_by_time"]
+    assert any(n.startswith("recency weighting") for n in plain.metrics["notes"])
+    assert "half_life" in plain.predictor.info
+
+
+def test_without_times_there_is_no_recency_weighting():
+    trained = RecommendFamily().train(
+        DataSource(two_groups().drop(columns=["ts"])), target=None, task="recommend",
+        options=RecommendOptions(user_column="user_id", item_column="item_id"), test=None,
+        time_limit=10, seed=0)
+    assert not any(n.startswith("recency") for n in trained.metrics["notes"])
+    assert trained.predictor.info["half_life"] is None
+
+
 def test_a_test_file_is_used_as_given():
     frame = two_groups()
     later = frame.groupby("user_id").tail(2)
