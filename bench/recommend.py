@@ -5,7 +5,10 @@ Sets (``--split``): the official ``ua`` and ``ub`` splits (``*.base`` to train,
 20% held out (leave-last-out by time, so validation and recency weighting follow
 time); ``implicit``: ratings >= 4 as bare user-item clicks (no strength, no time),
 20% of each user's held out at random; ``sparse``: half the users and a quarter of
-their ratings as purchase quantities 1-3 (no time), 20% held out at random. Metrics
+their ratings as purchase quantities 1-3 (no time), 20% held out at random;
+``lastfm``: the HetRec 2011 Last.fm user-artist play counts (1,892 users, 17,632
+artists, no time; ``--lastfm PATH`` or ``hetrec2011_lastfm/user_artists.dat`` under the
+datasets folder), 20% of each user's artists held out at random. Metrics
 at 10, counting every test interaction as relevant (and, with ratings, again counting
 only ratings >= 4). The anchors are tuned the way bizforge tunes itself: on a holdout
 of the training pairs that mirrors the test rule, best validation NDCG@10, refitted on
@@ -13,7 +16,7 @@ all training pairs. Fit seconds are for that final refit (bizforge: its whole ``
 including the search). Latency is one ``recommend`` call in process (HTTP at
 concurrency 16: bench/serve_recommend.py).
 
-    python bench/recommend.py [--split ua|ub|time|implicit|sparse] [--time-limit 60]
+    python bench/recommend.py [--split ua|ub|time|implicit|sparse|lastfm] [--time-limit 60]
 
 The datasets come from $BIZFORGE_DATASETS or ../shared/datasets; absent, it says so
 and stops.
@@ -22,6 +25,7 @@ and stops.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -57,7 +61,8 @@ ANCHORS = {
 }
 
 
-SETS = ("ua", "ub", "time", "implicit", "sparse")
+SETS = ("ua", "ub", "time", "implicit", "sparse", "lastfm")
+LASTFM = Path("hetrec2011_lastfm") / "user_artists.dat"  # under the datasets folder, or --lastfm
 
 
 def _set(folder: Path, name: str):
@@ -68,8 +73,18 @@ def _set(folder: Path, name: str):
         return base, test, RecommendOptions(user_column="user", item_column="item",
                                             rating_column="rating", time_column="ts",
                                             relevant_min=4), f"{name}.base / {name}.test"
-    ratings = pd.read_csv(folder / "u.data", sep="\t", names=NAMES)
     rng = np.random.default_rng(0)
+    if name == "lastfm":
+        rows = pd.read_csv(folder, sep="\t").rename(columns={"userID": "user", "artistID": "item",
+                                                             "weight": "plays"})
+        rows = rows.iloc[rng.permutation(len(rows))]
+        held = rows.groupby("user").cumcount() < np.round(
+            0.2 * rows.groupby("user")["item"].transform("size"))
+        return (rows[~held], rows[held], RecommendOptions(user_column="user", item_column="item",
+                                                          rating_column="plays"),
+                ("HetRec 2011 Last.fm user-artist play counts (no time), 20% of each user's "
+                 "artists held out at random"))
+    ratings = pd.read_csv(folder / "u.data", sep="\t", names=NAMES)
     if name == "time":
         rows, options = ratings, RecommendOptions(user_column="user", item_column="item",
                                                   rating_column="rating", time_column="ts",
@@ -155,11 +170,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", choices=SETS, default="ua",
                         help="which set (see the module docstring)")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--lastfm", help="path of HetRec 2011 Last.fm user_artists.dat")
     args = parser.parse_args(argv)
     root = datasets_root()
     folder = root / "movielens_100k" if root else None
-    if folder is None or not (folder / "ua.base").exists():
-        print("movielens_100k not found (set BIZFORGE_DATASETS); nothing to do.")
+    if args.split == "lastfm":
+        folder = Path(args.lastfm) if args.lastfm else (root / LASTFM if root else None)
+        found = folder is not None and folder.exists()
+    else:
+        found = folder is not None and (folder / "ua.base").exists()
+    if not found:
+        print(f"the {args.split} data was not found (set BIZFORGE_DATASETS); nothing to do.")
         return 0
     base, test, options, described = _set(folder, args.split)
     train_pairs = prepare(base, options).pairs
@@ -169,8 +190,10 @@ def main(argv: list[str] | None = None) -> int:
         results[name] = _anchor(name, train_pairs, test_pairs, options.relevant_min)
         print(name, results[name])
     with tempfile.TemporaryDirectory() as tmp:
-        _items(folder).to_csv(Path(tmp) / "items.csv", index=False)
-        opts = options.model_copy(update={"items_file": str(Path(tmp) / "items.csv")})
+        opts = options
+        if args.split != "lastfm":
+            _items(folder).to_csv(Path(tmp) / "items.csv", index=False)
+            opts = options.model_copy(update={"items_file": str(Path(tmp) / "items.csv")})
         t0 = time.perf_counter()
         trained = RecommendFamily().train(DataSource(base), target=None, task="recommend",
                                           options=opts, test=DataSource(test),
@@ -211,12 +234,14 @@ def main(argv: list[str] | None = None) -> int:
     verdict = (f"- bizforge NDCG@10 vs the best anchor ({best} "
                f"{results[best]['all']['ndcg']:.4f}): {gain:+.1%} (target +10%)")
     notes = [f"- bizforge notes: {n}" for n in m["notes"][1:]]
-    body += ["", verdict, chosen, blend, *notes, latency, f"- load average after the run: "
-             f"{__import__('os').getloadavg()[0]:.1f}"]
+    load = f"- load average after the run: {os.getloadavg()[0]:.1f}"
+    body += ["", verdict, chosen, blend, *notes, latency, load]
     print("\n".join(body))
     if not args.no_write:
-        title = f"{args.split} split" if args.split in ("ua", "ub") else args.split
-        write_results(f"## recommend: MovieLens-100k {title} — 2026-12-07",
+        title = {"ua": "MovieLens-100k ua split", "ub": "MovieLens-100k ub split",
+                 "lastfm": "HetRec 2011 Last.fm plays"}.get(args.split,
+                                                           f"MovieLens-100k {args.split}")
+        write_results(f"## recommend: {title} — 2026-12-07",
                       f"python bench/recommend.py --split {args.split} --time-limit "
                       f"{args.time_limit:g}", body)
     return 0

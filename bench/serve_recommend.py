@@ -170,15 +170,16 @@ def main(args) -> int:
         except subprocess.TimeoutExpired:
             server.kill()
     blend = ", ".join(f"{b['scorer']} x{b['weight']:g}" for b in run.metrics["blend"])
-    body = [f"model: `{NAME}` trained {args.time_limit:g} s on MovieLens-100k ua.base (blend: "
-            f"{blend}; test NDCG@10 {run.metrics['test']['ndcg_10']:.4f}); one request per "
-            f"call (`{{\"user\": <known user>, \"k\": 10}}` / `{{\"item\": <known item>, "
-            f"\"k\": 10}}`), HTTP/1.1 keep-alive, {args.seconds:g} s per level. Server: "
-            "`bizforge serve` (1 worker, uvicorn; API-key auth and JSON request logs on); load "
-            "generator: a minimal asyncio client in its own process on the same 2 cores. "
-            "`load` is the 1-minute load average after each run.", "",
-            "| action | concurrency | requests/s | p50 ms | p99 ms | max ms | errors | "
-            "server CPU ms/req | load |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    intro = (f"model: `{NAME}` trained {args.time_limit:g} s on MovieLens-100k ua.base (blend: "
+             f"{blend}; test NDCG@10 {run.metrics['test']['ndcg_10']:.4f}); one request per "
+             f"call (`{{\"user\": <known user>, \"k\": 10}}` / `{{\"item\": <known item>, "
+             f"\"k\": 10}}`), HTTP/1.1 keep-alive, {args.seconds:g} s per level. Server: "
+             "`bizforge serve` (1 worker, uvicorn; API-key auth and JSON request logs on); load "
+             "generator: a minimal asyncio client in its own process on the same 2 cores. "
+             "`load` is the 1-minute load average after each run.")
+    header = ("| action | concurrency | requests/s | p50 ms | p99 ms | max ms | errors | "
+              "server CPU ms/req | load |")
+    body = [intro, "", header, "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         body.append(f"| {r['action']} | {r['concurrency']} | {r['rps']:,.0f} | {r['p50_ms']:.1f} "
                     f"| {r['p99_ms']:.1f} | {r['max_ms']:.1f} | {r['errors']} | "
