@@ -201,6 +201,18 @@ def test_the_shortlist_survives_save_and_load(trained, tmp_path):
     assert (again.shortlist[0] == trained.predictor.shortlist[0]).all()
 
 
+def test_shortlists_left_out_in_training_are_computed_when_loaded(trained, tmp_path):
+    p = trained.predictor
+    late = RecommendPredictor(info=p.info, index=p.index, history=p.history, members=p.members,
+                              specs=p.specs, reasons=p.reasons, attributes=p.attributes,
+                              content=p.content, reranker=p.reranker, item_side=p.item_side,
+                              user_side=p.user_side, shortlist=False)
+    assert late.shortlist is None
+    late.save(tmp_path)
+    again = RecommendPredictor.load(tmp_path)
+    assert (again.shortlist[0] == p.shortlist[0]).all()
+
+
 def test_saved_files_are_json_safetensors_and_lightgbm_text(trained, tmp_path):
     trained.predictor.save(tmp_path)
     names = {p.name for p in tmp_path.iterdir()}

@@ -173,11 +173,16 @@ class RecommendFamily(Family):
                 "columns": {r: c for r, c in data.columns.items()},
                 "options": resolved.model_dump(), "blend": [
                     {"scorer": n, "params": p, "weight": w} for n, p, w in found.chosen]}
+        # the shortlists cost about one scoring of every user: a late run leaves them to load
+        late = time.perf_counter() - start > time_limit * FINISH_BY
+        if late:
+            notes.append("shortlists: left to the first load (no time left in training).")
         predictor = RecommendPredictor(info=info, index=index, history=X, members=members,
                                        specs=found.chosen, reasons=reasons, attributes=attrs,
                                        content=content, reranker=reranker,
                                        item_side=side["item"][1] if side["item"] else None,
-                                       user_side=side["user"][1] if side["user"] else None)
+                                       user_side=side["user"][1] if side["user"] else None,
+                                       shortlist=False if late else None)
         fit_seconds = time.perf_counter() - start
         emit({"event": "stage", "stage": "evaluate"})
         result = evaluate(predictor, held_out, k=resolved.k, relevant_min=resolved.relevant_min)

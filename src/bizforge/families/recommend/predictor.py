@@ -65,7 +65,7 @@ class RecommendPredictor(FamilyPredictor):
                  reasons: sp.csr_matrix, attributes: ItemAttributes | None = None,
                  content: sp.csr_matrix | None = None, reranker: Reranker | None = None,
                  item_side: np.ndarray | None = None, user_side: np.ndarray | None = None,
-                 shortlist: tuple[np.ndarray, np.ndarray] | None = None):
+                 shortlist: tuple[np.ndarray, np.ndarray] | bool | None = None):
         self.info = info
         self.reranker = reranker
         self.item_side = item_side  # items x g side-file attributes (re-ranker features)
@@ -85,7 +85,10 @@ class RecommendPredictor(FamilyPredictor):
         cats = attributes.categories if attributes else {}
         self.item_categories = [cats.get(i, []) for i in index.items]
         self.category_matrix = category_matrix(self.item_categories)
-        self.shortlist = shortlist if shortlist is not None else self._shortlists()
+        # None: compute the shortlists now; False: not now (no time left in training; the
+        # saved model then computes them when it is loaded)
+        self.shortlist = (self._shortlists() if shortlist is None
+                          else None if shortlist is False else shortlist)
 
     def _shortlists(self) -> tuple[np.ndarray, np.ndarray] | None:
         """Each known user's best :data:`SHORTLIST` unseen items (-1: none) and their final

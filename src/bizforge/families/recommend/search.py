@@ -30,7 +30,7 @@ __all__ = ["Member", "SearchResult", "blend", "default_grid", "label", "probe", 
 
 WEIGHTS = (0.15, 0.3, 0.6, 1.0)
 MIN_GAIN = 0.001
-EVAL_CELLS = 2e7  # validation users x items kept in memory per candidate
+EVAL_CELLS = 1e7  # validation users x items kept in memory per candidate
 BLEND_SHARE = 0.2  # of the search's time, kept for choosing the blend's weights
 EASE_SHARE = 0.25  # of the search's time that one EASE fit may take
 EASE_SECONDS_3000 = 15.0  # seconds of one EASE fit at 3,000 items (see ease_seconds)
@@ -54,13 +54,14 @@ def default_grid(n_items: int, time_limit: float | None = None
         *([("ease", {"l2": 300.0, "dropout": 0.25})] if ease else []),
         ("als", {"factors": 32, "regularization": 0.01, "alpha": 1.0, "iterations": 15}),
         ("userknn", {"neighbours": 100, "shrink": 10.0}),
+        # counts (plays, quantities) want more confidence per interaction than ratings do
+        ("als", {"factors": 32, "regularization": 0.1, "alpha": 5.0, "iterations": 15}),
         ("rp3beta", {"alpha": 1.0, "beta": 0.3, "neighbours": 200}),
         ("itemknn", {"neighbours": 200}),
         *([("ease", {"l2": l2, "dropout": p}) for l2, p in ((1000.0, 0.25), (100.0, 0.5))]
           if ease else []),
         ("rp3beta", {"alpha": 1.0, "beta": 0.0, "neighbours": 200}),
         ("userknn", {"neighbours": 30, "shrink": 10.0}),
-        ("als", {"factors": 32, "regularization": 0.1, "alpha": 5.0, "iterations": 15}),
         ("als", {"factors": 64, "regularization": 0.05, "alpha": 5.0, "iterations": 15}),
     ]
     # BPR stays available by name (``grid=``) but is not tried by default: on every set we
@@ -164,7 +165,9 @@ def search(train: sp.csr_matrix, relevant: list[set[int]], *, k: int, time_limit
               "elapsed": time.perf_counter() - start, "score": metrics["ndcg"]})
         if name not in best or metrics["ndcg"] > best[name][0]:
             best[name] = (metrics["ndcg"], params, scores)
-    chosen, validation = _greedy_blend(best, users, train, relevant, k)
+    chosen, validation, late = _greedy_blend(best, users, train, relevant, k,
+                                             deadline=start + time_limit)
+    skipped += [f"blending {name}" for name in late]
     weights = {label(n, p): w for n, p, w in chosen}
     for row in board:
         row["chosen"] = row["name"] in weights
@@ -174,7 +177,9 @@ def search(train: sp.csr_matrix, relevant: list[set[int]], *, k: int, time_limit
                         [best[name][2] for name, _, _ in chosen])
 
 
-def _greedy_blend(best, users, train, relevant, k):
+def _greedy_blend(best, users, train, relevant, k, deadline=float("inf")):
+    """Members added best first, each at the weight that helps most (or left out); the
+    ones not tried by ``deadline`` are returned as the third value."""
     order = sorted(best, key=lambda name: -best[name][0])
     first = order[0]
     total = best[first][2].copy()
@@ -186,11 +191,15 @@ def _greedy_blend(best, users, train, relevant, k):
         return m
 
     current = score_of(total)
+    late = []
     for name in order[1:]:
+        if time.perf_counter() > deadline:
+            late.append(name)
+            continue
         trial = [(w, score_of(total + w * best[name][2])) for w in WEIGHTS]
         weight, metrics = max(trial, key=lambda wm: wm[1]["ndcg"])
         if metrics["ndcg"] >= current["ndcg"] + MIN_GAIN:
             total += weight * best[name][2]
             chosen.append((name, best[name][1], weight))
             current = metrics
-    return chosen, current
+    return chosen, current, late
