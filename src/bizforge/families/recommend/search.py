@@ -10,7 +10,7 @@ took longer than the time left is skipped and listed as such; the last
 :data:`BLEND_SHARE` of the time is kept for the blend.
 
 >>> [name for name, _ in default_grid(1000)][:5]
-['popularity', 'ease', 'als', 'userknn', 'rp3beta']
+['popularity', 'ease', 'als', 'userknn', 'als']
 """
 
 from __future__ import annotations
