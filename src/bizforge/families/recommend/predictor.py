@@ -9,6 +9,9 @@ Three paths answer ``recommend`` (the response names the one used):
 - ``popular``: nobody to personalise for (an unknown user without items, or no
   user at all): the most popular items, with a note saying so.
 
+A known user's request without rules (or with only ``exclude``) is answered
+from the user's shortlist, their best unseen items kept with the model (the
+same items full scoring would give), so it costs a lookup rather than a scoring.
 Items never chosen at training time but described in the items file are
 reached through their attributes (``via: "attributes"``). Saved as
 ``model.json`` (ids, settings, attributes) + ``arrays.safetensors`` (every
