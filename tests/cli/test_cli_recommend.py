@@ -50,6 +50,27 @@ def test_a_table_with_one_user_exits_3_with_the_fix(tmp_path):
     assert result.exit_code == 3 and "1 users" in result.output and "fix:" in result.output
 
 
+def test_an_item_column_all_missing_exits_3_naming_it(tmp_path):
+    pd.DataFrame({"user_id": ["a", "b", "c"], "item_id": [None, None, None]}).to_csv(
+        tmp_path / "blank.csv", index=False)
+    result = runner.invoke(app, ["train", str(tmp_path / "blank.csv"), *COLUMNS,
+                                 "--out", str(tmp_path / "m")])
+    assert result.exit_code == 3 and "item_id" in result.output and "Traceback" not in (
+        result.output)
+
+
+def test_negative_quantities_are_left_out_with_a_finding_and_training_goes_on(tmp_path):
+    frame = two_groups().assign(qty=1)
+    frame.loc[:4, "qty"] = -2  # returns
+    frame.to_csv(tmp_path / "returns.csv", index=False)
+    result = runner.invoke(app, ["train", str(tmp_path / "returns.csv"), *COLUMNS,
+                                 "--rating-column", "qty", "--time-limit", "10",
+                                 "--out", str(tmp_path / "m"), "--json", str(tmp_path / "m.json")])
+    assert result.exit_code == 0, result.output
+    findings = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))["findings"]
+    assert any(f["kind"] == "negative" and f["count"] == 5 for f in findings)
+
+
 def test_predict_writes_the_top_k_of_each_user(model, tmp_path):
     pd.DataFrame({"user_id": ["u1", "u25"]}).to_csv(tmp_path / "users.csv", index=False)
     result = runner.invoke(app, ["predict", str(model / "m"), str(tmp_path / "users.csv"),

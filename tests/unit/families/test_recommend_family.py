@@ -63,6 +63,21 @@ def test_metrics_are_plain_json(trained):
     assert json.loads(json.dumps(trained.metrics, allow_nan=False)) == trained.metrics
 
 
+def test_validating_by_time_chooses_a_recency_weighting_and_says_so(plain):
+    assert plain.metrics["data"]["validation_by_time"]
+    assert any(n.startswith("recency weighting") for n in plain.metrics["notes"])
+    assert "half_life" in plain.predictor.info
+
+
+def test_without_times_there_is_no_recency_weighting():
+    trained = RecommendFamily().train(
+        DataSource(two_groups().drop(columns=["ts"])), target=None, task="recommend",
+        options=RecommendOptions(user_column="user_id", item_column="item_id"), test=None,
+        time_limit=10, seed=0)
+    assert not any(n.startswith("recency") for n in trained.metrics["notes"])
+    assert trained.predictor.info["half_life"] is None
+
+
 def test_a_test_file_is_used_as_given():
     frame = two_groups()
     later = frame.groupby("user_id").tail(2)
@@ -167,6 +182,37 @@ def test_save_and_load_give_the_same_recommendations(trained, tmp_path):
         None, items=["i1"], k=5)
 
 
+def test_a_plain_request_answers_from_the_shortlist_as_full_scoring_would(trained, monkeypatch):
+    predictor = trained.predictor
+    assert predictor.shortlist is not None
+    exclude = [] if predictor.reranker is not None else ["i1"]
+    quick = [predictor.recommend(f"u{u}", k=4, exclude=exclude) for u in range(40)]
+    monkeypatch.setattr(predictor, "shortlist", None)
+    full = [predictor.recommend(f"u{u}", k=4, exclude=exclude) for u in range(40)]
+    assert [[r["item"] for r in a["items"]] for a in quick] == [
+        [r["item"] for r in a["items"]] for a in full]
+    assert [[r["reason"] for r in a["items"]] for a in quick] == [
+        [r["reason"] for r in a["items"]] for a in full]
+
+
+def test_the_shortlist_survives_save_and_load(trained, tmp_path):
+    trained.predictor.save(tmp_path)
+    again = RecommendPredictor.load(tmp_path)
+    assert (again.shortlist[0] == trained.predictor.shortlist[0]).all()
+
+
+def test_shortlists_left_out_in_training_are_computed_when_loaded(trained, tmp_path):
+    p = trained.predictor
+    late = RecommendPredictor(info=p.info, index=p.index, history=p.history, members=p.members,
+                              specs=p.specs, reasons=p.reasons, attributes=p.attributes,
+                              content=p.content, reranker=p.reranker, item_side=p.item_side,
+                              user_side=p.user_side, shortlist=False)
+    assert late.shortlist is None
+    late.save(tmp_path)
+    again = RecommendPredictor.load(tmp_path)
+    assert (again.shortlist[0] == p.shortlist[0]).all()
+
+
 def test_saved_files_are_json_safetensors_and_lightgbm_text(trained, tmp_path):
     trained.predictor.save(tmp_path)
     names = {p.name for p in tmp_path.iterdir()}
@@ -224,6 +270,18 @@ def test_the_report_is_available_in_chinese(tmp_path):
 
     html = RecommendReport(metrics={"k": 10, "test": {"recall_10": 0.5}}, lang="zh").to_html()
     assert "测试集表现" in html
+
+
+def test_the_chinese_report_has_chinese_headers_reasons_and_segments(trained):
+    from bizforge.families.recommend.report import RecommendReport
+
+    english = trained.report
+    html = RecommendReport(metrics=english.metrics, examples=english.examples,
+                           findings=english.findings, lang="zh", name="m").to_html()
+    for text in ("指标", "含义", "候选模型", "轻度用户", "因为你喜欢", "级别"):
+        assert text in html
+    for text in (">meaning<", ">candidate<", "light (", "because you liked", ">severity<"):
+        assert text not in html
 
 
 def test_a_kept_reranker_survives_save_and_load(monkeypatch, tmp_path):

@@ -95,8 +95,8 @@ def test_each_scorer_prefers_the_users_own_group(interactions, name):
     assert scores[group_a].mean() > scores[group_b].mean()
 
 
-@pytest.mark.parametrize("name", ["als", "bpr"])
-def test_factor_models_fold_in_an_unknown_user(interactions, name):
+@pytest.mark.parametrize("name", ["als", "bpr", "userknn", "rp3beta", "ease"])
+def test_an_unknown_user_is_scored_from_the_items_sent(interactions, name):
     index, X = _matrix(interactions)
     scorer = make_scorer(name, factors=8, iterations=50).fit(X)
     history = sp.csr_matrix(([1.0, 1.0], ([0, 0], [index.item_pos["i11"], index.item_pos["i12"]])),
@@ -112,6 +112,54 @@ def test_scorer_arrays_round_trip_to_the_same_scores(interactions):
     again = SCORERS["ease"].from_arrays(scorer.params, dict(scorer.arrays_))
     rows = np.arange(3)
     assert np.array_equal(scorer.score(rows, X[rows]), again.score(rows, X[rows]))
+
+
+def test_user_knn_scores_the_same_in_chunks(interactions, monkeypatch):
+    from bizforge.families.recommend.scorers import UserKNN
+
+    _, X = _matrix(interactions)
+    scorer = make_scorer("userknn", neighbours=5).fit(X)
+    rows = np.arange(X.shape[0])
+    whole = scorer.score(rows, X)
+    monkeypatch.setattr(UserKNN, "CELLS", 3 * X.shape[0])  # three users at a time
+    assert np.allclose(scorer.score(rows, X), whole)
+
+
+def test_user_knn_is_not_its_own_neighbour():
+    X = sp.csr_matrix(np.array([[1, 1, 0, 0], [1, 1, 1, 0], [0, 0, 0, 1]], dtype=np.float32))
+    scores = make_scorer("userknn", neighbours=1, shrink=0.0).fit(X).score(np.array([0]), X[[0]])
+    assert scores[0, 2] > 0  # from user 1, its nearest other user
+
+
+def test_rp3beta_keeps_at_most_its_neighbours_per_item(interactions):
+    _, X = _matrix(interactions)
+    scorer = make_scorer("rp3beta", neighbours=3).fit(X)
+    assert np.diff(scorer._sim().indptr).max() <= 3
+    assert scorer._sim().diagonal().sum() == 0  # an item is no neighbour of itself
+
+
+def test_ease_without_dropout_is_plain_ease(interactions):
+    _, X = _matrix(interactions)
+    plain = make_scorer("ease", l2=10.0).fit(X).arrays_["B"]
+    assert np.allclose(make_scorer("ease", l2=10.0, dropout=0.0).fit(X).arrays_["B"], plain)
+    assert not np.allclose(make_scorer("ease", l2=10.0, dropout=0.3).fit(X).arrays_["B"], plain)
+
+
+def test_ease_is_tried_only_where_its_fit_fits_the_time():
+    from bizforge.families.recommend.search import default_grid
+
+    assert "ease" in {name for name, _ in default_grid(1500, time_limit=30)}
+    assert "ease" not in {name for name, _ in default_grid(5000, time_limit=30)}
+    assert "ease" in {name for name, _ in default_grid(5000, time_limit=3000)}
+
+
+def test_recency_weighting_halves_per_half_life_of_later_interactions():
+    from bizforge.families.recommend.split import recency_weighted
+
+    pairs = pd.DataFrame({"user": ["a", "a", "b"], "item": ["x", "y", "x"], "weight": 1.0,
+                          "time": [5.0, 1.0, 3.0]})
+    assert recency_weighted(pairs, 1)["weight"].tolist() == [1.0, 0.5, 1.0]
+    assert recency_weighted(pairs, None) is pairs
 
 
 def test_an_unknown_scorer_lists_the_valid_ones():

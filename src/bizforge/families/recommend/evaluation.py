@@ -96,12 +96,12 @@ def _segments(predictor, users, top, rel_users, k) -> list[dict[str, Any]]:
         return []
     cut = float(np.median(sizes))
     out = []
-    for name, mask in ((f"light (<= {cut:g} items)", sizes <= cut),
-                       (f"heavy (> {cut:g} items)", sizes > cut)):
+    for kind, name, mask in (("light", f"light (<= {cut:g} items)", sizes <= cut),
+                             ("heavy", f"heavy (> {cut:g} items)", sizes > cut)):
         if mask.any():
             m = ranking_metrics(top[mask], [r for r, keep in zip(rel_users, mask) if keep], k)
-            out.append({"segment": name, "users": int(mask.sum()), "recall": m["recall"],
-                        "ndcg": m["ndcg"]})
+            out.append({"segment": name, "kind": kind, "cut": cut, "users": int(mask.sum()),
+                        "recall": m["recall"], "ndcg": m["ndcg"]})
     return out
 
 
@@ -117,6 +117,8 @@ def _examples(predictor, users, top, rel_users) -> list[dict[str, Any]]:
             "user": user,
             "history": [predictor.title(predictor.index.items[i]) for i in hist[-8:]],
             "recommended": [{"title": predictor.title(r["item"]), "reason": r["reason"],
+                             "via": r["via"], "because": None if r["because"] is None
+                             else predictor.title(r["because"]),
                              "hit": predictor.index.item_pos[r["item"]] in rel_users[j]}
                             for r in answer["items"]],
         })

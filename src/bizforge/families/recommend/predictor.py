@@ -9,6 +9,9 @@ Three paths answer ``recommend`` (the response names the one used):
 - ``popular``: nobody to personalise for (an unknown user without items, or no
   user at all): the most popular items, with a note saying so.
 
+A known user's request without rules (or with only ``exclude``) is answered
+from the user's shortlist, their best unseen items kept with the model (the
+same items full scoring would give), so it costs a lookup rather than a scoring.
 Items never chosen at training time but described in the items file are
 reached through their attributes (``via: "attributes"``). Saved as
 ``model.json`` (ids, settings, attributes) + ``arrays.safetensors`` (every
@@ -47,6 +50,9 @@ from bizforge.families.recommend.split import Index
 __all__ = ["RecommendPredictor"]
 
 DENSE_REASONS_MAX = 5000  # items: below this the reasons matrix is kept dense (fast lookups)
+SHORTLIST = 100  # best unseen items kept per known user, so a plain request is a lookup
+SHORTLIST_CELLS = 2e7  # users x SHORTLIST above which no shortlists are kept (memory)
+SHORTLIST_SCORED = 3e8  # users x items above which scoring everyone costs too long to do it
 ARRAYS = "arrays.safetensors"
 MODEL = "model.json"
 RANKER = "ranker.txt"
@@ -61,7 +67,8 @@ class RecommendPredictor(FamilyPredictor):
                  members: list[Member], specs: list[tuple[str, dict, float]],
                  reasons: sp.csr_matrix, attributes: ItemAttributes | None = None,
                  content: sp.csr_matrix | None = None, reranker: Reranker | None = None,
-                 item_side: np.ndarray | None = None, user_side: np.ndarray | None = None):
+                 item_side: np.ndarray | None = None, user_side: np.ndarray | None = None,
+                 shortlist: tuple[np.ndarray, np.ndarray] | bool | None = None):
         self.info = info
         self.reranker = reranker
         self.item_side = item_side  # items x g side-file attributes (re-ranker features)
@@ -81,6 +88,37 @@ class RecommendPredictor(FamilyPredictor):
         cats = attributes.categories if attributes else {}
         self.item_categories = [cats.get(i, []) for i in index.items]
         self.category_matrix = category_matrix(self.item_categories)
+        # None: compute the shortlists now; False: not now (no time left in training; the
+        # saved model then computes them when it is loaded)
+        self.shortlist = (self._shortlists() if shortlist is None
+                          else None if shortlist is False else shortlist)
+
+    def _shortlists(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Each known user's best :data:`SHORTLIST` unseen items (-1: none) and their final
+        scores, best first: what a request without rules answers from, with no scoring."""
+        n_users, n_items = self.history.shape
+        n = min(SHORTLIST, n_items)
+        if n_users * n > SHORTLIST_CELLS or n_users * n_items > SHORTLIST_SCORED or n_users == 0:
+            return None  # requests are scored in full
+        items = np.full((n_users, n), -1, dtype=np.int32)
+        values = np.full((n_users, n), -np.inf, dtype=np.float32)
+        batch = max(16, int(1e7 // max(1, n_items)))
+        for start in range(0, n_users, batch):
+            rows = np.arange(start, min(n_users, start + batch))
+            hist = self.history[rows]
+            scores = self.final_scores(rows, hist)
+            scores[hist.nonzero()] = -np.inf
+            part = np.argpartition(-scores, n - 1, axis=1)[:, :n]
+            got = np.take_along_axis(scores, part, axis=1)
+            # best first; equal scores in item order, as the full path's stable sort has them
+            order = np.lexsort((part, -got), axis=1)
+            part, got = np.take_along_axis(part, order, 1), np.take_along_axis(got, order, 1)
+            items[rows] = np.where(np.isfinite(got), part, -1)
+            values[rows] = got
+        return items, values
+
+    def _seen(self, row: int) -> np.ndarray:
+        return self.history.indices[self.history.indptr[row]:self.history.indptr[row + 1]]
 
     # --- cold items --------------------------------------------------------------
     def _cold_links(self) -> None:
@@ -163,6 +201,14 @@ class RecommendPredictor(FamilyPredictor):
         notes: list[str] = []
         user_id = None if user is None else normalise_id(user)
         row = self.index.user_pos.get(user_id, -1) if user_id is not None else -1
+        if (row >= 0 and self.shortlist is not None and not items and include is None
+                and not categories and not exclude_categories and exclude_seen and not diversity
+                # the re-ranker's features (blend rank) depend on which items are allowed
+                and (not exclude or self.reranker is None)):
+            quick = self._from_shortlist(row, k, exclude, notes)
+            if quick is not None:
+                return {"user": user_id, "path": "history", "items": quick, "notes": notes}
+            notes.clear()
         if row >= 0:
             path, hist = "history", self.history[row]
             if items:
@@ -198,18 +244,36 @@ class RecommendPredictor(FamilyPredictor):
         if len(chosen) < k:
             notes.append(f"only {len(chosen)} items could be recommended (k={k}) after the "
                          "rules and the items already chosen.")
-        return {"user": user_id, "path": path, "items": self._describe(chosen, scores, hist, path),
+        return {"user": user_id, "path": path,
+                "items": self._describe(chosen, scores[chosen], hist.indices, path),
                 "notes": notes}
 
-    def _describe(self, chosen: list[int], scores: np.ndarray, hist: sp.csr_matrix,
+    def _from_shortlist(self, row: int, k: int, exclude: Sequence[Any],
+                        notes: list[str]) -> list[dict[str, Any]] | None:
+        """The answer from the user's shortlist; None when it runs out before k items and
+        the full scoring could find more."""
+        items, values = self.shortlist[0][row], self.shortlist[1][row]
+        keep = items >= 0
+        if len(exclude):
+            keep &= ~np.isin(items, self._item_positions(exclude, "exclude", notes))
+        chosen = items[keep][:k]
+        if len(chosen) < k:
+            if items[-1] >= 0 and len(items) < len(self.index.items):
+                return None
+            notes.append(f"only {len(chosen)} items could be recommended (k={k}) after the "
+                         "rules and the items already chosen.")
+        return self._describe(chosen.tolist(), values[keep][:k], self._seen(row), "history")
+
+    def _describe(self, chosen: list[int], scores: np.ndarray, seen: np.ndarray,
                   path: str) -> list[dict[str, Any]]:
+        """``chosen`` items with their ``scores``, each with the ``seen`` item behind it."""
         items = self.index.items
-        if not (hist.nnz and chosen):
+        if not (len(seen) and chosen):
             sims = np.zeros((0, len(chosen)))
         elif self._dense_reasons is not None:
-            sims = self._dense_reasons[np.ix_(hist.indices, chosen)]
+            sims = self._dense_reasons[np.ix_(seen, chosen)]
         else:
-            sims = self.reasons[hist.indices][:, chosen].toarray()
+            sims = self.reasons[seen][:, chosen].toarray()
         out = []
         for j, item in enumerate(chosen):
             via = "popular" if path == "popular" else ("attributes" if not self.warm[item]
@@ -218,7 +282,7 @@ class RecommendPredictor(FamilyPredictor):
             if via == "attributes":
                 because = items[self.cold_link[item]]
             elif sims.shape[0] and sims[:, j].max() > 0:
-                because = items[hist.indices[int(sims[:, j].argmax())]]
+                because = items[seen[int(sims[:, j].argmax())]]
             reason = None
             if because is not None:
                 title = self.title(because)
@@ -226,7 +290,7 @@ class RecommendPredictor(FamilyPredictor):
                           else f"because you liked {title}")
             elif via == "popular":
                 reason = "popular with everyone"
-            out.append({"item": items[item], "score": round(float(scores[item]), 6),
+            out.append({"item": items[item], "score": round(float(scores[j]), 6),
                         "title": self.title(items[item], default=None), "reason": reason,
                         "because": because, "via": via,
                         "categories": list(self.item_categories[item])})
@@ -249,28 +313,35 @@ class RecommendPredictor(FamilyPredictor):
                             fix="send an item id from the training data or the items file.")
         notes: list[str] = []
         if self.warm[pos]:
-            path, sims = "collaborative", self.reasons[pos].toarray().ravel()
-            sims = np.where(self.warm, sims, 0.0)
-            if self.content is not None:  # cold items can only be reached by attributes
-                attr = (self.content[pos] @ self.content.T).toarray().ravel()
-                sims = np.where(self.warm, sims, 0.5 * attr)
+            # the item's stored neighbours (sparse), and cold items only by attributes
+            path = "collaborative"
+            lo, hi = self.reasons.indptr[pos], self.reasons.indptr[pos + 1]
+            cols, sims = self.reasons.indices[lo:hi], self.reasons.data[lo:hi]
+            keep = self.warm[cols]
+            cols, sims = cols[keep], sims[keep]
+            cold = np.flatnonzero(~self.warm)
+            if self.content is not None and len(cold):
+                attr = 0.5 * (self.content[pos] @ self.content[cold].T).toarray().ravel()
+                cols, sims = np.concatenate([cols, cold]), np.concatenate([sims, attr])
         elif self.content is not None:
             path = "attributes"
             sims = (self.content[pos] @ self.content.T).toarray().ravel()
+            cols = np.arange(len(sims))
         else:
             raise DataError(f"item '{item_id}' was never chosen and has no attributes, so "
                             "nothing is known about it.", column="item",
                             fix="retrain with --items-file describing it.")
-        mask = sims > 0
-        mask[pos] = False
-        mask[self._item_positions(exclude, "exclude", notes)] = False
-        chosen = pick(sims, mask, k, None, None)
-        if len(chosen) < k:
-            notes.append(f"only {len(chosen)} similar items were found (k={k}).")
+        keep = (sims > 0) & (cols != pos)
+        if len(exclude):
+            keep &= ~np.isin(cols, self._item_positions(exclude, "exclude", notes))
+        cols, sims = cols[keep], sims[keep]
+        order = np.lexsort((cols, -sims))[:k]  # best first; equal scores in item order
+        if len(order) < k:
+            notes.append(f"only {len(order)} similar items were found (k={k}).")
         return {"item": item_id, "path": path, "notes": notes,
-                "items": [{"item": self.index.items[j], "score": round(float(sims[j]), 6),
-                           "title": self.title(self.index.items[j], default=None)}
-                          for j in chosen]}
+                "items": [{"item": self.index.items[cols[j]], "score": round(float(sims[j]), 6),
+                           "title": self.title(self.index.items[cols[j]], default=None)}
+                          for j in order]}
 
     # --- contract ------------------------------------------------------------------
     def predict(self, data: Any) -> list[dict[str, Any]]:
@@ -328,6 +399,8 @@ class RecommendPredictor(FamilyPredictor):
         for name in ("item_side", "user_side"):
             if getattr(self, name) is not None:
                 arrays[name] = np.ascontiguousarray(getattr(self, name), dtype=np.float32)
+        if self.shortlist is not None:
+            arrays["shortlist_items"], arrays["shortlist_scores"] = self.shortlist
         for j, member in enumerate(self.members):
             arrays.update({f"m{j}.{key}": np.ascontiguousarray(value)
                            for key, value in member.scorer.arrays_.items()})
@@ -362,6 +435,8 @@ class RecommendPredictor(FamilyPredictor):
                   content=_sparse_from("content", arrays) if "content_data" in arrays else None,
                   reranker=Reranker((folder / RANKER).read_text(encoding="utf-8"),
                                     doc["reranker_features"]) if "reranker_features" in doc
-                  else None, item_side=arrays.get("item_side"), user_side=arrays.get("user_side"))
+                  else None, item_side=arrays.get("item_side"), user_side=arrays.get("user_side"),
+                  shortlist=(arrays["shortlist_items"], arrays["shortlist_scores"])
+                  if "shortlist_items" in arrays else None)
         obj.path = folder
         return obj

@@ -25,15 +25,7 @@ from bizforge.i18n import check_lang, pct, t
 
 __all__ = ["RecommendReport"]
 
-_MEANING = {
-    "recall": "share of each user's held-out items found in the top k",
-    "ndcg": "like recall, but hits near the top count more (1 = perfect order)",
-    "map": "mean precision at each hit, rewarding early hits",
-    "hit": "share of users with at least one held-out item in the top k",
-    "precision": "share of the k items that the user went on to choose",
-    "coverage": "share of the catalogue that appears in some user's list",
-    "popularity_bias": "how popular a recommended item is vs an average item (1 = none)",
-}
+_METRICS = ("recall", "ndcg", "map", "hit", "precision", "coverage", "popularity_bias")
 
 
 def _fmt(value: Any) -> str:
@@ -65,34 +57,50 @@ class RecommendReport:
                            bias=f"{test[f'popularity_bias_{k}']:.1f}"))
         return "".join(f"<p>{escape(s)}</p>" for s in lines)
 
-    def _metrics(self) -> Raw:
+    def _metrics(self, lang: str) -> Raw:
         test = self.metrics.get("test", {})
         rows = []
         for key, value in test.items():
-            base = key.split("_")[0] if not key.startswith("popularity") else "popularity_bias"
-            rows.append((key, _fmt(value), _MEANING.get(base, "")))
-        return table(rows, ["metric", "value", "meaning"], numeric=[1])
+            base = next((m for m in _METRICS if key.startswith(m)), None)
+            rows.append((key, _fmt(value), t(f"rec.meaning.{base}", lang) if base else ""))
+        return table(rows, [t("rec.col.metric", lang), t("rec.col.value", lang),
+                            t("rec.col.meaning", lang)], numeric=[1])
 
-    def _segments(self) -> Raw:
+    def _segments(self, lang: str) -> Raw:
         segs = self.metrics.get("segments", [])
-        return table([(s["segment"], s["users"], _fmt(s["recall"]), _fmt(s["ndcg"]))
-                      for s in segs], ["users", "count", "recall", "ndcg"], numeric=[1, 2, 3])
+        return table([(t(f"rec.segment.{s['kind']}", lang, cut=f"{s['cut']:g}")
+                       if "kind" in s else s["segment"], s["users"], _fmt(s["recall"]),
+                       _fmt(s["ndcg"])) for s in segs],
+                     [t("rec.col.users", lang), t("rec.col.count", lang), "recall", "ndcg"],
+                     numeric=[1, 2, 3])
 
-    def _board(self) -> Raw:
+    def _board(self, lang: str) -> Raw:
         return table([(r["name"], _fmt(r["ndcg"]), _fmt(r["recall"]), _fmt(r["fit_seconds"]),
                        "✓" if r.get("chosen") else "") for r in self.metrics.get("leaderboard", [])],
-                     ["candidate", "ndcg", "recall", "fit s", "in blend"], numeric=[1, 2, 3])
+                     [t("rec.col.candidate", lang), "ndcg", "recall", t("rec.col.fit_s", lang),
+                      t("rec.col.in_blend", lang)], numeric=[1, 2, 3])
+
+    @staticmethod
+    def _reason(rec: Mapping[str, Any], lang: str) -> str | None:
+        """The reason in the report's language (the saved English one when it cannot be)."""
+        if rec.get("via") == "popular":
+            return t("rec.report.popular", lang)
+        if rec.get("because") is not None:
+            key = "rec.report.similar_to" if rec.get("via") == "attributes" else "rec.report.because"
+            return t(key, lang, item=rec["because"])
+        return rec.get("reason")
 
     def _examples(self, lang: str) -> Raw:
         rows = []
         for ex in self.examples:
             history = ", ".join(ex["history"])
-            recs = "<br>".join(
-                (f"<b>{escape(r['title'])}</b>" if r["hit"] else escape(r["title"]))
-                + (f' <span class="note">({escape(r["reason"])})</span>' if r["reason"] else "")
-                for r in ex["recommended"])
-            rows.append((ex["user"], history, Raw(recs)))
-        return table(rows, ["user", t("rec.report.history", lang),
+            parts = []
+            for r in ex["recommended"]:
+                reason = self._reason(r, lang)
+                parts.append((f"<b>{escape(r['title'])}</b>" if r["hit"] else escape(r["title"]))
+                             + (f' <span class="note">({escape(reason)})</span>' if reason else ""))
+            rows.append((ex["user"], history, Raw("<br>".join(parts))))
+        return table(rows, [t("rec.col.user", lang), t("rec.report.history", lang),
                             t("rec.report.recommended", lang)])
 
     def to_html(self) -> str:
@@ -100,21 +108,24 @@ class RecommendReport:
         title = t("rec.report.title", lang, name=self.name)
         parts = [f"<h1>{escape(title)}</h1>",
                  section(t("rec.report.summary", lang), self._summary(lang)),
-                 section(t("rec.report.metrics", lang), self._metrics())]
+                 section(t("rec.report.metrics", lang), self._metrics(lang))]
         if self.metrics.get("segments"):
-            parts.append(section(t("rec.report.segments", lang), self._segments()))
+            parts.append(section(t("rec.report.segments", lang), self._segments(lang)))
         if self.metrics.get("leaderboard"):
-            parts.append(section(t("rec.report.leaderboard", lang), self._board()))
+            parts.append(section(t("rec.report.leaderboard", lang), self._board(lang)))
         if self.examples:
             parts.append(section(t("rec.report.examples", lang), self._examples(lang)))
         if self.findings:
             parts.append(section(t("rec.report.findings", lang), table(
-                [(f.severity, f.column or "", f.message, f.fix) for f in self.findings],
-                ["severity", "column", "finding", "fix"])))
+                [(t(f"rec.severity.{f.severity}", lang, default=f.severity), f.column or "",
+                  f.message, f.fix) for f in self.findings],
+                [t("rec.col.severity", lang), t("rec.col.column", lang),
+                 t("rec.col.finding", lang), t("rec.col.fix", lang)])))
         data = self.metrics.get("data", {})
         if data:
             parts.append(section(t("rec.report.data", lang),
-                                 dl([(k, _fmt(v)) for k, v in data.items()])))
+                                 dl([(t(f"rec.data.{k}", lang, default=k), _fmt(v))
+                                     for k, v in data.items()])))
         notes = [*self.metrics.get("notes", []), *self.notes]
         if notes:
             parts.append(section(t("rec.report.notes", lang),

@@ -10,8 +10,14 @@ kept as their factor arrays.
 - ``itemknn``: cosine item-item neighbours (``implicit``'s ``CosineRecommender``).
 - ``als``: ``implicit`` alternating least squares with confidence ``1 + alpha * w``.
 - ``bpr``: ``implicit`` Bayesian personalised ranking.
+- ``userknn``: users with similar histories (cosine, shrunk towards 0 for short
+  overlaps) and what they chose; keeps the binary training matrix.
 - ``ease``: the closed-form EASE item-item model (Steck 2019), for catalogues
-  of at most :data:`EASE_MAX_ITEMS` items (it inverts an items x items matrix).
+  of at most :data:`EASE_MAX_ITEMS` items (it inverts an items x items matrix);
+  ``dropout`` adds emphasised-denoising regularisation (EDLAE, Steck 2020).
+- ``rp3beta``: three-step random walks item -> user -> item (Paudel et al. 2017), the
+  landing item's popularity penalised by ``beta``; sparse (top ``neighbours`` per item),
+  so it also serves catalogues too large for EASE.
 
 >>> import scipy.sparse as sp
 >>> X = sp.csr_matrix(np.array([[1, 1, 0], [1, 0, 1], [0, 1, 1]], dtype=np.float32))
@@ -224,8 +230,13 @@ class EASE(Scorer):
         if n > EASE_MAX_ITEMS:
             raise UsageError(f"EASE inverts an items x items matrix; {n} items is more than "
                              f"{EASE_MAX_ITEMS}.", fix="leave EASE out for this catalogue.")
-        gram = (X.T @ X).toarray().astype(np.float64)
-        gram[np.diag_indices(n)] += float(self.params.get("l2", 300.0))
+        # float32 halves the inversion's time; l2 keeps the matrix far from singular
+        gram = (X.T @ X).toarray().astype(np.float32)
+        # emphasised denoising (Steck 2020, EDLAE): dropout p of the inputs regularises each
+        # item in proportion to how often it occurs, on top of the flat l2
+        p = float(self.params.get("dropout", 0.0))
+        gram[np.diag_indices(n)] += np.float32(float(self.params.get("l2", 300.0))) + (
+            np.float32(p / (1.0 - p)) * np.diag(gram))
         P = np.linalg.inv(gram)
         B = -P / np.diag(P)
         np.fill_diagonal(B, 0.0)
@@ -236,3 +247,109 @@ class EASE(Scorer):
 
     def neighbours(self, item):
         return self.arrays_["B"][item].copy()
+
+
+def _top_per_row(dense: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Column indices and values of the k largest positive entries of each row."""
+    k = min(k, dense.shape[1])
+    cols = np.argpartition(-dense, k - 1, axis=1)[:, :k]
+    vals = np.take_along_axis(dense, cols, axis=1)
+    return cols, vals
+
+
+@_register
+class RP3beta(Scorer):
+    name = "rp3beta"
+    BLOCK_CELLS = 4e6  # items x items similarities computed per block (memory bound)
+
+    def _fit(self, X, seed):
+        alpha = float(self.params.get("alpha", 1.0))
+        beta = float(self.params.get("beta", 0.5))
+        k = int(self.params.get("neighbours", 200))
+        n = X.shape[1]
+        user_item = _row_normalised(X)
+        item_user = _row_normalised(X.T.tocsr())
+        if alpha != 1.0:
+            user_item.data **= alpha
+            item_user.data **= alpha
+        pop = np.asarray((X > 0).sum(axis=0), dtype=np.float64).ravel()
+        penalty = np.where(pop > 0, np.power(np.maximum(pop, 1.0), -beta), 0.0)
+        block = max(1, int(self.BLOCK_CELLS // max(1, n)))
+        rows, cols, vals = [], [], []
+        for start in range(0, n, block):
+            stop = min(n, start + block)
+            dense = (item_user[start:stop] @ user_item).toarray() * penalty[None, :]
+            dense[np.arange(stop - start), np.arange(start, stop)] = 0.0
+            c, v = _top_per_row(dense, k)
+            keep = v > 0
+            rows.append(np.repeat(np.arange(start, stop), keep.sum(axis=1)))
+            cols.append(c[keep])
+            vals.append(v[keep])
+        sim = sp.csr_matrix((np.concatenate(vals).astype(np.float32),
+                             (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+        return _sparse_arrays("sim", sim)
+
+    def _sim(self) -> sp.csr_matrix:
+        if not hasattr(self, "_sim_cache"):
+            self._sim_cache = _sparse_from("sim", self.arrays_)
+        return self._sim_cache
+
+    def score(self, rows, history):
+        return np.asarray((history @ self._sim()).todense(), dtype=np.float32)
+
+    def neighbours(self, item):
+        return np.asarray(self._sim()[item].todense(), dtype=np.float32).ravel()
+
+
+def _row_normalised(m: sp.csr_matrix) -> sp.csr_matrix:
+    """Each row divided by its sum (rows of zeros stay zero): a transition matrix."""
+    m = m.tocsr().astype(np.float64, copy=True)
+    sums = np.asarray(m.sum(axis=1)).ravel()
+    m.data /= np.repeat(np.where(sums > 0, sums, 1.0), np.diff(m.indptr))
+    return m
+
+
+@_register
+class UserKNN(Scorer):
+    """Users like this one (cosine over their histories, shrunk for short overlaps) and what
+    they chose; a history sent at request time is compared the same way (no fold-in step)."""
+
+    name = "userknn"
+
+    def _fit(self, X, seed):
+        binary = X.copy()
+        binary.data[:] = 1.0
+        return _sparse_arrays("users", binary)
+
+    def _users(self) -> tuple[sp.csr_matrix, np.ndarray]:
+        if not hasattr(self, "_cache"):
+            users = _sparse_from("users", self.arrays_)
+            norms = np.sqrt(np.asarray(users.sum(axis=1)).ravel())
+            self._cache = (users, norms)
+        return self._cache
+
+    CELLS = 1e7  # request users x training users compared at once (memory bound)
+
+    def score(self, rows, history):
+        step = max(1, int(self.CELLS // max(1, self._users()[0].shape[0])))
+        if len(rows) <= step:
+            return self._score(rows, history)
+        return np.vstack([self._score(rows[s:s + step], history[s:s + step])
+                          for s in range(0, len(rows), step)])
+
+    def _score(self, rows, history):
+        users, norms = self._users()
+        k = int(self.params.get("neighbours", 50))
+        shrink = float(self.params.get("shrink", 10.0))
+        binary = history.copy().astype(np.float32)
+        binary.data[:] = 1.0
+        overlap = np.asarray((binary @ users.T).todense(), dtype=np.float32)
+        own = np.sqrt(np.asarray(binary.sum(axis=1)).ravel())
+        sims = overlap / (own[:, None] * norms[None, :] + shrink)
+        known = rows >= 0
+        sims[np.flatnonzero(known), rows[known]] = 0.0  # not one's own neighbour
+        k = min(k, sims.shape[1])
+        keep = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        top = np.zeros_like(sims)
+        np.put_along_axis(top, keep, np.take_along_axis(sims, keep, axis=1), axis=1)
+        return np.ascontiguousarray((users.T @ top.T).T, dtype=np.float32)

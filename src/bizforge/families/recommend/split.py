@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-__all__ = ["Index", "holdout", "holdout_size", "later_than_training", "relevant_sets"]
+__all__ = ["Index", "holdout", "holdout_size", "later_than_training", "recency_weighted",
+           "relevant_sets"]
 
 
 @dataclass
@@ -94,3 +95,20 @@ def holdout(pairs: pd.DataFrame, per_user: float, *, by_time: bool, seed: int = 
             else np.maximum(1, np.round(size * per_user)))
     held = (rank < np.minimum(want, size // 2)).to_numpy()
     return order[~held].sort_index(), order[held].sort_index()
+
+
+def recency_weighted(pairs: pd.DataFrame, half_life: float | None) -> pd.DataFrame:
+    """The pairs with each weight halved for every ``half_life`` later interactions of the
+    same user (the latest keeps its weight): when the test is each user's latest
+    interactions, what they did last says most about what comes next.
+
+    >>> pairs = pd.DataFrame({"user": ["a", "a", "a"], "item": list("xyz"),
+    ...                       "weight": 1.0, "time": [1, 2, 3]})
+    >>> recency_weighted(pairs, 1)["weight"].tolist()
+    [0.25, 0.5, 1.0]
+    """
+    if half_life is None:
+        return pairs
+    later = pairs.sort_values("time", kind="stable").groupby("user", sort=False).cumcount(
+        ascending=False)
+    return pairs.assign(weight=pairs["weight"] * 0.5 ** (later.reindex(pairs.index) / half_life))

@@ -1,0 +1,218 @@
+"""Serving benchmark for a recommender: `bizforge serve` in its own process, over real HTTP.
+
+    python bench/serve_recommend.py --lock /work/bench.lock [--seconds 15] [--time-limit 60]
+
+Steps: train a recommender on MovieLens-100k ``ua.base`` (with ``u.item`` as the items
+file), publish it into a fresh home folder, create a key; start `bizforge serve` on a
+free port in a subprocess; drive one-recommendation requests
+``POST /v1/models/movies/recommend`` (``{"user": <known user>, "k": 10}``) from another
+process with bench/serve.py's kind of minimal asyncio HTTP/1.1 keep-alive client at
+concurrency 1 and 16, then the same for ``/similar`` (``{"item": <known item>}``).
+Every non-200 answer counts as an error. The load generator shares the machine's
+cores with the server: the numbers are for both together. ``--lock`` takes an
+exclusive flock on a file for the HTTP measurement (training runs before), so that
+no other timed bench runs beside it.
+
+The dataset comes from $BIZFORGE_DATASETS or ../shared/datasets; absent, it says so
+and stops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import datasets_root, write_results
+from serve import _free_port, _server_cpu, _start_server
+
+NAME = "movies"
+MOVIES = "movielens_100k"
+
+
+async def _client(port, requests, deadline, out, key):
+    reader = writer = None
+    i = 0
+    while time.perf_counter() < deadline:
+        body, path = requests[i % len(requests)]
+        i += 1
+        head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer "
+                f"{key}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+        started = time.perf_counter()
+        try:
+            if writer is None:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(head.encode() + body)
+            status = int((await reader.readline()).split()[1])
+            length = 0
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.partition(b":")
+                if name.lower() == b"content-length":
+                    length = int(value)
+            payload = await reader.readexactly(length)
+        except (OSError, asyncio.IncompleteReadError, IndexError, ValueError):
+            out["errors"] += 1
+            out["kinds"]["connection"] = out["kinds"].get("connection", 0) + 1
+            writer = None
+            await asyncio.sleep(0.01)
+            continue
+        out["latency"].append(time.perf_counter() - started)
+        if status != 200 or not json.loads(payload).get("items"):
+            out["errors"] += 1
+            out["kinds"][str(status)] = out["kinds"].get(str(status), 0) + 1
+    if writer is not None:
+        writer.close()
+
+
+async def _drive(args) -> dict:
+    bodies = json.loads(Path(args.requests).read_text(encoding="utf-8"))
+    requests = [(json.dumps(b).encode(), args.path) for b in bodies]
+    out = {"latency": [], "errors": 0, "kinds": {}}
+    started = time.perf_counter()
+    deadline = started + args.seconds
+    await asyncio.gather(*(_client(args.port, requests[c::args.concurrency] or requests,
+                                   deadline, out, args.key) for c in range(args.concurrency)))
+    elapsed = time.perf_counter() - started
+    lat = sorted(out["latency"])
+
+    def pct(p):
+        return 1000 * lat[min(len(lat) - 1, int(p * len(lat)))] if lat else float("nan")
+
+    return {"concurrency": args.concurrency, "requests": len(lat), "errors": out["errors"],
+            "error_kinds": out["kinds"], "rps": (len(lat) - out["errors"]) / elapsed,
+            "p50_ms": pct(0.50), "p99_ms": pct(0.99), "max_ms": pct(1.0)}
+
+
+def _run_driver(port, key, requests_file, path, concurrency, seconds, server_pid) -> dict:
+    cpu0 = _server_cpu(server_pid)
+    cmd = [sys.executable, __file__, "--drive", "--port", str(port), "--key", key,
+           "--requests", str(requests_file), "--concurrency", str(concurrency),
+           "--seconds", str(seconds), "--path", path]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    result["server_cpu_ms"] = 1000 * (_server_cpu(server_pid) - cpu0) / max(result["requests"], 1)
+    result["load"] = os.getloadavg()[0]
+    return result
+
+
+def _train(folder: Path, home: Path, time_limit: float):
+    import pandas as pd
+
+    from bizforge.pipeline import train
+    from bizforge.registry import Registry, create_key
+
+    names = ["user", "item", "rating", "ts"]
+    base = pd.read_csv(folder / "ua.base", sep="\t", names=names)
+    raw = pd.read_csv(folder / "u.item", sep="|", encoding="latin-1", header=None)
+    items = home / "items.csv"
+    pd.DataFrame({"item": raw[0], "title": raw[1]}).to_csv(items, index=False)
+    source = home / "ratings.csv"
+    base.to_csv(source, index=False)
+    run = train(source, task="recommend", time_limit=time_limit, out=home / "run",
+                user_column="user", item_column="item", rating_column="rating",
+                time_column="ts", items_file=str(items))
+    registry = Registry(home=home)
+    registry.publish(run, NAME)
+    _, key = create_key("predict", label="bench", registry=registry)
+    registry.close()
+    return run, key, base
+
+
+def main(args) -> int:
+    root = datasets_root()
+    folder = root / MOVIES if root else None
+    if folder is None or not (folder / "ua.base").exists():
+        print(f"skipped: {MOVIES} is not under the datasets folder (set BIZFORGE_DATASETS).")
+        return 0
+    home = Path(tempfile.mkdtemp(prefix="bizforge-bench-serve-rec-"))
+    os.environ["BIZFORGE_HOME"] = str(home)
+    print(f"training on ua.base ({args.time_limit:g} s) ...", flush=True)
+    run, key, base = _train(folder, home, args.time_limit)
+    rng = np.random.default_rng(0)
+    users = rng.choice(base["user"].unique(), 2000).tolist()
+    items = rng.choice(base["item"].unique(), 2000).tolist()
+    files = {"recommend": home / "recommend.json", "similar": home / "similar.json"}
+    files["recommend"].write_text(json.dumps([{"user": int(u), "k": 10} for u in users]))
+    files["similar"].write_text(json.dumps([{"item": int(i), "k": 10} for i in items]))
+    lock = None
+    if args.lock:  # only the HTTP measurement needs the machine to itself, not the training
+        import fcntl
+
+        print(f"waiting for {args.lock} ...", flush=True)
+        lock = open(args.lock, "a")  # noqa: SIM115  (held until the process ends)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    port = _free_port()
+    server = _start_server(home, port, home / "server.log")
+    results = []
+    try:
+        for action in ("recommend", "similar"):
+            path = f"/v1/models/{NAME}/{action}"
+            _run_driver(port, key, files[action], path, 4, 2, server.pid)  # warm-up
+            for c in args.concurrency:
+                print(f"{action}, concurrency {c}: {args.seconds:g} s ...", flush=True)
+                r = _run_driver(port, key, files[action], path, c, args.seconds, server.pid)
+                results.append({"action": action, **r})
+                print("  " + json.dumps(results[-1]), flush=True)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    blend = ", ".join(f"{b['scorer']} x{b['weight']:g}" for b in run.metrics["blend"])
+    intro = (f"model: `{NAME}` trained {args.time_limit:g} s on MovieLens-100k ua.base (blend: "
+             f"{blend}; test NDCG@10 {run.metrics['test']['ndcg_10']:.4f}); one request per "
+             f"call (`{{\"user\": <known user>, \"k\": 10}}` / `{{\"item\": <known item>, "
+             f"\"k\": 10}}`), HTTP/1.1 keep-alive, {args.seconds:g} s per level. Server: "
+             "`bizforge serve` (1 worker, uvicorn; API-key auth and JSON request logs on); load "
+             "generator: a minimal asyncio client in its own process on the same 2 cores. "
+             "`load` is the 1-minute load average after each run.")
+    header = ("| action | concurrency | requests/s | p50 ms | p99 ms | max ms | errors | "
+              "server CPU ms/req | load |")
+    body = [intro, "", header, "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        body.append(f"| {r['action']} | {r['concurrency']} | {r['rps']:,.0f} | {r['p50_ms']:.1f} "
+                    f"| {r['p99_ms']:.1f} | {r['max_ms']:.1f} | {r['errors']} | "
+                    f"{r['server_cpu_ms']:.2f} | {r['load']:.1f} |")
+    print("\n".join(body))
+    if not args.no_write:
+        write_results("## serve: recommend over HTTP — 2026-12-07",
+                      f"python bench/serve_recommend.py --lock /work/bench.lock --seconds "
+                      f"{args.seconds:g} --time-limit {args.time_limit:g}", body)
+    return 0
+
+
+def _parse(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--seconds", type=float, default=15.0, help="seconds per load level")
+    p.add_argument("--time-limit", type=float, default=60.0, help="training seconds")
+    p.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",")],
+                   default=[1, 16], help="comma-separated levels (default 1,16)")
+    p.add_argument("--no-write", action="store_true", help="print only")
+    p.add_argument("--lock", help="a file to flock for the HTTP measurement only "
+                                  "(e.g. /work/bench.lock; training runs before taking it)")
+    p.add_argument("--drive", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--key", help=argparse.SUPPRESS)
+    p.add_argument("--requests", help=argparse.SUPPRESS)
+    p.add_argument("--path", help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+if __name__ == "__main__":
+    arguments = _parse()
+    if arguments.drive:
+        arguments.concurrency = arguments.concurrency[0]
+        print(json.dumps(asyncio.run(_drive(arguments))))
+        sys.exit(0)
+    sys.exit(main(arguments))
