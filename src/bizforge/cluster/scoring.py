@@ -15,6 +15,7 @@ with a :class:`~bizforge.errors.ClusterError` naming the cluster, never hangs.
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
@@ -31,6 +32,9 @@ from bizforge.errors import BizforgeError, DataError
 __all__ = ["ROW_COLUMN", "score_chunks"]
 
 ROW_COLUMN = "__bizforge_first_row__"  # where a block starts in the file (for messages)
+# A block that could not be scored comes back as this one cell: the error, as JSON.
+# (Raised in the actor, Ray Data would keep only its text and log it as a crash.)
+ERROR_COLUMN = "__bizforge_error__"
 POLL_SECONDS = 1.0
 
 
@@ -56,13 +60,19 @@ def score_chunks(cluster: Cluster, folder: str | Path, chunks: Iterable[pd.DataF
     context.execution_options.preserve_order = True
     context.enable_progress_bars = False  # the command draws its own
     context.print_on_execution_start = False
-    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    # Ray Data's own log lines (deprecations, progress, its view of failures) are not the
+    # command's output: failures reach the user as bizforge errors.
+    logging.getLogger("ray.data").setLevel(logging.CRITICAL)
     slots = max(1, min(cluster.cpus(), len(refs)))
+    # Ray Data restarts a dead actor and rescores its block (its default for actor pools).
     data = ray.data.from_pandas_refs(refs).map_batches(
         _Scorer, fn_constructor_args=(str(Path(folder).resolve()), explain, decimal, source),
         batch_size=None, batch_format="pandas", zero_copy_batch=False,
-        concurrency=(1, slots), num_cpus=1, max_restarts=3, max_task_retries=3)
-    yield from _guarded(data.iter_batches(batch_size=None, batch_format="pandas"), cluster)
+        compute=ray.data.ActorPoolStrategy(min_size=1, max_size=slots), num_cpus=1)
+    for block in _guarded(data.iter_batches(batch_size=None, batch_format="pandas"), cluster):
+        if ERROR_COLUMN in block.columns:
+            raise _error(json.loads(block[ERROR_COLUMN].iloc[0]))
+        yield block
 
 
 class _Scorer:
@@ -83,11 +93,32 @@ class _Scorer:
         try:
             return self.predictor.score(rows, explain=self.explain)
         except DataError as exc:  # say where the block sits in the file, as the local path
-            raise DataError(
+            return _as_block(DataError(
                 f"{self.source or 'the input'}, in the chunk of data rows {first + 1}-"
                 f"{first + len(rows)} (row numbers below count from its start): {exc.message}",
                 column=exc.column, path=self.source, fix=exc.fix,
-                rows=None if exc.rows is None else [r + first for r in exc.rows]) from None
+                rows=None if exc.rows is None else [r + first for r in exc.rows]))
+        except BizforgeError as exc:
+            return _as_block(exc)
+
+
+def _as_block(error: BizforgeError) -> pd.DataFrame:
+    state = {k: v for k, v in error.__dict__.items() if k != "message"}
+    doc = {"type": type(error).__name__, "message": error.message, "state": state}
+    return pd.DataFrame({ERROR_COLUMN: [json.dumps(doc, ensure_ascii=False, default=str)]})
+
+
+def _error(doc: dict[str, Any]) -> BizforgeError:
+    """The error of :func:`_as_block`, rebuilt (a bizforge type; else a BizforgeError)."""
+    from bizforge import errors
+
+    cls = getattr(errors, doc["type"], None)
+    if not (isinstance(cls, type) and issubclass(cls, BizforgeError)):
+        cls = BizforgeError
+    error = cls.__new__(cls)
+    Exception.__init__(error, doc["message"])
+    error.__dict__.update(doc["state"], message=doc["message"])
+    return error
 
 
 def _guarded(batches: Iterator[pd.DataFrame], cluster: Cluster) -> Iterator[pd.DataFrame]:
