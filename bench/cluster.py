@@ -36,7 +36,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from bizforge.pipeline import train  # noqa: E402
+from bizforge.pipeline import train
 
 
 def table(rows: int, seed: int = 0) -> pd.DataFrame:

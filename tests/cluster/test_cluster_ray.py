@@ -11,13 +11,13 @@ import time
 
 import pandas as pd
 import pytest
-from ray_helpers import SleepyModel
 from typer.testing import CliRunner
 
 from bizforge.cli import app
 from bizforge.errors import ClusterError, ExitCode
 from bizforge.pipeline import train
 from bizforge.samples import CHURN_TARGET, churn_table
+from ray_helpers import SleepyModel
 
 runner = CliRunner()
 TIME = 12.0

@@ -14,13 +14,14 @@ import os
 import re
 import socket
 import time
-from typing import Any
+from typing import Self
 
 from bizforge.errors import ClusterError, UsageError
 
 __all__ = ["CONNECT_SECONDS", "Cluster", "connect"]
 
 CONNECT_SECONDS = 10.0  # a head that does not answer a TCP connect in this time is not there
+JOIN_RETRIES = 1
 _ADDRESS = re.compile(r"^(?:ray://)?(?P<host>\[[0-9a-fA-F:]+\]|[\w.-]+):(?P<port>\d{1,5})$")
 _FIX = ("start the head with `ray start --head` (and `--ray-client-server-port 10001` for "
         "ray://), or leave --cluster out to run on this machine.")
@@ -45,12 +46,18 @@ def connect(address: str) -> Cluster:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     if ray.is_initialized():
         ray.shutdown()
-    try:
-        ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False,
-                 configure_logging=True)
-    except Exception as exc:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError, ...
-        raise ClusterError(f"could not join the Ray cluster at {address}: "
-                           f"{type(exc).__name__}: {_first_line(exc)}", fix=_FIX) from None
+    for attempt in range(1 + JOIN_RETRIES):
+        try:
+            ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False,
+                     configure_logging=True)
+            break
+        except ConnectionAbortedError:  # the head's Ray Client server was slow to start one
+            if attempt == JOIN_RETRIES:
+                raise ClusterError(f"the Ray cluster at {address} did not start a Ray Client "
+                                   f"session ({1 + JOIN_RETRIES} tries).", fix=_FIX) from None
+        except Exception as exc:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError...
+            raise ClusterError(f"could not join the Ray cluster at {address}: "
+                               f"{type(exc).__name__}: {_first_line(exc)}", fix=_FIX) from None
     cluster = Cluster(address)
     if cluster.cpus() < 1:
         cluster.close()
@@ -75,10 +82,10 @@ class Cluster:
     def __init__(self, address: str):
         self.address = address
 
-    def __enter__(self) -> Cluster:
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:

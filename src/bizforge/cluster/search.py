@@ -18,6 +18,7 @@ cluster. Every wait has a timeout, so a lost cluster is noticed, never waited on
 
 from __future__ import annotations
 
+import importlib
 import pickle
 import time
 from collections.abc import Iterable, Iterator
@@ -57,7 +58,7 @@ class RayExecutor:
         warming = [_warm.remote() for _ in range(max(1, cluster.cpus()))]
         started = time.monotonic()
         while warming:
-            done, warming = ray.wait(warming, num_returns=len(warming), timeout=POLL_SECONDS)
+            _, warming = ray.wait(warming, num_returns=len(warming), timeout=POLL_SECONDS)
             if warming and time.monotonic() - started > WARM_SECONDS:
                 for ref in warming:
                     ray.cancel(ref, force=True)
@@ -149,8 +150,9 @@ def _next_deadline(ctx: Context, pending: dict) -> float:
 
 @ray.remote(num_cpus=1)
 def _warm() -> None:
-    import bizforge.models  # noqa: F401 - registers the backends (LightGBM, scikit-learn, ...)
-    import bizforge.train.cv  # noqa: F401
+    # Unpickling this function imported the search (this module); the backends'
+    # libraries are what is left (their registration imports LightGBM, scikit-learn).
+    importlib.import_module("bizforge.models")
 
 
 @ray.remote(num_cpus=1, max_retries=RETRIES, retry_exceptions=False)

@@ -111,7 +111,10 @@ class TempRayCluster:
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
-        env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
+        # A Ray Client connection starts a server process on the head, which may take
+        # longer than Ray's 30 s on a busy machine.
+        env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0",
+                   RAY_CLIENT_SERVER_CHECK_CHANNEL_TIMEOUT_S="180")
         src = str(Path(bizforge.__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(
             [src, *self.extra_path, *filter(None, [os.environ.get("PYTHONPATH")])])
@@ -129,7 +132,7 @@ class TempRayCluster:
                  "log_to_driver=False); print(sum(n['Alive'] for n in ray.nodes()))")
         try:
             out = subprocess.run([sys.executable, "-c", probe, self.address],
-                                 capture_output=True, text=True, timeout=60,
+                                 capture_output=True, text=True, timeout=60, check=False,
                                  env=dict(os.environ, RAY_USAGE_STATS_ENABLED="0"))
         except subprocess.TimeoutExpired:
             return 0

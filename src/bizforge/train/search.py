@@ -15,6 +15,10 @@ The loop reads top to bottom:
 
 Wall time stays within ``time_limit``: time for step 3 and for the refits of
 the two best candidates so far is reserved while step 2 runs.
+
+Step 2's candidates run through the executor in force (``executor.py``): here, one
+after another, by default; as Ray tasks on a cluster inside
+``bizforge.train(..., cluster=...)``. The loop reads the outcomes the same way.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from bizforge.errors import DataError, ModelError, UsageError
 from bizforge.tasks.spec import TaskSpec
 from bizforge.train.budget import Budget
 from bizforge.train.cost import resolve_limit, row_costs
-from bizforge.train.cv import Context, Progress, Run, evaluate
+from bizforge.train.cv import Context, Progress, Run
 from bizforge.train.ensemble import DEFAULT_ROUNDS, EnsembleSelection, caruana
 from bizforge.train.executor import Outcome, Terms, current_executor
 from bizforge.train.explore import explore

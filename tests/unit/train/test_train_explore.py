@@ -57,8 +57,7 @@ def test_exploration_closes_the_attempts_it_stops_reading():
 
     def attempts(stream):
         try:
-            for c in stream:
-                yield c
+            yield from stream
         finally:
             closed.append(True)  # a cluster cancels its running candidates here
 
