@@ -6,7 +6,9 @@ Ray workers import this module because the test cluster's PYTHONPATH holds ``tes
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -19,9 +21,11 @@ class SleepyModel(Model):
 
     name = "sleepy"
     tags = Tags(explains=False)
-    defaults: ClassVar[dict[str, Any]] = {"sleep": 0.0, "shift": 0.0}
+    defaults: ClassVar[dict[str, Any]] = {"sleep": 0.0, "shift": 0.0, "pid_dir": None}
 
     def _fit(self, X: np.ndarray, y: np.ndarray, valid: tuple | None) -> None:
+        if self.params_["pid_dir"]:  # where a test finds the worker processes to kill
+            (Path(self.params_["pid_dir"]) / str(os.getpid())).touch()
         time.sleep(float(self.params_["sleep"]))
         counts = np.bincount(y.astype(int), minlength=self.n_classes_) + 1.0
         self.prior_ = (counts / counts.sum()).tolist()

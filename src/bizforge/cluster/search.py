@@ -68,6 +68,15 @@ class RayExecutor:
 
     def attempts(self, ctx: Context, jobs: Iterable[tuple[Candidate, dict[str, Any]]],
                  terms: TermsFn) -> Iterator[Outcome]:
+        try:
+            yield from self._attempts(ctx, jobs, terms)
+        except Exception as exc:
+            if not _from_ray(exc):
+                raise
+            raise self.cluster.lost(f"{type(exc).__name__}: {_first_line(exc)}") from None
+
+    def _attempts(self, ctx: Context, jobs: Iterable[tuple[Candidate, dict[str, Any]]],
+                  terms: TermsFn) -> Iterator[Outcome]:
         shared = ray.put({"X": ctx.X, "y": ctx.y, "spec": ctx.spec, "scheme": ctx.scheme,
                           "scorer": ctx.scorer, "seed": ctx.seed})
         slots = max(1, self.cluster.cpus())
@@ -105,7 +114,10 @@ class RayExecutor:
                 self.cluster.check()
         finally:
             for ref in pending:
-                ray.cancel(ref, force=True)
+                try:
+                    ray.cancel(ref, force=True)
+                except Exception:  # noqa: BLE001, S110 - a lost cluster has nothing to cancel
+                    pass
 
     def _outcome(self, ctx: Context, ref: Any, cand: Candidate,
                  info: dict[str, Any]) -> Outcome:
@@ -123,6 +135,18 @@ class RayExecutor:
         for backend, seconds in folds.items():
             ctx.book.record_fold(backend, seconds)
         return Outcome(cand, info, run, reason, error, events)
+
+
+def _from_ray(exc: BaseException) -> bool:
+    """Whether ``exc`` is Ray's (or its RPC's) rather than bizforge's own."""
+    if isinstance(exc, (ray.exceptions.RayError, ConnectionError)):
+        return True
+    return type(exc).__module__.split(".")[0] in ("ray", "grpc")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else "no message"
 
 
 def _deadline(ctx: Context, t: Terms) -> float:
