@@ -146,6 +146,7 @@ def test_an_address_without_a_cluster_fails_at_once_with_exit_5(table):
     assert time.perf_counter() - start < 30
 
 
+@pytest.mark.slow  # a cluster of its own and Ray Client's reconnection attempts: minutes
 def test_a_cluster_lost_mid_search_fails_with_a_message_not_a_hang(table, tmp_path):
     """The whole cluster (head and only node) dies while the search waits on it.
 
@@ -158,15 +159,18 @@ def test_a_cluster_lost_mid_search_fails_with_a_message_not_a_hang(table, tmp_pa
 
     tests = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     script = (
-        "import sys, pandas as pd\n"
+        "import sys, typer\n"
         "from ray_helpers import SleepyModel\n"
         "from bizforge.cli.app import edge\n"
         "from bizforge.pipeline import train\n"
         "cands = [(SleepyModel, {'sleep': 10.0}, f's{i}') for i in range(3)]\n"
-        "edge(lambda: train(sys.argv[1], sys.argv[2], time_limit=120, out=sys.argv[3],\n"
-        "                   candidates=cands, cluster=sys.argv[4],\n"
-        "                   progress=lambda e: e['event'] == 'search_start' and\n"
-        "                   print('SEARCH', flush=True)))()\n")
+        "try:\n"
+        "    edge(lambda: train(sys.argv[1], sys.argv[2], time_limit=120, out=sys.argv[3],\n"
+        "                       candidates=cands, cluster=sys.argv[4],\n"
+        "                       progress=lambda e: e['event'] == 'search_start' and\n"
+        "                       print('SEARCH', flush=True)))()\n"
+        "except typer.Exit as exit:\n"
+        "    sys.exit(exit.exit_code)\n")
     with TempRayCluster(head_cpus=1, extra_path=[tests]) as doomed:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([*sys.path]))
         proc = subprocess.Popen([sys.executable, "-c", script, str(table / "customers.csv"),
