@@ -96,7 +96,7 @@ class RayExecutor:
                         yield Outcome(cand, info, None, "skipped: not enough time left")
                         continue
                     ref = _remote.remote(shared, cand, info, t, _deadline(ctx, t),
-                                         dict(ctx.book._fold))
+                                         ctx.book.seen())
                     self.submitted += 1
                     pending[ref] = (cand, info, t)
                 if not pending:
@@ -185,12 +185,13 @@ def _remote(shared: dict[str, Any], cand: Candidate, info: dict[str, Any], terms
     """One candidate's cross-validation on a worker: ``(run, reason, error, events, folds)``."""
     events: list[dict[str, Any]] = []
     book = CostBook()
-    book._fold.update(folds)
+    for backend, seconds in folds.items():
+        book.record_fold(backend, seconds)
     budget = Budget(max(0.0, deadline - time.time()))
     ctx = Context(shared["X"], shared["y"], shared["spec"], shared["scheme"], shared["scorer"],
                   budget, shared["seed"], _recorder(events), book)
     outcome = attempt(ctx, cand, info, terms)
-    return outcome.run, outcome.reason, _sendable(outcome.error), events, book._fold
+    return outcome.run, outcome.reason, _sendable(outcome.error), events, book.seen()
 
 
 def _recorder(events: list[dict[str, Any]]):
