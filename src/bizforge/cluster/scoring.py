@@ -19,6 +19,7 @@ import json
 import logging
 import queue
 import threading
+import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,8 @@ def score_chunks(cluster: Cluster, folder: str | Path, chunks: Iterable[pd.DataF
     # Ray Data's own log lines (deprecations, progress, its view of failures) are not the
     # command's output: failures reach the user as bizforge errors.
     logging.getLogger("ray.data").setLevel(logging.CRITICAL)
+    # Nor are its deprecation warnings about its own settings, raised as it copies them.
+    warnings.filterwarnings("ignore", module=r"ray(\.|$)")
     slots = max(1, min(cluster.cpus(), len(refs)))
     # Ray Data restarts a dead actor and rescores its block (its default for actor pools).
     data = ray.data.from_pandas_refs(refs).map_batches(
