@@ -29,7 +29,7 @@ import bizforge
 
 __all__ = ["RayUnavailable", "TempRayCluster"]
 
-START_SECONDS = 120.0  # a busy 2-core machine takes 10-20 s per node
+START_SECONDS = 240.0  # a busy 2-core machine takes 10-60 s per node
 
 
 class RayUnavailable(RuntimeError):
