@@ -35,8 +35,12 @@ def connect(address: str) -> Cluster:
     16
     """
     address = check_address(address)
+    # A Ray call after the cluster is gone (a scoring thread winding down) must fail, not
+    # quietly start a private Ray on this machine.
+    os.environ.setdefault("RAY_ENABLE_AUTO_CONNECT", "0")
     try:
         import ray
+        import ray._private.auto_init_hook as auto_init
     except ImportError:
         raise UsageError(
             f"--cluster {address} needs Ray, which is not installed here.",
@@ -44,6 +48,7 @@ def connect(address: str) -> Cluster:
     if address != "auto":
         _reachable(address)
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    auto_init.enable_auto_connect = False  # read when Ray was imported, maybe before this
     if ray.is_initialized():
         ray.shutdown()
     for attempt in range(1 + JOIN_RETRIES):

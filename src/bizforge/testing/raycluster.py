@@ -113,7 +113,7 @@ class TempRayCluster:
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
         # A Ray Client connection starts a server process on the head, which may take
         # longer than Ray's 30 s on a busy machine.
-        env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0",
+        env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", RAY_ENABLE_AUTO_CONNECT="0",
                    RAY_CLIENT_SERVER_CHECK_CHANNEL_TIMEOUT_S="180")
         src = str(Path(bizforge.__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(
