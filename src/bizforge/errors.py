@@ -16,6 +16,7 @@ from collections.abc import Sequence
 __all__ = [
     "AuthError",
     "BizforgeError",
+    "ClusterError",
     "ConfigError",
     "DataError",
     "ExitCode",
@@ -35,6 +36,7 @@ class ExitCode:
     USAGE = 2
     DATA = 3
     MODEL = 4
+    CLUSTER = 5
 
 
 class BizforgeError(Exception):
@@ -56,6 +58,11 @@ class BizforgeError(Exception):
         if self.fix:
             return f"{self.message} Fix: {self.fix}"
         return self.message
+
+    def __reduce__(self):
+        # Keyword-only details (column, rows, fix) survive a trip through pickle, as a
+        # cluster's worker sends its errors back to the driver.
+        return _rebuild, (type(self), self.message, dict(self.__dict__))
 
     def to_dict(self) -> dict:
         """JSON body for the REST edge: ``{type, loc, msg}``."""
@@ -125,6 +132,13 @@ class IntegrityError(ModelError):
     """An artifact file is missing or its sha256 differs from the manifest."""
 
 
+class ClusterError(BizforgeError, RuntimeError):
+    """The compute cluster (Ray) cannot be reached, or lost the workers of a job."""
+
+    exit_code = ExitCode.CLUSTER
+    http_status = 503
+
+
 class AuthError(BizforgeError, PermissionError):
     """Missing or wrong credentials (401) or a role that may not do this (403)."""
 
@@ -134,6 +148,13 @@ class AuthError(BizforgeError, PermissionError):
     def __init__(self, message: str, *, status: int = 401, fix: str | None = None):
         super().__init__(message, fix=fix)
         self.http_status = status
+
+
+def _rebuild(cls: type, message: str, state: dict) -> BizforgeError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
 
 
 def rows_text(rows: Sequence[int], limit: int = 5) -> str:

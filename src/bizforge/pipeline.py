@@ -13,6 +13,7 @@ the family's own ``train`` (``bizforge.families``); this module never names one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
@@ -58,7 +59,7 @@ class Run:
 
 def train(data: Any, target: str | None = None, *, task: str = "auto", test: Any = None,
           time_limit: float = 60.0, out: str | Path | None = None, lang: str = "en",
-          seed: int = 0, progress=None, **options: Any) -> Run:
+          seed: int = 0, progress=None, cluster: Any = None, **options: Any) -> Run:
     """Read, check, train under ``time_limit`` seconds, evaluate on held-out data, save.
 
     ``task`` is a family's task (``bizforge.families.list_tasks()``) or ``auto``: the
@@ -68,6 +69,10 @@ def train(data: Any, target: str | None = None, *, task: str = "auto", test: Any
     (``out``, default ``models/<target>-<time>``) holds the whole model with a manifest
     of sha256 sums and the family's name; it is written to a temporary folder first
     and moved into place only when complete.
+
+    ``cluster``: a Ray address (``ray://HOST:PORT``, ``HOST:PORT``, ``auto``) or a
+    connected :class:`bizforge.cluster.Cluster`; the model search's candidates then run
+    there as Ray tasks (``bizforge.cluster``). Everything else runs here.
 
     >>> run = train(frame, "Churn", time_limit=30, cost_fp=10, cost_fn=200)  # doctest: +SKIP
     """
@@ -80,14 +85,47 @@ def train(data: Any, target: str | None = None, *, task: str = "auto", test: Any
     source = DataSource(data, hints=given)
     family = choose_family(source, target, task, given)
     opts = family_options(family, given)
-    trained = family().train(source, target=target, task=task, options=opts,
-                             test=None if test is None else DataSource(test),
-                             time_limit=time_limit, seed=seed, lang=lang, progress=progress)
+    with _on_cluster(cluster) as executor:
+        trained = family().train(source, target=target, task=task, options=opts,
+                                 test=None if test is None else DataSource(test),
+                                 time_limit=time_limit, seed=seed, lang=lang,
+                                 progress=progress)
+    if executor is not None:
+        _cluster_note(trained, executor, family.name)
     path = _save(trained, family.name, out, target)
     if progress is not None:
         progress({"event": "saved", "path": str(path)})
     return Run(trained.predictor, trained.metrics, trained.report, trained.profile, path,
                trained.notes, family.name)
+
+
+@contextlib.contextmanager
+def _on_cluster(cluster: Any):
+    """The searches inside run on ``cluster`` (an address is connected, then closed)."""
+    if cluster is None:
+        yield None
+        return
+    from bizforge.cluster import check_address, connect
+    from bizforge.train.executor import using
+
+    own = isinstance(cluster, str)
+    if own:
+        cluster = connect(check_address(cluster))
+    try:
+        with using(cluster.executor()) as executor:
+            yield executor
+    finally:
+        if own:
+            cluster.close()
+
+
+def _cluster_note(trained, executor, family: str) -> None:
+    """Where the candidates ran, in the metrics; a note when the family never asked."""
+    address = executor.cluster.address
+    trained.metrics["cluster"] = {"address": address, "tasks": executor.submitted}
+    if not executor.submitted:
+        trained.notes.append(f"--cluster {address}: the {family} family trains without the "
+                             "shared candidate search, so it all ran on this machine.")
 
 
 def choose_family(source: DataSource, target: str | None, task: str,

@@ -25,6 +25,7 @@ def predict_command(
     header_row: HeaderRow = None,
     skip_rows: SkipRows = None,
     decimal: str = typer.Option(None, "--decimal", help="Decimal mark of numbers written as text in FILE: '.' or ','. Default: the mark the model was trained with."),
+    cluster: str = typer.Option(None, "--cluster", help="Score the chunks in parallel on a Ray cluster: ray://HOST:PORT, HOST:PORT or auto (the model folder must be readable at the same path on every node)."),
 ) -> None:
     """Write the input rows plus prediction, probability and (with --explain) reasons.
 
@@ -43,10 +44,18 @@ def predict_command(
     streamed = Path(file).suffix.lower() in _STREAMED and out.suffix.lower() in _STREAMED
     check_destination(out, _STREAMED if streamed else WRITERS)  # before scoring
     skip = header_skip(header_row, skip_rows)
+    if cluster is not None:
+        from bizforge.cluster import check_address
+
+        cluster = check_address(cluster)
     predictor = load_model(model)
+    given_decimal = decimal
     decimal = _decimal(predictor, decimal)
     notes: list[dict] = []  # what reading the file noticed (encoding, header, ...)
-    if streamed:
+    if cluster is not None:
+        rows = _on_cluster(cluster, predictor, file, out, streamed, explain, chunk_rows, notes,
+                           skip, given_decimal, decimal)
+    elif streamed:
         rows = _stream(predictor, Path(file), out, explain, chunk_rows, notes, skip)
     else:
         given = {"skip_rows": skip, "decimal": decimal}
@@ -56,6 +65,63 @@ def predict_command(
         rows = len(scored)
     print_notes(notes)
     console.print(f"scored {rows} rows -> {out}", markup=False)
+
+
+def _on_cluster(address: str, predictor, file: str, out: Path, streamed: bool, explain: bool,
+                chunk_rows: int, notes: list[dict], skip: int | None, given_decimal: str | None,
+                decimal: str | None) -> int:
+    """Score on the Ray cluster at ``address`` the chunks the local command would score,
+    and write them the same way (``bizforge.cluster.scoring``)."""
+    import pandas as pd
+
+    from bizforge.cluster import connect
+    from bizforge.cluster.scoring import score_chunks
+    from bizforge.families import DataSource
+    from bizforge.ingest import write_table
+    from bizforge.ingest.delimited import iter_delimited
+
+    if streamed:
+        chunks = iter_delimited(Path(file), chunk_rows=chunk_rows, notes=notes, skip_rows=skip)
+    else:
+        given = {"skip_rows": skip, "decimal": decimal}
+        source = DataSource(file, **{k: v for k, v in given.items() if v is not None})
+        chunks = predictor.batches(source, chunk_rows)
+    with connect(address) as cluster, Progress(
+            TextColumn(f"scoring on {address}"), BarColumn(),
+            TextColumn("{task.completed:,} rows"), TimeElapsedColumn(), console=console,
+            transient=True) as bar:
+        job = bar.add_task("score", total=None)
+        parts = score_chunks(cluster, predictor.path, chunks, explain=explain,
+                             decimal=given_decimal, source=file)
+        if streamed:
+            return _write_stream(parts, out, lambda n: bar.advance(job, n))
+        frames = list(parts)
+        notes += source.notes()
+    scored = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    write_table(scored, out)
+    return len(scored)
+
+
+def _write_stream(parts, out: Path, advance) -> int:
+    """Write scored chunks to CSV/TSV ``out`` as they come; a failure leaves no file."""
+    import os
+    import tempfile
+
+    sep = "\t" if out.suffix.lower() in (".tsv", ".tab") else ","
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".partial")
+    rows = 0
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            for scored in parts:
+                scored.to_csv(handle, sep=sep, index=False, header=rows == 0)
+                rows += len(scored)
+                advance(len(scored))
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return rows
 
 
 def _decimal(predictor, given: str | None) -> str | None:

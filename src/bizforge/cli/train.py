@@ -49,6 +49,9 @@ def _fixed(
     decimal: str = typer.Option(None, "--decimal", help="Decimal mark of numbers written as "
                                 "text in FILE and --test: '.' (12.50) or ',' (12,50). Default: "
                                 "judged from the values. The model reads new rows the same way."),
+    cluster: str = typer.Option(None, "--cluster", help="Run the model search's candidates as "
+                                "tasks on a Ray cluster: ray://HOST:PORT, HOST:PORT or auto "
+                                "(bizforge installed alike on every node)."),
 ) -> None:
     """The options every family shares; each family's own are added from its Options."""
 
@@ -123,7 +126,8 @@ def _train(file: str, target: str | None, test: str | None, task: str, time_limi
            out: Path | None, json_path: Path | None, lang: str, seed: int, name: str | None,
            infer_limit: float | None, header_row: int | None = None,
            skip_rows: int | None = None, keep: list[str] | None = None,
-           drop: list[str] | None = None, decimal: str | None = None, **options) -> None:
+           drop: list[str] | None = None, decimal: str | None = None,
+           cluster: str | None = None, **options) -> None:
     from bizforge.i18n import check_lang
     from bizforge.pipeline import train
 
@@ -133,6 +137,10 @@ def _train(file: str, target: str | None, test: str | None, task: str, time_limi
 
         check_name(name)  # before training, not after minutes of it
     check_output_file(json_path, "--json", "metrics.json", source=file)
+    if cluster is not None:
+        from bizforge.cluster import check_address
+
+        cluster = check_address(cluster)
     if task not in list_tasks():
         from bizforge.errors import UsageError
 
@@ -144,7 +152,8 @@ def _train(file: str, target: str | None, test: str | None, task: str, time_limi
                   console=console, transient=True) as bar:
         job = bar.add_task("reading and checking the data", total=time_limit)
         run = train(data, target, task=task, test=test, time_limit=time_limit, out=out,
-                    lang=lang, seed=seed, progress=_progress(bar, job), **options)
+                    lang=lang, seed=seed, progress=_progress(bar, job), cluster=cluster,
+                    **options)
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(run.metrics, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -63,6 +63,10 @@ class CostBook:
     def record_fold(self, backend: str, seconds: float) -> None:
         self._fold[backend] = min(seconds, self._fold.get(backend, float("inf")))
 
+    def seen(self) -> dict[str, float]:
+        """The cheapest fold seen per backend (to hand to a search running elsewhere)."""
+        return dict(self._fold)
+
     def prior_fold(self, backend: str) -> float | None:
         """Expected seconds for one fold of a new candidate of ``backend``, if known."""
         seen = self._fold.get(backend)

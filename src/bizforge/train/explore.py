@@ -27,6 +27,7 @@ when that is above 1, as an RMSE can be), or when the budget
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -110,7 +111,7 @@ def _mlp(rng: np.random.Generator) -> tuple[str, dict[str, Any]]:
 
 
 def explore(
-    attempt: Callable[[Candidate], Any | None],
+    attempts: Callable[[Iterator[Candidate]], Iterator[Any | None]],
     ensemble_gain: Callable[[], float],
     time_left: Callable[[], float],
     *,
@@ -120,31 +121,36 @@ def explore(
 ) -> dict[str, Any]:
     """Try candidates from :func:`candidate_stream` until the ensemble stops improving.
 
-    ``attempt(candidate)`` cross-validates one and returns its run (None when it was
-    skipped or failed); ``ensemble_gain()`` is the current ensemble's validation
-    score as a gain (higher is better); ``time_left()`` the seconds the search may
-    still spend. Returns what happened, for the leaderboard notes.
+    ``attempts(candidates)`` cross-validates the candidates it takes from the stream
+    and yields each one's run (None when it was skipped or failed), lazily: one at a
+    time here, several at once on a cluster; closing it stops the ones still running.
+    ``ensemble_gain()`` is the current ensemble's validation score as a gain (higher is
+    better); ``time_left()`` the seconds the search may still spend: no candidate is
+    taken from the stream once it is 0. Returns what happened, for the leaderboard notes.
     """
     best = ensemble_gain()
     start_gain, tried, improved, quiet = best, 0, 0, 0
     stop = "time"
-    for cand in candidate_stream(seed):
-        if time_left() <= 0:
-            break
-        run = attempt(cand)
-        tried += 1
-        if run is None:
-            # Skipped for lack of time: the next draw of another kind may still fit.
-            quiet += 1
-        else:
-            gain = ensemble_gain()
-            if gain > best + min_gain * max(1.0, abs(best)):  # relative for rmse-like scales
-                best, quiet = gain, 0
-                improved += 1
-            else:
+    runs = attempts(itertools.takewhile(lambda _: time_left() > 0, candidate_stream(seed)))
+    try:
+        for run in runs:
+            tried += 1
+            if run is None:
+                # Skipped for lack of time: the next draw of another kind may still fit.
                 quiet += 1
-        if quiet >= patience:
-            stop = "no gain"
-            break
+            else:
+                gain = ensemble_gain()
+                if gain > best + min_gain * max(1.0, abs(best)):  # relative for rmse-like scales
+                    best, quiet = gain, 0
+                    improved += 1
+                else:
+                    quiet += 1
+            if quiet >= patience:
+                stop = "no gain"
+                break
+    finally:
+        close = getattr(runs, "close", None)
+        if close is not None:
+            close()
     return {"tried": tried, "improved": improved, "stopped": stop,
             "gain": float(best - start_gain)}

@@ -15,6 +15,10 @@ The loop reads top to bottom:
 
 Wall time stays within ``time_limit``: time for step 3 and for the refits of
 the two best candidates so far is reserved while step 2 runs.
+
+Step 2's candidates run through the executor in force (``executor.py``): here, one
+after another, by default; as Ray tasks on a cluster inside
+``bizforge.train(..., cluster=...)``. The loop reads the outcomes the same way.
 """
 
 from __future__ import annotations
@@ -29,8 +33,9 @@ from bizforge.errors import DataError, ModelError, UsageError
 from bizforge.tasks.spec import TaskSpec
 from bizforge.train.budget import Budget
 from bizforge.train.cost import resolve_limit, row_costs
-from bizforge.train.cv import Context, Progress, Run, evaluate
+from bizforge.train.cv import Context, Progress, Run
 from bizforge.train.ensemble import DEFAULT_ROUNDS, EnsembleSelection, caruana
+from bizforge.train.executor import Outcome, Terms, current_executor
 from bizforge.train.explore import explore
 from bizforge.train.members import Member, text_columns
 from bizforge.train.portfolio import Candidate, as_candidates, default_candidates
@@ -115,9 +120,27 @@ def search(
     runs: list[Run] = []
     skipped: list[dict[str, Any]] = []
     errors: list[Exception] = []
-    for i, cand in enumerate(cands):
-        _attempt(ctx, cand, {"name": cand.name, "index": i, "total": len(cands)},
-                 runs, skipped, errors)
+    executor = current_executor()
+
+    def attempts(jobs, cap: float | None = None):
+        """The runs (None: skipped or failed) of ``jobs`` as ``executor`` finishes them."""
+        def terms(cand: Candidate, in_flight: int) -> Terms:
+            reserve = _reserve(ctx, runs)
+            if cap is not None:  # held back from it as extra reserve
+                reserve = max(reserve, budget.remaining() - cap)
+            return Terms(reserve, first=not runs and not in_flight)
+
+        outcomes = executor.attempts(ctx, jobs, terms)
+        try:
+            for outcome in outcomes:
+                yield _record(ctx, outcome, runs, skipped, errors)
+        finally:
+            outcomes.close()  # a cluster cancels what is still running
+
+    portfolio = [(cand, {"name": cand.name, "index": i, "total": len(cands)})
+                 for i, cand in enumerate(cands)]
+    for _ in attempts(portfolio):
+        pass
     if not runs:
         _raise_nothing_finished(time_limit, skipped, errors)
 
@@ -128,9 +151,9 @@ def search(
     if candidates is None and not text:  # a caller's own list is tried as given
         before = len(skipped)
         explored = explore(
-            lambda cand: _attempt(ctx, cand, {"name": cand.name, "index": len(runs),
-                                              "total": None}, runs, skipped, errors,
-                                  cap=EXPLORE_SHARE * time_limit),
+            lambda stream: attempts(((cand, {"name": cand.name, "index": len(runs),
+                                             "total": None}) for cand in stream),
+                                    cap=EXPLORE_SHARE * time_limit),
             lambda: scorer.gain(_select(ctx, runs, y_valid, limit, rounds=EXPLORE_ROUNDS).score),
             lambda: budget.remaining(_reserve(ctx, runs)),
             seed=seed,
@@ -175,21 +198,14 @@ def search(
     )
 
 
-def _attempt(ctx: Context, cand: Candidate, info: dict[str, Any], runs: list[Run],
-             skipped: list[dict[str, Any]], errors: list[Exception],
-             cap: float | None = None) -> Run | None:
-    """Cross-validate one candidate; record it in ``runs`` or, with why, in ``skipped``.
-
-    ``cap``: the most seconds it may take (held back from it as extra reserve).
-    """
-    reserve = _reserve(ctx, runs)
-    if cap is not None:
-        reserve = max(reserve, ctx.budget.remaining() - cap)
-    try:
-        run, reason = evaluate(ctx, cand, reserve, info, first=not runs)
-    except Exception as exc:  # noqa: BLE001 - one failing backend must not end the search
-        errors.append(exc)
-        run, reason = None, f"failed: {type(exc).__name__}: {exc}"
+def _record(ctx: Context, outcome: Outcome, runs: list[Run],
+            skipped: list[dict[str, Any]], errors: list[Exception]) -> Run | None:
+    """Keep one candidate's outcome: its run in ``runs`` or, with why, in ``skipped``."""
+    for event in outcome.events:  # what it reported where it ran (a cluster's worker)
+        ctx.emit(event)
+    cand, info, run, reason = outcome.cand, outcome.info, outcome.run, outcome.reason
+    if outcome.error is not None:
+        errors.append(outcome.error)
     if run is None:
         skipped.append({"name": cand.name, "model": _backend_name(cand.backend), "reason": reason})
         ctx.emit({"event": "candidate_end", **info, "status": reason.split(":")[0],
