@@ -374,7 +374,7 @@ def test_a_callers_own_candidates_are_not_extended(fake_model, binary_data):
 
 def test_a_candidate_whose_libraries_took_the_time_left_is_skipped_not_started(
         fake_model, binary_data, monkeypatch):
-    import bizforge.train.cv as cv
+    from bizforge.train import cv
 
     class Heavy(fake_model):
         name = "heavy"
