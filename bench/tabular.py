@@ -238,7 +238,10 @@ def table(results: dict, limit: float) -> list[str]:
                          f"{b['candidates']} candidates, explored {b['explored']}")
         a = r["autogluon"]
         if "error" not in a:
-            lines.append(f"- {name}: AutoGluon {a['version']} best model {a['best_model']}")
+            trained = ("; trained (validation score): " + ", ".join(a["models"])
+                       if a.get("models") else "")
+            lines.append(f"- {name}: AutoGluon {a['version']} best model {a['best_model']}"
+                         f"{trained}")
     return lines
 
 
