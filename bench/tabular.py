@@ -139,6 +139,8 @@ def run_bizforge(train_path: Path, test_path: Path, target: str, limit: float, w
         "disk_mb_without_report": disk - (run.path / "report.html").stat().st_size / 1e6,
         "dropped": run.predictor.recipe.dropped,
         "members": {m.name: round(m.weight, 3) for m in run.predictor.result.members},
+        # members still served by their fold (or 80% holdout) models: no time to refit them
+        "not_refit": [m.name for m in run.predictor.result.members if not m.refit],
         "candidates": len(run.leaderboard) - 1,
         "explored": run.leaderboard[0]["params"].get("explored"),
     }
@@ -232,7 +234,8 @@ def table(results: dict, limit: float) -> list[str]:
     for name, r in results.items():
         b = r["bizforge"]
         if "error" not in b:
-            lines.append(f"- {name}: bizforge dropped {b['dropped']}; ensemble {b['members']}; "
+            lines.append(f"- {name}: bizforge dropped {b['dropped']}; ensemble {b['members']} "
+                         f"(not refitted on all rows: {b.get('not_refit') or 'none'}); "
                          f"whole `train()` wall {b['wall_seconds']:.1f} s; artifact without the "
                          f"HTML report {b['disk_mb_without_report']:.2f} MB; search: "
                          f"{b['candidates']} candidates, explored {b['explored']}")
