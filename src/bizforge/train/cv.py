@@ -102,6 +102,10 @@ def evaluate(
         return None, "skipped: not enough time left"
     if not _import_heavy(run.backend, budget, reserve):
         return None, "skipped: not enough time left to load its libraries"
+    # The import itself can eat what was left (seconds for torch on a busy machine); a fit
+    # started with nothing left is cut at its first step and only spends the reserve.
+    if budget.remaining(reserve) <= 0:
+        return None, "skipped: not enough time left after loading its libraries"
     ctx.emit({"event": "candidate_start", **info, "model": run.backend})
     Xc, y = ctx.X[columns], ctx.y
     params = model_params(cand.params, ctx.spec, ctx.X.size, tags.handles_text)

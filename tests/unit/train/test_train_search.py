@@ -370,3 +370,30 @@ def test_a_callers_own_candidates_are_not_extended(fake_model, binary_data):
     result = search(X, y, spec_for(y), time_limit=5, candidates=[(fake_model, {})])
     assert "explored" not in result.leaderboard[0]["params"]
     assert [row["name"] for row in result.leaderboard] == ["ensemble", "fake"]
+
+
+def test_a_candidate_whose_libraries_took_the_time_left_is_skipped_not_started(
+        fake_model, binary_data, monkeypatch):
+    from bizforge.train import cv
+
+    class Heavy(fake_model):
+        name = "heavy"
+
+    fits = []
+
+    class Recording(Heavy):
+        def fit(self, X, y, *, valid=None, budget=None, seed=0):
+            fits.append(budget)
+            return super().fit(X, y, valid=valid, budget=budget, seed=seed)
+
+    # Loading the backend's library was planned as quick but takes all the time left.
+    monkeypatch.setitem(cv._HEAVY_IMPORTS, "heavy", "a_slow_library")
+    monkeypatch.setattr(cv, "IMPORT_SECONDS", 0.01)
+    monkeypatch.setattr(cv.importlib, "import_module", lambda name: time.sleep(1.8))
+    X, y = binary_data
+    result = search(X, y, spec_for(y), time_limit=2.0,
+                    candidates=[(fake_model, {}), (Recording, {"column": 1})])
+    assert fits == []
+    assert result.skipped == [{"name": "heavy", "model": "heavy",
+                               "reason": "skipped: not enough time left after loading its "
+                                         "libraries"}]
