@@ -41,6 +41,7 @@ __all__ = ["Prepared", "prepare", "run", "selection_score"]
 
 TEST_SHARE = 0.2
 VALID_SHARE = 0.15
+MAX_VALID = 5000  # images: enough to choose by; past it they serve training better
 RESERVE = 0.12  # of the budget: export, quantisation check, test scoring and the report
 MAX_TAIL_IMAGES = 4000  # cached activations of more would not fit comfortably in memory
 EXPORT_CALIBRATION = 64  # images the int8 calibration of a 224-pixel member runs
@@ -139,7 +140,8 @@ def prepare(images: ImageSet, test: ImageSet | None, *, seed: int, group_column:
                             fix="use the same class folders (or label values) for both.")
     fit_items = [usable[i] for i in keep]
     fit_groups = None if groups is None else groups[keep]
-    train_idx, valid_idx = holdout(y[keep], fit_groups, VALID_SHARE, seed=seed + 1,
+    share = min(VALID_SHARE, MAX_VALID / max(1, len(keep)))
+    train_idx, valid_idx = holdout(y[keep], fit_groups, share, seed=seed + 1,
                                    group_column=group_column)
     return Prepared([fit_items[i] for i in train_idx], [fit_items[i] for i in valid_idx],
                     test_items, classes, prof, notes)
