@@ -252,7 +252,8 @@ def run(images: ImageSet, test: ImageSet | None, options: Any, time_limit: float
         leaderboard.append({"name": "ensemble(" + "+".join(m.name for m in members) + ")",
                             "score": round(valid_best, 5), "weight": 1.0})
     emit({"event": "stage", "stage": "export"})
-    predictor, quant = export_members(members, weights, prep, options, seed=seed)
+    predictor, quant = export_members(members, weights, prep, options, seed=seed,
+                                      metric=metric, score=score)
     emit({"event": "stage", "stage": "evaluate"})
     test_proba, test_images = _served_proba(predictor, prep.test)
     test_metrics = classification_metrics(yt, test_proba, classes=prep.classes)
