@@ -47,6 +47,10 @@ def to_tensor(x: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(x)).permute(0, 3, 1, 2).float()
 
 
+def _channels_last(x: np.ndarray) -> torch.Tensor:
+    return to_tensor(x).contiguous(memory_format=torch.channels_last)
+
+
 def augment_batch(x: torch.Tensor, kind: str, gen: torch.Generator) -> torch.Tensor:
     """A randomly transformed copy of the image batch ``x``: ``shift`` moves, turns and
     scales each image a little; ``flip`` flips and turns each quarter of the batch."""
@@ -132,7 +136,9 @@ def fit_loop(net: nn.Module, x: np.ndarray | torch.Tensor, y: np.ndarray,
     gen = torch.Generator().manual_seed(seed)
     score = score or (lambda t, logits: float((logits.argmax(1) == t).mean()))
     images = isinstance(x, np.ndarray)
-    prepare = to_tensor if images else (lambda b: b)
+    prepare = _channels_last if images else (lambda b: b)
+    if images:  # oneDNN's convolutions run about 1.7x faster on channels-last maps on a CPU
+        net.to(memory_format=torch.channels_last)
     n = len(x)
     batch_size = max(1, min(batch_size, n))
     steps_per_epoch = max(1, n // batch_size)
@@ -212,6 +218,7 @@ def fit_loop(net: nn.Module, x: np.ndarray | torch.Tensor, y: np.ndarray,
                           "valid_accuracy": best, "seconds": round(time.perf_counter() - start, 2)})
     if best_state is not None:
         net.load_state_dict(best_state)
+    net.to(memory_format=torch.contiguous_format)  # as the export and Grad-CAM expect
     net.eval()
     out.best_valid = max(best, 0.0)
     out.examples_seen = step * batch_size
