@@ -118,3 +118,31 @@ def test_unknown_image_model_is_refused():
 
     with pytest.raises(ValidationError):
         ImageOptions(image_models="cnn,resnet")
+
+
+def test_shift_augmentation_moves_each_image_and_keeps_the_shape():
+    import torch
+
+    from bizforge.families.image.fit import augment_batch
+
+    x = torch.zeros(6, 1, 28, 28)
+    x[:, :, 10:18, 12:16] = 255.0
+    out = augment_batch(x, "shift", torch.Generator().manual_seed(0))
+    assert out.shape == x.shape and not torch.equal(out, x)
+    assert len({round(float(o.mean()), 3) for o in out}) > 1  # one transform per image
+
+
+def test_fit_loop_leaves_the_net_in_the_default_layout():
+    import numpy as np
+    import torch
+
+    from bizforge.families.image.fit import fit_loop
+    from bizforge.families.image.nets import SmallCNN
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 255, (16, 8, 8, 1), dtype=np.uint8)
+    y = np.arange(16) % 2
+    net = SmallCNN(1, 2, 8, [4])
+    fit_loop(net, x, y, x[:4], y[:4], seconds=5, augment="shift", batch_size=8, max_epochs=2)
+    conv = next(m for m in net.modules() if isinstance(m, torch.nn.Conv2d))
+    assert conv.weight.is_contiguous()
