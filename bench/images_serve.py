@@ -167,11 +167,11 @@ def main() -> None:
     for name, spec in MODELS.items():
         options = {k: v for k, v in spec.items() if k != "side"}
         print(f"training {name} ({options}) ...", flush=True)
-        run = train(data, task="image-classification", time_limit=60, out=home / name,
+        run = train(data, task="image-classification", time_limit=60, out=home / f"model-{name}",
                     **options)
         registry.publish(run, name)
         paths = _images(home / f"requests-{spec['side']}", spec["side"], N_IMAGES, seed=1)
-        speeds[name] = _speed(home / name, paths)
+        speeds[name] = _speed(home / f"model-{name}", paths)
         print(f"  {json.dumps(speeds[name])}", flush=True)
     _, key = create_key("predict", label="bench", registry=registry)
     registry.close()
