@@ -45,6 +45,7 @@ MAX_VALID = 5000  # images: enough to choose by; past it they serve training bet
 RESERVE = 0.12  # of the budget: export, quantisation check, test scoring and the report
 MAX_TAIL_IMAGES = 4000  # cached activations of more would not fit comfortably in memory
 EXPORT_CALIBRATION = 64  # images the int8 calibration of a 224-pixel member runs
+MAX_ARTIFACT_BYTES = 30 * 10 ** 6  # the served ONNX graphs together, at fp32
 
 
 def selection_score(imbalanced: bool) -> tuple[str, Callable[[np.ndarray, np.ndarray], float]]:
@@ -164,15 +165,25 @@ def _arrays(items: list[ImageItem], size: int, channels: int) -> np.ndarray:
     return arr
 
 
-def _ensemble(members: list[cands.Candidate], yv: np.ndarray, score: Callable
+def _weight_bytes(candidate: cands.Candidate) -> int:
+    """The fp32 size of a member's weights: about the size of its ONNX graph."""
+    return sum(4 * p.numel() for p in candidate.net.parameters())
+
+
+def _ensemble(members: list[cands.Candidate], yv: np.ndarray, score: Callable, *,
+              max_bytes: int = MAX_ARTIFACT_BYTES
               ) -> tuple[list[cands.Candidate], list[float], float]:
     """The best of every candidate and every equal-weight average of two or three,
-    by validation score (a tie keeps the smaller ensemble)."""
+    by validation score (a tie keeps the smaller ensemble). Ensembles whose fp32 weights
+    pass ``max_bytes`` are not considered (two Lite0 graphs come close to 30 MB): the
+    artifact stays that small even when int8 is refused."""
     from bizforge.families.image.predictor import softmax
 
     best: tuple[float, list[cands.Candidate]] | None = None
     for k in range(1, min(3, len(members)) + 1):
         for combo in itertools.combinations(members, k):
+            if k > 1 and sum(_weight_bytes(c) for c in combo) > max_bytes:
+                continue
             p = np.mean([softmax(c.valid_logits) for c in combo], axis=0)
             s = score(yv, np.log(p + 1e-12))
             if best is None or s > best[0] + 1e-9:

@@ -146,3 +146,27 @@ def test_fit_loop_leaves_the_net_in_the_default_layout():
     fit_loop(net, x, y, x[:4], y[:4], seconds=5, augment="shift", batch_size=8, max_epochs=2)
     conv = next(m for m in net.modules() if isinstance(m, torch.nn.Conv2d))
     assert conv.weight.is_contiguous()
+
+
+def test_an_ensemble_too_large_to_serve_is_not_chosen():
+    import numpy as np
+    from torch import nn
+
+    from bizforge.families.image.candidates import Candidate
+    from bizforge.families.image.fit import FitOutcome
+    from bizforge.families.image.training import _ensemble
+
+    yv = np.array([0, 1, 0, 1])
+    # each is wrong, weakly, where the other is right, strongly: together they are right
+    a = np.array([[2.0, 0], [0, 2.0], [3.0, 0], [0.2, 0]])
+    b = np.array([[2.0, 0], [0, 2.0], [0, 0.2], [0, 3.0]])
+    members = [Candidate(n, nn.Linear(100, 2), v, v, FitOutcome(), 1.0)
+               for n, v in (("a", a), ("b", b))]
+
+    def acc(y, logits):
+        return float((logits.argmax(1) == y).mean())
+
+    chosen, _, best = _ensemble(members, yv, acc, max_bytes=10 ** 9)
+    assert [m.name for m in chosen] == ["a", "b"] and best == 1.0
+    chosen, _, best = _ensemble(members, yv, acc, max_bytes=4 * 202 * 2 - 1)  # one fits
+    assert len(chosen) == 1 and best == 0.75
