@@ -28,6 +28,8 @@ def test_demo_runs_end_to_end_without_the_server(tmp_path):
     assert "7. images" in result.output and (out / "parts-model" / "report.html").exists()
     curl = (out / "curl.sh").read_text(encoding="utf-8")
     assert "Authorization: Bearer bf_" in curl and "/v1/models/churn/predict" in curl
+    assert Registry().get("parts").version == 1  # the image model is served like the others
+    assert "/v1/models/parts/predict" in curl and "files=@" in curl
     masked = (out / "customers_masked.csv").read_text(encoding="utf-8")
     raw = (out / "customers.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[1]
     assert raw not in masked  # the mobile number of the first customer is masked

@@ -27,8 +27,8 @@ def demo(
     """Generate a sample telecom churn table, inspect it, mask its personal data,
     train a churn model, score new customers with reasons, train a review-sentiment
     model on bilingual (Chinese and English) sample reviews, train an image model on
-    surface patches made in code (quality inspection), publish the churn and review models,
-    create an API key and serve them on 127.0.0.1 (--no-serve stops before the server).
+    surface patches made in code (quality inspection), publish the churn, review and image
+    models, create an API key and serve them on 127.0.0.1 (--no-serve stops before the server).
 
     Example: bizforge demo --out /tmp/demo --lang en
     """
@@ -87,17 +87,22 @@ def demo(
     version = registry.publish(run, "churn")
     registry.promote("churn", version.version, alias="production")
     review_version = registry.publish(reviews, "reviews")
+    parts_version = registry.publish(parts, "parts")
     _, key = create_key("predict", "demo", registry=registry)
     console.print(f"[bold]8. publish[/bold]      churn:{version.version} (alias production), "
-                  f"reviews:{review_version.version} in {registry.home}; API key created "
-                  "(role predict)")
+                  f"reviews:{review_version.version}, parts:{parts_version.version} in "
+                  f"{registry.home}; API key created (role predict)")
     row = {k: (v.item() if hasattr(v, "item") else v) for k, v in new.drop(
         columns=[CHURN_TARGET, "手机号"]).iloc[0].items()}
     payload = json.dumps({"rows": [row]}, ensure_ascii=False)
     curl = (f"curl -s -X POST http://127.0.0.1:{port}/v1/models/churn/predict "
             f"-H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' "
             f"-d '{payload}'")
-    (out / "curl.sh").write_text(curl + "\n", encoding="utf-8")
+    # the image model takes the photo itself, as a multipart upload
+    upload = (f"curl -s -X POST http://127.0.0.1:{port}/v1/models/parts/predict "
+              f"-H 'Authorization: Bearer {key}' "
+              f"-F 'files=@{(out / 'new-parts' / 'new_scratch.png').resolve()}'")
+    (out / "curl.sh").write_text(curl + "\n" + upload + "\n", encoding="utf-8")
     console.print(f"\nOpen {out / 'inspect.html'}, {model_dir / 'report.html'}, "
                   f"{reviews.path / 'report.html'} and {parts.path / 'report.html'} in a "
                   "browser.")
@@ -108,7 +113,7 @@ def demo(
     from bizforge.cli.serve import app_from_env, run_server
 
     console.print(f"[bold]9. serve[/bold]        http://127.0.0.1:{port} (Ctrl+C stops). Try:")
-    print(curl, flush=True)
+    print(curl, upload, sep="\n", flush=True)
     run_server(app_from_env(), host="127.0.0.1", port=port)
 
 

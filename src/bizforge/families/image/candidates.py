@@ -101,19 +101,25 @@ def extract(backbone: BackboneNet, items: list[ImageItem], *, keep_tail: bool,
     blocks = list(eff._blocks)
     first_tail = len(blocks) + TUNE_FROM
     pooled, tails, problems = [], [], {}
-    for start in range(0, len(items), CHUNK):
-        arr, bad = load_arrays(items[start:start + CHUNK], BACKBONE_SIZE, 3)
-        problems.update({start + k: v for k, v in bad.items()})
-        x = (torch.from_numpy(arr).permute(0, 3, 1, 2).float() - 127.0) * (1 / 128.0)
-        h = eff._swish(eff._bn0(eff._conv_stem(x)))
-        for idx, block in enumerate(blocks):
-            if idx == first_tail and keep_tail:
-                tails.append(h.clone())
-            h = block(h)  # eval mode: drop-connect is off
-        h = eff._swish(eff._bn1(eff._conv_head(h)))
-        pooled.append(h.mean(dim=(2, 3)).numpy())
-        if progress:
-            progress(len(arr))
+    # channels-last maps: oneDNN runs the backbone about 1.6x faster on a CPU
+    eff.to(memory_format=torch.channels_last)
+    try:
+        for start in range(0, len(items), CHUNK):
+            arr, bad = load_arrays(items[start:start + CHUNK], BACKBONE_SIZE, 3)
+            problems.update({start + k: v for k, v in bad.items()})
+            x = (torch.from_numpy(arr).permute(0, 3, 1, 2).float() - 127.0) * (1 / 128.0)
+            h = eff._swish(eff._bn0(eff._conv_stem(x.contiguous(
+                memory_format=torch.channels_last))))
+            for idx, block in enumerate(blocks):
+                if idx == first_tail and keep_tail:
+                    tails.append(h.clone())
+                h = block(h)  # eval mode: drop-connect is off
+            h = eff._swish(eff._bn1(eff._conv_head(h)))
+            pooled.append(h.mean(dim=(2, 3)).numpy())
+            if progress:
+                progress(len(arr))
+    finally:
+        eff.to(memory_format=torch.contiguous_format)  # as the export expects
     return Extracted(np.concatenate(pooled), torch.cat(tails) if tails else None, problems)
 
 

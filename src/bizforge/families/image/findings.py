@@ -169,10 +169,13 @@ def cross_duplicates(train: ImageSet, train_facts: list[Any], test: ImageSet,
                    "remove them from one side.", count=len(both))
 
 
-def image_profile(images: ImageSet, *, test: ImageSet | None = None,
-                  lang: str = "en") -> ImageProfile:
-    """Findings on ``images`` (and on ``test`` against it, when given)."""
-    facts = scan_all(images)
+def image_profile(images: ImageSet, *, test: ImageSet | None = None, lang: str = "en",
+                  facts: list[DecodedImage | ImageProblem] | None = None,
+                  test_facts: list[DecodedImage | ImageProblem] | None = None) -> ImageProfile:
+    """Findings on ``images`` (and on ``test`` against it, when given). ``facts``/``test_facts``:
+    what :func:`~bizforge.families.image.reading.decode_items` found, when training has
+    decoded the images already (else each header is read here)."""
+    facts = scan_all(images) if facts is None else facts
     findings: list[Finding] = []
     problems: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for item, f in zip(images.items, facts, strict=True):
@@ -181,7 +184,8 @@ def image_profile(images: ImageSet, *, test: ImageSet | None = None,
     findings += [skip_finding(kind, entries) for kind, entries in problems.items()]
     findings += _duplicate_findings(images, facts)
     if test is not None:
-        found = cross_duplicates(images, facts, test, scan_all(test))
+        found = cross_duplicates(images, facts, test,
+                                 scan_all(test) if test_facts is None else test_facts)
         if found:
             findings.append(found)
     usable = [isinstance(f, DecodedImage) for f in facts]

@@ -47,28 +47,42 @@ def to_tensor(x: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(x)).permute(0, 3, 1, 2).float()
 
 
+def _channels_last(x: np.ndarray) -> torch.Tensor:
+    return to_tensor(x).contiguous(memory_format=torch.channels_last)
+
+
 def augment_batch(x: torch.Tensor, kind: str, gen: torch.Generator) -> torch.Tensor:
-    """A randomly transformed copy of the image batch ``x`` (one transform per quarter)."""
+    """A randomly transformed copy of the image batch ``x``: ``shift`` moves, turns and
+    scales each image a little; ``flip`` flips and turns each quarter of the batch."""
     if kind == "none" or len(x) == 0:
         return x
+    if kind == "shift":
+        return _jitter(x, gen)
     parts = []
     for chunk in x.chunk(4):
         r = torch.randint(0, 8, (3,), generator=gen).tolist()
-        if kind == "shift":
-            # up to 2 pixels (of 28) either way: handwriting is never centred exactly
-            pad = max(1, x.shape[-1] // 14)
-            dy, dx = r[0] % (2 * pad + 1) - pad, r[1] % (2 * pad + 1) - pad
-            padded = nn.functional.pad(chunk, (pad, pad, pad, pad))
-            h, w = chunk.shape[-2:]
-            chunk = padded[..., pad + dy:pad + dy + h, pad + dx:pad + dx + w]
-        else:
-            if r[0] % 2:
-                chunk = chunk.flip(-1)
-            if r[1] % 2:
-                chunk = chunk.flip(-2)
-            chunk = torch.rot90(chunk, r[2] % 4, dims=(-2, -1))
+        if r[0] % 2:
+            chunk = chunk.flip(-1)
+        if r[1] % 2:
+            chunk = chunk.flip(-2)
+        chunk = torch.rot90(chunk, r[2] % 4, dims=(-2, -1))
         parts.append(chunk)
     return torch.cat(parts)
+
+
+def _jitter(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Each image moved by up to 2 pixels (of 28) either way, turned by up to 10 degrees
+    and scaled by 0.9-1.1: handwriting is never centred, upright or sized exactly."""
+    n = len(x)
+    u = torch.rand(n, 4, generator=gen) * 2 - 1
+    angle, scale = u[:, 0] * (10 * torch.pi / 180), 1 + 0.1 * u[:, 1]
+    shift = u[:, 2:] * (2 * 2 / 28)  # grid units: the image spans -1..1
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1),
+                         torch.stack([sin, cos, shift[:, 1]], 1)], 1)
+    grid = nn.functional.affine_grid(theta, list(x.shape), align_corners=False)
+    return nn.functional.grid_sample(x, grid, mode="bilinear", padding_mode="border",
+                                     align_corners=False)
 
 
 @torch.no_grad()
@@ -122,7 +136,9 @@ def fit_loop(net: nn.Module, x: np.ndarray | torch.Tensor, y: np.ndarray,
     gen = torch.Generator().manual_seed(seed)
     score = score or (lambda t, logits: float((logits.argmax(1) == t).mean()))
     images = isinstance(x, np.ndarray)
-    prepare = to_tensor if images else (lambda b: b)
+    prepare = _channels_last if images else (lambda b: b)
+    if images:  # oneDNN's convolutions run about 1.7x faster on channels-last maps on a CPU
+        net.to(memory_format=torch.channels_last)
     n = len(x)
     batch_size = max(1, min(batch_size, n))
     steps_per_epoch = max(1, n // batch_size)
@@ -182,7 +198,9 @@ def fit_loop(net: nn.Module, x: np.ndarray | torch.Tensor, y: np.ndarray,
             if valid > best:
                 best, bad = valid, 0
                 best_state = copy.deepcopy(net.state_dict())
-            else:
+            elif step >= total // 2:
+                # only once the learning rate anneals: at its peak, validation wobbles
+                # and the best epochs of a one-cycle schedule are its last
                 bad += 1
             if over:
                 out.stopped_by = "budget"
@@ -200,6 +218,7 @@ def fit_loop(net: nn.Module, x: np.ndarray | torch.Tensor, y: np.ndarray,
                           "valid_accuracy": best, "seconds": round(time.perf_counter() - start, 2)})
     if best_state is not None:
         net.load_state_dict(best_state)
+    net.to(memory_format=torch.contiguous_format)  # as the export and Grad-CAM expect
     net.eval()
     out.best_valid = max(best, 0.0)
     out.examples_seen = step * batch_size

@@ -6,7 +6,8 @@ few hundred training images: uint8 activations, int8 per-channel weights with th
 reduced (7-bit) range that CPUs without VNNI need. The linear head stays fp32: it is
 tiny and an error there changes the class directly. Both graphs are timed and scored
 on the validation images at the end of training; the int8 graph is served unless it
-costs more than :data:`MAX_INT8_LOSS` accuracy.
+costs more than :data:`MAX_INT8_LOSS` of the run's selection metric (accuracy, or
+macro-F1 when the classes are imbalanced).
 
 >>> fp32 = export_image_onnx(net, size=28, channels=1)            # doctest: +SKIP
 >>> int8 = quantize_static_int8(fp32, calibration_images)        # doctest: +SKIP
@@ -26,7 +27,7 @@ from bizforge.models.text_hf.onnx_export import OPSET, OrtRunner, quiet_root_log
 __all__ = ["INPUT", "MAX_INT8_LOSS", "ImageRunner", "export_image_onnx", "quantize_static_int8"]
 
 INPUT = "pixels"
-MAX_INT8_LOSS = 0.005  # accuracy on validation images; more and fp32 is served
+MAX_INT8_LOSS = 0.005  # of the selection metric on validation; more and fp32 is served
 CALIBRATION_IMAGES = 256
 
 

@@ -30,8 +30,9 @@ import numpy as np
 from bizforge.errors import DataError
 from bizforge.families.base import DataSource
 
-__all__ = ["FORMATS", "IMAGE_SUFFIXES", "MAX_BYTES", "MAX_PIXELS", "DecodedImage", "ImageItem",
-           "ImageProblem", "ImageSet", "decode", "list_images", "load_arrays", "read_limited", "scan"]
+__all__ = ["FORMATS", "IMAGE_SUFFIXES", "MAX_BYTES", "MAX_CACHE_BYTES", "MAX_PIXELS",
+           "DecodedImage", "ImageItem", "ImageProblem", "ImageSet", "cache_side", "decode",
+           "decode_items", "list_images", "load_arrays", "read_limited", "scan"]
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
 FORMATS = ("JPEG", "PNG", "BMP", "TIFF")  # a phone's MPO opens through the JPEG reader
@@ -39,6 +40,7 @@ MAX_PIXELS = 40_000_000  # about 6,300 x 6,300: larger than any camera frame a l
 MAX_BYTES = 50 * 1024 * 1024
 MAX_ZIP_BYTES = 8 * 1024 ** 3  # uncompressed; a zip bomb stops here
 THREADS = 2
+MAX_CACHE_BYTES = 2 * 1024 ** 3  # decoded pixels kept in memory for one training run
 
 
 class ImageProblem(Exception):
@@ -59,6 +61,9 @@ class ImageItem:
     label: str | None = None
     group: str | None = None
     row: int | None = None  # 0-based data row of a CSV/Excel source
+    # the decoded 8-bit pixels ((h, w) grey or (h, w, 3) RGB), kept by decode_items so a
+    # training run decodes each file once; None: read the file when needed
+    pixels: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -150,6 +155,19 @@ def _to_8bit(im):
                            kind="unsupported_mode") from None
 
 
+def _load(im):
+    """Decode the pixels of the opened ``im``: EXIF orientation applied, 8-bit L/RGB."""
+    from PIL import ImageOps
+
+    try:
+        im.load()
+        im = ImageOps.exif_transpose(im)
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise ImageProblem(f"truncated or corrupt ({type(exc).__name__}: {exc})",
+                           kind="corrupt_image") from None
+    return _to_8bit(im)
+
+
 def decode(data: bytes):
     """Fully decoded 8-bit ``L``/``RGB`` PIL image with EXIF orientation applied.
 
@@ -158,16 +176,7 @@ def decode(data: bytes):
     >>> decode(buf.getvalue()).size
     (3, 2)
     """
-    from PIL import ImageOps
-
-    im = _open(data)
-    try:
-        im.load()
-        im = ImageOps.exif_transpose(im)
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise ImageProblem(f"truncated or corrupt ({type(exc).__name__}: {exc})",
-                           kind="corrupt_image") from None
-    return _to_8bit(im)
+    return _load(_open(data))
 
 
 def scan(item: ImageItem) -> DecodedImage:
@@ -190,22 +199,82 @@ def to_array(im, size: int, channels: int) -> np.ndarray:
     return arr[:, :, None] if channels == 1 else arr
 
 
+def cache_side(n_images: int, needed: int, channels: int = 3,
+               budget: int = MAX_CACHE_BYTES) -> int:
+    """The shorter side past which :func:`decode_items` shrinks an image it keeps: at least
+    ``needed`` (the largest input a model takes), at most four times it, and ``n_images``
+    of that size fit in ``budget`` bytes. Below it the pixels are kept as decoded, so the
+    arrays made from them are exactly those the served model makes from the file.
+
+    >>> cache_side(1_000, 224), cache_side(100_000, 224)
+    (896, 224)
+    """
+    fits = int((budget / max(1, n_images * channels)) ** 0.5)
+    return max(needed, min(4 * needed, fits))
+
+
+def _read_one(item: ImageItem, side: int) -> DecodedImage:
+    data = read_limited(item.path)
+    im = _open(data)
+    facts = DecodedImage(im.size[0], im.size[1], im.mode, str(im.format),
+                         hashlib.sha256(data).hexdigest())
+    scale = side / min(im.size)
+    if scale < 0.5 and im.format == "JPEG":  # let the JPEG decoder skip the detail we drop
+        im.draft(im.mode, (int(im.size[0] * scale) + 1, int(im.size[1] * scale) + 1))
+    im = _load(im)
+    scale = side / min(im.size)
+    if scale < 1:
+        from PIL import Image
+
+        im = im.resize((max(1, round(im.size[0] * scale)), max(1, round(im.size[1] * scale))),
+                       Image.Resampling.BILINEAR, reducing_gap=3.0)
+    item.pixels = np.asarray(im, dtype=np.uint8)
+    return facts
+
+
+def decode_items(items: list[ImageItem], side: int, *,
+                 threads: int = THREADS) -> list[DecodedImage | ImageProblem]:
+    """Read, check and decode every item in one pass: its header facts (or the problem,
+    truncated files included) in order, and its pixels kept in ``item.pixels`` (shrunk
+    to a shorter side of ``side`` when larger; see :func:`cache_side`)."""
+    def one(item: ImageItem) -> DecodedImage | ImageProblem:
+        try:
+            return _read_one(item, side)
+        except ImageProblem as p:
+            return p
+        except OSError as exc:
+            return ImageProblem(f"cannot be read ({exc.strerror or exc})")
+
+    # PIL releases the GIL while decoding and resizing, so threads do use both cores
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        return list(pool.map(one, items))
+
+
 def load_arrays(items: list[ImageItem], size: int, channels: int, *,
                 threads: int = THREADS) -> tuple[np.ndarray, dict[int, ImageProblem]]:
-    """All ``items`` decoded to ``(n, size, size, channels)`` uint8, and the problems by index
-    (those rows stay zero: the caller drops them and reports each by name)."""
+    """All ``items`` as ``(n, size, size, channels)`` uint8, from their kept pixels or else
+    their files, and the problems by index (those rows stay zero: the caller drops them
+    and reports each by name)."""
+    from PIL import Image
+
     out = np.zeros((len(items), size, size, channels), dtype=np.uint8)
     problems: dict[int, ImageProblem] = {}
 
     def one(i: int) -> None:
+        item = items[i]
         try:
-            out[i] = to_array(decode(read_limited(items[i].path)), size, channels)
+            im = (Image.fromarray(item.pixels) if item.pixels is not None
+                  else decode(read_limited(item.path)))
+            out[i] = to_array(im, size, channels)
         except ImageProblem as p:
             problems[i] = p
         except OSError as exc:
             problems[i] = ImageProblem(f"cannot be read ({exc.strerror or exc})")
 
-    # PIL releases the GIL while decoding and resizing, so threads do use both cores
+    if all(i.pixels is not None for i in items) and len(items) < 64:
+        for i in range(len(items)):  # in memory already: a pool costs more than it saves
+            one(i)
+        return out, problems
     with ThreadPoolExecutor(max(1, threads)) as pool:
         list(pool.map(one, range(len(items))))
     return out, problems

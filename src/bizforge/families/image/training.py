@@ -25,9 +25,15 @@ from bizforge.errors import DataError
 from bizforge.evaluate.metrics import classification_metrics
 from bizforge.families.base import Trained
 from bizforge.families.image import candidates as cands
-from bizforge.families.image.findings import ImageProfile, image_profile, skip_finding
-from bizforge.families.image.nets import DEFAULT_BACKBONE, build_backbone
-from bizforge.families.image.reading import ImageItem, ImageSet, load_arrays
+from bizforge.families.image.findings import ImageProfile, image_profile
+from bizforge.families.image.nets import BACKBONE_SIZE, DEFAULT_BACKBONE, build_backbone
+from bizforge.families.image.reading import (
+    ImageItem,
+    ImageSet,
+    cache_side,
+    decode_items,
+    load_arrays,
+)
 from bizforge.families.image.serving import export_members
 from bizforge.families.image.splits import holdout
 
@@ -35,9 +41,11 @@ __all__ = ["Prepared", "prepare", "run", "selection_score"]
 
 TEST_SHARE = 0.2
 VALID_SHARE = 0.15
+MAX_VALID = 5000  # images: enough to choose by; past it they serve training better
 RESERVE = 0.12  # of the budget: export, quantisation check, test scoring and the report
 MAX_TAIL_IMAGES = 4000  # cached activations of more would not fit comfortably in memory
 EXPORT_CALIBRATION = 64  # images the int8 calibration of a 224-pixel member runs
+MAX_ARTIFACT_BYTES = 30 * 10 ** 6  # the served ONNX graphs together, at fp32
 
 
 def selection_score(imbalanced: bool) -> tuple[str, Callable[[np.ndarray, np.ndarray], float]]:
@@ -89,9 +97,14 @@ def _check_labels(items: list[ImageItem], images: ImageSet) -> None:
 
 
 def prepare(images: ImageSet, test: ImageSet | None, *, seed: int, group_column: str | None,
-            lang: str = "en") -> Prepared:
-    """Findings, label checks and the train/validation/test split."""
-    prof = image_profile(images, test=test, lang=lang)
+            lang: str = "en", side: int = 224) -> Prepared:
+    """Decode every image once (kept in memory, shorter side up to about ``side``),
+    findings, label checks and the train/validation/test split."""
+    n = len(images.items) + (0 if test is None else len(test.items))
+    keep = cache_side(n, side)
+    facts = decode_items(images.items, keep)
+    test_facts = None if test is None else decode_items(test.items, keep)
+    prof = image_profile(images, test=test, lang=lang, facts=facts, test_facts=test_facts)
     notes: list[str] = []
     usable = _usable(images, prof, notes, "training")
     _check_labels(usable, images)
@@ -119,7 +132,7 @@ def prepare(images: ImageSet, test: ImageSet | None, *, seed: int, group_column:
         test_items = [usable[i] for i in held]
     else:
         keep = np.arange(len(usable))
-        test_prof = image_profile(test, lang=lang)
+        test_prof = image_profile(test, lang=lang, facts=test_facts)
         test_items = _usable(test, test_prof, notes, "test")
         unknown = sorted({i.label for i in test_items} - set(classes) - {None})
         if unknown or any(i.label is None for i in test_items):
@@ -128,7 +141,8 @@ def prepare(images: ImageSet, test: ImageSet | None, *, seed: int, group_column:
                             fix="use the same class folders (or label values) for both.")
     fit_items = [usable[i] for i in keep]
     fit_groups = None if groups is None else groups[keep]
-    train_idx, valid_idx = holdout(y[keep], fit_groups, VALID_SHARE, seed=seed + 1,
+    share = min(VALID_SHARE, MAX_VALID / max(1, len(keep)))
+    train_idx, valid_idx = holdout(y[keep], fit_groups, share, seed=seed + 1,
                                    group_column=group_column)
     return Prepared([fit_items[i] for i in train_idx], [fit_items[i] for i in valid_idx],
                     test_items, classes, prof, notes)
@@ -151,29 +165,25 @@ def _arrays(items: list[ImageItem], size: int, channels: int) -> np.ndarray:
     return arr
 
 
-def _drop_undecodable(prep: Prepared) -> None:
-    """Truncated files pass the header scan; decode once here so they are skipped and
-    reported like the others rather than failing a candidate."""
-    for part in (prep.train, prep.valid, prep.test):
-        _, bad = load_arrays(part, 8, 1)
-        if bad:
-            entries = [(part[i].name, p.reason) for i, p in sorted(bad.items())]
-            prep.profile.findings.append(skip_finding("corrupt_image", entries))
-            prep.notes.append(f"{len(bad)} truncated or corrupt image(s) were skipped: "
-                              f"{', '.join(n for n, _ in entries[:5])}.")
-            for i in sorted(bad, reverse=True):
-                del part[i]
+def _weight_bytes(candidate: cands.Candidate) -> int:
+    """The fp32 size of a member's weights: about the size of its ONNX graph."""
+    return sum(4 * p.numel() for p in candidate.net.parameters())
 
 
-def _ensemble(members: list[cands.Candidate], yv: np.ndarray, score: Callable
+def _ensemble(members: list[cands.Candidate], yv: np.ndarray, score: Callable, *,
+              max_bytes: int = MAX_ARTIFACT_BYTES
               ) -> tuple[list[cands.Candidate], list[float], float]:
     """The best of every candidate and every equal-weight average of two or three,
-    by validation score (a tie keeps the smaller ensemble)."""
+    by validation score (a tie keeps the smaller ensemble). Ensembles whose fp32 weights
+    pass ``max_bytes`` are not considered (two Lite0 graphs come close to 30 MB): the
+    artifact stays that small even when int8 is refused."""
     from bizforge.families.image.predictor import softmax
 
     best: tuple[float, list[cands.Candidate]] | None = None
     for k in range(1, min(3, len(members)) + 1):
         for combo in itertools.combinations(members, k):
+            if k > 1 and sum(_weight_bytes(c) for c in combo) > max_bytes:
+                continue
             p = np.mean([softmax(c.valid_logits) for c in combo], axis=0)
             s = score(yv, np.log(p + 1e-12))
             if best is None or s > best[0] + 1e-9:
@@ -192,15 +202,17 @@ def run(images: ImageSet, test: ImageSet | None, options: Any, time_limit: float
     emit = progress or (lambda e: None)
     torch.manual_seed(seed)
     emit({"event": "stage", "stage": "inspect"})
-    prep = prepare(images, test, seed=seed, group_column=options.group_column, lang=lang)
-    _drop_undecodable(prep)
+    wanted = set(options.image_models)
+    # the largest input a candidate takes: the backbone's, or the CNN's (at most 128)
+    side = BACKBONE_SIZE if wanted & {"frozen", "finetune"} else (options.image_size or 128)
+    prep = prepare(images, test, seed=seed, group_column=options.group_column, lang=lang,
+                   side=side)
     y, yv, yt = prep.y(prep.train), prep.y(prep.valid), prep.y(prep.test)
     counts = np.bincount(y, minlength=len(prep.classes))
     metric, score = selection_score(counts.max() > 3 * max(counts.min(), 1))
     size, channels = _cnn_geometry(prep, options.image_size)
     augment = options.augment if options.augment != "auto" else ("shift" if size <= 32 else "flip")
     budget = time_limit * (1 - RESERVE)
-    wanted = set(options.image_models)
     found: list[cands.Candidate] = []
     leaderboard: list[dict[str, Any]] = []
     notes = list(prep.notes)
@@ -251,7 +263,8 @@ def run(images: ImageSet, test: ImageSet | None, options: Any, time_limit: float
         leaderboard.append({"name": "ensemble(" + "+".join(m.name for m in members) + ")",
                             "score": round(valid_best, 5), "weight": 1.0})
     emit({"event": "stage", "stage": "export"})
-    predictor, quant = export_members(members, weights, prep, options, seed=seed)
+    predictor, quant = export_members(members, weights, prep, options, seed=seed,
+                                      metric=metric, score=score)
     emit({"event": "stage", "stage": "evaluate"})
     test_proba, test_images = _served_proba(predictor, prep.test)
     test_metrics = classification_metrics(yt, test_proba, classes=prep.classes)
@@ -317,9 +330,12 @@ def _backbone_candidates(backbone, prep: Prepared, y, yv, score, left, seed, not
 def _served_proba(predictor, items: list[ImageItem]) -> tuple[np.ndarray, list[Any]]:
     """Test probabilities from the saved (ONNX) predictor: the figures are the served
     model's, not the training graph's. Also the decoded images, for the report."""
+    from PIL import Image
+
     from bizforge.families.image.reading import decode, read_limited
 
-    images = [decode(read_limited(i.path)) for i in items]
+    images = [Image.fromarray(i.pixels) if i.pixels is not None else decode(read_limited(i.path))
+              for i in items]
     return predictor.proba_of_images(images), images
 
 

@@ -118,3 +118,55 @@ def test_unknown_image_model_is_refused():
 
     with pytest.raises(ValidationError):
         ImageOptions(image_models="cnn,resnet")
+
+
+def test_shift_augmentation_moves_each_image_and_keeps_the_shape():
+    import torch
+
+    from bizforge.families.image.fit import augment_batch
+
+    x = torch.zeros(6, 1, 28, 28)
+    x[:, :, 10:18, 12:16] = 255.0
+    out = augment_batch(x, "shift", torch.Generator().manual_seed(0))
+    assert out.shape == x.shape and not torch.equal(out, x)
+    assert len({round(float(o.mean()), 3) for o in out}) > 1  # one transform per image
+
+
+def test_fit_loop_leaves_the_net_in_the_default_layout():
+    import numpy as np
+    import torch
+
+    from bizforge.families.image.fit import fit_loop
+    from bizforge.families.image.nets import SmallCNN
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 255, (16, 8, 8, 1), dtype=np.uint8)
+    y = np.arange(16) % 2
+    net = SmallCNN(1, 2, 8, [4])
+    fit_loop(net, x, y, x[:4], y[:4], seconds=5, augment="shift", batch_size=8, max_epochs=2)
+    conv = next(m for m in net.modules() if isinstance(m, torch.nn.Conv2d))
+    assert conv.weight.is_contiguous()
+
+
+def test_an_ensemble_too_large_to_serve_is_not_chosen():
+    import numpy as np
+    from torch import nn
+
+    from bizforge.families.image.candidates import Candidate
+    from bizforge.families.image.fit import FitOutcome
+    from bizforge.families.image.training import _ensemble
+
+    yv = np.array([0, 1, 0, 1])
+    # each is wrong, weakly, where the other is right, strongly: together they are right
+    a = np.array([[2.0, 0], [0, 2.0], [3.0, 0], [0.2, 0]])
+    b = np.array([[2.0, 0], [0, 2.0], [0, 0.2], [0, 3.0]])
+    members = [Candidate(n, nn.Linear(100, 2), v, v, FitOutcome(), 1.0)
+               for n, v in (("a", a), ("b", b))]
+
+    def acc(y, logits):
+        return float((logits.argmax(1) == y).mean())
+
+    chosen, _, best = _ensemble(members, yv, acc, max_bytes=10 ** 9)
+    assert [m.name for m in chosen] == ["a", "b"] and best == 1.0
+    chosen, _, best = _ensemble(members, yv, acc, max_bytes=4 * 202 * 2 - 1)  # one fits
+    assert len(chosen) == 1 and best == 0.75

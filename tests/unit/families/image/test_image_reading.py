@@ -122,3 +122,36 @@ def test_mode_that_cannot_be_converted_is_an_image_problem(monkeypatch):
     with pytest.raises(ImageProblem, match="mode 'CMYK' cannot be converted") as err:
         _to_8bit(im)
     assert err.value.kind == "unsupported_mode"
+
+
+def test_decode_items_reads_each_file_once_and_keeps_its_pixels(parts):
+    from bizforge.families.image.reading import decode_items, load_arrays
+
+    items = list_images(DataSource(parts)).items[:4]
+    facts = decode_items(items, 64)
+    assert all(f.width == i.pixels.shape[1] for f, i in zip(facts, items, strict=True))
+    for item in items:
+        item.path.unlink()  # the arrays come from memory from now on
+    arrays, problems = load_arrays(items, 16, 3)
+    assert arrays.shape == (4, 16, 16, 3) and not problems and arrays.any()
+
+
+def test_decode_items_reports_a_truncated_file_in_the_same_pass(tmp_path):
+    from bizforge.families.image.reading import ImageItem, decode_items
+
+    buf = io.BytesIO()
+    Image.effect_noise((256, 256), 60).save(buf, "JPEG")
+    (tmp_path / "cut.jpg").write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
+    item = ImageItem(tmp_path / "cut.jpg", "cut.jpg")
+    [problem] = decode_items([item], 64)
+    assert isinstance(problem, ImageProblem) and problem.kind == "corrupt_image"
+    assert item.pixels is None
+
+
+def test_decode_items_shrinks_large_images_to_the_side_asked(tmp_path):
+    from bizforge.families.image.reading import ImageItem, decode_items
+
+    Image.new("RGB", (1200, 800), (200, 10, 10)).save(tmp_path / "big.jpg", "JPEG")
+    item = ImageItem(tmp_path / "big.jpg", "big.jpg")
+    [facts] = decode_items([item], 200)
+    assert (facts.width, facts.height) == (1200, 800) and item.pixels.shape == (200, 300, 3)

@@ -55,6 +55,13 @@ def test_each_runtime_is_timed_and_scored(trained):
                                                                   "onnx_int8"}
 
 
+def test_int8_is_judged_by_the_selection_metric(trained):
+    q = trained[1].metrics["finetune"]["quantization"]
+    assert q["metric"] == trained[1].metrics["metric"] and set(q["score"]) == set(q["accuracy"])
+    served = "onnx_int8" if q["int8_score_change"] >= -0.005 else "onnx_fp32"
+    assert q["runtime"] == served
+
+
 def test_saved_folder_holds_only_onnx_and_json(trained):
     assert {p.suffix for p in trained[2].iterdir()} == {".onnx", ".json"}
 
