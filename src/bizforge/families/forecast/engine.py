@@ -106,7 +106,10 @@ def select(panel: Panel, *, horizon: int, season: int, time_limit: float,
     for o in origins:
         cut = panel.cut(o)
         cut.future = {c: panel.covariates[c][:, o: o + horizon] for c in covariates}
-        actual = panel.values[:, o: o + horizon]
+        actual = panel.values[:, o: o + horizon].copy()
+        # A series that starts after the cut (or one period before it) cannot be
+        # forecast from there: its periods are not scored in this window.
+        actual[[cut.series(i).size < 2 for i in range(len(panel.series_ids))]] = np.nan
         if actual.shape[1] < horizon:
             actual = np.hstack([actual, np.full((actual.shape[0], horizon - actual.shape[1]),
                                                 np.nan)])

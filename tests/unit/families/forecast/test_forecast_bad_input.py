@@ -105,3 +105,18 @@ def test_dates_sharing_one_period_after_a_frequency_change_are_summed():
     panel = build_panel(frame, target="sales", time="day", ids=None)
     assert np.nansum(panel.values) == pytest.approx(35.0)  # nothing overwritten
     assert any(f["kind"] == "merged_periods" for f in panel.findings)
+
+
+def test_series_of_different_lengths_on_integer_periods_all_get_forecasts(family):
+    # Short yearly-like histories that end together and start apart (as in M3): a backtest
+    # cut before a series starts scores none of its periods instead of failing.
+    rng = np.random.default_rng(0)
+    parts = []
+    for sid, length in (("a", 40), ("b", 30), ("c", 12)):
+        parts.append(pd.DataFrame({"series": sid, "period": np.arange(1 - length, 1),
+                                   "value": 100 + np.arange(length) * 2.0
+                                   + rng.normal(0, 1, length)}))
+    run = _train(family, pd.concat(parts), target="value", time_column="period",
+                 id_column=["series"], horizon=6)
+    out = run.predictor.predict(["a", "b", "c"])
+    assert len(out) == 18 and np.isfinite(out["forecast"]).all()
