@@ -18,6 +18,7 @@ import numpy as np
 
 from bizforge.families.forecast.backtest import Intervals, greedy_ensemble, wape, window_origins
 from bizforge.families.forecast.gbm import LEVEL_WINDOW, GlobalGBM
+from bizforge.families.forecast.hierarchy import METHODS, Hierarchy, projection
 from bizforge.families.forecast.panel import Panel
 from bizforge.families.forecast.stats import FORECASTERS, forecast_one
 
@@ -47,6 +48,10 @@ class Selection:
     covariates: list[str] = field(default_factory=list)
     windows: list[dict[str, Any]] = field(default_factory=list)
     gbm: GlobalGBM | None = None
+    hierarchy: Hierarchy | None = None
+    reconcile: str | None = None          # the chosen method
+    projection: np.ndarray | None = None  # G: bottom series from every node's forecast
+    reconcile_scores: dict[str, float] = field(default_factory=dict)
 
 
 def _stat_forecasts(panel: Panel, name: str, horizon: int, season: int,
@@ -87,8 +92,14 @@ def _future_cov(panel: Panel, name: str, horizon: int) -> np.ndarray:
 def select(panel: Panel, *, horizon: int, season: int, time_limit: float,
            windows: int = 4, covariates: list[str] | None = None, seed: int = 0,
            candidates: list[str] | None = None,
-           progress: Callable[[dict[str, Any]], None] | None = None) -> Selection:
-    """Backtest the candidates on ``panel`` and choose the ensemble (see module docstring)."""
+           progress: Callable[[dict[str, Any]], None] | None = None,
+           hierarchy: Hierarchy | None = None, reconcile: str = "auto") -> Selection:
+    """Backtest the candidates on ``panel`` and choose the ensemble (see module docstring).
+
+    With a ``hierarchy`` (``panel`` then holds its aggregates after the bottom series),
+    the ensemble's backtest forecasts are reconciled by each method (or the one named by
+    ``reconcile``) and the method with the lowest WAPE over every node is kept.
+    """
     emit = progress or (lambda e: None)
     covariates = covariates or []
     started = time.perf_counter()
@@ -147,6 +158,10 @@ def select(panel: Panel, *, horizon: int, season: int, time_limit: float,
         emit({"event": "candidate_end", "name": name, "elapsed": time.perf_counter() - started})
     weights = greedy_ensemble(results, actual_all)
     ens = sum(w * results[n] for n, w in weights.items())
+    chosen = None
+    if hierarchy is not None:
+        chosen = _choose_reconciliation(hierarchy, reconcile, ens, actual_all, len(cuts))
+        ens = chosen["reconciled"]
     levels = np.concatenate([level_of(cut) for _, cut, _ in cuts])
     errors = (actual_all - ens) / np.where(levels > 0, levels, 1.0)[:, None]
     for row in leaderboard:
@@ -157,8 +172,33 @@ def select(panel: Panel, *, horizon: int, season: int, time_limit: float,
     window_rows = [{"origin": str(panel.index[o]), "wape": wape(a, ens[k * len(a):(k + 1) * len(a)])}
                    for k, (o, _, a) in enumerate(cuts)]
     emit({"event": "ensemble_done", "elapsed": time.perf_counter() - started})
-    return Selection(horizon, season, weights, Intervals.fit(errors, horizon), leaderboard,
-                     skipped, covariates, window_rows)
+    out = Selection(horizon, season, weights, Intervals.fit(errors, horizon), leaderboard,
+                    skipped, covariates, window_rows)
+    if chosen is not None:
+        out.hierarchy, out.reconcile = hierarchy, chosen["method"]
+        out.projection, out.reconcile_scores = chosen["G"], chosen["scores"]
+        leaderboard[0]["reconcile"] = chosen["method"]
+    return out
+
+
+def _choose_reconciliation(hierarchy: Hierarchy, method: str, ens: np.ndarray,
+                           actual: np.ndarray, n_windows: int) -> dict[str, Any]:
+    """Reconcile each backtest window's ensemble forecast by every method (or the named
+    one); keep the lowest WAPE over all nodes. MinT's error covariance is estimated from
+    the same windows' base errors (cells x nodes)."""
+    nodes = len(hierarchy.nodes)
+    base = ens.reshape(n_windows, nodes, -1)
+    act = actual.reshape(n_windows, nodes, -1)
+    errors = (act - base).transpose(0, 2, 1).reshape(-1, nodes)
+    scores, best = {}, None
+    for name in (METHODS if method == "auto" else (method,)):
+        G = projection(hierarchy, name, errors)
+        rec = np.stack([hierarchy.S @ (G @ np.nan_to_num(b)) for b in base])
+        scores[name] = wape(act, rec)
+        if best is None or scores[name] < scores[best["method"]] - 1e-12:
+            best = {"method": name, "G": G, "reconciled": rec.reshape(ens.shape)}
+    best["scores"] = scores
+    return best
 
 
 def forecast(panel: Panel, selection: Selection, *, seed: int = 0,
@@ -175,4 +215,6 @@ def forecast(panel: Panel, selection: Selection, *, seed: int = 0,
             members[name] = _stat_forecasts(panel, name, selection.horizon, selection.season,
                                             _intermittent(panel))
     point = sum(w * members[n] for n, w in selection.weights.items())
+    if selection.projection is not None:
+        point = selection.hierarchy.S @ (selection.projection @ np.nan_to_num(point))
     return point, members, gbm

@@ -28,6 +28,7 @@ from bizforge.families.base import Action, DataSource, FamilyPredictor
 from bizforge.families.forecast.backtest import LEVELS, Intervals
 from bizforge.families.forecast.engine import GBM
 from bizforge.families.forecast.gbm import GlobalGBM
+from bizforge.families.forecast.hierarchy import Hierarchy
 from bizforge.families.forecast.panel import ID_SEP, Panel, parse_times
 
 __all__ = ["ForecastPredictor", "ForecastRequest", "ForecastResponse"]
@@ -75,8 +76,14 @@ class ForecastPredictor(FamilyPredictor):
     family = "forecast"
 
     def __init__(self, spec: dict[str, Any], panel: Panel, members: dict[str, np.ndarray],
-                 gbm: GlobalGBM | None, info: dict[str, Any] | None = None):
+                 gbm: GlobalGBM | None, info: dict[str, Any] | None = None,
+                 projection: np.ndarray | None = None):
         self.spec, self.panel, self.members, self.gbm = spec, panel, members, gbm
+        self.projection = projection
+        self.hierarchy = None
+        if projection is not None:
+            r = spec["reconcile"]
+            self.hierarchy = Hierarchy.from_ids(panel.series_ids[: r["bottom"]], r["id_parts"])
         self.intervals = Intervals.from_dict(spec["intervals"])
         self.weights: dict[str, float] = spec["weights"]
         self.row_of = {s: i for i, s in enumerate(panel.series_ids)}
@@ -103,6 +110,8 @@ class ForecastPredictor(FamilyPredictor):
         arrays.update({f"member.{k}": np.ascontiguousarray(v) for k, v in self.members.items()})
         arrays.update({f"covariate.{k}": np.ascontiguousarray(v)
                        for k, v in self.panel.covariates.items()})
+        if self.projection is not None:
+            arrays["reconcile.projection"] = np.ascontiguousarray(self.projection)
         save_file(arrays, str(folder / ARRAYS_FILE))
         if self.gbm is not None:
             (folder / GBM_FILE).write_text(self.gbm.to_text(), encoding="utf-8")
@@ -130,7 +139,7 @@ class ForecastPredictor(FamilyPredictor):
                                       covariates=spec["covariates"])
         info_file = folder / "model.json"
         info = json.loads(info_file.read_text(encoding="utf-8")) if info_file.is_file() else None
-        out = cls(spec, panel, members, gbm, info)
+        out = cls(spec, panel, members, gbm, info, arrays.get("reconcile.projection"))
         out.path = folder
         return out
 
@@ -167,6 +176,10 @@ class ForecastPredictor(FamilyPredictor):
             if sid in self.row_of and t in where:
                 for c in covs:
                     grid[c][self.row_of[sid], where[t]] = float(row[c])
+        if self.hierarchy is not None:  # an aggregate's covariates: its children's mean
+            m, S = self.hierarchy.n_bottom, self.hierarchy.S[self.hierarchy.n_bottom:]
+            for c in covs:
+                grid[c][m:] = S @ grid[c][:m] / np.maximum(S.sum(1, keepdims=True), 1)
         return grid
 
     def forecast(self, series: list[str], horizon: int | None = None,
@@ -180,11 +193,15 @@ class ForecastPredictor(FamilyPredictor):
                                                      f"retrain with --horizon {h}.")
         rows = self._rows([str(s) for s in series])
         periods = self.panel.future_index(trained)
-        parts = {n: v[rows] for n, v in self.members.items()}
+        # Reconciled forecasts of any node depend on every node's base forecast.
+        need = rows if self.hierarchy is None else list(range(len(self.panel.series_ids)))
+        parts = {n: v[need] for n, v in self.members.items()}
         if self.gbm is not None and future is not None and GBM in self.weights:
-            cov = self._future_cov(rows, future, periods)
-            parts[GBM] = self.gbm.forecast(self.panel, cov, series=rows)[rows]
+            cov = self._future_cov(need, future, periods)
+            parts[GBM] = self.gbm.forecast(self.panel, cov, series=need)[need]
         point = sum(w * parts[n] for n, w in self.weights.items())
+        if self.hierarchy is not None:
+            point = (self.hierarchy.S @ (self.projection @ np.nan_to_num(point)))[rows]
         out = {"series": np.repeat([self.panel.series_ids[r] for r in rows], h),
                "period": np.tile([str(p.date()) if hasattr(p, "date") else str(p)
                                   for p in periods[:h]], len(rows)),
