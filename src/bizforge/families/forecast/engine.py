@@ -2,8 +2,9 @@
 
 :func:`select` runs every candidate on each backtest window (cheapest first;
 a candidate whose measured cost no longer fits in what is left of the budget
-is skipped and reported), builds the ensemble on the stacked windows and the
-conformal intervals from the ensemble's own window errors. :func:`forecast`
+is skipped and reported), builds the ensemble on the stacked windows (the median
+of the competitive models, or greedy weights when fewer than three compete) and
+the conformal intervals from the ensemble's own window errors. :func:`forecast`
 then produces the chosen ensemble's forecast from the end of any panel.
 """
 
@@ -20,12 +21,18 @@ from bizforge.families.forecast.backtest import Intervals, greedy_ensemble, wape
 from bizforge.families.forecast.gbm import LEVEL_WINDOW, GlobalGBM
 from bizforge.families.forecast.hierarchy import METHODS, Hierarchy, projection
 from bizforge.families.forecast.panel import Panel
-from bizforge.families.forecast.stats import FORECASTERS, forecast_one
+from bizforge.families.forecast.stats import (
+    FORECASTERS,
+    combine,
+    forecast_one,
+    seasonal_pooled,
+)
 
 __all__ = ["Selection", "forecast", "level_of", "select"]
 
 GBM = "global_gbm"
-ORDER = ["naive", "seasonal_naive", "seasonal_ratio", "theta", "ets", "croston", "tsb", "stl_ets", GBM, "arima"]
+POOLED = "seasonal_pooled"  # needs the whole panel (a season's shape shared across series)
+ORDER = ["naive", "seasonal_naive", "seasonal_ratio", POOLED, "theta", "ets", "croston", "tsb", "stl_ets", GBM, "arima"]
 
 
 def level_of(panel: Panel) -> np.ndarray:
@@ -48,6 +55,7 @@ class Selection:
     covariates: list[str] = field(default_factory=list)
     windows: list[dict[str, Any]] = field(default_factory=list)
     gbm: GlobalGBM | None = None
+    combine: str = "weighted"             # or "median" of the members in ``weights``
     hierarchy: Hierarchy | None = None
     reconcile: str | None = None          # the chosen method
     projection: np.ndarray | None = None  # G: bottom series from every node's forecast
@@ -78,7 +86,17 @@ def _candidate(panel: Panel, name: str, horizon: int, season: int, covariates: l
         model = GlobalGBM(horizon, season, covariates, seed).fit(panel)
         cov = {c: _future_cov(panel, c, horizon) for c in covariates} if covariates else None
         return model.forecast(panel, cov), model
+    if name == POOLED:
+        return _pooled(panel, horizon, season), None
     return _stat_forecasts(panel, name, horizon, season, _intermittent(panel)), None
+
+
+def _pooled(panel: Panel, horizon: int, season: int) -> np.ndarray:
+    out = seasonal_pooled(panel.values, horizon, season)
+    for i in np.flatnonzero(~np.isfinite(out).all(axis=1)):  # too short, or gaps: per series
+        y = panel.series(i)
+        out[i] = forecast_one("seasonal_naive", y, horizon, season) if y.size else np.nan
+    return out
 
 
 def _future_cov(panel: Panel, name: str, horizon: int) -> np.ndarray:
@@ -107,6 +125,8 @@ def select(panel: Panel, *, horizon: int, season: int, time_limit: float,
     intermittent = _intermittent(panel).any()
     names = [n for n in names if intermittent or not (n in FORECASTERS and
                                                       FORECASTERS[n].intermittent_only)]
+    if season <= 1 or len(panel.series_ids) < 3:
+        names = [n for n in names if n != POOLED]
     T = panel.values.shape[1]
     min_train = max(8, 2 * horizon)
     origins = window_origins(T, horizon, windows, min_train,
@@ -156,8 +176,8 @@ def select(panel: Panel, *, horizon: int, season: int, time_limit: float,
                             "per_window": [wape(a, p) for (_, _, a), p in
                                            zip(cuts, preds, strict=True)]})
         emit({"event": "candidate_end", "name": name, "elapsed": time.perf_counter() - started})
-    weights = greedy_ensemble(results, actual_all)
-    ens = sum(w * results[n] for n, w in weights.items())
+    weights, how = _ensemble(results, actual_all)
+    ens = combine([results[n] for n in weights], how, list(weights.values()))
     chosen = None
     if hierarchy is not None:
         chosen = _choose_reconciliation(hierarchy, reconcile, ens, actual_all, len(cuts))
@@ -173,12 +193,31 @@ def select(panel: Panel, *, horizon: int, season: int, time_limit: float,
                    for k, (o, _, a) in enumerate(cuts)]
     emit({"event": "ensemble_done", "elapsed": time.perf_counter() - started})
     out = Selection(horizon, season, weights, Intervals.fit(errors, horizon), leaderboard,
-                    skipped, covariates, window_rows)
+                    skipped, covariates, window_rows, combine=how)
+    leaderboard[0]["combine"] = how
     if chosen is not None:
         out.hierarchy, out.reconcile = hierarchy, chosen["method"]
         out.projection, out.reconcile_scores = chosen["G"], chosen["scores"]
         leaderboard[0]["reconcile"] = chosen["method"]
     return out
+
+
+def _ensemble(results: dict[str, np.ndarray], actual: np.ndarray,
+              within: float = 2.0) -> tuple[dict[str, float], str]:
+    """(members and weights, how they combine).
+
+    The median of the competitive models (backtest WAPE within ``within`` times the
+    best) when there are at least three: it ignores whichever member is off in a
+    given window, and, unlike weights fitted to the backtests, it does not chase the
+    noise of a few windows. With fewer, the greedy forward selection's weights.
+    """
+    ok = {n: f for n, f in results.items() if np.isfinite(f[~np.isnan(actual)]).all()}
+    scores = {n: wape(actual, f) for n, f in ok.items()}
+    best = min(scores.values()) if scores else np.nan
+    keep = [n for n in ok if scores[n] <= within * best]
+    if len(keep) >= 3:
+        return {n: 1 / len(keep) for n in keep}, "median"
+    return greedy_ensemble(results, actual), "weighted"
 
 
 def _choose_reconciliation(hierarchy: Hierarchy, method: str, ens: np.ndarray,
@@ -211,10 +250,13 @@ def forecast(panel: Panel, selection: Selection, *, seed: int = 0,
             gbm = GlobalGBM(selection.horizon, selection.season, selection.covariates,
                             seed).fit(panel)
             members[name] = gbm.forecast(panel, future_cov)
+        elif name == POOLED:
+            members[name] = _pooled(panel, selection.horizon, selection.season)
         else:
             members[name] = _stat_forecasts(panel, name, selection.horizon, selection.season,
                                             _intermittent(panel))
-    point = sum(w * members[n] for n, w in selection.weights.items())
+    point = combine([members[n] for n in selection.weights], selection.combine,
+                    list(selection.weights.values()))
     if selection.projection is not None:
         point = selection.hierarchy.S @ (selection.projection @ np.nan_to_num(point))
     return point, members, gbm

@@ -146,7 +146,8 @@ def fit_forecast(frame: pd.DataFrame, *, target: str | None, options: ForecastOp
     else:
         final_panel, final_levels = train_panel, levels
     spec = {"task": "forecast", "horizon": horizon, "season": season,
-            "weights": selection.weights, "intervals": selection.intervals.to_dict(),
+            "weights": selection.weights, "combine": selection.combine,
+            "intervals": selection.intervals.to_dict(),
             "covariates": covs, "levels": final_levels.tolist(), "fill_rule": FILL_RULE,
             "short_series": short}
     if hierarchy is not None:

@@ -29,6 +29,7 @@ from bizforge.families.forecast.backtest import LEVELS, Intervals
 from bizforge.families.forecast.engine import GBM
 from bizforge.families.forecast.gbm import GlobalGBM
 from bizforge.families.forecast.hierarchy import Hierarchy
+from bizforge.families.forecast.stats import combine
 from bizforge.families.forecast.panel import ID_SEP, Panel, parse_times
 
 __all__ = ["ForecastPredictor", "ForecastRequest", "ForecastResponse"]
@@ -182,15 +183,33 @@ class ForecastPredictor(FamilyPredictor):
                 grid[c][m:] = S @ grid[c][:m] / np.maximum(S.sum(1, keepdims=True), 1)
         return grid
 
+    def _check_horizon(self, h: int) -> None:
+        trained = int(self.spec["horizon"])
+        if h > trained:
+            raise UsageError(f"the model forecasts at most {trained} periods ahead; "
+                             f"{h} were asked.", fix=f"ask for {trained} or fewer, or "
+                                                     f"retrain with --horizon {h}.")
+
+    def _cached_points(self) -> dict[str, list[dict[str, Any]]]:
+        """Every series' forecast points for the trained horizon (no future covariates),
+        computed once: the stored forecasts do not change, so a REST request is a lookup."""
+        if getattr(self, "_points", None) is None:
+            table = self.forecast(self.panel.series_ids)
+            cols = [c for c in table.columns if c != "series"]
+            values = {c: table[c].tolist() for c in cols}
+            h = int(self.spec["horizon"])
+            points: dict[str, list[dict[str, Any]]] = {}
+            for k, sid in enumerate(self.panel.series_ids):
+                points[sid] = [{c: values[c][k * h + j] for c in cols} for j in range(h)]
+            self._points = points
+        return self._points
+
     def forecast(self, series: list[str], horizon: int | None = None,
                  future: pd.DataFrame | None = None) -> pd.DataFrame:
         """Long table: series, period, forecast and the 80%/95% interval bounds."""
         trained = int(self.spec["horizon"])
         h = trained if horizon is None else int(horizon)
-        if h > trained:
-            raise UsageError(f"the model forecasts at most {trained} periods ahead; "
-                             f"{h} were asked.", fix=f"ask for {trained} or fewer, or "
-                                                     f"retrain with --horizon {h}.")
+        self._check_horizon(h)
         rows = self._rows([str(s) for s in series])
         periods = self.panel.future_index(trained)
         # Reconciled forecasts of any node depend on every node's base forecast.
@@ -199,7 +218,8 @@ class ForecastPredictor(FamilyPredictor):
         if self.gbm is not None and future is not None and GBM in self.weights:
             cov = self._future_cov(need, future, periods)
             parts[GBM] = self.gbm.forecast(self.panel, cov, series=need)[need]
-        point = sum(w * parts[n] for n, w in self.weights.items())
+        point = combine([parts[n] for n in self.weights], self.spec.get("combine", "weighted"),
+                        list(self.weights.values()))
         if self.hierarchy is not None:
             point = (self.hierarchy.S @ (self.projection @ np.nan_to_num(point)))[rows]
         out = {"series": np.repeat([self.panel.series_ids[r] for r in rows], h),
@@ -239,14 +259,21 @@ class ForecastPredictor(FamilyPredictor):
 
     def actions(self) -> list[Action]:
         def handle(request: ForecastRequest) -> dict[str, Any]:
-            future = pd.DataFrame(request.future) if request.future else None
-            table = self.forecast(request.series, request.horizon, future)
+            h = int(request.horizon or self.spec["horizon"])
+            if not request.future:  # stored forecasts: answered from the per-series cache
+                self._check_horizon(h)
+                self._rows(request.series)
+                cached = self._cached_points()
+                groups = [{"series": s, "points": cached[s][:h]}
+                          for s in dict.fromkeys(request.series)]
+                return {"horizon": h, "frequency": self.panel.freq, "series": groups}
+            table = self.forecast(request.series, request.horizon,
+                                  pd.DataFrame(request.future))
             groups = []
             for sid, part in table.groupby("series", sort=False):
                 groups.append({"series": sid, "points": part.drop(columns="series")
                                .to_dict(orient="records")})
-            return {"horizon": int(request.horizon or self.spec["horizon"]),
-                    "frequency": self.panel.freq, "series": groups}
+            return {"horizon": h, "frequency": self.panel.freq, "series": groups}
 
         return [Action("forecast", ForecastRequest, ForecastResponse, handle,
                        summary="Forecast series with 80% and 95% intervals")]
