@@ -234,9 +234,11 @@ def seasonal_pooled(values: np.ndarray, horizon: int, season: int, window: int =
         return out
     at = np.arange(n - season, n - season + horizon)
     at = np.where(at < n, at, at - season)  # a horizon past one season reuses the shape
-    base = np.stack([np.nanmean(values[:, max(t - half, 0): min(t + half, n)], axis=1)
-                     for t in at], axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # Series that start late have all-NaN slices here: NaN, then seasonal naive (caller).
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        base = np.stack([np.nanmean(values[:, max(t - half, 0): min(t + half, n)], axis=1)
+                         for t in at], axis=1)
         index = values[:, at] / base
         shared = np.nanmedian(np.where(np.isfinite(index), index, np.nan), axis=0)
         blended = own * index + (1 - own) * shared
