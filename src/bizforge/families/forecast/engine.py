@@ -236,11 +236,16 @@ def _ensemble(results: dict[str, np.ndarray], actual: np.ndarray,
     """(members and weights, how they combine).
 
     The median of the competitive models (backtest WAPE within ``within`` times the
-    best) when there are at least three: it ignores whichever member is off in a
+    best; a model whose forecasts equal another's, such as seasonal naive without a
+    season, counts once) when there are at least three: it ignores whichever member is off in a
     given window, and, unlike weights fitted to the backtests, it does not chase the
     noise of a few windows. With fewer, the greedy forward selection's weights.
     """
-    ok = {n: f for n, f in results.items() if np.isfinite(f[~np.isnan(actual)]).all()}
+    ok: dict[str, np.ndarray] = {}
+    for n, f in results.items():  # a model that fell back to another one counts once
+        if np.isfinite(f[~np.isnan(actual)]).all() and not any(
+                np.allclose(f, g, equal_nan=True) for g in ok.values()):
+            ok[n] = f
     scores = {n: wape(actual, f) for n, f in ok.items()}
     best = min(scores.values()) if scores else np.nan
     keep = [n for n in ok if scores[n] <= within * best]
