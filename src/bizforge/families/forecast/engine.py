@@ -125,7 +125,8 @@ def select(panel: Panel, *, horizon: int, season: int, time_limit: float,
     intermittent = _intermittent(panel).any()
     names = [n for n in names if intermittent or not (n in FORECASTERS and
                                                       FORECASTERS[n].intermittent_only)]
-    if season <= 1 or len(panel.series_ids) < 3:
+    if season <= 1 or len(panel.series_ids) < 3 or not panel.is_calendar:
+        # one shape shared across series needs their seasons in phase: a calendar
         names = [n for n in names if n != POOLED]
     T = panel.values.shape[1]
     min_train = max(8, 2 * horizon)
