@@ -97,7 +97,8 @@ def walmart(root: Path, limit: float, origins: int) -> list[str]:
             row = {"origin": str(pd.Timestamp(cut).date()), "bizforge": {
                 **_metrics(a, pred, history.to_numpy()), "seconds": seconds,
                 "coverage_80": float(np.mean((a >= lo) & (a <= hi))),
-                "weights": run.metrics["weights"]}}
+                "weights": run.metrics["weights"],
+                "combine": run.metrics["leaderboard"][0].get("combine", "weighted")}}
             sf = _anchors(train, work)
             if "error" in sf:
                 row["anchors_error"] = sf["error"]
@@ -127,9 +128,11 @@ def walmart(root: Path, limit: float, origins: int) -> list[str]:
         f"{r['origin']}: bizforge {r['bizforge']['mase']:.3f}/{r['bizforge']['smape']:.2f}"
         + (f", AutoTheta {r['AutoTheta']['mase']:.3f}/{r['AutoTheta']['smape']:.2f}"
            if "AutoTheta" in r else "") for r in rows) + ".")
-    lines.append("bizforge ensemble weights per origin: " + "; ".join(
-        f"{r['origin']}: " + ", ".join(f"{k} {v:.2f}" for k, v in r["bizforge"]["weights"]
-                                       .items()) for r in rows) + ".")
+    lines.append("bizforge ensemble per origin: " + "; ".join(
+        f"{r['origin']}: " + ("median of " + ", ".join(r["bizforge"]["weights"])
+                              if r["bizforge"].get("combine") == "median" else
+                              ", ".join(f"{k} {v:.2f}" for k, v in
+                                        r["bizforge"]["weights"].items())) for r in rows) + ".")
     return lines
 
 
