@@ -120,8 +120,8 @@ def main() -> None:
         row = run_category(path, category, args.time_limit, args.sample, args.seed)
         rows.append(row)
         print(row, flush=True)
-    body = ["| category | series | horizon | history | bizforge sMAPE | Theta (published) | "
-            "fit s | ensemble |", "|---|---:|---:|---|---:|---:|---:|---|"]
+    body = [("| category | series | horizon | history | bizforge sMAPE | Theta (published) | "
+             "fit s | ensemble |"), "|---|---:|---:|---|---:|---:|---:|---|"]
     for r in rows:
         body.append(f"| {r['category']} | {r['series']} | {r['horizon']} | "
                     f"{r['history'][0]}-{r['history'][1]} | **{r['smape']:.2f}** | "

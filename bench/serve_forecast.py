@@ -163,8 +163,8 @@ def main(args) -> None:
             + ", ".join(f"{k} {v:.2f}" for k, v in run.metrics["weights"].items())
             + f"; requests: one series each, the {len(series)} ids in turn, {args.seconds:.0f} s "
               "per level; server and load generator on the same cores.", "",
-            "| concurrency | requests/s | p50 ms | p99 ms | max ms | errors | server CPU ms/req "
-            "| load |", "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            ("| concurrency | requests/s | p50 ms | p99 ms | max ms | errors | "
+             "server CPU ms/req | load |"), "|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         body.append(f"| {r['concurrency']} | {r['rps']:,.0f} | {r['p50_ms']:.1f} | "
                     f"**{r['p99_ms']:.1f}** | {r['max_ms']:.1f} | {r['errors']} | "

@@ -27,6 +27,7 @@ every node), unless the user named one.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,7 +71,7 @@ def nests(frame, ids: list[str]) -> bool:
     (store 7 is in one region only): the ids form a hierarchy."""
     if len(ids) < 2:
         return False
-    for upper, lower in zip(ids[:-1], ids[1:], strict=True):
+    for upper, lower in itertools.pairwise(ids):
         if (frame.groupby(lower)[upper].nunique() > 1).any():
             return False
     return True

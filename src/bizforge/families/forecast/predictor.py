@@ -29,8 +29,8 @@ from bizforge.families.forecast.backtest import LEVELS, Intervals
 from bizforge.families.forecast.engine import GBM
 from bizforge.families.forecast.gbm import GlobalGBM
 from bizforge.families.forecast.hierarchy import Hierarchy
-from bizforge.families.forecast.stats import combine
 from bizforge.families.forecast.panel import ID_SEP, Panel, parse_times
+from bizforge.families.forecast.stats import combine
 
 __all__ = ["ForecastPredictor", "ForecastRequest", "ForecastResponse"]
 
