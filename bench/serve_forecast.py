@@ -169,8 +169,8 @@ def main(args) -> None:
         body.append(f"| {r['concurrency']} | {r['rps']:,.0f} | {r['p50_ms']:.1f} | "
                     f"**{r['p99_ms']:.1f}** | {r['max_ms']:.1f} | {r['errors']} | "
                     f"{r['server_cpu_ms']:.2f} | {r['load']:.1f} |")
-    body += ["", f"In process (the forecast action's handler, one series): p50 "
-             f"{inproc[0]:.2f} ms, p99 {inproc[1]:.2f} ms."]
+    body += ["", (f"In process (the forecast action's handler, one series): p50 "
+                  f"{inproc[0]:.2f} ms, p99 {inproc[1]:.2f} ms.")]
     print("\n".join(body))
     if not args.no_record:
         command = "python bench/serve_forecast.py " + " ".join(sys.argv[1:])
