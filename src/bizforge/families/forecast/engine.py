@@ -2,8 +2,9 @@
 
 :func:`select` runs every candidate on each backtest window (cheapest first;
 a candidate whose measured cost no longer fits in what is left of the budget
-is skipped and reported), builds the ensemble on the stacked windows and the
-conformal intervals from the ensemble's own window errors. :func:`forecast`
+is skipped and reported), builds the ensemble on the stacked windows (the median
+of the competitive models, or greedy weights when fewer than three compete) and
+the conformal intervals from the ensemble's own window errors. :func:`forecast`
 then produces the chosen ensemble's forecast from the end of any panel.
 """
 
@@ -18,13 +19,23 @@ import numpy as np
 
 from bizforge.families.forecast.backtest import Intervals, greedy_ensemble, wape, window_origins
 from bizforge.families.forecast.gbm import LEVEL_WINDOW, GlobalGBM
+from bizforge.families.forecast.hierarchy import METHODS, Hierarchy, projection
 from bizforge.families.forecast.panel import Panel
-from bizforge.families.forecast.stats import FORECASTERS, forecast_one
+from bizforge.families.forecast.stats import (
+    FORECASTERS,
+    combine,
+    forecast_one,
+    seasonal_pooled,
+)
 
 __all__ = ["Selection", "forecast", "level_of", "select"]
 
 GBM = "global_gbm"
-ORDER = ["naive", "seasonal_naive", "seasonal_ratio", "theta", "ets", "croston", "tsb", "stl_ets", GBM, "arima"]
+POOLED = "seasonal_pooled"  # needs the whole panel (a season's shape shared across series)
+# Cheapest first, except Theta right after the naive pair: the M3 winner should not be the
+# model a tight budget leaves out (M3 quarterly lost it to seasonal ratio and LightGBM).
+ORDER = ["naive", "seasonal_naive", "theta", "seasonal_ratio", POOLED, "ets", "croston", "tsb",
+         "stl_ets", GBM, "arima"]
 
 
 def level_of(panel: Panel) -> np.ndarray:
@@ -47,6 +58,11 @@ class Selection:
     covariates: list[str] = field(default_factory=list)
     windows: list[dict[str, Any]] = field(default_factory=list)
     gbm: GlobalGBM | None = None
+    combine: str = "weighted"             # or "median" of the members in ``weights``
+    hierarchy: Hierarchy | None = None
+    reconcile: str | None = None          # the chosen method
+    projection: np.ndarray | None = None  # G: bottom series from every node's forecast
+    reconcile_scores: dict[str, float] = field(default_factory=dict)
 
 
 def _stat_forecasts(panel: Panel, name: str, horizon: int, season: int,
@@ -73,7 +89,17 @@ def _candidate(panel: Panel, name: str, horizon: int, season: int, covariates: l
         model = GlobalGBM(horizon, season, covariates, seed).fit(panel)
         cov = {c: _future_cov(panel, c, horizon) for c in covariates} if covariates else None
         return model.forecast(panel, cov), model
+    if name == POOLED:
+        return _pooled(panel, horizon, season), None
     return _stat_forecasts(panel, name, horizon, season, _intermittent(panel)), None
+
+
+def _pooled(panel: Panel, horizon: int, season: int) -> np.ndarray:
+    out = seasonal_pooled(panel.values, horizon, season)
+    for i in np.flatnonzero(~np.isfinite(out).all(axis=1)):  # too short, or gaps: per series
+        y = panel.series(i)
+        out[i] = forecast_one("seasonal_naive", y, horizon, season) if y.size else np.nan
+    return out
 
 
 def _future_cov(panel: Panel, name: str, horizon: int) -> np.ndarray:
@@ -87,8 +113,14 @@ def _future_cov(panel: Panel, name: str, horizon: int) -> np.ndarray:
 def select(panel: Panel, *, horizon: int, season: int, time_limit: float,
            windows: int = 4, covariates: list[str] | None = None, seed: int = 0,
            candidates: list[str] | None = None,
-           progress: Callable[[dict[str, Any]], None] | None = None) -> Selection:
-    """Backtest the candidates on ``panel`` and choose the ensemble (see module docstring)."""
+           progress: Callable[[dict[str, Any]], None] | None = None,
+           hierarchy: Hierarchy | None = None, reconcile: str = "auto") -> Selection:
+    """Backtest the candidates on ``panel`` and choose the ensemble (see module docstring).
+
+    With a ``hierarchy`` (``panel`` then holds its aggregates after the bottom series),
+    the ensemble's backtest forecasts are reconciled by each method (or the one named by
+    ``reconcile``) and the method with the lowest WAPE over every node is kept.
+    """
     emit = progress or (lambda e: None)
     covariates = covariates or []
     started = time.perf_counter()
@@ -96,6 +128,9 @@ def select(panel: Panel, *, horizon: int, season: int, time_limit: float,
     intermittent = _intermittent(panel).any()
     names = [n for n in names if intermittent or not (n in FORECASTERS and
                                                       FORECASTERS[n].intermittent_only)]
+    if season <= 1 or len(panel.series_ids) < 3 or not panel.is_calendar:
+        # one shape shared across series needs their seasons in phase: a calendar
+        names = [n for n in names if n != POOLED]
     T = panel.values.shape[1]
     min_train = max(8, 2 * horizon)
     origins = window_origins(T, horizon, windows, min_train,
@@ -106,7 +141,10 @@ def select(panel: Panel, *, horizon: int, season: int, time_limit: float,
     for o in origins:
         cut = panel.cut(o)
         cut.future = {c: panel.covariates[c][:, o: o + horizon] for c in covariates}
-        actual = panel.values[:, o: o + horizon]
+        actual = panel.values[:, o: o + horizon].copy()
+        # A series that starts after the cut (or one period before it) cannot be
+        # forecast from there: its periods are not scored in this window.
+        actual[[cut.series(i).size < 2 for i in range(len(panel.series_ids))]] = np.nan
         if actual.shape[1] < horizon:
             actual = np.hstack([actual, np.full((actual.shape[0], horizon - actual.shape[1]),
                                                 np.nan)])
@@ -142,10 +180,18 @@ def select(panel: Panel, *, horizon: int, season: int, time_limit: float,
                             "per_window": [wape(a, p) for (_, _, a), p in
                                            zip(cuts, preds, strict=True)]})
         emit({"event": "candidate_end", "name": name, "elapsed": time.perf_counter() - started})
-    weights = greedy_ensemble(results, actual_all)
-    ens = sum(w * results[n] for n, w in weights.items())
+    weights, how = _ensemble(results, actual_all)
+    ens = combine([results[n] for n in weights], how, list(weights.values()))
+    chosen = None
+    if hierarchy is not None:
+        chosen = _choose_reconciliation(hierarchy, reconcile, ens, actual_all, len(cuts))
+        ens = chosen["reconciled"]
     levels = np.concatenate([level_of(cut) for _, cut, _ in cuts])
     errors = (actual_all - ens) / np.where(levels > 0, levels, 1.0)[:, None]
+    if time.perf_counter() - started < 0.6 * time_limit:
+        errors = np.vstack([errors, _more_errors(panel, cuts, origins, min_train, horizon,
+                                                 season, covariates, seed, weights, how,
+                                                 chosen)])
     for row in leaderboard:
         row["weight"] = round(weights.get(row["name"], 0.0), 4)
     leaderboard.sort(key=lambda r: r["score"])
@@ -154,8 +200,82 @@ def select(panel: Panel, *, horizon: int, season: int, time_limit: float,
     window_rows = [{"origin": str(panel.index[o]), "wape": wape(a, ens[k * len(a):(k + 1) * len(a)])}
                    for k, (o, _, a) in enumerate(cuts)]
     emit({"event": "ensemble_done", "elapsed": time.perf_counter() - started})
-    return Selection(horizon, season, weights, Intervals.fit(errors, horizon), leaderboard,
-                     skipped, covariates, window_rows)
+    out = Selection(horizon, season, weights, Intervals.fit(errors, horizon), leaderboard,
+                    skipped, covariates, window_rows, combine=how)
+    leaderboard[0]["combine"] = how
+    if chosen is not None:
+        out.hierarchy, out.reconcile = hierarchy, chosen["method"]
+        out.projection, out.reconcile_scores = chosen["G"], chosen["scores"]
+        leaderboard[0]["reconcile"] = chosen["method"]
+    return out
+
+
+def _more_errors(panel: Panel, cuts, origins: list[int], min_train: int, horizon: int,
+                 season: int, covariates: list[str], seed: int, weights: dict[str, float],
+                 how: str, chosen: dict[str, Any] | None) -> np.ndarray:
+    """The chosen ensemble's relative errors on windows half-way between the selection's
+    (and one before the oldest): the intervals' quantiles come from twice as many
+    windows as the choice of models, which only the chosen members pay for."""
+    step = origins[1] - origins[0] if len(origins) > 1 else horizon
+    extra = sorted({o - max(1, step // 2) for o in origins} - set(origins))
+    out = []
+    for o in (o for o in extra if o >= min_train):
+        cut = panel.cut(o)
+        cut.future = {c: panel.covariates[c][:, o: o + horizon] for c in covariates}
+        actual = panel.values[:, o: o + horizon].copy()
+        if actual.shape[1] < horizon:
+            continue
+        actual[[cut.series(i).size < 2 for i in range(len(panel.series_ids))]] = np.nan
+        preds = [_candidate(cut, n, horizon, season, covariates, seed)[0] for n in weights]
+        ens = combine(preds, how, list(weights.values()))
+        if chosen is not None:
+            ens = chosen["hierarchy"].S @ (chosen["G"] @ np.nan_to_num(ens))
+        level = level_of(cut)
+        out.append((actual - ens) / np.where(level > 0, level, 1.0)[:, None])
+    return np.vstack(out) if out else np.zeros((0, horizon))
+
+
+def _ensemble(results: dict[str, np.ndarray], actual: np.ndarray,
+              within: float = 2.0) -> tuple[dict[str, float], str]:
+    """(members and weights, how they combine).
+
+    The median of the competitive models (backtest WAPE within ``within`` times the
+    best; a model whose forecasts equal another's, such as seasonal naive without a
+    season, counts once) when there are at least three: it ignores whichever member is off in a
+    given window, and, unlike weights fitted to the backtests, it does not chase the
+    noise of a few windows. With fewer, the greedy forward selection's weights.
+    """
+    ok: dict[str, np.ndarray] = {}
+    for n, f in results.items():  # a model that fell back to another one counts once
+        if np.isfinite(f[~np.isnan(actual)]).all() and not any(
+                np.allclose(f, g, equal_nan=True) for g in ok.values()):
+            ok[n] = f
+    scores = {n: wape(actual, f) for n, f in ok.items()}
+    best = min(scores.values()) if scores else np.nan
+    keep = [n for n in ok if scores[n] <= within * best]
+    if len(keep) >= 3:
+        return {n: 1 / len(keep) for n in keep}, "median"
+    return greedy_ensemble(results, actual), "weighted"
+
+
+def _choose_reconciliation(hierarchy: Hierarchy, method: str, ens: np.ndarray,
+                           actual: np.ndarray, n_windows: int) -> dict[str, Any]:
+    """Reconcile each backtest window's ensemble forecast by every method (or the named
+    one); keep the lowest WAPE over all nodes. MinT's error covariance is estimated from
+    the same windows' base errors (cells x nodes)."""
+    nodes = len(hierarchy.nodes)
+    base = ens.reshape(n_windows, nodes, -1)
+    act = actual.reshape(n_windows, nodes, -1)
+    errors = (act - base).transpose(0, 2, 1).reshape(-1, nodes)
+    scores, best = {}, None
+    for name in (METHODS if method == "auto" else (method,)):
+        G = projection(hierarchy, name, errors)
+        rec = np.stack([hierarchy.S @ (G @ np.nan_to_num(b)) for b in base])
+        scores[name] = wape(act, rec)
+        if best is None or scores[name] < scores[best["method"]] - 1e-12:
+            best = {"method": name, "G": G, "reconciled": rec.reshape(ens.shape)}
+    best["scores"], best["hierarchy"] = scores, hierarchy
+    return best
 
 
 def forecast(panel: Panel, selection: Selection, *, seed: int = 0,
@@ -168,8 +288,13 @@ def forecast(panel: Panel, selection: Selection, *, seed: int = 0,
             gbm = GlobalGBM(selection.horizon, selection.season, selection.covariates,
                             seed).fit(panel)
             members[name] = gbm.forecast(panel, future_cov)
+        elif name == POOLED:
+            members[name] = _pooled(panel, selection.horizon, selection.season)
         else:
             members[name] = _stat_forecasts(panel, name, selection.horizon, selection.season,
                                             _intermittent(panel))
-    point = sum(w * members[n] for n, w in selection.weights.items())
+    point = combine([members[n] for n in selection.weights], selection.combine,
+                    list(selection.weights.values()))
+    if selection.projection is not None:
+        point = selection.hierarchy.S @ (selection.projection @ np.nan_to_num(point))
     return point, members, gbm

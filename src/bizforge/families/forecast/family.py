@@ -74,6 +74,13 @@ class ForecastFamily(Family):
         if fit["covariates"]:
             notes.append("covariates used as known in advance: "
                          f"{', '.join(fit['covariates'])}")
+        if sel.reconcile is not None:
+            scores = ", ".join(f"{k} {100 * v:.2f}%" for k, v in sel.reconcile_scores.items())
+            notes.append(f"the aggregates ({len(sel.hierarchy.aggregates)}: "
+                         f"{', '.join(sel.hierarchy.aggregates[:3])}"
+                         f"{', ...' if len(sel.hierarchy.aggregates) > 3 else ''}) were "
+                         f"forecast too and reconciled by {sel.reconcile} (backtest WAPE over "
+                         f"every node: {scores}); forecasts add up across the hierarchy.")
         if test is None:
             notes.append("the saved model was refitted on the whole history; the test "
                          "figures come from the last periods held out before that.")
@@ -87,6 +94,8 @@ class ForecastFamily(Family):
                    "fit_seconds": round(fit["fit_seconds"], 2), "horizon": fit["horizon"],
                    "frequency": panel.freq, "test_source": fit["test_source"],
                    "windows": sel.windows, "weights": sel.weights,
+                   "reconcile": ({"method": sel.reconcile, "backtest_wape":
+                                  sel.reconcile_scores} if sel.reconcile else None),
                    "not_used": sel.skipped, "per_series": fit["per_series"][:50],
                    "findings": panel.findings, "bizforge_version": __version__,
                    "rows": {"train": int(len(frame)),

@@ -18,6 +18,7 @@ import pandas as pd
 from bizforge.errors import DataError
 from bizforge.families.forecast import engine
 from bizforge.families.forecast.backtest import LEVELS, coverage, mase, naive_scale, smape, wape
+from bizforge.families.forecast.hierarchy import Hierarchy, extend_panel, nests
 from bizforge.families.forecast.options import ForecastOptions
 from bizforge.families.forecast.panel import (
     FILL_RULE,
@@ -115,14 +116,28 @@ def fit_forecast(frame: pd.DataFrame, *, target: str | None, options: ForecastOp
                       if covs else None)
         test_source = f"last {horizon} periods of every series"
     train_panel.future = future_cov or {}
+    hierarchy, method = _hierarchy(frame, panel, ids, options)
+    if hierarchy is not None:
+        panel, train_panel = extend_panel(panel, hierarchy), extend_panel(train_panel, hierarchy)
+        actual = _with_aggregates(actual, hierarchy)
+        if future_cov:
+            future_cov = train_panel.future
     budget = max(1.0, time_limit - (time.perf_counter() - started))
     selection = engine.select(train_panel, horizon=horizon, season=season,
                               time_limit=0.7 * budget, windows=options.backtest_windows,
-                              covariates=covs, seed=seed, progress=progress)
+                              covariates=covs, seed=seed, progress=progress,
+                              hierarchy=hierarchy, reconcile=method)
     point, members, gbm = engine.forecast(train_panel, selection, seed=seed,
                                           future_cov=future_cov)
     levels = engine.level_of(train_panel)
     test_metrics = _metrics(train_panel, actual, point, levels, selection, season)
+    if hierarchy is not None:  # the headline figures are the user's own (bottom) series
+        m = hierarchy.n_bottom
+        test_metrics = {**_metrics(train_panel, actual[:m], point[:m], levels[:m], selection,
+                                   season),
+                        "wape_all_nodes": test_metrics["wape"],
+                        "wape_aggregates": wape(actual[m:], point[m:]),
+                        "reconcile": selection.reconcile}
     per_series = _per_series(train_panel, actual, point)
     if test is None:  # refit on the whole history for the saved model
         final_panel = panel
@@ -131,15 +146,39 @@ def fit_forecast(frame: pd.DataFrame, *, target: str | None, options: ForecastOp
     else:
         final_panel, final_levels = train_panel, levels
     spec = {"task": "forecast", "horizon": horizon, "season": season,
-            "weights": selection.weights, "intervals": selection.intervals.to_dict(),
+            "weights": selection.weights, "combine": selection.combine,
+            "intervals": selection.intervals.to_dict(),
             "covariates": covs, "levels": final_levels.tolist(), "fill_rule": FILL_RULE,
             "short_series": short}
-    predictor = ForecastPredictor(spec, final_panel, members, gbm)
+    if hierarchy is not None:
+        spec["reconcile"] = {"method": selection.reconcile, "bottom": hierarchy.n_bottom,
+                             "id_parts": max(1, len(ids)),
+                             "backtest_wape": selection.reconcile_scores}
+    predictor = ForecastPredictor(spec, final_panel, members, gbm,
+                                  projection=selection.projection)
     return {"predictor": predictor, "panel": panel, "train_panel": train_panel,
             "selection": selection, "test": test_metrics, "per_series": per_series,
             "actual": actual, "point": point, "levels": levels, "horizon": horizon,
             "test_source": test_source, "fit_seconds": time.perf_counter() - started,
             "covariates": covs}
+
+
+def _hierarchy(frame: pd.DataFrame, panel: Panel, ids: list[str],
+               options: ForecastOptions) -> tuple[Hierarchy | None, str]:
+    """The hierarchy to reconcile over and the method (``auto``: chosen on backtests)."""
+    asked = options.reconcile
+    if asked == "none" or len(panel.series_ids) < 2 or not ids:
+        return None, "auto"
+    if asked is None and not nests(frame, ids):
+        return None, "auto"
+    return Hierarchy.from_ids(panel.series_ids, len(ids)), asked or "auto"
+
+
+def _with_aggregates(values: np.ndarray, hierarchy: Hierarchy) -> np.ndarray:
+    S = hierarchy.S[hierarchy.n_bottom:]
+    sums = S @ np.nan_to_num(values)
+    sums[(S @ (~np.isnan(values)).astype(float)) == 0] = np.nan
+    return np.vstack([values, sums])
 
 
 def _metrics(panel: Panel, actual: np.ndarray, point: np.ndarray, levels: np.ndarray,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from bizforge.errors import UsageError
@@ -34,6 +36,11 @@ class ForecastOptions(FamilyOptions):
                           "weeks, 12 months, 4 quarters; none for integer periods).")
     backtest_windows: int = Field(
         4, description="Rolling-origin backtest windows the models are chosen on.")
+    reconcile: Literal["auto", "bottom_up", "ols", "mint_shrink", "none"] | None = Field(
+        None, description="Forecast the aggregates of the ids too (region, total) and make "
+                          "the forecasts add up: bottom_up, ols, mint_shrink, or auto (the "
+                          "best on the backtests). Default: auto when the id columns nest "
+                          "(--id-column region --id-column store), else none.")
     rul_cap: float = Field(
         125.0, description="rul: remaining life is capped at this many cycles (early in life "
                            "it cannot be seen in the sensors).")

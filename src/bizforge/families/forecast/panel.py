@@ -245,6 +245,18 @@ def build_panel(frame: pd.DataFrame, *, target: str | None, time: str | None,
     rows = long["id"].map(row_of).to_numpy()
     values = np.full((len(series_ids), len(index)), np.nan)
     values[rows, pos] = long["y"].to_numpy(dtype=float)
+    cell = rows * len(index) + pos
+    shared = pd.Series(cell).duplicated(keep=False).to_numpy()
+    if shared.any():  # several dates moved onto one period (mixed frequencies): add them up
+        sums = pd.Series(long["y"].to_numpy(dtype=float)[shared]).groupby(cell[shared]).sum()
+        values.flat[sums.index.to_numpy()] = sums.to_numpy()
+        findings.append({"kind": "merged_periods", "count": int(shared.sum()),
+                         "message": f"{int(shared.sum())} rows fell on {len(sums)} {freq} "
+                                    "period(s) shared with other rows of their series "
+                                    "(mixed frequencies); their values were summed per "
+                                    "period.",
+                         "fix": "give one frequency per table (aggregate daily rows to weeks "
+                                "first) if summing is not what the target means."})
     covs = {}
     for c in covariates:
         grid = np.full_like(values, np.nan)

@@ -28,7 +28,9 @@ from bizforge.families.base import Action, DataSource, FamilyPredictor
 from bizforge.families.forecast.backtest import LEVELS, Intervals
 from bizforge.families.forecast.engine import GBM
 from bizforge.families.forecast.gbm import GlobalGBM
+from bizforge.families.forecast.hierarchy import Hierarchy
 from bizforge.families.forecast.panel import ID_SEP, Panel, parse_times
+from bizforge.families.forecast.stats import combine
 
 __all__ = ["ForecastPredictor", "ForecastRequest", "ForecastResponse"]
 
@@ -75,8 +77,14 @@ class ForecastPredictor(FamilyPredictor):
     family = "forecast"
 
     def __init__(self, spec: dict[str, Any], panel: Panel, members: dict[str, np.ndarray],
-                 gbm: GlobalGBM | None, info: dict[str, Any] | None = None):
+                 gbm: GlobalGBM | None, info: dict[str, Any] | None = None,
+                 projection: np.ndarray | None = None):
         self.spec, self.panel, self.members, self.gbm = spec, panel, members, gbm
+        self.projection = projection
+        self.hierarchy = None
+        if projection is not None:
+            r = spec["reconcile"]
+            self.hierarchy = Hierarchy.from_ids(panel.series_ids[: r["bottom"]], r["id_parts"])
         self.intervals = Intervals.from_dict(spec["intervals"])
         self.weights: dict[str, float] = spec["weights"]
         self.row_of = {s: i for i, s in enumerate(panel.series_ids)}
@@ -103,6 +111,8 @@ class ForecastPredictor(FamilyPredictor):
         arrays.update({f"member.{k}": np.ascontiguousarray(v) for k, v in self.members.items()})
         arrays.update({f"covariate.{k}": np.ascontiguousarray(v)
                        for k, v in self.panel.covariates.items()})
+        if self.projection is not None:
+            arrays["reconcile.projection"] = np.ascontiguousarray(self.projection)
         save_file(arrays, str(folder / ARRAYS_FILE))
         if self.gbm is not None:
             (folder / GBM_FILE).write_text(self.gbm.to_text(), encoding="utf-8")
@@ -130,7 +140,7 @@ class ForecastPredictor(FamilyPredictor):
                                       covariates=spec["covariates"])
         info_file = folder / "model.json"
         info = json.loads(info_file.read_text(encoding="utf-8")) if info_file.is_file() else None
-        out = cls(spec, panel, members, gbm, info)
+        out = cls(spec, panel, members, gbm, info, arrays.get("reconcile.projection"))
         out.path = folder
         return out
 
@@ -167,24 +177,51 @@ class ForecastPredictor(FamilyPredictor):
             if sid in self.row_of and t in where:
                 for c in covs:
                     grid[c][self.row_of[sid], where[t]] = float(row[c])
+        if self.hierarchy is not None:  # an aggregate's covariates: its children's mean
+            m, S = self.hierarchy.n_bottom, self.hierarchy.S[self.hierarchy.n_bottom:]
+            for c in covs:
+                grid[c][m:] = S @ grid[c][:m] / np.maximum(S.sum(1, keepdims=True), 1)
         return grid
+
+    def _check_horizon(self, h: int) -> None:
+        trained = int(self.spec["horizon"])
+        if h > trained:
+            raise UsageError(f"the model forecasts at most {trained} periods ahead; "
+                             f"{h} were asked.", fix=f"ask for {trained} or fewer, or "
+                                                     f"retrain with --horizon {h}.")
+
+    def _cached_points(self) -> dict[str, list[dict[str, Any]]]:
+        """Every series' forecast points for the trained horizon (no future covariates),
+        computed once: the stored forecasts do not change, so a REST request is a lookup."""
+        if getattr(self, "_points", None) is None:
+            table = self.forecast(self.panel.series_ids)
+            cols = [c for c in table.columns if c != "series"]
+            values = {c: table[c].tolist() for c in cols}
+            h = int(self.spec["horizon"])
+            points: dict[str, list[dict[str, Any]]] = {}
+            for k, sid in enumerate(self.panel.series_ids):
+                points[sid] = [{c: values[c][k * h + j] for c in cols} for j in range(h)]
+            self._points = points
+        return self._points
 
     def forecast(self, series: list[str], horizon: int | None = None,
                  future: pd.DataFrame | None = None) -> pd.DataFrame:
         """Long table: series, period, forecast and the 80%/95% interval bounds."""
         trained = int(self.spec["horizon"])
         h = trained if horizon is None else int(horizon)
-        if h > trained:
-            raise UsageError(f"the model forecasts at most {trained} periods ahead; "
-                             f"{h} were asked.", fix=f"ask for {trained} or fewer, or "
-                                                     f"retrain with --horizon {h}.")
+        self._check_horizon(h)
         rows = self._rows([str(s) for s in series])
         periods = self.panel.future_index(trained)
-        parts = {n: v[rows] for n, v in self.members.items()}
+        # Reconciled forecasts of any node depend on every node's base forecast.
+        need = rows if self.hierarchy is None else list(range(len(self.panel.series_ids)))
+        parts = {n: v[need] for n, v in self.members.items()}
         if self.gbm is not None and future is not None and GBM in self.weights:
-            cov = self._future_cov(rows, future, periods)
-            parts[GBM] = self.gbm.forecast(self.panel, cov, series=rows)[rows]
-        point = sum(w * parts[n] for n, w in self.weights.items())
+            cov = self._future_cov(need, future, periods)
+            parts[GBM] = self.gbm.forecast(self.panel, cov, series=need)[need]
+        point = combine([parts[n] for n in self.weights], self.spec.get("combine", "weighted"),
+                        list(self.weights.values()))
+        if self.hierarchy is not None:
+            point = (self.hierarchy.S @ (self.projection @ np.nan_to_num(point)))[rows]
         out = {"series": np.repeat([self.panel.series_ids[r] for r in rows], h),
                "period": np.tile([str(p.date()) if hasattr(p, "date") else str(p)
                                   for p in periods[:h]], len(rows)),
@@ -222,14 +259,21 @@ class ForecastPredictor(FamilyPredictor):
 
     def actions(self) -> list[Action]:
         def handle(request: ForecastRequest) -> dict[str, Any]:
-            future = pd.DataFrame(request.future) if request.future else None
-            table = self.forecast(request.series, request.horizon, future)
+            h = int(request.horizon or self.spec["horizon"])
+            if not request.future:  # stored forecasts: answered from the per-series cache
+                self._check_horizon(h)
+                self._rows(request.series)
+                cached = self._cached_points()
+                groups = [{"series": s, "points": cached[s][:h]}
+                          for s in dict.fromkeys(request.series)]
+                return {"horizon": h, "frequency": self.panel.freq, "series": groups}
+            table = self.forecast(request.series, request.horizon,
+                                  pd.DataFrame(request.future))
             groups = []
             for sid, part in table.groupby("series", sort=False):
                 groups.append({"series": sid, "points": part.drop(columns="series")
                                .to_dict(orient="records")})
-            return {"horizon": int(request.horizon or self.spec["horizon"]),
-                    "frequency": self.panel.freq, "series": groups}
+            return {"horizon": h, "frequency": self.panel.freq, "series": groups}
 
         return [Action("forecast", ForecastRequest, ForecastResponse, handle,
                        summary="Forecast series with 80% and 95% intervals")]

@@ -129,6 +129,24 @@ def _cuts(frame: pd.DataFrame, unit: str, seed: int) -> np.ndarray:
     return np.asarray(sorted(set(picks)))
 
 
+def _check_failures(frame: pd.DataFrame, unit: str, cycle: str) -> None:
+    """Refuse histories that stop at the end of observation rather than at failures.
+
+    Run-to-failure units end at different cycles (their lives differ); when most of
+    them stop at one and the same cycle, the table was cut by the observation window
+    and no unit's last row is a failure, so no remaining life can be derived.
+    """
+    last = frame.groupby(unit)[cycle].max()
+    common = last.value_counts()
+    if len(last) >= 5 and common.iloc[0] > len(last) / 2:
+        raise DataError(f"the units never fail: {int(common.iloc[0])} of {len(last)} units "
+                        f"stop at the same cycle {common.index[0]:g}, the end of observation "
+                        "rather than a failure; rul learns from units run to failure (each "
+                        "unit's last row is its failure).", column=unit,
+                        fix="keep only the units that failed, with their rows up to the "
+                            "failure, or forecast the sensors with --task forecast instead.")
+
+
 def fit_rul(frame: pd.DataFrame, *, unit: str, cycle: str, cap: float, time_limit: float,
             seed: int, progress: Callable[[dict], None] | None = None) -> dict[str, Any]:
     """Grouped holdout by unit, grouped CV for the boosting rounds and intervals, final fit."""
@@ -147,6 +165,7 @@ def fit_rul(frame: pd.DataFrame, *, unit: str, cycle: str, cap: float, time_limi
     if (frame.groupby(unit)[cycle].count() < 5).all():
         raise DataError("every unit has fewer than 5 cycles.", column=cycle,
                         fix="give each unit's whole run to failure.")
+    _check_failures(frame, unit, cycle)
     rul = np.minimum(life - frame[cycle], cap).to_numpy(dtype=float)
     sensors = sensor_columns(frame, unit, cycle)
     if not sensors:

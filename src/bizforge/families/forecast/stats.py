@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["FORECASTERS", "Forecaster", "forecast_one", "is_seasonal"]
+__all__ = ["FORECASTERS", "Forecaster", "combine", "forecast_one", "is_seasonal",
+           "seasonal_pooled"]
 
 
 @dataclass(frozen=True)
@@ -211,3 +212,44 @@ def forecast_one(name: str, y: np.ndarray, horizon: int, season: int) -> np.ndar
         except (ValueError, np.linalg.LinAlgError):
             pass
     return _seasonal_naive(np.asarray(y, dtype=float), horizon, season)
+
+
+def seasonal_pooled(values: np.ndarray, horizon: int, season: int, window: int = 13,
+                    own: float = 0.7, half: int = 13) -> np.ndarray:
+    """Last season's shape, shared across series, scaled to each series' recent growth.
+
+    ``values`` is the panel grid (series x periods, aligned on one calendar). For
+    each forecast period, a series' seasonal index is its value one season earlier
+    over its mean of the ``2 * half`` periods around it; that index is shrunk
+    towards the median index of all series (``own`` of its own, the rest shared), so
+    one store's odd week a year ago is not copied forward. The forecast is the
+    shrunk index times that surrounding mean, times the growth of the last
+    ``window`` periods over the same periods a season earlier. Series without a
+    season and ``window`` periods of history get :func:`forecast_one`'s seasonal
+    naive.
+    """
+    n_series, n = values.shape
+    out = np.full((n_series, horizon), np.nan)
+    if season <= 1 or n < season + window:
+        return out
+    at = np.arange(n - season, n - season + horizon)
+    at = np.where(at < n, at, at - season)  # a horizon past one season reuses the shape
+    # Series that start late have all-NaN slices here: NaN, then seasonal naive (caller).
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        base = np.stack([np.nanmean(values[:, max(t - half, 0): min(t + half, n)], axis=1)
+                         for t in at], axis=1)
+        index = values[:, at] / base
+        shared = np.nanmedian(np.where(np.isfinite(index), index, np.nan), axis=0)
+        blended = own * index + (1 - own) * shared
+        growth = (np.nanmean(values[:, n - window:], axis=1)
+                  / np.nanmean(values[:, n - window - season: n - season], axis=1))
+        out = base * blended * growth[:, None]
+    return out
+
+
+def combine(forecasts: list[np.ndarray], how: str, weights: list[float]) -> np.ndarray:
+    """The ensemble's point forecast: ``median`` of the members, or their weighted mean."""
+    if how == "median":
+        return np.median(np.stack(forecasts), axis=0)
+    return sum(w * f for w, f in zip(weights, forecasts, strict=True))

@@ -168,3 +168,15 @@ def test_integer_periods_take_their_season_length_from_the_option(family):
     run = family.train(DataSource(frame), target="sales", task="forecast", options=opts,
                        test=None, time_limit=30)
     assert run.metrics["test"]["wape"] < 0.02 and run.predictor.spec["season"] == 12
+
+
+def test_the_forecast_action_answers_stored_forecasts_from_its_cache(family, sales):
+    run = _train(family, sales)
+    action = next(a for a in run.predictor.actions() if a.name == "forecast")
+    answer = action.handle(action.request(series=["2", "1"], horizon=3))
+    table = run.predictor.forecast(["2", "1"], 3)
+    got = [p["forecast"] for s in answer["series"] for p in s["points"]]
+    assert [s["series"] for s in answer["series"]] == ["2", "1"]
+    assert np.allclose(got, table["forecast"])
+    with pytest.raises(DataError, match="42"):
+        action.handle(action.request(series=["42"]))

@@ -67,3 +67,15 @@ def test_conformal_intervals_cover_their_share_of_backtest_errors():
     assert lo[0] == pytest.approx([-1.28] * 3, abs=0.1)
     assert hi[0] == pytest.approx([1.28] * 3, abs=0.1)
     assert Intervals.from_dict(iv.to_dict()).bounds[95].shape == (2, 3)
+
+
+def test_the_median_ensemble_counts_identical_models_once():
+    from bizforge.families.forecast.engine import _ensemble
+
+    actual = np.array([[10.0, 10, 10, 10]])
+    naive = np.array([[14.0, 14, 14, 14]])
+    results = {"naive": naive, "seasonal_naive": naive.copy(), "seasonal_ratio": naive.copy(),
+               "theta": np.array([[11.0, 11, 11, 11]]), "ets": np.array([[9.5, 9.5, 9.5, 9.5]]),
+               "arima": np.array([[10.5, 10.5, 10.5, 10.5]])}
+    weights, how = _ensemble(results, actual)
+    assert how == "median" and "seasonal_naive" not in weights and "seasonal_ratio" not in weights
