@@ -1,11 +1,14 @@
-"""BM25 over words (bm25s): jieba words for Chinese, lower-cased words elsewhere.
+"""BM25 over words (bm25s): jieba words for Chinese, lower-cased stemmed words elsewhere.
+
+English words are reduced to their Snowball stems (snowballstemmer), so "orders" and
+"order", "cancelled" and "cancel" match.
 
 One :class:`Lexical` index holds the texts of one field (questions and their
 alternative phrasings, or answers, or passages); an entry's score is the
 highest of its texts'. Saved with bm25s's own ``save`` (JSON + ``.npy`` arrays,
 loaded with ``allow_pickle=False``).
 
->>> words("How do I reset my password?")
+>>> words("How do I reset my passwords?")
 ['how', 'do', 'i', 'reset', 'my', 'password']
 >>> words("怎么修改密码")[:2]
 ['怎么', '修改']
@@ -32,6 +35,7 @@ _STOP_EN = frozenset(
     "i me my we our you your it its this that these those can could should would will how "
     "what".split())
 _jieba_ready = False
+_stemmer = None
 
 
 def has_cjk(text: str) -> bool:
@@ -49,17 +53,26 @@ def _jieba():
     return jieba
 
 
+def _stem(tokens: list[str]) -> list[str]:
+    global _stemmer
+    if _stemmer is None:
+        import snowballstemmer
+
+        _stemmer = snowballstemmer.stemmer("english")
+    return [_stemmer.stemWord(w) if w.isascii() and w.isalpha() else w for w in tokens]
+
+
 def words(text: str, stop: bool = False) -> list[str]:
-    """The BM25 terms of ``text``: jieba words where it has Chinese, else ``\\w+`` words."""
+    """The BM25 terms of ``text``: jieba words where it has Chinese, else ``\\w+`` words;
+    English words stemmed; ``stop``: common English question words left out."""
     text = text.lower()
     if has_cjk(text):
-        out = [w for w in _jieba().lcut(text) if _WORD.search(w)]
-        return [w.strip() for w in out if w.strip()]
+        out = [w.strip() for w in _jieba().lcut(text) if _WORD.search(w)]
+        return _stem([w for w in out if w])
     out = _WORD.findall(text)
     if stop:
-        kept = [w for w in out if w not in _STOP_EN]
-        return kept or out
-    return out
+        out = [w for w in out if w not in _STOP_EN] or out
+    return _stem(out)
 
 
 class Lexical:
@@ -96,6 +109,13 @@ class Lexical:
         """Inverse document frequency of ``term`` among the field's texts (0 if unseen)."""
         df = self.df.get(term)
         return 0.0 if not df else math.log(1.0 + (self.n_texts - df + 0.5) / (df + 0.5))
+
+    def query_weight(self, query: str) -> float:
+        """What a text holding each of the query's words once would score, about: the sum of
+        their idf (a word the field never uses counts as the rarest). Scores divided by it
+        say which share of the question a text matches, comparable across questions."""
+        unseen = math.log(1.0 + (self.n_texts + 0.5) / 0.5)
+        return sum(self.idf(w) or unseen for w in set(words(query, self.stop)))
 
     # --- files ---------------------------------------------------------------------
     def save(self, folder: Path) -> dict:

@@ -4,7 +4,8 @@ Fields: ``question`` (an FAQ entry's question and its alternative phrasings) and
 ``answer``; for a knowledge base of passages, ``passage`` (heading + text). Each
 (retriever, field) pair is a *channel* (``bm25:question``, ``e5-fp32:answer``,
 ...) giving every entry a score: its best text's. BM25 scores are divided by the
-query's best (1 = the best entry), cosines are kept as they are. The fused score
+sum of the query words' idf (about the share of the question a text matches),
+cosines are kept as they are. The fused score
 is a weighted sum of the channels (weights tuned on example questions:
 :mod:`.tuning`); a channel of weight 0 is not built when the model is saved.
 
@@ -121,10 +122,12 @@ class Retriever:
         """channel -> (len(queries), entries) scores (BM25 divided by the query's best)."""
         out: dict[str, np.ndarray] = {}
         for name, lex in self.lexical.items():
-            rows = np.stack([lex.scores(q) for q in queries]) if len(queries) else \
-                np.zeros((0, len(self.kb)), np.float32)
-            top = rows.max(axis=1, keepdims=True) if rows.size else rows[:, :1]
-            out[f"bm25:{name}"] = np.divide(rows, top, out=np.zeros_like(rows), where=top > 0)
+            rows = np.zeros((len(queries), len(self.kb)), np.float32)
+            for i, q in enumerate(queries):
+                weight = lex.query_weight(q)
+                if weight > 0:
+                    rows[i] = lex.scores(q) / weight
+            out[f"bm25:{name}"] = rows
         vectors: dict[str, np.ndarray] = {}
         for channel, index in self.dense.items():
             enc_name = channel.split(":")[0]
