@@ -83,7 +83,7 @@ def _default_weights(channels: list[str]) -> np.ndarray:
     w = []
     for c in channels:
         retriever, field = c.split(":")
-        w.append(0.3 if retriever == "bm25" else (1.0 if field != "answer" else 0.5))
+        w.append(0.3 if retriever.startswith("bm25") else (1.0 if field != "answer" else 0.5))
     return np.array(w)
 
 

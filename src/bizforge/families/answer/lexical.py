@@ -62,6 +62,23 @@ def _stem(tokens: list[str]) -> list[str]:
     return [_stemmer.stemWord(w) if w.isascii() and w.isalpha() else w for w in tokens]
 
 
+def char_grams(text: str, stop: bool = False) -> list[str]:
+    """Chinese characters and pairs of neighbouring characters, other words as :func:`words`
+    (robust where jieba cuts a question and its paraphrase differently).
+
+    >>> char_grams("改密码")
+    ['改', '密', '码', '改密', '密码']
+    """
+    out: list[str] = []
+    for run in re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[^\u3400-\u9fff]+",
+                          text.lower()):
+        if has_cjk(run):
+            out += list(run) + [run[i:i + 2] for i in range(len(run) - 1)]
+        else:
+            out += words(run, stop)
+    return out
+
+
 def words(text: str, stop: bool = False) -> list[str]:
     """The BM25 terms of ``text``: jieba words where it has Chinese, else ``\\w+`` words;
     English words stemmed; ``stop``: common English question words left out."""
@@ -78,10 +95,13 @@ def words(text: str, stop: bool = False) -> list[str]:
 class Lexical:
     """BM25 scores of a query against the texts of one field, reduced to entries (max)."""
 
-    def __init__(self, owners: Sequence[int], n_entries: int, stop: bool = False):
+    def __init__(self, owners: Sequence[int], n_entries: int, stop: bool = False,
+                 grams: bool = False):
         self.owners = np.asarray(owners, dtype=np.int64)  # entry position of each text
         self.n_entries = int(n_entries)
         self.stop = stop
+        self.grams = grams  # Chinese characters and their pairs instead of jieba words
+        self.terms = char_grams if grams else words
         self.bm25 = None
         self.df: dict[str, int] = {}
         self.n_texts = len(self.owners)
@@ -89,7 +109,7 @@ class Lexical:
     def fit(self, texts: Sequence[str]) -> Lexical:
         import bm25s
 
-        tokens = [words(t, self.stop) or [""] for t in texts]
+        tokens = [self.terms(t, self.stop) or [""] for t in texts]
         self.bm25 = bm25s.BM25()
         self.bm25.index(tokens, show_progress=False)
         self.df = dict(Counter(w for doc in tokens for w in set(doc) if w))
@@ -98,7 +118,7 @@ class Lexical:
     def scores(self, query: str) -> np.ndarray:
         """(n_entries,) BM25 score of each entry (its best text); 0 for no shared word."""
         out = np.zeros(self.n_entries, dtype=np.float32)
-        terms = [w for w in words(query, self.stop) if w in self.bm25.vocab_dict]
+        terms = [w for w in self.terms(query, self.stop) if w in self.bm25.vocab_dict]
         if not terms or self.n_texts == 0:
             return out
         per_text = self.bm25.get_scores(terms).astype(np.float32)
@@ -115,7 +135,7 @@ class Lexical:
         their idf (a word the field never uses counts as the rarest). Scores divided by it
         say which share of the question a text matches, comparable across questions."""
         unseen = math.log(1.0 + (self.n_texts + 0.5) / 0.5)
-        return sum(self.idf(w) or unseen for w in set(words(query, self.stop)))
+        return sum(self.idf(w) or unseen for w in set(self.terms(query, self.stop)))
 
     # --- files ---------------------------------------------------------------------
     def save(self, folder: Path) -> dict:
@@ -125,7 +145,7 @@ class Lexical:
         self.bm25.save(str(folder))
         (folder / "df.json").write_text(json.dumps(self.df, ensure_ascii=False),
                                         encoding="utf-8")
-        return {"n_entries": self.n_entries, "stop": self.stop}
+        return {"n_entries": self.n_entries, "stop": self.stop, "grams": self.grams}
 
     @classmethod
     def load(cls, folder: Path, owners: np.ndarray, meta: dict) -> Lexical:
@@ -133,7 +153,7 @@ class Lexical:
 
         import bm25s
 
-        obj = cls(owners, meta["n_entries"], meta.get("stop", False))
+        obj = cls(owners, meta["n_entries"], meta.get("stop", False), meta.get("grams", False))
         obj.bm25 = bm25s.BM25.load(str(folder), allow_pickle=False)
         obj.df = json.loads((folder / "df.json").read_text(encoding="utf-8"))
         return obj
