@@ -159,3 +159,28 @@ def test_recognise_takes_an_entries_table(tmp_path):
     assert AnswerFamily.recognise(DataSource(kb), None) >= 0.8
     assert AnswerFamily.recognise(DataSource(kb), "answer") == 0.0
     assert np.isclose(AnswerFamily.recognise(DataSource(kb, hints={"queries": "q"}), None), 1)
+
+
+@pytest.fixture(scope="module")
+def dense_run(tmp_path_factory):
+    """MiniLM (the bundled English encoder) and BM25; e5 is left out by the time limit."""
+    folder = tmp_path_factory.mktemp("answer-dense")
+    kb, queries = faq("en")
+    queries.to_csv(folder / "queries.csv", index=False)
+    return train(kb, task="answer", queries=str(folder / "queries.csv"), time_limit=0.5,
+                 out=folder / "m", seed=0)
+
+
+def test_a_second_encoder_that_would_overrun_the_time_limit_is_left_out(dense_run):
+    assert dense_run.metrics["encoders"] in (["minilm"], [])
+    assert any("e5-fp32 not tried" in n for n in dense_run.metrics["notes"])
+
+
+def test_the_dense_channels_find_paraphrases_and_survive_save_and_load(dense_run):
+    board = {r["name"] for r in dense_run.metrics["leaderboard"]}
+    assert {"minilm:question", "minilm:answer"} <= board
+    loaded = AnswerPredictor.load(dense_run.path)
+    q = "I can't remember my login secret"
+    a, b = dense_run.predictor.answer(q), loaded.answer(q)
+    top = a["entry_id"] or a["candidates"][0]["entry_id"]
+    assert top == "pw" and a["score"] == b["score"]

@@ -29,7 +29,8 @@ _DOCUMENTS = {".md", ".txt", ".html", ".htm", ".docx", ".pdf", ".rst"}
 def load_kb(source: DataSource, lang: str = "en", progress: Progress | None = None
             ) -> KnowledgeBase:
     """The knowledge base of ``source``: a table of entries, or a folder of documents
-    (read by :mod:`bizforge.families.answer.documents` when that module is installed)."""
+    (read by :mod:`bizforge.families.answer.documents` when that module is installed),
+    with the findings of :mod:`bizforge.families.answer.knowledge_findings` when it is."""
     from bizforge.errors import DataError
 
     if source.is_folder:
@@ -42,9 +43,15 @@ def load_kb(source: DataSource, lang: str = "en", progress: Progress | None = No
         frame, findings = read_folder(source.path, progress=progress)
         kb = read_kb(frame, path=str(source.path))
         kb.findings = [*findings, *kb.findings]
+    else:
+        path = None if source.path is None else str(source.path)
+        kb = read_kb(source.dataset().frame, path=path)
+    try:
+        from bizforge.families.answer.knowledge_findings import check
+    except ImportError:
         return kb
-    path = None if source.path is None else str(source.path)
-    return read_kb(source.dataset().frame, path=path)
+    kb.findings += list(check(kb.frame, lang))
+    return kb
 
 
 @register_family

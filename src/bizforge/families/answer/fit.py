@@ -44,6 +44,8 @@ __all__ = ["choose_encoders", "fit", "scripts_of"]
 TEST_SHARE = 0.25
 MIN_TUNING = 8  # example questions below which weights and threshold keep their defaults
 FOLDS = 2
+PROBE_TEXTS = 64
+RELATIVE_COST = 3.0  # e5-small (12 layers, 256 tokens) against MiniLM-L6 per text, about
 
 
 def scripts_of(texts) -> dict[str, float]:
@@ -76,6 +78,32 @@ def choose_encoders(name: str, chinese: bool, tuning: bool) -> list[Encoder]:
         names = ["e5-fp32"] if chinese else (["minilm", "e5-fp32"] if tuning else ["minilm"])
         return [Encoder(n) for n in names]
     return [Encoder(name)]
+
+
+def _affordable(encoders: list[Encoder], kb: KnowledgeBase, kind: str,
+                examples: Questions | None, time_limit: float, start: float,
+                notes: list[str]) -> list[Encoder]:
+    """The first encoder always (the index needs it); the others only when embedding
+    everything with them too should fit in the time limit (timed on a sample, which is
+    kept in the embedding memo)."""
+    if len(encoders) < 2:
+        return encoders
+    from bizforge.families.answer.retrieval import field_texts
+
+    texts = [t for ts, _ in field_texts(kb, kind, dense=True).values() for t in ts]
+    texts += examples.texts if examples else []
+    probe = texts[:PROBE_TEXTS]
+    t0 = time.perf_counter()
+    encoders[0].encode(probe, "passage")
+    per_text = (time.perf_counter() - t0) / max(1, len(probe))
+    need = per_text * len(texts) * (1 + RELATIVE_COST * (len(encoders) - 1))
+    spent = time.perf_counter() - start
+    if spent + need <= time_limit:
+        return encoders
+    notes.append(f"{', '.join(e.name for e in encoders[1:])} not tried: embedding the "
+                 f"{len(texts):,} texts with it too would take about {need:.0f} s of the "
+                 f"{time_limit:.0f} s time limit (--time-limit).")
+    return encoders[:1]
 
 
 def _default_weights(channels: list[str]) -> np.ndarray:
@@ -124,7 +152,7 @@ def fit(family, source: DataSource, *, task: str, options: AnswerOptions,
         emit({"event": "stage", "stage": f"{stage} {done}/{total}"})
 
     emit({"event": "stage", "stage": "inspect"})
-    kb = load_kb(source, lang)
+    kb = load_kb(source, lang, progress)
     kind = kb_kind(kb, options.kb_kind)
     examples = _read_questions(options.queries, kb, "--queries")
     held = _read_questions(test, kb, "--test")
@@ -142,6 +170,7 @@ def fit(family, source: DataSource, *, task: str, options: AnswerOptions,
     chinese = scripts.get("cjk", 0.0) >= 0.3
     tuning = examples is not None and len(examples) >= MIN_TUNING
     encoders = choose_encoders(options.encoder, chinese, tuning)
+    encoders = _affordable(encoders, kb, kind, examples, time_limit, start, notes)
 
     board: list[dict[str, Any]] = []
     validation: dict[str, Any] = {}
