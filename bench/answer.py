@@ -46,10 +46,29 @@ TARGETS = {"stackfaq_en": "hit@1 >= 0.90", "lcqmc_faq_zh": "hit@1 >= 0.92, hit@5
 SEED = 13
 
 
-def _split(queries: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    order = np.random.default_rng(SEED).permutation(len(queries))
-    half = len(queries) // 2
-    return queries.iloc[order[:half]], queries.iloc[order[half:]]
+#: Sets whose held-out questions are about other passages: split by passage, so that
+#: no test question's passage has tuning questions (which join it as phrasings).
+BY_PASSAGE = {"cmrc2018_chunks_zh", "cmrc2018_passages_zh"}
+
+
+def _split(queries: pd.DataFrame, groups: pd.Series | None = None
+           ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(SEED)
+    if groups is None:
+        order = rng.permutation(len(queries))
+        half = len(queries) // 2
+        return queries.iloc[order[:half]], queries.iloc[order[half:]]
+    names = groups.unique()
+    first = set(rng.permutation(names)[:len(names) // 2])
+    mask = groups.isin(first).to_numpy()
+    return queries[mask], queries[~mask]
+
+
+def _groups(name: str, kb_frame: pd.DataFrame, queries: pd.DataFrame) -> pd.Series | None:
+    if name not in BY_PASSAGE:
+        return None
+    doc = dict(zip(kb_frame["entry_id"], kb_frame.get("doc_id", kb_frame["entry_id"])))
+    return queries["entry_id"].map(lambda ids: doc.get(ids.split("|")[0], ids))
 
 
 def _ranks(scores: np.ndarray, gold: list[set[int]]) -> np.ndarray:
@@ -77,11 +96,11 @@ def _anchors(kb, test) -> dict[str, dict]:
             "TF-IDF": rank_metrics(_ranks(tfidf, test.gold))}
 
 
-def run_set(root: Path, name: str, time_limit: float) -> list[str]:
+def run_set(root: Path, name: str, time_limit: float, encoder: str = "auto") -> list[str]:
     folder = root / name
     kb_frame = pd.read_csv(folder / "kb.csv", dtype=str, keep_default_na=False)
     queries = pd.read_csv(folder / "queries.csv", dtype=str, keep_default_na=False)
-    tune, test_half = _split(queries)
+    tune, test_half = _split(queries, _groups(name, kb_frame, queries))
     kb = read_kb(kb_frame)
     test = read_queries(test_half, {e: i for i, e in enumerate(kb.ids)})
     anchors = _anchors(kb, test)
@@ -91,13 +110,14 @@ def run_set(root: Path, name: str, time_limit: float) -> list[str]:
         t0 = time.perf_counter()
         run = train(str(folder / "kb.csv"), task="answer", queries=str(Path(tmp) / "tune.csv"),
                     test=str(Path(tmp) / "test.csv"), time_limit=time_limit,
-                    out=Path(tmp) / "model", seed=0)
+                    out=Path(tmp) / "model", seed=0, encoder=encoder)
         seconds = time.perf_counter() - t0
     m = run.metrics
     t, ho = m["test"], m["test"].get("handover") or {}
     load = os.getloadavg()[0]
+    split = "by passage" if name in BY_PASSAGE else "by question"
     lines = [f"### {name} ({len(kb)} entries, {len(tune)} tuning / {len(test)} test "
-             f"questions; target {TARGETS[name]})", "",
+             f"questions split {split}; encoder {encoder}; target {TARGETS[name]})", "",
              "| method | hit@1 | hit@5 | MRR@10 |", "|---|---|---|---|"]
     for label, a in anchors.items():
         lines.append(f"| {label} (text only) | {a['hit_1']:.3f} | {a['hit_5']:.3f} | "
@@ -128,6 +148,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sets", default=",".join(SETS))
     ap.add_argument("--time-limit", type=float, default=600.0)
+    ap.add_argument("--encoder", default="auto", help="auto, minilm, e5-fp32 or none")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
     root = datasets_root()
@@ -140,10 +161,12 @@ def main() -> int:
         if not (root / name / "kb.csv").exists():
             print(f"{name}: not in {root}; skipped.")
             continue
-        body += run_set(root, name, args.time_limit)
+        body += run_set(root, name, args.time_limit, args.encoder)
         print("\n".join(body[-14:]), flush=True)
-    print_and_record("## answer — 2026-12-07", "flock /work/bench.lock python bench/answer.py "
-                     f"--sets {args.sets}", body, record=not args.no_write)
+    print_and_record(f"## answer ({args.sets}, encoder {args.encoder}) — 2026-12-07",
+                     "flock /work/bench.lock python bench/answer.py "
+                     f"--sets {args.sets} --encoder {args.encoder}", body,
+                     record=not args.no_write)
     return 0
 
 

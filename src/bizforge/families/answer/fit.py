@@ -4,12 +4,12 @@
    (``--queries``) and test questions (``--test``; else a quarter of the example
    questions is held out);
 2. validation by cross-fitting: the example questions are cut in two halves; each
-   half is asked of an index whose entries carry the other half as alternative
-   phrasings, so no question finds itself;
+   half is asked of an index whose FAQ entries carry the other half as alternative
+   phrasings, so no question finds itself (passages do not take them: :func:`_extra`);
 3. fusion weights (:func:`~.tuning.tune_weights`) and the hand-over calibration
    (:class:`~.tuning.Calibrator`, :func:`~.tuning.choose_threshold`) from the
    validation scores;
-4. the final index: every example question joins its entries; channels of
+4. the final index: every example question joins its FAQ entry; channels of
    weight 0 are left out;
 5. test figures: hit@1/5, MRR@10, and the hand-over as asked and with the right
    entries removed.
@@ -115,7 +115,12 @@ def _default_weights(channels: list[str]) -> np.ndarray:
     return np.array(w)
 
 
-def _extra(questions: Questions) -> dict[int, list[str]]:
+def _extra(questions: Questions | None, kind: str) -> dict[int, list[str]] | None:
+    """Example questions as phrasings of their FAQ entries. Not for passages: there new
+    questions are as often about passages without examples, and short question texts
+    beside long passages draw those questions to the passages that have examples."""
+    if questions is None or kind != "faq":
+        return None
     extra: dict[int, list[str]] = {}
     for text, gold in zip(questions.texts, questions.gold):
         for pos in gold:
@@ -182,7 +187,7 @@ def fit(family, source: DataSource, *, task: str, options: AnswerOptions,
             t0 = time.perf_counter()
             asked = examples.subset(np.flatnonzero(folds == f))
             others = examples.subset(np.flatnonzero(folds != f))
-            r = Retriever(kb, kind, encoders, extra=_extra(others)).build(on_embed)
+            r = Retriever(kb, kind, encoders, extra=_extra(others, kind)).build(on_embed)
             channels = channels or r.channels
             parts.append(score_questions(r, asked.texts, channels, np.ones(len(channels))))
             golds += asked.gold
@@ -215,7 +220,7 @@ def fit(family, source: DataSource, *, task: str, options: AnswerOptions,
     emit({"event": "stage", "stage": "index"})
     t0 = time.perf_counter()
     skip = [] if channels is None else [c for c, w in zip(channels, weights) if w == 0]
-    final = Retriever(kb, kind, encoders, extra=_extra(examples) if examples else None,
+    final = Retriever(kb, kind, encoders, extra=_extra(examples, kind),
                       skip=skip).build(on_embed)
     index_seconds = time.perf_counter() - t0
     if channels is None:
