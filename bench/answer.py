@@ -116,8 +116,8 @@ def run_set(root: Path, name: str, time_limit: float, encoder: str = "auto") -> 
     t, ho = m["test"], m["test"].get("handover") or {}
     load = os.getloadavg()[0]
     split = "by passage" if name in BY_PASSAGE else "by question"
-    lines = [f"### {name} ({len(kb)} entries, {len(tune)} tuning / {len(test)} test "
-             f"questions split {split}; encoder {encoder}; target {TARGETS[name]})", "",
+    lines = [(f"### {name} ({len(kb)} entries, {len(tune)} tuning / {len(test)} test "
+             f"questions split {split}; encoder {encoder}; target {TARGETS[name]})"), "",
              "| method | hit@1 | hit@5 | MRR@10 |", "|---|---|---|---|"]
     for label, a in anchors.items():
         lines.append(f"| {label} (text only) | {a['hit_1']:.3f} | {a['hit_5']:.3f} | "
@@ -129,14 +129,14 @@ def run_set(root: Path, name: str, time_limit: float, encoder: str = "auto") -> 
     lines.append(f"| **bizforge** ({', '.join(f'{c} {w:.2f}' for c, w in m['weights'].items())})"
                  f" | **{t['hit_1']:.3f}** | **{t['hit_5']:.3f}** | **{t['mrr_10']:.3f}** |")
     lines += ["",
-              f"- cold index build (first validation fold: every entry embedded, empty cache): "
+              (f"- cold index build (first validation fold: every entry embedded, empty cache): "
               f"{m['validation'].get('fold_seconds', float('nan')):.0f} s; whole train "
               f"{seconds:.0f} s; final index {m['index_seconds']:.0f} s; "
-              f"{t.get('queries_per_second')} questions/s in process; load {load:.1f}",
-              f"- hand-over (threshold {ho.get('threshold', float('nan')):.3f}, "
+              f"{t.get('queries_per_second')} questions/s in process; load {load:.1f}"),
+              (f"- hand-over (threshold {ho.get('threshold', float('nan')):.3f}, "
               f"--min-precision 0.9): {_pct(ho.get('answered'))} of test questions answered, "
               f"precision {_pct(ho.get('answered_precision'))}; with the right entries removed "
-              f"{_pct(ho.get('handover_removed'))} handed over", ""]
+              f"{_pct(ho.get('handover_removed'))} handed over"), ""]
     return lines
 
 

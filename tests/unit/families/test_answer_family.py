@@ -122,7 +122,7 @@ def test_repeated_entry_ids_are_named():
 
 
 def test_an_faq_without_answers_returns_the_matching_question(tmp_path):
-    kb, queries = faq("en")
+    kb, _queries = faq("en")
     run = train(kb.drop(columns=["answer"]), task="answer", encoder="none",
                 out=tmp_path / "m")
     got = run.predictor.answer("payment methods accepted")

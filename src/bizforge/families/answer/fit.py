@@ -165,7 +165,7 @@ def fit(family, source: DataSource, *, task: str, options: AnswerOptions,
     rng = np.random.default_rng(seed)
     if held is None and examples is not None and len(examples) >= 2 * MIN_TUNING:
         order = rng.permutation(len(examples))
-        cut = int(round(len(examples) * TEST_SHARE))
+        cut = round(len(examples) * TEST_SHARE)
         held, examples = examples.subset(order[:cut]), examples.subset(order[cut:])
         test_source = f"{TEST_SHARE:.0%} of --queries held out"
     else:

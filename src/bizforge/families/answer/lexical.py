@@ -30,10 +30,11 @@ __all__ = ["Lexical", "has_cjk", "words"]
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Words so common in questions that they only add noise to English BM25.
-_STOP_EN = frozenset(
-    "a an the is are was were be been am do does did of to in on at for with by from and or "
-    "i me my we our you your it its this that these those can could should would will how "
-    "what".split())
+_STOP_EN = frozenset((
+    "a", "an", "the", "is", "are", "was", "were", "be", "been", "am", "do", "does", "did",
+    "of", "to", "in", "on", "at", "for", "with", "by", "from", "and", "or", "i", "me", "my",
+    "we", "our", "you", "your", "it", "its", "this", "that", "these", "those", "can",
+    "could", "should", "would", "will", "how", "what"))
 _jieba_ready = False
 _stemmer = None
 

@@ -13,7 +13,7 @@ from pydantic import Field
 from bizforge.errors import UsageError
 from bizforge.families.base import FamilyOptions
 
-__all__ = ["AnswerOptions", "ENCODERS"]
+__all__ = ["ENCODERS", "AnswerOptions"]
 
 #: Named encoders; any folder written by ``save_pretrained`` may be given instead.
 ENCODERS = ("auto", "minilm", "e5-fp32", "none")

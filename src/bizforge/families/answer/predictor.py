@@ -19,6 +19,7 @@ knowledge base), the BM25 folders and ``vectors.safetensors``; no pickle.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -53,7 +54,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         piece = text[s:e]
         cuts = [m.end() for m in re.finditer(r"[.!?]\s+", piece)]
         bounds = [0, *cuts, len(piece)]
-        out += [(s + a, s + b) for a, b in zip(bounds, bounds[1:]) if piece[a:b].strip()]
+        out += [(s + a, s + b) for a, b in itertools.pairwise(bounds) if piece[a:b].strip()]
     return out
 
 
@@ -134,8 +135,8 @@ class AnswerPredictor(FamilyPredictor):
                       "text": self.kb.frame["text"][int(scored.ids[j, c])][:300],
                       "score": round(float(scored.fused[j, c]), 6)} for c in order[:k + 1]]
             if not cands:
-                out.append(self._handover(text, notes[i] + ["nothing in the knowledge base "
-                                                            "matches the question."], []))
+                out.append(self._handover(text, notes[i] + [("nothing in the knowledge base "
+                                                            "matches the question.")], []))
                 continue
             confidence = float(conf[j])
             if confidence < self.threshold:
@@ -163,8 +164,8 @@ class AnswerPredictor(FamilyPredictor):
             highlight = self._highlight(question, text)
         else:
             text = row["text"]
-            notes = notes + ["the knowledge base has no answer texts: the matching question "
-                             "is returned."]
+            notes = notes + [("the knowledge base has no answer texts: the matching question "
+                             "is returned.")]
         return {"question": question, "handover": False, "message": None, "answer": text,
                 "entry_id": row["entry_id"], "score": cands[0]["score"],
                 "confidence": round(confidence, 6),

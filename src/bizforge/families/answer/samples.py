@@ -1,8 +1,8 @@
 """A small customer-service FAQ in English and Chinese, with example questions (tests, demo).
 
 >>> kb, queries = faq("en")
->>> len(kb), set(queries.columns)
-(10, {'entry_id', 'query'})
+>>> len(kb), sorted(queries.columns)
+(10, ['entry_id', 'query'])
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ def rank_metrics(r: np.ndarray) -> dict[str, float]:
     if len(r) == 0:
         return {"hit_1": None, "hit_5": None, "mrr_10": None, "queries": 0}
     return {"hit_1": float(np.mean(r <= 1)), "hit_5": float(np.mean(r <= 5)),
-            "mrr_10": float(np.mean(np.where(r <= 10, 1.0 / r, 0.0))), "queries": int(len(r))}
+            "mrr_10": float(np.mean(np.where(r <= 10, 1.0 / r, 0.0))), "queries": len(r)}
 
 
 def _objective(r: np.ndarray) -> float:
