@@ -151,6 +151,7 @@ def fit(family, source: DataSource, *, task: str, options: AnswerOptions,
     from bizforge.families.answer.report import AnswerReport
 
     start = time.perf_counter()
+    task = family.tasks[0] if task == "auto" else task
     emit = progress or (lambda event: None)
 
     def on_embed(stage: str, done: int, total: int) -> None:
@@ -204,8 +205,9 @@ def fit(family, source: DataSource, *, task: str, options: AnswerOptions,
         point = choose_threshold(calibrator.confidence(X), y, options.min_precision)
         validation = {**figures(scored, golds), "handover": point,
                       "fold_seconds": round(fold_seconds, 2)}
+        tuned = dict(zip(channels, weights.tolist()))
         for row in board:
-            row.update(score=row["hit_1"], fit_seconds=0.0)
+            row.update(score=row["hit_1"], fit_seconds=0.0, weight=tuned.get(row["name"]))
     else:
         channels = None
         calibrator, point = None, {"threshold": 0.0}
