@@ -32,41 +32,20 @@ from bizforge.families.answer.evaluation import (
     score_questions,
 )
 from bizforge.families.answer.kb import KnowledgeBase
-from bizforge.families.answer.lexical import has_cjk
+from bizforge.families.answer.lexical import scripts_of
 from bizforge.families.answer.options import AnswerOptions
 from bizforge.families.answer.retrieval import Retriever, kb_kind
 from bizforge.families.answer.tuning import Calibrator, choose_threshold, tune_weights
 from bizforge.families.base import DataSource, Progress, Trained
 from bizforge.plain import jsonable
 
-__all__ = ["choose_encoders", "fit", "scripts_of"]
+__all__ = ["choose_encoders", "fit"]
 
 TEST_SHARE = 0.25
 MIN_TUNING = 8  # example questions below which weights and threshold keep their defaults
 FOLDS = 2
 PROBE_TEXTS = 64
 RELATIVE_COST = 3.0  # e5-small (12 layers, 256 tokens) against MiniLM-L6 per text, about
-
-
-def scripts_of(texts) -> dict[str, float]:
-    """Share of letters per script (cjk, latin, cyrillic, arabic, other) in ``texts``."""
-    import unicodedata
-
-    counts: dict[str, int] = {}
-    for text in texts:
-        for ch in text:
-            if not ch.isalpha():
-                continue
-            if has_cjk(ch) or "\u3040" <= ch <= "\u30ff" or "\uac00" <= ch <= "\ud7af":
-                key = "cjk" if has_cjk(ch) else "kana-hangul"
-            else:
-                name = unicodedata.name(ch, "")
-                key = next((s.lower() for s in ("LATIN", "CYRILLIC", "ARABIC", "GREEK",
-                                                 "HEBREW", "THAI", "DEVANAGARI")
-                            if name.startswith(s)), "other")
-            counts[key] = counts.get(key, 0) + 1
-    total = sum(counts.values()) or 1
-    return {k: round(v / total, 4) for k, v in counts.items()}
 
 
 def choose_encoders(name: str, chinese: bool, tuning: bool) -> list[Encoder]:

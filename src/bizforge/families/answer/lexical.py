@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Lexical", "has_cjk", "words"]
+__all__ = ["Lexical", "char_grams", "has_cjk", "scripts_of", "words"]
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -158,3 +158,24 @@ class Lexical:
         obj.bm25 = bm25s.BM25.load(str(folder), allow_pickle=False)
         obj.df = json.loads((folder / "df.json").read_text(encoding="utf-8"))
         return obj
+
+
+def scripts_of(texts) -> dict[str, float]:
+    """Share of letters per script (cjk, latin, cyrillic, arabic, other) in ``texts``."""
+    import unicodedata
+
+    counts: dict[str, int] = {}
+    for text in texts:
+        for ch in text:
+            if not ch.isalpha():
+                continue
+            if has_cjk(ch) or "\u3040" <= ch <= "\u30ff" or "\uac00" <= ch <= "\ud7af":
+                key = "cjk" if has_cjk(ch) else "kana-hangul"
+            else:
+                name = unicodedata.name(ch, "")
+                key = next((s.lower() for s in ("LATIN", "CYRILLIC", "ARABIC", "GREEK",
+                                                 "HEBREW", "THAI", "DEVANAGARI")
+                            if name.startswith(s)), "other")
+            counts[key] = counts.get(key, 0) + 1
+    total = sum(counts.values()) or 1
+    return {k: round(v / total, 4) for k, v in counts.items()}

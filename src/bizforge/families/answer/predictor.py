@@ -32,7 +32,7 @@ import pandas as pd
 from bizforge.errors import DataError
 from bizforge.families.answer.evaluation import score_questions
 from bizforge.families.answer.kb import COLUMNS, KnowledgeBase
-from bizforge.families.answer.lexical import words
+from bizforge.families.answer.lexical import scripts_of, words
 from bizforge.families.answer.retrieval import Retriever
 from bizforge.families.answer.tuning import Calibrator, calibration_features
 from bizforge.families.base import Action, FamilyPredictor
@@ -88,8 +88,6 @@ class AnswerPredictor(FamilyPredictor):
 
     def _foreign(self, question: str) -> str | None:
         """The question's script when the knowledge base has no text in it."""
-        from bizforge.families.answer.fit import scripts_of
-
         shares = scripts_of([question])
         if not shares or not self.scripts:
             return None
