@@ -72,6 +72,8 @@ def _affordable(encoders: list[Encoder], kb: KnowledgeBase, kind: str,
     texts = [t for ts, _ in field_texts(kb, kind, dense=True).values() for t in ts]
     texts += examples.texts if examples else []
     probe = texts[:PROBE_TEXTS]
+    encoders[0].embedder.load()  # loading the model is no part of the cost per text
+    encoders[0].encode(probe[:2], "passage")
     t0 = time.perf_counter()
     encoders[0].encode(probe, "passage")
     per_text = (time.perf_counter() - t0) / max(1, len(probe))
