@@ -45,7 +45,7 @@ from bizforge.i18n import add_messages, rows_phrase, t
 __all__ = ["ANSWERS_DIFFER", "MAX_PAIRS_ROWS", "NEAR_SAME", "TOO_LONG", "TOO_SHORT", "check",
            "mask_entries", "similar_pairs"]
 
-NEAR_SAME = 0.9
+NEAR_SAME = 0.85
 ANSWERS_DIFFER = 0.5
 TOO_LONG = 4000
 TOO_SHORT = 15
