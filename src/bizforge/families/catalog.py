@@ -26,6 +26,7 @@ FAMILIES: list[str] = [
     "bizforge.families.image",
     "bizforge.families.forecast",
     "bizforge.families.recommend",
+    "bizforge.families.answer",
 ]
 
 _REGISTRY: dict[str, type[Family]] = {}

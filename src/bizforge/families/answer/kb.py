@@ -1,154 +1,123 @@
-"""FAQ tables, past tickets and document passages as one knowledge-base frame.
+"""The knowledge-base table every part of the family reads: one row per entry.
 
-Every source becomes the same shape, :data:`KB_COLUMNS`:
+Columns (see :data:`COLUMNS`): ``entry_id`` (unique), ``text`` (the question of an
+FAQ entry, or a passage of a document), and optional ``answer`` (an FAQ entry's
+answer), ``alternatives`` (other phrasings of the question: a list, or one cell
+joined by ``|``), ``category``, ``source`` (file) and ``heading`` (section or
+title). Common other names are read too (``question`` for ``text``, ``id`` for
+``entry_id``, ``title`` for ``heading``). An entry needs a text or an answer.
 
-- ``entry_id``: the entry's id (text). An FAQ's or ticket table's own id column
-  when there is one; generated (``faq-1``, ``ticket-1``, ... by row) where it
-  is missing or blank; ``source#n`` for document passages;
-- ``text``: what a question is matched against (the FAQ question, the ticket's
-  question, the passage);
-- ``answer``: what is answered (the passage itself for documents);
-- ``alternatives``: other phrasings of the question (a list; in a table one
-  cell with several joined by ``|``);
-- ``category``, ``source``, ``heading``: for filtering, citing and reports.
-
-Column names are found in English or Chinese (``question``/``问题``,
-``answer``/``答案``, ``alternatives``/``相似问题``, ``category``/``分类``, ``id``)
-unless named; a missing one is a :class:`DataError` naming the columns there are.
-
->>> faq = pd.DataFrame({"question": ["How do I pay?"], "answer": ["By card."],
-...                     "alternatives": ["payment methods | can I pay cash"]})
->>> from_faq(faq).loc[0, "alternatives"]
-['payment methods', 'can I pay cash']
+>>> kb = read_kb(pd.DataFrame({"entry_id": ["a"], "text": ["How do I pay?"]}))
+>>> list(kb.frame.columns)
+['entry_id', 'text', 'answer', 'alternatives', 'category', 'source', 'heading']
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
 from bizforge.errors import DataError
 
-__all__ = ["KB_COLUMNS", "concat", "from_faq", "from_passages", "from_tickets"]
+__all__ = ["COLUMNS", "KnowledgeBase", "read_kb", "split_ids"]
 
-KB_COLUMNS = ["entry_id", "text", "answer", "alternatives", "category", "source", "heading"]
-
-_NAMES = {
-    "question": ("question", "questions", "q", "query", "title", "subject", "问题", "问", "标题",
-                 "客户问题", "咨询内容"),
-    "answer": ("answer", "answers", "a", "reply", "response", "resolution", "答案", "回答", "答",
-               "回复", "处理结果"),
-    "alternatives": ("alternatives", "alternative", "paraphrases", "variants", "similar",
-                     "相似问题", "相似问", "其他问法"),
-    "category": ("category", "topic", "intent", "分类", "类别", "类目"),
-    "id": ("id", "entry_id", "faq_id", "ticket_id", "ticket", "编号", "工单号"),
-}
+COLUMNS = ("entry_id", "text", "answer", "alternatives", "category", "source", "heading")
+ALIASES = {"question": "text", "id": "entry_id", "title": "heading", "faq_id": "entry_id",
+           "alternative": "alternatives", "paraphrases": "alternatives", "file": "source"}
+_SPLIT = re.compile(r"\s*\|\s*")
 
 
-def _find(frame: pd.DataFrame, role: str, named: str | None, required: bool) -> str | None:
-    if named is not None:
-        if named not in frame.columns:
-            raise DataError(f"column '{named}' (the {role} column) is not in the table.",
-                            column=named,
-                            fix=f"name one of: {', '.join(map(str, frame.columns))}.")
-        return named
-    lower = {str(c).strip().lower(): c for c in frame.columns}
-    for candidate in _NAMES[role]:
-        if candidate in lower:
-            return lower[candidate]
-    if required:
-        raise DataError(f"the table has no {role} column (columns: "
-                        f"{', '.join(map(str, frame.columns))}).",
-                        fix=f"name it, e.g. a column called '{_NAMES[role][0]}', or pass "
-                            f"its name.")
-    return None
-
-
-def _text(series: pd.Series) -> pd.Series:
-    return series.map(lambda v: "" if v is None or (isinstance(v, float) and v != v)
-                      else str(v).strip())
-
-
-def _split_alternatives(value: object) -> list[str]:
+def split_ids(value: Any) -> list[str]:
+    """``"a|b"`` -> ``["a", "b"]`` (also for alternative phrasings); blank -> []."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return []
     if isinstance(value, (list, tuple)):
         return [str(v).strip() for v in value if str(v).strip()]
-    if value is None or (isinstance(value, float) and value != value):
-        return []
-    return [part.strip() for part in str(value).split("|") if part.strip()]
+    return [p for p in _SPLIT.split(str(value).strip()) if p]
 
 
-def _ids(frame: pd.DataFrame, column: str | None, prefix: str) -> list[str]:
-    """The id column's values, with generated ``prefix-<row>`` ids where blank; unique."""
-    given = _text(frame[column]).tolist() if column is not None else [""] * len(frame)
-    ids = [value or f"{prefix}-{row}" for row, value in enumerate(given, start=1)]
-    seen: dict[str, int] = {}
-    for i, value in enumerate(ids):  # repeated ids get a suffix: an id names one entry
-        if value in seen:
-            seen[value] += 1
-            ids[i] = f"{value}~{seen[value]}"
-        else:
-            seen[value] = 1
-    return ids
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return re.sub(r"\s+", " ", str(value)).strip()
 
 
-def _table(frame: pd.DataFrame, prefix: str, question: str | None, answer: str | None,
-           alternatives: str | None, category: str | None, id_column: str | None,
-           source: str) -> pd.DataFrame:
-    q = _find(frame, "question", question, True)
-    a = _find(frame, "answer", answer, True)
-    alt = _find(frame, "alternatives", alternatives, False)
-    cat = _find(frame, "category", category, False)
-    ident = _find(frame, "id", id_column, False)
-    out = pd.DataFrame({
-        "entry_id": _ids(frame, ident, prefix),
-        "text": _text(frame[q]).to_numpy(),
-        "answer": _text(frame[a]).to_numpy(),
-        "alternatives": (frame[alt].map(_split_alternatives).to_numpy() if alt is not None
-                         else [[] for _ in range(len(frame))]),
-        "category": _text(frame[cat]).to_numpy() if cat is not None else "",
-        "source": source,
-        "heading": "",
-    })
-    return out[KB_COLUMNS]
+@dataclass
+class KnowledgeBase:
+    """The normalised entries (``frame``, columns :data:`COLUMNS`) and what reading noticed."""
+
+    frame: pd.DataFrame
+    findings: list[dict[str, Any]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @property
+    def ids(self) -> list[str]:
+        return self.frame["entry_id"].tolist()
+
+    @property
+    def has_answers(self) -> bool:
+        return bool((self.frame["answer"] != "").any())
 
 
-def from_faq(frame: pd.DataFrame, *, question: str | None = None, answer: str | None = None,
-             alternatives: str | None = None, category: str | None = None,
-             id_column: str | None = None, source: str = "faq") -> pd.DataFrame:
-    """An FAQ table (question, answer, optional alternatives/category/id) as a KB frame."""
-    return _table(frame, "faq", question, answer, alternatives, category, id_column, source)
-
-
-def from_tickets(frame: pd.DataFrame, *, question: str | None = None,
-                 answer: str | None = None, category: str | None = None,
-                 id_column: str | None = None, source: str = "tickets") -> pd.DataFrame:
-    """Past tickets (the customer's question, the agent's answer) as a KB frame; ticket
-    ids ``ticket-<row>`` are generated where the table has none."""
-    return _table(frame, "ticket", question, answer, None, category, id_column, source)
-
-
-def from_passages(frame: pd.DataFrame) -> pd.DataFrame:
-    """:func:`~bizforge.families.answer.documents.read_folder`'s passages as a KB frame:
-    a passage is both what is matched and what is answered."""
-    return pd.DataFrame({
-        "entry_id": frame["entry_id"].astype(str).to_numpy(),
-        "text": frame["text"].to_numpy(),
-        "answer": frame["text"].to_numpy(),
-        "alternatives": [[] for _ in range(len(frame))],
-        "category": "",
-        "source": frame["source"].to_numpy(),
-        "heading": frame["heading"].to_numpy(),
-    })[KB_COLUMNS]
-
-
-def concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    """Several KB frames as one; an ``entry_id`` used twice is a DataError naming it."""
-    out = pd.concat([f[KB_COLUMNS] for f in frames], ignore_index=True)
-    repeated = out["entry_id"][out["entry_id"].duplicated()].unique().tolist()
-    if repeated:
-        raise DataError(f"entry ids {', '.join(map(str, repeated[:5]))} are used by more than "
-                        "one entry.", column="entry_id",
-                        fix="give every entry its own id (or leave the id column out to have "
-                            "ids generated).")
-    return out
+def read_kb(frame: pd.DataFrame, path: str | None = None) -> KnowledgeBase:
+    """Normalise a table of entries; DataError (naming the column and the fix) when unusable."""
+    where = f"the knowledge base '{path}'" if path else "the knowledge base"
+    renamed = {}
+    for col in frame.columns:
+        key = str(col).strip().lower()
+        key = ALIASES.get(key, key)
+        if key in COLUMNS and key not in renamed.values():
+            renamed[col] = key
+    df = frame[list(renamed)].rename(columns=renamed) if renamed else frame.iloc[:, :0]
+    if len(frame) == 0:
+        raise DataError(f"{where} has no entries.", path=path,
+                        fix="add rows: entry_id, text (question or passage), and answer.")
+    if "text" not in df.columns and "answer" not in df.columns:
+        raise DataError(f"{where} has no 'text' column (columns: "
+                        f"{', '.join(map(str, frame.columns))}).", column="text", path=path,
+                        fix="name the column of questions or passages 'text' (and answers "
+                            "'answer').")
+    out = pd.DataFrame(index=range(len(df)))
+    findings: list[dict[str, Any]] = []
+    if "entry_id" in df.columns:
+        ids = df["entry_id"].map(_text).tolist()
+    else:
+        ids = [f"e{i + 1}" for i in range(len(df))]
+        findings.append({"kind": "generated_ids", "severity": "info", "column": "entry_id",
+                         "message": "the table has no 'entry_id' column; entries were "
+                                    "numbered e1, e2, ... in file order.",
+                         "fix": "add an entry_id column so answers keep their ids."})
+    out["entry_id"] = ids
+    for col in ("text", "answer", "category", "source", "heading"):
+        out[col] = df[col].map(_text).tolist() if col in df.columns else ""
+    alts = (df["alternatives"].tolist() if "alternatives" in df.columns else [[]] * len(df))
+    out["alternatives"] = [[_text(a) for a in split_ids(v)] for v in alts]
+    blank_id = [i for i, v in enumerate(ids) if not v]
+    if blank_id:
+        raise DataError(f"{where}: {len(blank_id)} entries have no entry_id (rows "
+                        f"{', '.join(str(r + 2) for r in blank_id[:5])}).", column="entry_id",
+                        path=path, rows=blank_id, fix="give every entry an id.")
+    dup = out["entry_id"][out["entry_id"].duplicated()].unique().tolist()
+    if dup:
+        raise DataError(f"{where}: entry_id is not unique ({len(dup)} ids repeat: "
+                        f"{', '.join(dup[:5])}).", column="entry_id", path=path,
+                        fix="give each entry its own id, or merge the repeated entries.")
+    empty = (out["text"] == "") & (out["answer"] == "")
+    if empty.all():
+        raise DataError(f"{where}: every entry's text and answer is blank.", column="text",
+                        path=path, fix="fill the 'text' column with questions or passages.")
+    if empty.any():
+        rows = [int(i) for i in empty[empty].index]
+        findings.append({"kind": "blank_entries", "severity": "warning", "column": "text",
+                         "count": len(rows),
+                         "message": f"{len(rows)} entries have neither text nor answer "
+                                    f"({', '.join(out['entry_id'][rows[:5]])}); left out.",
+                         "fix": "fill or remove them."})
+        out = out[~empty].reset_index(drop=True)
+    out["text"] = out["text"].where(out["text"] != "", out["answer"])
+    return KnowledgeBase(frame=out[list(COLUMNS)], findings=findings)

@@ -1,0 +1,48 @@
+"""Typed options of the ``answer`` family (each becomes a ``train`` keyword and CLI option).
+
+>>> AnswerOptions().min_precision
+0.9
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from bizforge.errors import UsageError
+from bizforge.families.base import FamilyOptions
+
+__all__ = ["AnswerOptions", "ENCODERS"]
+
+#: Named encoders; any folder written by ``save_pretrained`` may be given instead.
+ENCODERS = ("auto", "minilm", "e5-fp32", "none")
+
+
+class AnswerOptions(FamilyOptions):
+    """How the knowledge base is searched and when a question is handed over."""
+
+    queries: str | None = Field(
+        None, description="Table of example questions (columns query, entry_id; several ids "
+                          "joined by '|'): tunes the fusion weights and the hand-over "
+                          "threshold, then joins the entries as alternative phrasings.")
+    min_precision: float = Field(
+        0.9, gt=0.0, le=1.0,
+        description="Answer only when the calibrated confidence says at least this share of "
+                    "answers is right; below it the question is handed over to a person.")
+    encoder: str = Field(
+        "auto", description="Sentence encoder for dense retrieval: auto (tried on the example "
+                            "questions: minilm and e5-fp32 for English, e5-fp32 for Chinese), "
+                            "minilm, e5-fp32, none (BM25 only) or a Hugging Face folder.")
+    kb_kind: Literal["auto", "faq", "passages"] = Field(
+        "auto", description="faq: entries are questions (with answers); passages: entries are "
+                            "document text to find the answer in; auto: by the texts' length.")
+    finetune: bool = Field(
+        False, description="Also try a contrastive fine-tune of the encoder on the example "
+                           "questions (kept only if validation improves).")
+
+    def check(self) -> None:
+        if self.min_precision < 0.5:
+            raise UsageError(f"--min-precision {self.min_precision} would answer when more "
+                             "than half the answers are wrong.",
+                             fix="pass a share between 0.5 and 1, e.g. 0.9.")
