@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Request
+from starlette.background import BackgroundTask
 
 from bizforge.errors import UsageError
 from bizforge.serve.api.deps import authorize
@@ -60,9 +61,15 @@ async def answer(request: Request, model: Any, name: str) -> JSON:
         body = action.request.model_validate_json(raw)
     result = await model.act(action, body)
     # The body is exactly the action's response model; which version answered is in
-    # the headers (as for predict:batch).
+    # the headers (as for predict:batch). What the model remembers is stored after
+    # the answer is sent.
+    later = None
+    if action.remember is not None:
+        from bizforge.serve.api.routers.feedback import remember
+
+        later = BackgroundTask(remember, state.registry, model, action, body, result)
     return JSON(result, headers={"X-Bizforge-Model": quote(model.name, safe=""),
-                                 "X-Bizforge-Version": str(model.version)})
+                                 "X-Bizforge-Version": str(model.version)}, background=later)
 
 
 def explain_refused(request: Request) -> None:
