@@ -31,7 +31,7 @@ import pandas as pd
 from bizforge.errors import DataError
 from bizforge.families.answer.kb import COLUMNS
 
-__all__ = ["KB_COLUMNS", "concat", "from_faq", "from_passages", "from_tickets"]
+__all__ = ["KB_COLUMNS", "concat", "find_column", "from_faq", "from_passages", "from_tickets"]
 
 KB_COLUMNS = list(COLUMNS)  # the one KB shape, defined by :mod:`.kb`
 
@@ -64,6 +64,15 @@ def _find(frame: pd.DataFrame, role: str, named: str | None, required: bool) -> 
                         fix=f"name it, e.g. a column called '{_NAMES[role][0]}', or pass "
                             f"its name.")
     return None
+
+
+def find_column(frame: pd.DataFrame, role: str) -> str | None:
+    """The column playing ``role`` (question, answer, alternatives, category, id), or None.
+
+    >>> find_column(pd.DataFrame(columns=["编号", "问题"]), "id")
+    '编号'
+    """
+    return _find(frame, role, None, False)
 
 
 def _text(series: pd.Series) -> pd.Series:
