@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import ClassVar
 
 import pandas as pd
 import pytest
@@ -76,7 +77,7 @@ class Reply(BaseModel):
 
 class EchoPredictor(FamilyPredictor):
     family = "echo"
-    info = {"task": "echo"}
+    info: ClassVar[dict] = {"task": "echo"}
 
     def save(self, folder: Path) -> None:
         (folder / "model.json").write_text(json.dumps(self.info), encoding="utf-8")

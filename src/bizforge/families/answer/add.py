@@ -112,7 +112,7 @@ def merge_entries(old: pd.DataFrame, new: pd.DataFrame, *, documents: bool = Fal
         replaced = old["source"].isin(set(new["source"]))
         counts["edited"] = int(new["source"].nunique() - len(set(new["source"]) - set(
             old["source"])))
-        counts["added"] = int(len(set(new["source"]) - set(old["source"])))
+        counts["added"] = len(set(new["source"]) - set(old["source"]))
         merged = pd.concat([old[~replaced], new], ignore_index=True)
         return merged[list(COLUMNS)], counts
     by_question = {_normal(t): i for i, t in zip(old["entry_id"], old["text"], strict=True)}
@@ -121,7 +121,9 @@ def merge_entries(old: pd.DataFrame, new: pd.DataFrame, *, documents: bool = Fal
                                                     old.to_dict("records"), strict=True)}
     next_id = 1
     for row in new.to_dict("records"):
-        entry_id = row.get("entry_id") or by_question.get(_normal(row["text"]))
+        given = row.get("entry_id")
+        given = given if isinstance(given, str) and given.strip() else None
+        entry_id = given or by_question.get(_normal(row["text"]))
         if entry_id is None:
             while f"added-{next_id}" in ids:
                 next_id += 1

@@ -66,21 +66,21 @@ def register(app: typer.Typer) -> None:
         result = gaps(questions, kb, min_count=min_count)
         if not questions:
             console.print(f"no handed-over or unhelpful questions for {mv.name} in the last "
-                          f"{since}.", markup=False)
+                          f"{since}.", markup=False, soft_wrap=True)
         else:
-            console.print(gaps_markdown(result, mv.name, lang).split("\n")[2], markup=False)
+            console.print(gaps_markdown(result, mv.name, lang).split("\n")[2], markup=False, soft_wrap=True)
             for n, cluster in enumerate(result["clusters"][:10], start=1):
                 near = cluster["nearest"]
                 todo = (f"add to {near['entry_id']}" if cluster["action"] == "alternatives"
                         else "new entry")
                 console.print(f"{n:>3}. {cluster['count']:>4}  {cluster['label']}  -> {todo}"
-                              f"  e.g. \"{cluster['examples'][0]}\"", markup=False)
+                              f"  e.g. \"{cluster['examples'][0]}\"", markup=False, soft_wrap=True)
         if out is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
             text = (gaps_html if out.suffix.lower() in (".html", ".htm") else gaps_markdown)(
                 result, mv.name, lang)
             out.write_text(text, encoding="utf-8")
-            console.print(f"report: {out}", markup=False)
+            console.print(f"report: {out}", markup=False, soft_wrap=True)
 
     @app.command("answer-add")
     @edge
@@ -120,6 +120,6 @@ def register(app: typer.Typer) -> None:
         console.print(f"published {mv_name}:{done.version} from {done.based_on}: "
                       f"{done.added} added, {done.edited} edited, {done.removed} removed, "
                       f"{done.entries} entries, {done.queries} example questions.",
-                      markup=False)
+                      markup=False, soft_wrap=True)
         console.print(f"promote it with `bizforge models promote {mv_name}:{done.version}`.",
-                      markup=False)
+                      markup=False, soft_wrap=True)

@@ -263,11 +263,11 @@ def _finding(kind: str, severity: str, message: str, fix: str) -> Finding:
     return Finding(column=None, kind=kind, severity=severity, message=message, fix=fix, count=1)
 
 
-def _members(path: Path, root: Path, findings: list[Finding]) -> Iterator[tuple[str, bytes]]:
+def _members(path: Path, findings: list[Finding]) -> Iterator[tuple[str, bytes]]:
     """(source, bytes) of every document under ``path`` (zip members included)."""
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
     for file in files:
-        source = file.name if file == root else file.relative_to(root).as_posix()
+        source = file.name if file == path else file.relative_to(path).as_posix()
         if file.name.startswith((".", "~$")):
             continue  # hidden files and Word's lock files
         suffix = file.suffix.lower()
@@ -326,10 +326,9 @@ def read_folder(path: str | Path, progress: Callable[[dict[str, Any]], None] | N
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path} does not exist.", fix="give the folder of your documents.")
-    root = path if path.is_dir() else path
     findings: list[Finding] = []
     rows: list[dict[str, str]] = []
-    for source, data in _members(path, root, findings):
+    for source, data in _members(path, findings):
         try:
             sections = parse_document(source, data)
         except _Unreadable as exc:

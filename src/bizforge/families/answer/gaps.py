@@ -42,8 +42,8 @@ COVERED = 0.45
 EXAMPLES = 5
 TOP_WORDS = 4
 
-_STOP_ZH = set("的 了 吗 呢 吧 啊 我 我的 你 你们 是 在 有 怎么 如何 什么 请问 可以 能 要 想 和 与 就 还 都 这个 那个 "
-               "一下 哪里 为什么 多少 么 到 把 给".split())
+_STOP_ZH = frozenset(
+    ["的", "了", "吗", "呢", "吧", "啊", "我", "我的", "你", "你们", "是", "在", "有", "怎么", "如何", "什么", "请问", "可以", "能", "要", "想", "和", "与", "就", "还", "都", "这个", "那个", "一下", "哪里", "为什么", "多少", "么", "到", "把", "给"])
 
 
 def questions_from_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -170,7 +170,7 @@ def gaps(questions: list[dict[str, Any]], kb: pd.DataFrame | None = None,
 _TEXT = {
     "en": {"title": "Knowledge gaps of {name}", "summary":
            "{questions} questions were handed over or marked unhelpful; {groups} groups of "
-           "{grouped_in} questions, {other} others asked once.",
+           "{grouped_in} questions; {other} more in groups too small to show.",
            "cut": "Only the newest {grouped} questions were grouped.",
            "group": "Group", "count": "Questions", "examples": "Example questions",
            "nearest": "Nearest entry", "todo": "What to do",
@@ -182,7 +182,7 @@ _TEXT = {
            "why": "{handover} handed over, {unhelpful} unhelpful", "none": "(none)"},
     "zh": {"title": "{name} 的知识缺口", "summary":
            "共有 {questions} 个问题被转人工或被标为没有帮助；分成 {groups} 组（{grouped_in} 个问题），"
-           "另有 {other} 个只出现一次。",
+           "另有 {other} 个问题所在的组太小，未列出。",
            "cut": "只对最新的 {grouped} 个问题分了组。",
            "group": "问题组", "count": "问题数", "examples": "示例问题", "nearest": "最相近的条目",
            "todo": "建议", "alternatives": "条目 {entry} 可能已能回答：请把这些问题加为它的相似问法"

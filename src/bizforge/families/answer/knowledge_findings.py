@@ -207,7 +207,7 @@ def check(frame: pd.DataFrame, lang: str = "en") -> list[Finding]:
     """The findings on a KB frame (``text`` required; ``answer``, ``entry_id``,
     ``alternatives`` used when present; documents' passages answer themselves)."""
     answers = frame["answer"] if "answer" in frame else frame["text"]
-    answers = answers.map(lambda v: "" if v is None or (isinstance(v, float) and v != v)
+    answers = answers.map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v))
                           else str(v).strip())
     findings: list[Finding] = []
     empty = np.flatnonzero((answers == "").to_numpy())

@@ -109,11 +109,9 @@ def passages(sections: Iterable[Section], max_chars: int = MAX_CHARS,
             continue
         merged: list[str] = []
         for piece in pieces:
-            if merged and (len(merged[-1]) < min_chars or len(piece) < min_chars) \
-                    and len(merged[-1]) + 1 + len(piece) <= max_chars:
-                merged[-1] = f"{merged[-1]}\n{piece}"
-            elif merged and len(merged[-1]) + 1 + len(piece) <= max_chars \
-                    and len(merged[-1]) < max_chars // 2:
+            # Join while it fits and either the piece is tiny or the passage is still short.
+            if merged and len(merged[-1]) + 1 + len(piece) <= max_chars and (
+                    len(piece) < min_chars or len(merged[-1]) < max_chars // 2):
                 merged[-1] = f"{merged[-1]}\n{piece}"
             else:
                 merged.append(piece)

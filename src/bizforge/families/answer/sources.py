@@ -76,14 +76,14 @@ def find_column(frame: pd.DataFrame, role: str) -> str | None:
 
 
 def _text(series: pd.Series) -> pd.Series:
-    return series.map(lambda v: "" if v is None or (isinstance(v, float) and v != v)
+    return series.map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v))
                       else str(v).strip())
 
 
 def _split_alternatives(value: object) -> list[str]:
     if isinstance(value, (list, tuple)):
         return [str(v).strip() for v in value if str(v).strip()]
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or (isinstance(value, float) and pd.isna(value)):
         return []
     return [part.strip() for part in str(value).split("|") if part.strip()]
 

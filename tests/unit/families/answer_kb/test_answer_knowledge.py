@@ -6,8 +6,14 @@ import pandas as pd
 import pytest
 
 from bizforge.errors import DataError
-from bizforge.families.answer.sources import KB_COLUMNS, concat, from_faq, from_passages, from_tickets
 from bizforge.families.answer.knowledge_findings import check, mask_entries
+from bizforge.families.answer.sources import (
+    KB_COLUMNS,
+    concat,
+    from_faq,
+    from_passages,
+    from_tickets,
+)
 
 
 def _kinds(findings):
