@@ -1,0 +1,73 @@
+"""The REST verb of an answerer: ``POST /v1/models/{name}/answer`` (typed, for OpenAPI).
+
+>>> AnswerRequest(question="How do I pay?").k
+3
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bizforge.families.base import Action
+
+__all__ = ["AnswerRequest", "AnswerResponse", "actions"]
+
+#: Longest question accepted over HTTP (characters); the model reads the first 2,000.
+MAX_REQUEST_CHARS = 20_000
+
+
+class AnswerRequest(BaseModel):
+    """One customer question."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(..., min_length=1, max_length=MAX_REQUEST_CHARS,
+                          description="The question, as the customer wrote it (the first "
+                                      "2,000 characters are read).")
+    k: int = Field(3, ge=0, le=50, description="How many next-best candidates to list.")
+
+
+class Source(BaseModel):
+    entry_id: str
+    file: str | None = None
+    heading: str | None = None
+
+
+class Highlight(BaseModel):
+    start: int = Field(description="Character offset in `answer` where the sentence starts.")
+    end: int
+    text: str
+
+
+class Candidate(BaseModel):
+    entry_id: str
+    text: str
+    score: float
+
+
+class AnswerResponse(BaseModel):
+    question: str
+    handover: bool = Field(description="True: not confident enough; pass the question to "
+                                       "a person (`message` says so), `answer` is null.")
+    message: str | None = None
+    answer: str | None = Field(None, description="The entry's answer, or the passage that "
+                                                 "holds it (see `highlight`).")
+    entry_id: str | None = None
+    score: float | None = Field(None, description="Fused retrieval score of the top entry.")
+    confidence: float | None = Field(None, description="Calibrated probability that the "
+                                                       "top entry is right.")
+    source: Source | None = None
+    highlight: Highlight | None = None
+    candidates: list[Candidate] = Field(default_factory=list,
+                                        description="The next-best entries.")
+    notes: list[str] = []
+
+
+def actions(predictor) -> list[Action]:
+    """``answer`` bound to ``predictor``."""
+
+    def answer(request: AnswerRequest) -> dict:
+        return predictor.answer(request.question, request.k)
+
+    return [Action("answer", AnswerRequest, AnswerResponse, answer,
+                   summary="Answer a question from the knowledge base, or hand it over.")]

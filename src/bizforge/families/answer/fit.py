@@ -1,0 +1,264 @@
+"""The training run of the ``answer`` family, step by step.
+
+1. read the knowledge base (:func:`~.family.load_kb`) and the example questions
+   (``--queries``) and test questions (``--test``; else a quarter of the example
+   questions is held out);
+2. validation by cross-fitting: the example questions are cut in two halves; each
+   half is asked of an index whose entries carry the other half as alternative
+   phrasings, so no question finds itself;
+3. fusion weights (:func:`~.tuning.tune_weights`) and the hand-over calibration
+   (:class:`~.tuning.Calibrator`, :func:`~.tuning.choose_threshold`) from the
+   validation scores;
+4. the final index: every example question joins its entries; channels of
+   weight 0 are left out;
+5. test figures: hit@1/5, MRR@10, and the hand-over as asked and with the right
+   entries removed.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from bizforge.families.answer.dense import Encoder
+from bizforge.families.answer.evaluation import (
+    Questions,
+    figures,
+    handover_figures,
+    mixed_set,
+    read_queries,
+    score_questions,
+)
+from bizforge.families.answer.kb import KnowledgeBase
+from bizforge.families.answer.lexical import has_cjk
+from bizforge.families.answer.options import AnswerOptions
+from bizforge.families.answer.retrieval import Retriever, kb_kind
+from bizforge.families.answer.tuning import Calibrator, choose_threshold, tune_weights
+from bizforge.families.base import DataSource, Progress, Trained
+from bizforge.plain import jsonable
+
+__all__ = ["choose_encoders", "fit", "scripts_of"]
+
+TEST_SHARE = 0.25
+MIN_TUNING = 8  # example questions below which weights and threshold keep their defaults
+FOLDS = 2
+
+
+def scripts_of(texts) -> dict[str, float]:
+    """Share of letters per script (cjk, latin, cyrillic, arabic, other) in ``texts``."""
+    import unicodedata
+
+    counts: dict[str, int] = {}
+    for text in texts:
+        for ch in text:
+            if not ch.isalpha():
+                continue
+            if has_cjk(ch) or "\u3040" <= ch <= "\u30ff" or "\uac00" <= ch <= "\ud7af":
+                key = "cjk" if has_cjk(ch) else "kana-hangul"
+            else:
+                name = unicodedata.name(ch, "")
+                key = next((s.lower() for s in ("LATIN", "CYRILLIC", "ARABIC", "GREEK",
+                                                 "HEBREW", "THAI", "DEVANAGARI")
+                            if name.startswith(s)), "other")
+            counts[key] = counts.get(key, 0) + 1
+    total = sum(counts.values()) or 1
+    return {k: round(v / total, 4) for k, v in counts.items()}
+
+
+def choose_encoders(name: str, chinese: bool, tuning: bool) -> list[Encoder]:
+    """The encoders to try: ``auto`` is e5-fp32 for Chinese; for English, MiniLM, and e5-fp32
+    too when there are example questions to choose between them with."""
+    if name == "none":
+        return []
+    if name == "auto":
+        names = ["e5-fp32"] if chinese else (["minilm", "e5-fp32"] if tuning else ["minilm"])
+        return [Encoder(n) for n in names]
+    return [Encoder(name)]
+
+
+def _default_weights(channels: list[str]) -> np.ndarray:
+    """Without example questions: dense question/passage channels lead, the rest help."""
+    w = []
+    for c in channels:
+        retriever, field = c.split(":")
+        w.append(0.3 if retriever == "bm25" else (1.0 if field != "answer" else 0.5))
+    return np.array(w)
+
+
+def _extra(questions: Questions) -> dict[int, list[str]]:
+    extra: dict[int, list[str]] = {}
+    for text, gold in zip(questions.texts, questions.gold):
+        for pos in gold:
+            extra.setdefault(pos, []).append(text)
+    return extra
+
+
+def _read_questions(source: DataSource | str | None, kb: KnowledgeBase, option: str
+                    ) -> Questions | None:
+    if source is None:
+        return None
+    from bizforge.errors import DataError
+
+    src = source if isinstance(source, DataSource) else DataSource(source)
+    if src.path is not None and not src.path.exists():
+        raise DataError(f"{option} '{src.path}' does not exist.", path=str(src.path),
+                        fix="check the path.")
+    positions = {e: i for i, e in enumerate(kb.ids)}
+    return read_queries(src.dataset().frame, positions,
+                        None if src.path is None else str(src.path), option)
+
+
+def fit(family, source: DataSource, *, task: str, options: AnswerOptions,
+        test: DataSource | None, time_limit: float, seed: int = 0, lang: str = "en",
+        progress: Progress | None = None) -> Trained:
+    from bizforge.families.answer.family import load_kb
+    from bizforge.families.answer.predictor import AnswerPredictor
+    from bizforge.families.answer.report import AnswerReport
+
+    start = time.perf_counter()
+    emit = progress or (lambda event: None)
+
+    def on_embed(stage: str, done: int, total: int) -> None:
+        emit({"event": "stage", "stage": f"{stage} {done}/{total}"})
+
+    emit({"event": "stage", "stage": "inspect"})
+    kb = load_kb(source, lang)
+    kind = kb_kind(kb, options.kb_kind)
+    examples = _read_questions(options.queries, kb, "--queries")
+    held = _read_questions(test, kb, "--test")
+    notes: list[str] = []
+    rng = np.random.default_rng(seed)
+    if held is None and examples is not None and len(examples) >= 2 * MIN_TUNING:
+        order = rng.permutation(len(examples))
+        cut = int(round(len(examples) * TEST_SHARE))
+        held, examples = examples.subset(order[:cut]), examples.subset(order[cut:])
+        test_source = f"{TEST_SHARE:.0%} of --queries held out"
+    else:
+        test_source = ("--test" if test is None or test.path is None else str(test.path)) \
+            if held is not None else None
+    scripts = scripts_of(kb.frame["text"].head(2000))
+    chinese = scripts.get("cjk", 0.0) >= 0.3
+    tuning = examples is not None and len(examples) >= MIN_TUNING
+    encoders = choose_encoders(options.encoder, chinese, tuning)
+
+    board: list[dict[str, Any]] = []
+    validation: dict[str, Any] = {}
+    if tuning:
+        emit({"event": "stage", "stage": "validation"})
+        folds = rng.permutation(len(examples)) % FOLDS
+        parts, golds, channels = [], [], None
+        for f in range(FOLDS):
+            t0 = time.perf_counter()
+            asked = examples.subset(np.flatnonzero(folds == f))
+            others = examples.subset(np.flatnonzero(folds != f))
+            r = Retriever(kb, kind, encoders, extra=_extra(others)).build(on_embed)
+            channels = channels or r.channels
+            parts.append(score_questions(r, asked.texts, channels, np.ones(len(channels))))
+            golds += asked.gold
+            emit({"event": "candidate_end", "name": f"fold {f + 1}",
+                  "elapsed": time.perf_counter() - start})
+            if f == 0:
+                fold_seconds = time.perf_counter() - t0
+        ids, feats = _stack(parts)
+        weights, board = tune_weights(ids, feats, golds, channels)
+        used = weights > 0  # the calibration reads the channels the model keeps
+        scored = score_from(ids, feats[..., used], weights[used])
+        X, y = mixed_set(scored, golds)
+        calibrator = Calibrator().fit(X, y)
+        point = choose_threshold(calibrator.confidence(X), y, options.min_precision)
+        validation = {**figures(scored, golds), "handover": point,
+                      "fold_seconds": round(fold_seconds, 2)}
+        for row in board:
+            row.update(score=row["hit_1"], fit_seconds=0.0)
+    else:
+        channels = None
+        calibrator, point = None, {"threshold": 0.0}
+        if examples is None:
+            notes.append("no example questions (--queries): fusion weights are defaults and "
+                         "questions are handed over only when nothing in the knowledge base "
+                         "matches them; pass --queries to calibrate the hand-over.")
+        else:
+            notes.append(f"only {len(examples)} example questions: fusion weights are "
+                         f"defaults (at least {MIN_TUNING} are needed to tune).")
+
+    emit({"event": "stage", "stage": "index"})
+    t0 = time.perf_counter()
+    skip = [] if channels is None else [c for c, w in zip(channels, weights) if w == 0]
+    final = Retriever(kb, kind, encoders, extra=_extra(examples) if examples else None,
+                      skip=skip).build(on_embed)
+    index_seconds = time.perf_counter() - t0
+    if channels is None:
+        channels, weights = final.channels, _default_weights(final.channels)
+        board = [{"name": "default fusion", "score": 0.0, "fit_seconds": 0.0,
+                  "weights": dict(zip(channels, weights.tolist()))}]
+    kept = [c for c in channels if c not in skip]
+    final.weights = {c: float(w) for c, w in zip(channels, weights) if c in kept}
+    threshold = float(point["threshold"])
+
+    info = {"task": task, "family": "answer", "kind": kind, "scripts": scripts,
+            "channels": kept, "weights": final.weights, "threshold": threshold,
+            "min_precision": options.min_precision, "options": options.model_dump(),
+            "entries": len(kb), "example_questions": 0 if examples is None else len(examples)}
+    predictor = AnswerPredictor(info=info, kb=kb, retriever=final, calibrator=calibrator)
+    fit_seconds = time.perf_counter() - start
+
+    test_figures: dict[str, Any] = {}
+    examples_out: list[dict[str, Any]] = []
+    if held is not None:
+        emit({"event": "stage", "stage": "evaluate"})
+        t0 = time.perf_counter()
+        scored = score_questions(final, held.texts, kept,
+                                 np.array([final.weights[c] for c in kept]), store=False)
+        per_query = (time.perf_counter() - t0) / max(1, len(held))
+        test_figures = figures(scored, held.gold)
+        if calibrator is not None:
+            test_figures["handover"] = handover_figures(scored, held.gold, calibrator,
+                                                        threshold)
+        test_figures["queries_per_second"] = round(1.0 / per_query, 1) if per_query else None
+        examples_out = _examples(kb, held, scored)
+    else:
+        notes.append("no test questions: pass --test (query, entry_id) for held-out figures.")
+    metrics = jsonable({
+        "task": task, "metric": "hit_1", "test": test_figures, "validation": validation,
+        "leaderboard": board, "fit_seconds": fit_seconds, "index_seconds": index_seconds,
+        "threshold": threshold, "test_source": test_source,
+        "rows": {"entries": len(kb), "example_questions": info["example_questions"],
+                 "test": 0 if held is None else len(held)},
+        "weights": final.weights, "kind": kind,
+        "encoders": [e.name for e in final.encoders],
+        "findings": kb.findings, "notes": notes})
+    report = AnswerReport(metrics=metrics, examples=examples_out, lang=lang, name=task)
+    return Trained(predictor=predictor, metrics=metrics, report=report, profile=kb.findings,
+                   notes=notes)
+
+
+def _stack(parts) -> tuple[np.ndarray, np.ndarray]:
+    width = max(p.ids.shape[1] for p in parts)
+    ids = np.concatenate([np.pad(p.ids, ((0, 0), (0, width - p.ids.shape[1])),
+                                 constant_values=-1) for p in parts])
+    feats = np.concatenate([np.pad(p.feats, ((0, 0), (0, width - p.feats.shape[1]), (0, 0)),
+                                   constant_values=np.nan) for p in parts])
+    return ids, feats
+
+
+def score_from(ids, feats, weights):
+    from bizforge.families.answer.evaluation import Scored
+    from bizforge.families.answer.tuning import fuse
+
+    return Scored(ids, feats, fuse(feats, weights))
+
+
+def _examples(kb: KnowledgeBase, held: Questions, scored, n: int = 8) -> list[dict[str, Any]]:
+    """A few hits and misses of the test questions, for the report."""
+    top = scored.ids[np.arange(len(held)), np.argmax(scored.fused, axis=1)]
+    ids = kb.ids
+    hits = [i for i in range(len(held)) if top[i] in held.gold[i]][:n // 2]
+    misses = [i for i in range(len(held)) if top[i] not in held.gold[i]][:n // 2]
+    out = []
+    for i in hits + misses:
+        out.append({"question": held.texts[i], "hit": i in hits,
+                    "answered": ids[top[i]], "answered_text": kb.frame["text"][top[i]][:200],
+                    "right": ", ".join(ids[g] for g in sorted(held.gold[i]))})
+    return out
