@@ -151,6 +151,11 @@ class Action:
     ``value_and_labels`` and ``explain``. Every other action goes through
     ``request``/``handle``/``response``.
 
+    ``finish(request_object, answer) -> answer``: a second step that waits on I/O
+    rather than the model (asking a text generator the company runs): the server
+    runs it outside the model's own thread, so a slow call does not hold up the
+    model's other requests, and checks its answer against ``response`` again.
+
     ``remember(request_object, answer) -> dict | None``: after answering, what the
     model wants kept in the registry's feedback table, e.g. ``{"kind": "handover",
     "question": ...}`` for a question handed over to a person (None: nothing). The
@@ -168,6 +173,7 @@ class Action:
     upload: bool = False
     from_upload: Callable[[list[tuple[str, bytes]]], BaseModel] | None = None
     table_rows: bool = False
+    finish: Callable[[BaseModel, dict[str, Any]], dict[str, Any]] | None = None
     remember: Callable[[BaseModel, dict[str, Any]], dict[str, Any] | None] | None = None
 
 

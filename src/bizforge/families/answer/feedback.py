@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["feedback_queries", "labelled"]
+__all__ = ["feedback_queries", "labelled", "remember_handover"]
 
 
 def labelled(events: list[dict[str, Any]]) -> pd.DataFrame:
@@ -53,3 +53,13 @@ def feedback_queries(registry: Any, name: str, known: set[str] | None = None) ->
     if known is not None:
         frame = frame[frame["entry_id"].isin(known)].reset_index(drop=True)
     return frame
+
+
+def remember_handover(request: Any, result: dict[str, Any]) -> dict[str, Any] | None:
+    """The answer action's ``remember`` hook: a handed-over question is kept (kind
+    ``handover``, masked by the registry) for ``bizforge answer-gaps``; answers are not."""
+    if not result.get("handover"):
+        return None
+    return {"kind": "handover", "question": result.get("question"),
+            "confidence": result.get("confidence"),
+            "candidates": [c.get("entry_id") for c in result.get("candidates") or []][:3]}

@@ -32,7 +32,8 @@ from typing import Any
 
 from bizforge.errors import BizforgeError, UsageError
 
-__all__ = ["GeneratorError", "GeneratorSettings", "answer", "chat_url", "check_url", "generate"]
+__all__ = ["GeneratorError", "GeneratorSettings", "answer", "chat_url", "check_url",
+           "finish_answer", "generate", "settings_of"]
 
 TIMEOUT_S = 20.0
 MAX_RESPONSE_BYTES = 1024 * 1024
@@ -195,3 +196,42 @@ def answer(question: str, passages: list[dict[str, Any]], settings: GeneratorSet
     return {"answer": made["text"], "generated": True,
             "citations": [passages[n - 1].get("entry_id") for n in made["citations"]],
             "warning": None}
+
+
+def settings_of(info: dict[str, Any] | None) -> GeneratorSettings | None:
+    """The generator a model was trained with (``--generator``, ``--generator-model`` in
+    ``info["options"]``), or None."""
+    options = (info or {}).get("options") or {}
+    url = options.get("generator")
+    return GeneratorSettings(url=url, model=options.get("generator_model")) if url else None
+
+
+def _passages(predictor: Any, ids: list[str]) -> list[dict[str, Any]]:
+    positions = getattr(predictor, "_entry_positions", None)
+    frame = predictor.kb.frame
+    if positions is None:
+        positions = {str(e): i for i, e in enumerate(frame["entry_id"])}
+        predictor._entry_positions = positions
+    rows = [frame.iloc[positions[i]] for i in ids if i in positions]
+    return [{"entry_id": r["entry_id"], "text": r["text"], "answer": r["answer"],
+             "source": r["source"], "heading": r["heading"]} for r in rows]
+
+
+def finish_answer(predictor: Any, request: Any, result: dict[str, Any]) -> dict[str, Any]:
+    """The answer action's second step (run off the model's thread): with a generator and
+    an answered question (not a hand-over) unless the request says ``generate: false``,
+    the generated answer citing the top passages; on failure the retrieved answer and a
+    ``warning``. Adds ``generated``, ``citations`` and ``warning`` either way."""
+    out = {**result, "generated": False, "citations": [], "warning": None}
+    settings = settings_of(getattr(predictor, "info", None))
+    if settings is None or getattr(request, "generate", None) is False or out.get("handover"):
+        return out
+    ids = [out["entry_id"], *(c["entry_id"] for c in out.get("candidates") or [])]
+    made = answer(out["question"], _passages(predictor, ids), settings,
+                  lang=getattr(predictor, "lang", "en"))
+    if made["generated"]:
+        out.update(answer=made["answer"], generated=True, citations=made["citations"],
+                   highlight=None)
+    else:
+        out["warning"] = made["warning"]
+    return out
