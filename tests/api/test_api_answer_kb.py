@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from fake_llm import FakeLLM
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -15,6 +14,7 @@ from bizforge.pipeline import train
 from bizforge.registry import Registry, create_key
 from bizforge.registry.feedback import events
 from bizforge.serve.api import ServerOptions, create_app
+from fake_llm import FakeLLM
 
 KB = pd.DataFrame({
     "entry_id": [f"faq-{i}" for i in range(1, 9)],
@@ -99,7 +99,7 @@ def test_a_handed_over_question_is_remembered_and_feedback_stored(served):
 
 
 def test_answer_add_and_answer_gaps_on_a_real_answer_model(served, tmp_path):
-    http, registry = served
+    http, _ = served
     for q in ["refund to credit card?", "how to refund to credit card"]:
         http.post("/v1/models/faq/feedback", json={"question": q, "helpful": False})
     runner = CliRunner()

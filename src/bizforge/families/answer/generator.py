@@ -110,7 +110,7 @@ def _request(url: str, body: dict[str, Any] | None, timeout: float) -> dict[str,
                                      method="GET" if body is None else "POST")
     try:
         # http(s) only (check_url), so no file:// or other schemes reach urlopen
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             raw = response.read(MAX_RESPONSE_BYTES + 1)
     except urllib.error.HTTPError as exc:
         raise GeneratorError(f"the generator at {url} answered HTTP {exc.code}.") from None

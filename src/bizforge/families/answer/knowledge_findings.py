@@ -43,7 +43,7 @@ from bizforge.clean.pii import mask_frame, scan_frame
 from bizforge.i18n import add_messages, rows_phrase, t
 
 __all__ = ["ANSWERS_DIFFER", "MAX_PAIRS_ROWS", "NEAR_SAME", "TOO_LONG", "TOO_SHORT", "check",
-           "mask_entries", "similar_pairs"]
+           "mask_entries", "review", "similar_pairs"]
 
 NEAR_SAME = 0.85
 ANSWERS_DIFFER = 0.5
@@ -116,14 +116,8 @@ def _finding(kind: str, key: str, severity: str, lang: str, column: str | None,
 def similar_pairs(texts: list[str], threshold: float = NEAR_SAME) -> list[tuple[int, int, float]]:
     """Pairs ``(i, j, cosine)`` with ``i < j`` whose character-n-gram TF-IDF cosine is at
     least ``threshold`` (computed in blocks of rows so memory stays small)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    if len(texts) < 2:
-        return []
-    try:
-        matrix = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=1,
-                                 sublinear_tf=True).fit_transform(texts)
-    except ValueError:  # nothing but empty texts
+    matrix = _tfidf(texts) if len(texts) >= 2 else None
+    if matrix is None:
         return []
     pairs: list[tuple[int, int, float]] = []
     for start in range(0, matrix.shape[0], _CHUNK):
@@ -134,16 +128,15 @@ def similar_pairs(texts: list[str], threshold: float = NEAR_SAME) -> list[tuple[
     return sorted(pairs)
 
 
-def _answer_similarity(a: str, b: str) -> float:
+def _tfidf(texts: list[str]):
+    """Row-normalised character 2-4-gram TF-IDF of ``texts`` (None if no text has any)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    if not a or not b:
-        return 1.0 if a == b else 0.0
     try:
-        m = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)).fit_transform([a, b])
-    except ValueError:
-        return 1.0
-    return float((m[0] @ m[1].T).toarray()[0, 0])
+        return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4),
+                               sublinear_tf=True).fit_transform(texts)
+    except ValueError:  # nothing but empty texts
+        return None
 
 
 def _pairs_text(frame: pd.DataFrame, pairs: list[tuple[int, int]]) -> str:
@@ -166,11 +159,19 @@ def _duplicates(frame: pd.DataFrame, answers: pd.Series, lang: str) -> list[Find
     questions = frame["text"].iloc[:limit].map(_normal).tolist()
     near, contra = [], []
     first = ~keys.iloc[:limit].duplicated().to_numpy()
-    for i, j, _ in similar_pairs(questions):
-        if not (first[i] and first[j]):
-            continue  # exact copies are reported above
-        a, b = _normal(answers.iloc[i]), _normal(answers.iloc[j])
-        (contra if _answer_similarity(a, b) < ANSWERS_DIFFER else near).append((i, j))
+    pairs = [(i, j) for i, j, _ in similar_pairs(questions)
+             if first[i] and first[j]]  # exact copies are reported above
+    if pairs:
+        involved = sorted({p for pair in pairs for p in pair})
+        where = {p: n for n, p in enumerate(involved)}
+        matrix = _tfidf([_normal(answers.iloc[p]) for p in involved])
+        for i, j in pairs:
+            a, b = _normal(answers.iloc[i]), _normal(answers.iloc[j])
+            if not a or not b or matrix is None:
+                alike = 1.0 if a == b else 0.0
+            else:
+                alike = float(matrix[where[i]].multiply(matrix[where[j]]).sum())
+            (contra if alike < ANSWERS_DIFFER else near).append((i, j))
     capped = t("kb.pairs_capped", lang, rows=f"{limit:,}") if limit < len(frame) else ""
     for kind, key, severity, pairs in (("near_duplicate_entries", "near_duplicate", "info", near),
                                        ("contradicting_entries", "contradicting", "warning",
@@ -242,3 +243,13 @@ def mask_entries(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
             [mask_text(a) for a in v] if isinstance(v, (list, tuple, np.ndarray)) else v
             for v in out["alternatives"]]
     return out, audit
+
+
+def review(kb: Any, lang: str = "en", mask: bool = True) -> Any:
+    """A :class:`~bizforge.families.answer.kb.KnowledgeBase` with :func:`check`'s findings
+    added (as dicts) and, unless ``mask=False``, personal data masked in its entries."""
+    found = [f.to_dict() for f in check(kb.frame, lang)]
+    if mask and any(f["kind"] == "personal_data" for f in found):
+        kb.frame = mask_entries(kb.frame)[0]
+    kb.findings = [*kb.findings, *found]
+    return kb

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from fake_llm import FakeLLM
 
 from bizforge.errors import UsageError
 from bizforge.families.answer.generator import (
@@ -16,6 +15,7 @@ from bizforge.families.answer.generator import (
     check_url,
     generate,
 )
+from fake_llm import FakeLLM
 
 PASSAGES = [
     {"entry_id": "faq-1", "text": "How do I pay?", "answer": "By card or cash.",
