@@ -206,10 +206,15 @@ def _pii(frame: pd.DataFrame, lang: str) -> list[Finding]:
 
 def check(frame: pd.DataFrame, lang: str = "en") -> list[Finding]:
     """The findings on a KB frame (``text`` required; ``answer``, ``entry_id``,
-    ``alternatives`` used when present; documents' passages answer themselves)."""
-    answers = frame["answer"] if "answer" in frame else frame["text"]
-    answers = answers.map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v))
-                          else str(v).strip())
+    ``alternatives`` used when present). When no entry has an answer (document passages)
+    the texts are what is answered."""
+    def text(column: str) -> pd.Series:
+        return frame[column].map(lambda v: "" if v is None or (isinstance(v, float) and
+                                                              pd.isna(v)) else str(v).strip())
+
+    answers = text("answer") if "answer" in frame else None
+    if answers is None or not (answers != "").any():
+        answers = text("text")  # passages (or questions alone) answer themselves
     findings: list[Finding] = []
     empty = np.flatnonzero((answers == "").to_numpy())
     if len(empty):

@@ -110,6 +110,15 @@ def test_alternatives_are_masked_too():
 
 
 def test_findings_speak_chinese():
-    kb = _faq(["退货怎么办？"], [""])
+    kb = _faq(["退货怎么办？", "营业时间？"], ["", "每天早上九点到晚上五点营业，节假日照常。"])
     [finding] = check(kb, lang="zh")
     assert finding.message.startswith("1 个条目没有答案")
+
+
+def test_passages_without_answers_are_not_empty_answers():
+    from bizforge.families.answer.kb import read_kb
+
+    kb = read_kb(pd.DataFrame({"entry_id": ["a.md#1", "a.md#2"],
+                               "text": ["Refunds take five days to reach your card.",
+                                        "The shop opens at nine and closes at five."]})).frame
+    assert check(kb) == []
