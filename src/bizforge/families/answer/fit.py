@@ -4,12 +4,12 @@
    (``--queries``) and test questions (``--test``; else a quarter of the example
    questions is held out);
 2. validation by cross-fitting: the example questions are cut in two halves; each
-   half is asked of an index whose entries carry the other half as alternative
-   phrasings, so no question finds itself;
+   half is asked of an index whose FAQ entries carry the other half as alternative
+   phrasings, so no question finds itself (passages do not take them: :func:`_extra`);
 3. fusion weights (:func:`~.tuning.tune_weights`) and the hand-over calibration
    (:class:`~.tuning.Calibrator`, :func:`~.tuning.choose_threshold`) from the
    validation scores;
-4. the final index: every example question joins its entries; channels of
+4. the final index: every example question joins its FAQ entry; channels of
    weight 0 are left out;
 5. test figures: hit@1/5, MRR@10, and the hand-over as asked and with the right
    entries removed.
@@ -44,6 +44,8 @@ __all__ = ["choose_encoders", "fit", "scripts_of"]
 TEST_SHARE = 0.25
 MIN_TUNING = 8  # example questions below which weights and threshold keep their defaults
 FOLDS = 2
+PROBE_TEXTS = 64
+RELATIVE_COST = 3.0  # e5-small (12 layers, 256 tokens) against MiniLM-L6 per text, about
 
 
 def scripts_of(texts) -> dict[str, float]:
@@ -78,16 +80,47 @@ def choose_encoders(name: str, chinese: bool, tuning: bool) -> list[Encoder]:
     return [Encoder(name)]
 
 
+def _affordable(encoders: list[Encoder], kb: KnowledgeBase, kind: str,
+                examples: Questions | None, time_limit: float, start: float,
+                notes: list[str]) -> list[Encoder]:
+    """The first encoder always (the index needs it); the others only when embedding
+    everything with them too should fit in the time limit (timed on a sample, which is
+    kept in the embedding memo)."""
+    if len(encoders) < 2:
+        return encoders
+    from bizforge.families.answer.retrieval import field_texts
+
+    texts = [t for ts, _ in field_texts(kb, kind, dense=True).values() for t in ts]
+    texts += examples.texts if examples else []
+    probe = texts[:PROBE_TEXTS]
+    t0 = time.perf_counter()
+    encoders[0].encode(probe, "passage")
+    per_text = (time.perf_counter() - t0) / max(1, len(probe))
+    need = per_text * len(texts) * (1 + RELATIVE_COST * (len(encoders) - 1))
+    spent = time.perf_counter() - start
+    if spent + need <= time_limit:
+        return encoders
+    notes.append(f"{', '.join(e.name for e in encoders[1:])} not tried: embedding the "
+                 f"{len(texts):,} texts with it too would take about {need:.0f} s of the "
+                 f"{time_limit:.0f} s time limit (--time-limit).")
+    return encoders[:1]
+
+
 def _default_weights(channels: list[str]) -> np.ndarray:
     """Without example questions: dense question/passage channels lead, the rest help."""
     w = []
     for c in channels:
         retriever, field = c.split(":")
-        w.append(0.3 if retriever == "bm25" else (1.0 if field != "answer" else 0.5))
+        w.append(0.3 if retriever.startswith("bm25") else (1.0 if field != "answer" else 0.5))
     return np.array(w)
 
 
-def _extra(questions: Questions) -> dict[int, list[str]]:
+def _extra(questions: Questions | None, kind: str) -> dict[int, list[str]] | None:
+    """Example questions as phrasings of their FAQ entries. Not for passages: there new
+    questions are as often about passages without examples, and short question texts
+    beside long passages draw those questions to the passages that have examples."""
+    if questions is None or kind != "faq":
+        return None
     extra: dict[int, list[str]] = {}
     for text, gold in zip(questions.texts, questions.gold):
         for pos in gold:
@@ -124,7 +157,7 @@ def fit(family, source: DataSource, *, task: str, options: AnswerOptions,
         emit({"event": "stage", "stage": f"{stage} {done}/{total}"})
 
     emit({"event": "stage", "stage": "inspect"})
-    kb = load_kb(source, lang)
+    kb = load_kb(source, lang, progress)
     kind = kb_kind(kb, options.kb_kind)
     examples = _read_questions(options.queries, kb, "--queries")
     held = _read_questions(test, kb, "--test")
@@ -142,6 +175,7 @@ def fit(family, source: DataSource, *, task: str, options: AnswerOptions,
     chinese = scripts.get("cjk", 0.0) >= 0.3
     tuning = examples is not None and len(examples) >= MIN_TUNING
     encoders = choose_encoders(options.encoder, chinese, tuning)
+    encoders = _affordable(encoders, kb, kind, examples, time_limit, start, notes)
 
     board: list[dict[str, Any]] = []
     validation: dict[str, Any] = {}
@@ -153,7 +187,7 @@ def fit(family, source: DataSource, *, task: str, options: AnswerOptions,
             t0 = time.perf_counter()
             asked = examples.subset(np.flatnonzero(folds == f))
             others = examples.subset(np.flatnonzero(folds != f))
-            r = Retriever(kb, kind, encoders, extra=_extra(others)).build(on_embed)
+            r = Retriever(kb, kind, encoders, extra=_extra(others, kind)).build(on_embed)
             channels = channels or r.channels
             parts.append(score_questions(r, asked.texts, channels, np.ones(len(channels))))
             golds += asked.gold
@@ -186,7 +220,7 @@ def fit(family, source: DataSource, *, task: str, options: AnswerOptions,
     emit({"event": "stage", "stage": "index"})
     t0 = time.perf_counter()
     skip = [] if channels is None else [c for c, w in zip(channels, weights) if w == 0]
-    final = Retriever(kb, kind, encoders, extra=_extra(examples) if examples else None,
+    final = Retriever(kb, kind, encoders, extra=_extra(examples, kind),
                       skip=skip).build(on_embed)
     index_seconds = time.perf_counter() - t0
     if channels is None:
@@ -223,7 +257,10 @@ def fit(family, source: DataSource, *, task: str, options: AnswerOptions,
     metrics = jsonable({
         "task": task, "metric": "hit_1", "test": test_figures, "validation": validation,
         "leaderboard": board, "fit_seconds": fit_seconds, "index_seconds": index_seconds,
-        "threshold": threshold, "test_source": test_source,
+        "threshold": {"threshold": threshold,
+                      "criterion": f"hand over below it; answered precision >= "
+                                   f"{options.min_precision:g} on validation"}
+        if calibrator is not None else None, "test_source": test_source,
         "rows": {"entries": len(kb), "example_questions": info["example_questions"],
                  "test": 0 if held is None else len(held)},
         "weights": final.weights, "kind": kind,

@@ -37,9 +37,6 @@ class AnswerOptions(FamilyOptions):
     kb_kind: Literal["auto", "faq", "passages"] = Field(
         "auto", description="faq: entries are questions (with answers); passages: entries are "
                             "document text to find the answer in; auto: by the texts' length.")
-    finetune: bool = Field(
-        False, description="Also try a contrastive fine-tune of the encoder on the example "
-                           "questions (kept only if validation improves).")
 
     generator: str | None = Field(
         None, description="URL of your own OpenAI-compatible server (vLLM, Ollama, llama.cpp) "

@@ -128,6 +128,8 @@ class AnswerPredictor(FamilyPredictor):
                 continue
             order = np.argsort(-scored.fused[j])
             order = [c for c in order if np.isfinite(scored.fused[j, c])]
+            if order and scored.fused[j, order[0]] <= 0:  # no shared word, no similar meaning
+                order = []
             cands = [{"entry_id": self.kb.ids[int(scored.ids[j, c])],
                       "text": self.kb.frame["text"][int(scored.ids[j, c])][:300],
                       "score": round(float(scored.fused[j, c]), 6)} for c in order[:k + 1]]

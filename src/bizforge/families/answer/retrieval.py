@@ -1,10 +1,12 @@
 """The retriever: BM25 and dense indexes over each field of the entries, and their fusion.
 
-Fields: ``question`` (an FAQ entry's question and its alternative phrasings) and
+Channels: ``bm25`` (words), ``bm25c`` (Chinese characters and their pairs, for a
+Chinese knowledge base) and one per encoder. Fields: ``question`` (an FAQ entry's question and its alternative phrasings) and
 ``answer``; for a knowledge base of passages, ``passage`` (heading + text). Each
 (retriever, field) pair is a *channel* (``bm25:question``, ``e5-fp32:answer``,
 ...) giving every entry a score: its best text's. BM25 scores are divided by the
-query's best (1 = the best entry), cosines are kept as they are. The fused score
+sum of the query words' idf (about the share of the question a text matches),
+cosines are kept as they are. The fused score
 is a weighted sum of the channels (weights tuned on example questions:
 :mod:`.tuning`); a channel of weight 0 is not built when the model is saved.
 
@@ -95,15 +97,18 @@ class Retriever:
 
     @property
     def channels(self) -> list[str]:
-        return [*(f"bm25:{f}" for f in self.lexical), *self.dense]
+        return [*self.lexical, *self.dense]
 
     def build(self, progress: Callable[[str, int, int], None] | None = None) -> Retriever:
         """Index every field; ``progress(stage, done, total)`` while embedding."""
         n = len(self.kb)
-        lang_stop = not has_cjk(" ".join(self.kb.frame["text"].head(50)))
+        chinese = has_cjk(" ".join(self.kb.frame["text"].head(50)))
         for name, (texts, owners) in field_texts(self.kb, self.kind, self.extra).items():
-            if f"bm25:{name}" not in self.skip:
-                self.lexical[name] = Lexical(owners, n, stop=lang_stop).fit(texts)
+            for kind in ("bm25", "bm25c") if chinese else ("bm25",):
+                channel = f"{kind}:{name}"
+                if channel not in self.skip:
+                    self.lexical[channel] = Lexical(owners, n, stop=not chinese,
+                                                    grams=kind == "bm25c").fit(texts)
         for enc in self.encoders:
             for name, (texts, owners) in field_texts(self.kb, self.kind, self.extra,
                                                      dense=True).items():
@@ -120,11 +125,13 @@ class Retriever:
                        ) -> dict[str, np.ndarray]:
         """channel -> (len(queries), entries) scores (BM25 divided by the query's best)."""
         out: dict[str, np.ndarray] = {}
-        for name, lex in self.lexical.items():
-            rows = np.stack([lex.scores(q) for q in queries]) if len(queries) else \
-                np.zeros((0, len(self.kb)), np.float32)
-            top = rows.max(axis=1, keepdims=True) if rows.size else rows[:, :1]
-            out[f"bm25:{name}"] = np.divide(rows, top, out=np.zeros_like(rows), where=top > 0)
+        for channel, lex in self.lexical.items():
+            rows = np.zeros((len(queries), len(self.kb)), np.float32)
+            for i, q in enumerate(queries):
+                weight = lex.query_weight(q)
+                if weight > 0:
+                    rows[i] = lex.scores(q) / weight
+            out[channel] = rows
         vectors: dict[str, np.ndarray] = {}
         for channel, index in self.dense.items():
             enc_name = channel.split(":")[0]
@@ -140,9 +147,9 @@ class Retriever:
 
         doc: dict[str, Any] = {"lexical": {}, "dense": {}}
         arrays: dict[str, np.ndarray] = {}
-        for name, lex in self.lexical.items():
-            doc["lexical"][name] = lex.save(folder / f"bm25_{name}")
-            arrays[f"bm25:{name}:owners"] = lex.owners
+        for channel, lex in self.lexical.items():
+            doc["lexical"][channel] = lex.save(folder / channel.replace(":", "_"))
+            arrays[f"{channel}:owners"] = lex.owners
         for channel, index in self.dense.items():
             arrays[f"{channel}:vectors"] = index.vectors
             arrays[f"{channel}:owners"] = index.owners
@@ -164,9 +171,9 @@ class Retriever:
         obj = cls(kb, kind, encoders)
         path = folder / "vectors.safetensors"
         arrays = load_file(str(path)) if path.exists() else {}
-        for name, meta in doc["lexical"].items():
-            obj.lexical[name] = Lexical.load(folder / f"bm25_{name}",
-                                             arrays[f"bm25:{name}:owners"], meta)
+        for channel, meta in doc["lexical"].items():
+            obj.lexical[channel] = Lexical.load(folder / channel.replace(":", "_"),
+                                                arrays[f"{channel}:owners"], meta)
         for channel in doc["dense"]:
             obj.dense[channel] = Dense(arrays[f"{channel}:owners"], len(kb),
                                        arrays[f"{channel}:vectors"])

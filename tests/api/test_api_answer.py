@@ -1,0 +1,58 @@
+"""REST for the answer family: ``POST /v1/models/{name}/answer`` with typed bodies."""
+
+from __future__ import annotations
+
+import pytest
+
+from bizforge.families.answer.samples import faq
+from bizforge.pipeline import train
+
+
+@pytest.fixture(scope="module")
+def faq_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("faq")
+    kb, queries = faq("en")
+    queries.to_csv(folder / "q.csv", index=False)
+    return train(kb, task="answer", queries=str(folder / "q.csv"), encoder="none",
+                 time_limit=20, out=folder / "m")
+
+
+@pytest.fixture
+def faq_client(registry, faq_run, make_client):
+    registry.publish(faq_run, "faq")
+    return make_client()
+
+
+def test_answer_returns_the_entry_its_source_and_candidates(faq_client, headers):
+    r = faq_client.post("/v1/models/faq/answer", headers=headers["predict"],
+                        json={"question": "How do I reset my password?", "k": 2})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["entry_id"] == "pw" and not body["handover"]
+    assert body["source"]["entry_id"] == "pw" and len(body["candidates"]) == 2
+
+
+def test_an_unknown_topic_is_handed_over_without_an_answer(faq_client, headers):
+    r = faq_client.post("/v1/models/faq/answer", headers=headers["predict"],
+                        json={"question": "zebra quantum violin"})
+    body = r.json()
+    assert r.status_code == 200 and body["handover"] and body["answer"] is None
+    assert "colleague" in body["message"]
+
+
+def test_a_20000_character_question_is_read_in_part(faq_client, headers):
+    r = faq_client.post("/v1/models/faq/answer", headers=headers["predict"],
+                        json={"question": "x" * 19_990 + " password"})
+    assert r.status_code == 200 and "were read" in r.json()["notes"][0]
+
+
+@pytest.mark.parametrize("body", [{"question": ""}, {"question": "y" * 20_001}, {"k": 3},
+                                  {"question": "hi", "extra": 1}, {"question": 5}])
+def test_bad_bodies_are_422s_naming_the_field(faq_client, headers, body):
+    r = faq_client.post("/v1/models/faq/answer", headers=headers["predict"], json=body)
+    assert r.status_code == 422, r.text
+
+
+def test_the_answer_schema_is_in_openapi(faq_client, headers):
+    spec = faq_client.get("/openapi.json", headers=headers["admin"]).json()
+    assert any(path.endswith("/answer") for path in spec["paths"])
