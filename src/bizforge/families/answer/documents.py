@@ -10,7 +10,7 @@ headings and paragraphs (:mod:`~bizforge.families.answer.passages`):
 ``.md`` ``.markdown``       markdown-it-py (CommonMark + tables): headings give
                             the heading path, lists/tables/code become paragraphs
 ``.html`` ``.htm``          BeautifulSoup on lxml: ``h1``-``h6`` headings, block
-                            text; scripts, styles, navigation, header and footer
+                            text; scripts, styles, navigation, asides and footer
                             are left out
 ``.docx``                   python-docx: ``Heading N``/``Title`` styles are
                             headings; tables become "cell | cell" lines
@@ -149,7 +149,8 @@ def parse_markdown(data: bytes) -> list[Section]:
     return outline.sections
 
 
-_HTML_SKIP = ("script", "style", "noscript", "nav", "header", "footer", "template", "svg")
+# (not <header>: pages often put their <h1> there; the navigation inside it is skipped)
+_HTML_SKIP = ("script", "style", "noscript", "nav", "footer", "template", "svg", "aside")
 _HTML_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _HTML_BLOCKS = ("p", "li", "pre", "blockquote", "dt", "dd", "tr", "figcaption", "caption")
 

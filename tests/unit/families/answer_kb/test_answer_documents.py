@@ -28,7 +28,7 @@ Delivery takes three days.
 """
 
 HTML = (b"<html><head><script>var x = 1;</script><style>p{}</style></head><body>"
-        b"<nav>Home | Shop</nav><h1>FAQ</h1><p>How do I pay?</p><ul><li><p>By card.</p></li>"
+        b"<header><nav>Home | Shop</nav><h1>FAQ</h1></header><p>How do I pay?</p><ul><li><p>By card.</p></li>"
         b"</ul><h2>Refunds</h2><p>Refunds take five days.</p><footer>(c) shop</footer>"
         b"</body></html>")
 
