@@ -212,3 +212,12 @@ def test_answer_add_documents_replace_their_passages(faq):
 
         v2 = registry.load(registry.get("faq:2"), load_folder)
         assert "manual.md#1" in set(v2.kb["entry_id"])
+
+
+def test_inspect_a_documents_folder_names_the_unreadable_file(tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "guide.md").write_text("# Hours\n\nNine to five.\n", encoding="utf-8")
+    (tmp_path / "docs" / "broken.pdf").write_bytes(b"%PDF-1.4 nonsense")
+    result = runner.invoke(app, ["inspect", str(tmp_path / "docs"), "--task", "answer"])
+    assert result.exit_code == 0, result.output
+    assert "unreadable_document" in result.output and "broken.pdf" in result.output
