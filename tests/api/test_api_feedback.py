@@ -108,7 +108,12 @@ class EchoPredictor(FamilyPredictor):
         return None
 
     def actions(self):
-        return [Action("ask", Ask, Reply, self._ask, remember=self._remember)]
+        return [Action("ask", Ask, Reply, self._ask, remember=self._remember),
+                Action("shout", Ask, Reply, lambda r: {"answer": r.question,
+                                                        "handed_over": False},
+                       finish=lambda r, a: {**a, "answer": a["answer"].upper()}),
+                Action("broken", Ask, Reply, lambda r: {"answer": "x", "handed_over": False},
+                       finish=lambda r, a: {"answer": 3})]
 
 
 class EchoFamily(Family):
@@ -174,3 +179,11 @@ def test_a_failing_hook_never_fails_the_answer(echo):
     response = http.post("/v1/models/echo/ask", json={"question": "boom"})
     assert response.status_code == 200
     assert events(registry, "echo") == []
+
+
+def test_a_finish_step_runs_after_the_handler_and_is_checked(echo):
+    http, _ = echo
+    response = http.post("/v1/models/echo/shout", json={"question": "hello"})
+    assert response.json() == {"answer": "HELLO", "handed_over": False}
+    broken = http.post("/v1/models/echo/broken", json={"question": "hello"})
+    assert broken.status_code == 503 and "does not fit its response model" in broken.text
