@@ -20,6 +20,9 @@ from bizforge.cli import (  # noqa: F401  (registers commands)
     train,
 )
 from bizforge.cli.app import app
+from bizforge.cli.family_commands import register_family_commands
+
+register_family_commands(app)
 
 __all__ = ["app", "main"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Annotated
 
 import typer
@@ -236,12 +237,20 @@ def _print_target(target: dict, lang: str) -> None:
     console.print(tab)
 
 
+def _as_finding(f):
+    """A family may keep its findings as dicts of the Finding shape (JSON-ready)."""
+    if not isinstance(f, dict):
+        return f
+    return SimpleNamespace(severity=f.get("severity", "info"), kind=f.get("kind", ""),
+                           message=f.get("message", ""), fix=f.get("fix", ""))
+
+
 def _print_findings(prof, lang: str, plan) -> None:
     console.print(Text(t("report.findings", lang), style="bold"))
     if not prof.findings:
         console.print(Text(t("report.no_findings", lang)))
         return
-    for f in prof.findings:
+    for f in map(_as_finding, prof.findings):
         line = Text("  ")
         line.append(f"[{t('severity.' + f.severity, lang)}]", style=_COLOURS[f.severity])
         line.append(f" {t('kind.' + f.kind, lang, default=f.kind)} ({f.kind}): {f.message}")

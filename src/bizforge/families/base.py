@@ -151,6 +151,17 @@ class Action:
     ``value_and_labels`` and ``explain``. Every other action goes through
     ``request``/``handle``/``response``.
 
+    ``finish(request_object, answer) -> answer``: a second step that waits on I/O
+    rather than the model (asking a text generator the company runs): the server
+    runs it outside the model's own thread, so a slow call does not hold up the
+    model's other requests, and checks its answer against ``response`` again.
+
+    ``remember(request_object, answer) -> dict | None``: after answering, what the
+    model wants kept in the registry's feedback table, e.g. ``{"kind": "handover",
+    "question": ...}`` for a question handed over to a person (None: nothing). The
+    server stores it after the response is sent, with personal data masked; a
+    failure to store is logged and never fails the request.
+
     >>> Action("similar", SimilarRequest, SimilarResponse, predictor.similar)  # doctest: +SKIP
     """
 
@@ -162,6 +173,8 @@ class Action:
     upload: bool = False
     from_upload: Callable[[list[tuple[str, bytes]]], BaseModel] | None = None
     table_rows: bool = False
+    finish: Callable[[BaseModel, dict[str, Any]], dict[str, Any]] | None = None
+    remember: Callable[[BaseModel, dict[str, Any]], dict[str, Any] | None] | None = None
 
 
 @dataclass

@@ -35,6 +35,7 @@ __all__ = [
     "aliases",
     "api_keys",
     "connect",
+    "feedback",
     "metadata",
     "migrate",
     "models",
@@ -46,8 +47,8 @@ __all__ = [
     "write_lock",
 ]
 
-SCHEMA = 2  # registry_meta.schema after the newest migration
-HEAD = "0002"  # the newest Alembic revision in registry/migrations/versions
+SCHEMA = 3  # registry_meta.schema after the newest migration
+HEAD = "0003"  # the newest Alembic revision in registry/migrations/versions
 BUSY_TIMEOUT_S = 30.0
 _MIGRATION_LOCK = 7_310_2024  # PostgreSQL advisory lock key: one migrator at a time
 
@@ -128,6 +129,20 @@ serving_summaries = sa.Table(
     sa.Column("rows", sa.Integer, nullable=False),
     sa.Column("summary", sa.JSON, nullable=False),
     sa.Index("ix_serving_summaries_name_period_end", "name", "period_end"),
+)
+
+
+# What callers said about answers, and events a model remembers (handed-over questions):
+# one row per event, personal data masked in ``payload`` before it is stored.
+feedback = sa.Table(
+    "feedback", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created", sa.String(32), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Index("ix_feedback_name_created", "name", "created"),
 )
 
 

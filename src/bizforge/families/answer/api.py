@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bizforge.families.answer.feedback import remember_handover
+from bizforge.families.answer.generator import finish_answer
 from bizforge.families.base import Action
 
 __all__ = ["AnswerRequest", "AnswerResponse", "actions"]
@@ -25,6 +27,8 @@ class AnswerRequest(BaseModel):
                           description="The question, as the customer wrote it (the first "
                                       "2,000 characters are read).")
     k: int = Field(3, ge=0, le=50, description="How many next-best candidates to list.")
+    generate: bool | None = Field(None, description="false: never ask the model's text "
+                                                    "generator (--generator) for this question.")
 
 
 class Source(BaseModel):
@@ -61,6 +65,12 @@ class AnswerResponse(BaseModel):
     candidates: list[Candidate] = Field(default_factory=list,
                                         description="The next-best entries.")
     notes: list[str] = []
+    generated: bool = Field(False, description="True: `answer` was written by the model's "
+                                               "text generator from the cited entries.")
+    citations: list[str] = Field(default_factory=list,
+                                 description="Entry ids the generated answer cites.")
+    warning: str | None = Field(None, description="Why the generator's answer is missing "
+                                                  "(the retrieved answer is given instead).")
 
 
 def actions(predictor) -> list[Action]:
@@ -69,5 +79,9 @@ def actions(predictor) -> list[Action]:
     def answer(request: AnswerRequest) -> dict:
         return predictor.answer(request.question, request.k)
 
+    def finish(request: AnswerRequest, result: dict) -> dict:
+        return finish_answer(predictor, request, result)
+
     return [Action("answer", AnswerRequest, AnswerResponse, answer,
-                   summary="Answer a question from the knowledge base, or hand it over.")]
+                   summary="Answer a question from the knowledge base, or hand it over.",
+                   finish=finish, remember=remember_handover)]

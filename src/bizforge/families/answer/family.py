@@ -28,30 +28,21 @@ _DOCUMENTS = {".md", ".txt", ".html", ".htm", ".docx", ".pdf", ".rst"}
 
 def load_kb(source: DataSource, lang: str = "en", progress: Progress | None = None
             ) -> KnowledgeBase:
-    """The knowledge base of ``source``: a table of entries, or a folder of documents
-    (read by :mod:`bizforge.families.answer.documents` when that module is installed),
-    with the findings of :mod:`bizforge.families.answer.knowledge_findings` when it is."""
-    from bizforge.errors import DataError
+    """The knowledge base of ``source`` (a table of entries, or a folder/zip of documents
+    read by :mod:`.documents`), with the findings of :mod:`.knowledge_findings` and
+    personal data masked (:func:`~bizforge.families.answer.knowledge_findings.review`)."""
+    from bizforge.families.answer.knowledge_findings import review
 
-    if source.is_folder:
-        try:
-            from bizforge.families.answer.documents import read_folder
-        except ImportError:
-            raise DataError(f"'{source.path}' is a folder; reading documents is not available "
-                            "in this version.", path=str(source.path),
-                            fix="pass a table of entries (entry_id, text, answer).") from None
+    if source.is_folder or source.is_zip:
+        from bizforge.families.answer.documents import read_folder
+
         frame, findings = read_folder(source.path, progress=progress)
         kb = read_kb(frame, path=str(source.path))
-        kb.findings = [*findings, *kb.findings]
+        kb.findings = [*(f.to_dict() for f in findings), *kb.findings]
     else:
         path = None if source.path is None else str(source.path)
         kb = read_kb(source.dataset().frame, path=path)
-    try:
-        from bizforge.families.answer.knowledge_findings import check
-    except ImportError:
-        return kb
-    kb.findings += list(check(kb.frame, lang))
-    return kb
+    return review(kb, lang)
 
 
 @register_family

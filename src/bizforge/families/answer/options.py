@@ -38,7 +38,19 @@ class AnswerOptions(FamilyOptions):
         "auto", description="faq: entries are questions (with answers); passages: entries are "
                             "document text to find the answer in; auto: by the texts' length.")
 
+    generator: str | None = Field(
+        None, description="URL of your own OpenAI-compatible server (vLLM, Ollama, llama.cpp) "
+                          "to write answers from the top entries, citing them [1], [2]; "
+                          "nothing is sent anywhere without it.")
+    generator_model: str | None = Field(
+        None, description="Model name on the --generator server (default: the first it "
+                          "lists).")
+
     def check(self) -> None:
+        if self.generator is not None:
+            from bizforge.families.answer.generator import check_url
+
+            check_url(self.generator)
         if self.min_precision < 0.5:
             raise UsageError(f"--min-precision {self.min_precision} would answer when more "
                              "than half the answers are wrong.",

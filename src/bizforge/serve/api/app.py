@@ -39,7 +39,7 @@ from bizforge.serve.api.logging import log_event
 from bizforge.serve.api.metrics import ServerMetrics
 from bizforge.serve.api.responses import JSON, error_response
 from bizforge.serve.api.drift import DriftMonitor
-from bizforge.serve.api.routers import actions, drift, health, models, predict
+from bizforge.serve.api.routers import actions, drift, feedback, health, models, predict
 
 __all__ = ["ServerOptions", "create_app"]
 
@@ -111,6 +111,7 @@ def create_app(settings: Settings | None = None, registry: Any = None,
     app.include_router(models.router)
     app.include_router(drift.router)
     app.include_router(health.router)
+    app.include_router(feedback.router)
     app.include_router(actions.router)  # last: /{name}/{action} must not shadow the others
     read = [] if not options.auth else [Depends(require_role("predict"))]
     app.add_api_route("/metrics", health.metrics, methods=["GET"], tags=["health"],

@@ -116,7 +116,9 @@ class LoadedModel:
     async def act(self, action: Action, request: Any) -> dict[str, Any]:
         """``action.handle(request)`` in this model's thread, checked against its response
         model (a handler that answers the wrong shape is the model's fault: 500, logged)."""
-        answer = await self.run(action.handle, request)
+        return self._checked(action, await self.run(action.handle, request))
+
+    def _checked(self, action: Action, answer: Any) -> dict[str, Any]:
         if isinstance(answer, action.response):
             return answer.model_dump(mode="json")
         try:
@@ -128,6 +130,10 @@ class LoadedModel:
                 f"does not fit its response model (field {'.'.join(map(str, first['loc']))}: "
                 f"{first['msg']}).", fix="report this to the model's author; retrain or "
                 "promote another version.") from None
+
+    def finish(self, action: Action, request: Any, answer: dict[str, Any]) -> dict[str, Any]:
+        """``action.finish`` (any thread), its answer checked against the response model."""
+        return self._checked(action, action.finish(request, answer))
 
     def read_numbers(self, rows: list[Any]) -> None:
         """Numbers sent as text become floats, in place; DataError naming field and row."""

@@ -1,1 +1,1 @@
-"""One router per REST resource: models, predict, health."""
+"""One router per REST resource: models, predict, drift, feedback, health, actions."""

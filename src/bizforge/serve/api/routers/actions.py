@@ -21,6 +21,8 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Request
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
 from bizforge.errors import UsageError
 from bizforge.serve.api.deps import authorize
@@ -59,10 +61,18 @@ async def answer(request: Request, model: Any, name: str) -> JSON:
         raw = await read_body(request, state.options.max_body_bytes)
         body = action.request.model_validate_json(raw)
     result = await model.act(action, body)
+    if action.finish is not None:  # I/O-bound second step, off the model's thread
+        result = await run_in_threadpool(model.finish, action, body, result)
     # The body is exactly the action's response model; which version answered is in
-    # the headers (as for predict:batch).
+    # the headers (as for predict:batch). What the model remembers is stored after
+    # the answer is sent.
+    later = None
+    if action.remember is not None:
+        from bizforge.serve.api.routers.feedback import remember
+
+        later = BackgroundTask(remember, state.registry, model, action, body, result)
     return JSON(result, headers={"X-Bizforge-Model": quote(model.name, safe=""),
-                                 "X-Bizforge-Version": str(model.version)})
+                                 "X-Bizforge-Version": str(model.version)}, background=later)
 
 
 def explain_refused(request: Request) -> None:
