@@ -35,6 +35,7 @@ __all__ = [
     "aliases",
     "api_keys",
     "connect",
+    "jobs",
     "metadata",
     "migrate",
     "models",
@@ -46,8 +47,8 @@ __all__ = [
     "write_lock",
 ]
 
-SCHEMA = 2  # registry_meta.schema after the newest migration
-HEAD = "0002"  # the newest Alembic revision in registry/migrations/versions
+SCHEMA = 4  # registry_meta.schema after the newest migration
+HEAD = "0004"  # the newest Alembic revision in registry/migrations/versions
 BUSY_TIMEOUT_S = 30.0
 _MIGRATION_LOCK = 7_310_2024  # PostgreSQL advisory lock key: one migrator at a time
 
@@ -128,6 +129,22 @@ serving_summaries = sa.Table(
     sa.Column("rows", sa.Integer, nullable=False),
     sa.Column("summary", sa.JSON, nullable=False),
     sa.Index("ix_serving_summaries_name_period_end", "name", "period_end"),
+)
+
+
+# Training jobs of the web console (schema 4): spec, status, progress events, result.
+jobs = sa.Table(
+    "jobs", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("created", sa.String(32), nullable=False),
+    sa.Column("started", sa.String(32)),
+    sa.Column("finished", sa.String(32)),
+    sa.Column("key_id", sa.String(32)),
+    sa.Column("spec", sa.JSON, nullable=False),
+    sa.Column("events", sa.JSON, nullable=False),
+    sa.Column("result", sa.JSON),
+    sa.Column("error", sa.Text),
 )
 
 

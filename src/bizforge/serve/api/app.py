@@ -71,9 +71,11 @@ class ServerOptions:
 
 
 def create_app(settings: Settings | None = None, registry: Any = None,
-               options: ServerOptions | None = None, *, verify_key: Any = None) -> FastAPI:
+               options: ServerOptions | None = None, *, verify_key: Any = None,
+               console: Any = True) -> FastAPI:
     """Build the app. ``registry`` defaults to the one in ``settings.home``;
-    ``verify_key(secret) -> KeyInfo | None`` defaults to the registry's key store."""
+    ``verify_key(secret) -> KeyInfo | None`` defaults to the registry's key store.
+    ``console``: the web console at ``/`` (True, False, or its ``ConsoleOptions``)."""
     settings = settings or get_settings()
     options = options or ServerOptions()
     owns_registry = registry is None
@@ -100,6 +102,7 @@ def create_app(settings: Settings | None = None, registry: Any = None,
     state.drift = DriftMonitor(registry, state.cache, state.metrics,
                                interval=options.drift_flush)
     state.keys = None
+    state.services = []  # started and stopped with the app: .start() / .stop()
     if options.auth:
         verify = verify_key or _registry_verifier(registry)
         state.keys = KeyCheck(verify, ttl=options.key_ttl)
@@ -128,6 +131,10 @@ def create_app(settings: Settings | None = None, registry: Any = None,
             return get_swagger_ui_html(openapi_url="/openapi.json", title="bizforge API")
 
         app.add_api_route("/docs", swagger, methods=["GET"], include_in_schema=False)
+    if console:
+        from bizforge.serve.console import mount_console
+
+        mount_console(app, None if console is True else console)
     return app
 
 
@@ -155,9 +162,13 @@ async def _lifespan(app: FastAPI):
         threading.Thread(target=_preload, args=(state,), daemon=True,
                          name="bizforge-preload").start()
     state.drift.start()
+    for service in state.services:
+        service.start()
     try:
         yield
     finally:
+        for service in reversed(state.services):
+            service.stop()
         state.drift.stop()  # the last counts go to the registry before the models go
         state.cache.close()
         if state.owns_registry:
