@@ -71,10 +71,12 @@ def _kind(node: dict[str, Any], defs: dict[str, Any]) -> tuple[str, list[str], s
 
 
 def schema_fields(schema: dict[str, Any], *, skip_hidden: bool = True,
-                  choices: dict[str, list[str]] | None = None) -> list[FormField]:
+                  choices: dict[str, list[str]] | None = None,
+                  long_text: set[str] | None = None) -> list[FormField]:
     """The fields of an object schema (``model_json_schema()``), in declaration order.
 
-    ``choices`` adds category values to text fields (a table model's known categories).
+    ``choices`` adds category values to text fields (a table model's known categories);
+    ``long_text`` names the fields shown as a text box (columns of free text).
     Fields marked ``"cli": false`` (options only the Python API takes) are left out.
     """
     defs = schema.get("$defs", {})
@@ -87,8 +89,7 @@ def schema_fields(schema: dict[str, Any], *, skip_hidden: bool = True,
         known = (choices or {}).get(name)
         if known and kind == "text":
             kind, enum = "choice", known
-        if kind == "text" and any(w in name.lower() for w in ("text", "question", "query")) \
-                and name in required:
+        if kind == "text" and name in (long_text or ()):
             kind = "textarea"
         out.append(FormField(name=name, label=name, kind=kind, required=name in required,
                              choices=enum, help=str(node.get("description") or ""),

@@ -91,7 +91,7 @@ async def switch_lang(request: Request):
 # -- keys ----------------------------------------------------------------------------------
 @router.get("/keys")
 @page
-async def keys_page(request: Request, new: str | None = None):
+async def keys_page(request: Request):
     session = require(request, "admin")
     store = request.app.state.registry.keys
     keys = await run_in_threadpool(store.list)
@@ -122,7 +122,7 @@ async def keys_revoke(request: Request, key_id: str):
     if form.get("confirm") != "yes":
         return render(request, "confirm.html", session=session,
                       message=("keys.confirm", {"id": key_id}),
-                      action=f"/keys/{key_id}/revoke", fields={})
+                      action=f"/keys/{key_id}/revoke", fields={}, back="/keys")
     await run_in_threadpool(request.app.state.registry.keys.revoke, key_id)
     request.app.state.cache.invalidate()
     return redirect("/keys")

@@ -72,7 +72,7 @@ async def model_report(request: Request, name: str, version: int):
 async def _confirm(request: Request, session, form, message: tuple[str, dict], action: str):
     fields = {k: str(v) for k, v in form.items() if k not in ("csrf", "confirm")}
     return render(request, "confirm.html", session=session, message=message, action=action,
-                  fields=fields)
+                  fields=fields, back=action.rsplit("/", 1)[0])
 
 
 @router.post("/models/{name}/promote")
@@ -164,7 +164,10 @@ def _forms(model: Any) -> list[dict[str, Any]]:
     for action in model.actions.values():
         if action.table_rows and model.fast:
             schema = model.row_model.model_json_schema(by_alias=True)
-            fields = schema_fields(schema, choices=_choices(model.predictor))
+            info = getattr(model.predictor, "info", None) or {}
+            texts = {str(c.get("name")) for c in info.get("input_schema") or []
+                     if isinstance(c, dict) and c.get("role") == "text"}
+            fields = schema_fields(schema, choices=_choices(model.predictor), long_text=texts)
         else:
             fields = schema_fields(action.request.model_json_schema(), skip_hidden=False)
         forms.append({"action": action.name, "summary": action.summary, "fields": fields,
@@ -246,7 +249,7 @@ def _chart(answer: Any) -> dict[str, Any] | None:
     def walk(value: Any, name: str) -> None:
         if series or not isinstance(value, (dict, list)):
             return
-        if isinstance(value, list) and len(value) >= 3:
+        if isinstance(value, list) and len(value) >= 4:
             if all(number(v) for v in value):
                 series[name or "value"] = [float(v) for v in value]
                 return
@@ -257,7 +260,8 @@ def _chart(answer: Any) -> dict[str, Any] | None:
                 if series:
                     return
         for k, v in (value.items() if isinstance(value, dict) else enumerate(value)):
-            walk(v, str(k))
+            if k not in ("reasons", "probabilities"):  # shown as tables already
+                walk(v, str(k))
 
     walk(answer, "")
     return line_chart(series) if series else None
