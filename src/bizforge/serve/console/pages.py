@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
+from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
@@ -133,6 +134,12 @@ def page(handler):
             return await handler(request, *args, **kwargs)
         except (BizforgeError, KeyError, _SignIn) as exc:
             return error_page(request, exc)
+        except ValidationError as exc:  # a form that does not fit a request model
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ())[-1:]) or "form"
+            message = f"field '{where}': {first.get('msg', 'invalid value')}"
+            return render(request, "error.html", 422, message=message,
+                          fix="correct that field and send the form again.")
 
     return wrapper
 
