@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import sys
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 
@@ -13,13 +9,7 @@ from bizforge.registry import Registry, create_key
 from bizforge.serve.api import ServerOptions, create_app
 from bizforge.serve.console import ConsoleOptions
 
-FAKE_WORKER = [sys.executable, str(Path(__file__).with_name("fake_worker.py"))]
-_CSRF = re.compile(r'name="csrf" value="([^"]*)"')
-
-
-def csrf_of(html: str) -> str:
-    return _CSRF.search(html).group(1)
-
+from console_helpers import FAKE_WORKER, sign_in
 
 @pytest.fixture
 def registry(tmp_path):
@@ -51,11 +41,6 @@ def make_client(registry):
     yield make
     for client in clients:
         client.__exit__(None, None, None)
-
-
-def sign_in(client: TestClient, key: str):
-    page = client.get("/signin")
-    return client.post("/signin", data={"key": key, "csrf": csrf_of(page.text)})
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import csrf_of, sign_in
+from console_helpers import csrf_of, sign_in
 
 
 def test_pages_redirect_to_sign_in_without_a_session(make_client):

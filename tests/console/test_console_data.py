@@ -9,7 +9,7 @@ import re
 import pandas as pd
 
 from bizforge.samples import CHURN_TARGET, churn_table
-from conftest import FAKE_WORKER, csrf_of, sign_in
+from console_helpers import FAKE_WORKER, csrf_of, sign_in
 
 XSS = "<script>alert(1)</script>"
 

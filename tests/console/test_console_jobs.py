@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from bizforge.registry.db import jobs as jobs_table
 from bizforge.serve.console.jobs import JobQueue
-from conftest import FAKE_WORKER, csrf_of
+from console_helpers import FAKE_WORKER, csrf_of
 
 
 def _wait(queue, job_id, statuses, timeout=30.0):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import csrf_of
+from console_helpers import csrf_of
 
 
 def test_a_new_key_is_shown_once_and_works(admin, make_client):

@@ -10,7 +10,7 @@ import pytest
 
 from bizforge.pipeline import train
 from bizforge.samples import CHURN_TARGET, churn_table
-from conftest import csrf_of
+from console_helpers import csrf_of
 
 XSS = "<script>alert(1)</script>"
 
@@ -105,7 +105,7 @@ def test_try_it_names_the_field_that_is_not_a_number(published, reader):
 
 
 def test_train_publish_and_try_with_the_real_worker(make_client, keys):
-    from conftest import sign_in
+    from console_helpers import sign_in
 
     client = make_client()
     sign_in(client, keys["admin"])
