@@ -28,6 +28,10 @@ def test_demo_runs_end_to_end_without_the_server(tmp_path):
     assert "7. images" in result.output and (out / "parts-model" / "report.html").exists()
     curl = (out / "curl.sh").read_text(encoding="utf-8")
     assert "Authorization: Bearer bf_" in curl and "/v1/models/churn/predict" in curl
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("Web console: http://127.0.0.1:8000/")  # the console URL ends it
+    admin_key = (out / "console-key.txt").read_text(encoding="utf-8").strip()
+    assert admin_key in last and Registry().keys.verify(admin_key).role == "admin"
     masked = (out / "customers_masked.csv").read_text(encoding="utf-8")
     raw = (out / "customers.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[1]
     assert raw not in masked  # the mobile number of the first customer is masked
