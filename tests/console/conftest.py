@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from console_helpers import FAKE_WORKER, sign_in
 from fastapi.testclient import TestClient
 
 from bizforge.registry import Registry, create_key
 from bizforge.serve.api import ServerOptions, create_app
 from bizforge.serve.console import ConsoleOptions
 
-from console_helpers import FAKE_WORKER, sign_in
 
 @pytest.fixture
 def registry(tmp_path):

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from console_browser import Server, Steps, need_browser
 
 from bizforge.registry import Registry, create_key
-from bizforge.samples import CHURN_TARGET, churn_table, review_table
-from console_browser import Server, Steps, need_browser
+from bizforge.samples import churn_table, review_table
 
 pytestmark = pytest.mark.browser
 XSS = "<script>alert(1)</script>"

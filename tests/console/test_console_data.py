@@ -7,9 +7,9 @@ import io
 import re
 
 import pandas as pd
+from console_helpers import FAKE_WORKER, csrf_of, sign_in
 
 from bizforge.samples import CHURN_TARGET, churn_table
-from console_helpers import FAKE_WORKER, csrf_of, sign_in
 
 XSS = "<script>alert(1)</script>"
 

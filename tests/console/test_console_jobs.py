@@ -7,10 +7,10 @@ import time
 
 import pytest
 import sqlalchemy as sa
+from console_helpers import FAKE_WORKER, csrf_of
 
 from bizforge.registry.db import jobs as jobs_table
 from bizforge.serve.console.jobs import JobQueue
-from console_helpers import FAKE_WORKER, csrf_of
 
 
 def _wait(queue, job_id, statuses, timeout=30.0):
@@ -124,3 +124,31 @@ def test_cancel_from_the_job_page(admin):
 
 def test_an_unknown_job_is_a_404_page(admin):
     assert admin.get("/jobs/0123456789abcdef").status_code == 404
+
+
+def test_a_job_of_a_live_server_elsewhere_is_left_running(registry, tmp_path):
+    from bizforge.registry.db import now
+
+    with registry.engine.begin() as conn:
+        conn.execute(jobs_table.insert().values(
+            id="b" * 16, status="running", created="x", owner="other-host:1",
+            heartbeat=now(), spec={"data": "ok"}, events=[]))
+        conn.execute(jobs_table.insert().values(
+            id="c" * 16, status="running", created="x", owner="other-host:2",
+            heartbeat="2020-01-01T00:00:00+00:00", spec={"data": "ok"}, events=[]))
+    queue = JobQueue(registry, tmp_path / "jobs", command=FAKE_WORKER)
+    queue.start()
+    try:
+        assert queue.get("b" * 16)["status"] == "running"  # its heartbeat is fresh
+        assert queue.get("c" * 16)["status"] == "interrupted"  # silent for years
+    finally:
+        queue.stop()
+
+
+def test_a_running_job_records_its_owner_and_heartbeat(queue):
+    job_id = queue.submit({"data": "sleep", "time_limit": 1})
+    job = _wait(queue, job_id, ("running",))
+    assert job["owner"] == queue.owner and job["heartbeat"]
+    assert queue.sweep() == []  # our own running job is not swept
+    queue.cancel(job_id)
+    _wait(queue, job_id, ("cancelled",))

@@ -36,8 +36,8 @@ def test_monitor_shows_requests_errors_latency_and_class_mix(admin):
     metrics.observe_predict("churn", 1, 422, 0.002)
     metrics.count_labels("churn", 1, ["是", "否", "否"])
     page = admin.get("/monitor").text
-    row = re.search(r"<tr><td>churn:1</td>(.*?)</tr>", page, re.S).group(1)
-    cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+    row = re.search(r"<tr><td>churn:1</td>(.*?)</tr>", page, re.DOTALL).group(1)
+    cells = re.findall(r"<td>(.*?)</td>", row, re.DOTALL)
     assert cells[:2] == ["2", "1"]
     assert float(cells[2]) == 3.0
     assert "否: 2 (67%)" in row

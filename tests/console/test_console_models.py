@@ -7,10 +7,10 @@ import re
 import time
 
 import pytest
+from console_helpers import csrf_of
 
 from bizforge.pipeline import train
 from bizforge.samples import CHURN_TARGET, churn_table
-from console_helpers import csrf_of
 
 XSS = "<script>alert(1)</script>"
 

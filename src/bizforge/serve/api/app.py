@@ -35,10 +35,10 @@ from bizforge.config import Settings, get_settings
 from bizforge.errors import BizforgeError, ConfigError, DataError, ModelError
 from bizforge.serve.api.cache import ModelCache
 from bizforge.serve.api.deps import KeyCheck, require_role
+from bizforge.serve.api.drift import DriftMonitor
 from bizforge.serve.api.logging import log_event
 from bizforge.serve.api.metrics import ServerMetrics
 from bizforge.serve.api.responses import JSON, error_response
-from bizforge.serve.api.drift import DriftMonitor
 from bizforge.serve.api.routers import actions, drift, health, models, predict
 
 __all__ = ["ServerOptions", "create_app"]

@@ -1,12 +1,15 @@
 """Training jobs of the web console: a queue kept in the registry database.
 
 ``JobQueue.submit(spec)`` adds a row (status ``queued``); a worker thread takes the
-oldest queued job, marks it ``running`` and runs :mod:`bizforge.serve.console.worker`
-in a subprocess, storing each progress event it prints. A job ends ``done``,
-``failed`` (with the error message), ``cancelled`` or, when the server stopped while
-it ran, ``interrupted``: :meth:`JobQueue.start` marks every job still ``running`` in
-the database that way, since its process died with the server that started it.
-``max_running`` jobs run at once (1 by default); the others wait in order.
+oldest queued job, marks it ``running`` (with its ``owner``, this server's host:pid)
+and runs :mod:`bizforge.serve.console.worker` in a subprocess, storing each progress
+event it prints. A job ends ``done``, ``failed`` (with the error message),
+``cancelled`` or, when its server stopped while it ran, ``interrupted``. The owner
+writes a ``heartbeat`` every few seconds; a running job whose owner is a dead
+process on this host, or whose heartbeat stopped (a server elsewhere that crashed,
+with a shared database), is marked interrupted when a server starts and by a
+periodic sweep. ``max_running`` jobs run at once per server (1 by default); the
+others wait in order.
 
 >>> queue = JobQueue(registry, home)            # doctest: +SKIP
 >>> queue.start(); job_id = queue.submit({"data": "c.csv", "target": "Churn", ...})
@@ -17,9 +20,11 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import socket
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +39,9 @@ ACTIVE = ("queued", "running")
 FINAL = ("done", "failed", "cancelled", "interrupted")
 _SOURCE = str(Path(__file__).resolve().parents[3])  # the folder holding bizforge/
 MAX_EVENTS = 400  # kept per job; a long search's candidate events beyond are dropped
+HEARTBEAT_S = 5.0  # how often a server marks its running jobs alive
+STALE_S = 60.0  # a running job silent this long lost its server
+_INTERRUPTED = "the server stopped while this job was running."
 
 
 class JobQueue:
@@ -51,20 +59,62 @@ class JobQueue:
         self._procs: dict[str, subprocess.Popen] = {}
         self._cancelled: set[str] = set()
         self._claim = threading.Lock()
+        self._mine: set[str] = set()  # jobs this server claimed and has not finished
+        self.owner = f"{socket.gethostname()[:80]}:{os.getpid()}"
 
     # -- life cycle --------------------------------------------------------------------
     def start(self) -> None:
-        """Mark jobs left running by a previous server as interrupted, start the workers."""
-        with self.registry.engine.begin() as conn:
-            conn.execute(jobs.update().where(jobs.c.status == "running").values(
-                status="interrupted", finished=now(),
-                error="the server stopped while this job was running."))
+        """Mark jobs left running by a stopped server as interrupted, start the workers."""
+        self.sweep()
         self._stop = False
-        for i in range(self.max_running):
-            thread = threading.Thread(target=self._loop, daemon=True,
-                                      name=f"bizforge-console-job-{i}")
+        threads = [threading.Thread(target=self._loop, daemon=True,
+                                    name=f"bizforge-console-job-{i}")
+                   for i in range(self.max_running)]
+        threads.append(threading.Thread(target=self._beat, daemon=True,
+                                        name="bizforge-console-heartbeat"))
+        for thread in threads:
             thread.start()
-            self._threads.append(thread)
+        self._threads = threads
+
+    def sweep(self) -> list[str]:
+        """Mark ``interrupted`` the running jobs whose server is gone; returns their ids."""
+        host = self.owner.rsplit(":", 1)[0]
+        stale = (datetime.now(UTC) - timedelta(seconds=STALE_S)).isoformat(timespec="seconds")
+        gone = []
+        with self.registry.engine.connect() as conn:
+            rows = conn.execute(sa.select(jobs.c.id, jobs.c.owner, jobs.c.heartbeat)
+                                .where(jobs.c.status == "running")).all()
+        for row in rows:
+            owner_host, _, pid = (row.owner or "").rpartition(":")
+            if row.id in self._mine:
+                continue  # ours, running now
+            if not row.owner or (owner_host == host and not _alive(pid)) \
+                    or row.owner == self.owner or (row.heartbeat or "") < stale:
+                gone.append(row.id)
+        for job_id in gone:
+            self._finish(job_id, "interrupted", None, _INTERRUPTED)
+        return gone
+
+    def _beat(self) -> None:
+        beats = 0
+        while True:
+            with self._wake:
+                if self._stop:
+                    return
+                self._wake.wait(timeout=HEARTBEAT_S)
+                if self._stop:
+                    return
+            try:
+                running = list(self._mine)
+                if running:
+                    with self.registry.engine.begin() as conn:
+                        conn.execute(jobs.update().where(jobs.c.id.in_(running))
+                                     .values(heartbeat=now()))
+                beats += 1
+                if beats % 6 == 0:
+                    self.sweep()
+            except Exception as exc:  # noqa: BLE001 - the database may be restarting
+                log_event("console_heartbeat_failed", level=30, error=type(exc).__name__)
 
     def stop(self) -> None:
         """Stop the workers; a job running now ends ``interrupted``."""
@@ -136,6 +186,8 @@ class JobQueue:
                           error=type(exc).__name__)
                 self._finish(job["id"], "failed", None,
                              "unexpected error in the server; see its log.")
+            finally:
+                self._mine.discard(job["id"])
 
     def _next(self) -> dict[str, Any] | None:
         with self._claim, self.registry.engine.begin() as conn:
@@ -145,8 +197,12 @@ class JobQueue:
                 return None
             done = conn.execute(jobs.update().where(jobs.c.id == row.id,
                                                     jobs.c.status == "queued")
-                                .values(status="running", started=now()))
-            return _as_dict(row) if done.rowcount == 1 else None
+                                .values(status="running", started=now(), owner=self.owner,
+                                        heartbeat=now()))
+            if done.rowcount != 1:
+                return None
+            self._mine.add(row.id)
+            return _as_dict(row)
 
     def _run(self, job: dict[str, Any]) -> None:
         job_id, spec = job["id"], dict(job["spec"])
@@ -181,8 +237,7 @@ class JobQueue:
             finally:
                 self._procs.pop(job_id, None)
         if self._stop:
-            self._finish(job_id, "interrupted", None, "the server stopped while this job "
-                         "was running.")
+            self._finish(job_id, "interrupted", None, _INTERRUPTED)
         elif job_id in self._cancelled:
             self._cancelled.discard(job_id)
             self._finish(job_id, "cancelled", None, "cancelled while running.")
@@ -203,6 +258,19 @@ class JobQueue:
         with self.registry.engine.begin() as conn:
             conn.execute(jobs.update().where(jobs.c.id == job_id, jobs.c.status == only_if)
                          .values(status=status, finished=now(), result=result, error=error))
+
+
+def _alive(pid: str) -> bool:
+    """Whether process ``pid`` exists on this host."""
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _as_dict(row) -> dict[str, Any]:

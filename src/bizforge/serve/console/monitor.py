@@ -7,6 +7,7 @@ minute per model from the console's periodic samples, drawn as an inline SVG.
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -67,7 +68,7 @@ def over_time_chart(samples: list[tuple[float, dict[str, float]]]) -> dict[str, 
     if len(samples) < 2:
         return None
     series: dict[str, list[float]] = {}
-    for (t0, a), (t1, b) in zip(samples, samples[1:]):
+    for (t0, a), (t1, b) in itertools.pairwise(samples):
         minutes = max((t1 - t0) / 60.0, 1e-9)
         for model in set(a) | set(b):
             series.setdefault(model, []).append(max(b.get(model, 0) - a.get(model, 0), 0)

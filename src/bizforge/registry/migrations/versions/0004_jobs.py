@@ -27,6 +27,8 @@ def upgrade() -> None:
         sa.Column("started", sa.String(32)),
         sa.Column("finished", sa.String(32)),
         sa.Column("key_id", sa.String(32)),
+        sa.Column("owner", sa.String(100)),  # host:pid of the server running it
+        sa.Column("heartbeat", sa.String(32)),  # last sign of life of that server
         sa.Column("spec", sa.JSON, nullable=False),
         sa.Column("events", sa.JSON, nullable=False),
         sa.Column("result", sa.JSON),
