@@ -28,7 +28,8 @@ def test_demo_runs_end_to_end_without_the_server(tmp_path):
     assert "7. images" in result.output and (out / "parts-model" / "report.html").exists()
     curl = (out / "curl.sh").read_text(encoding="utf-8")
     assert "Authorization: Bearer bf_" in curl and "/v1/models/churn/predict" in curl
-    last = result.output.strip().splitlines()[-1]
+    lines = [line for line in result.output.splitlines() if not line.startswith("warning:")]
+    last = lines[-1]
     assert last.startswith("Web console: http://127.0.0.1:8000/")  # the console URL ends it
     admin_key = (out / "console-key.txt").read_text(encoding="utf-8").strip()
     assert admin_key in last and Registry().keys.verify(admin_key).role == "admin"
