@@ -75,14 +75,15 @@ class Client:
         return answer.status, content.decode("utf-8", "replace"), size
 
 
-def _server_ms(log: Path, route: str) -> list[float]:
+def _server_ms(log: Path, route: str, method: str = "GET") -> list[float]:
     out = []
     for line in log.read_text(errors="replace").splitlines():
         try:
             event = json.loads(line)
         except ValueError:
             continue
-        if event.get("event") == "request" and event.get("route") == route:
+        if event.get("event") == "request" and event.get("route") == route \
+                and event.get("method") == method:
             out.append(float(event["ms"]))
     return out
 
@@ -90,6 +91,8 @@ def _server_ms(log: Path, route: str) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loads", type=int, default=30)
+    parser.add_argument("--settle", type=float, default=5.0,
+                        help="seconds to wait after start-up (model preloading) before loading")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bizforge-bench-console-"))
     home = tmp / "home"
@@ -110,30 +113,34 @@ def main() -> None:
             except OSError:
                 time.sleep(0.2)
                 client = Client(port)
+        time.sleep(args.settle)  # the server preloads the model in the background first
         shell = 0
-        status, html, size = client.request("GET", "/signin")
+        visitor = Client(port)  # a newcomer's browser: new connection, no cookie
+        status, html, size = visitor.request("GET", "/signin")
         shell += size
         for asset in ("/static/console.css", "/static/console.js"):
-            shell += client.request("GET", asset)[2]
+            shell += visitor.request("GET", asset)[2]
+        for _ in range(args.loads - 1):
+            Client(port).request("GET", "/signin")
         csrf = re.search(r'name="csrf" value="([^"]*)"', html).group(1)
-        status, _, _ = client.request("POST", "/signin", {"key": key, "csrf": csrf})
+        status, _, _ = visitor.request("POST", "/signin", {"key": key, "csrf": csrf})
         assert status == 303, status
         pages = {"/models": 0, "/data": 0}
         for path in pages:
             for _ in range(args.loads):
-                status, _, size = client.request("GET", path)
+                status, _, size = visitor.request("GET", path)
                 assert status == 200, (path, status)
                 pages[path] = size
         time.sleep(0.5)  # the access log is written after the answer
         print(f"console shell (sign-in page + css + js): {shell / 1024:.1f} KB")
         for route in ("/signin", "/models", "/data"):
             ms = _server_ms(log, route)
-            ms_sorted = sorted(ms)
-            p95 = ms_sorted[max(int(len(ms_sorted) * 0.95) - 1, 0)]
-            first = ms[0]
+            ordered = sorted(ms)
+            p95 = ordered[min(len(ordered) - 1, max(0, -(-len(ordered) * 95 // 100) - 1))]
             extra = f", page {pages[route] / 1024:.1f} KB" if route in pages else ""
-            print(f"{route}: first load {first:.1f} ms, median {statistics.median(ms):.1f} ms, "
-                  f"p95 {p95:.1f} ms over {len(ms)} loads (server time){extra}")
+            print(f"GET {route}: first load {ms[0]:.1f} ms, median {statistics.median(ms):.1f} "
+                  f"ms, p95 {p95:.1f} ms, max {ordered[-1]:.1f} ms over {len(ms)} loads "
+                  f"(server time){extra}")
     finally:
         server.terminate()
         server.wait(timeout=30)

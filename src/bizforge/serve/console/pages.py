@@ -30,7 +30,7 @@ from bizforge.serve.console.session import (
 )
 
 __all__ = ["ConsoleError", "check_csrf", "error_page", "form_of", "lang_of", "page",
-           "redirect", "render", "require", "session_of"]
+           "redirect", "render", "require", "session_of", "warm_templates"]
 
 _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
@@ -38,6 +38,12 @@ _ENV = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 )
 _ENV.filters["q"] = lambda s: quote(str(s), safe="")  # one URL path segment
+
+
+def warm_templates() -> None:
+    """Compile every template (Jinja caches them): the first visitor does not wait."""
+    for name in _ENV.list_templates(extensions=["html"]):
+        _ENV.get_template(name)
 
 
 class ConsoleError(UsageError):

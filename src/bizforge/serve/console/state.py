@@ -51,6 +51,9 @@ class Console:
 
     # -- service ---------------------------------------------------------------------------
     def start(self) -> None:
+        from bizforge.serve.console.pages import warm_templates
+
+        warm_templates()  # compiled once now, not on a visitor's first page
         self.jobs.start()
         self._stop.clear()
         self._sampler = threading.Thread(target=self._sample_loop, daemon=True,
