@@ -113,3 +113,22 @@ def test_excel_and_parquet_uploads_are_inspected(admin):
                             files={"file": (name, buffer.getvalue(), "application/octet-stream")})
         assert answer.status_code == 200, name
         assert "30 rows" in answer.text, name
+
+
+def test_a_zip_of_images_is_inspected_by_its_family(admin):
+    import zipfile
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for label, colour in (("ok", (200, 200, 200)), ("scratch", (30, 30, 30))):
+            for i in range(4):
+                image = io.BytesIO()
+                Image.new("RGB", (16, 16), (colour[0], i * 40, colour[2])).save(image, "PNG")
+                archive.writestr(f"{label}/{i}.png", image.getvalue())
+    csrf = csrf_of(admin.get("/data").text)
+    answer = admin.post("/data", data={"csrf": csrf},
+                        files={"file": ("parts.zip", buffer.getvalue(), "application/zip")})
+    assert answer.status_code == 200
+    assert "image-classification" in answer.text and "fewer than 10" in answer.text
