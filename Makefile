@@ -27,19 +27,28 @@ demo: $(STAMP)
 test: $(DEVSTAMP) system-deps
 	$(BIN)/python -m pytest
 
-# The registry tests start a real PostgreSQL (initdb in a temp folder), so the
-# server binaries must be here. Installed quietly when root and missing; without
-# root those tests skip with the reason (under CI=true they fail instead).
+# The registry tests start a real PostgreSQL (initdb in a temp folder), and the console's
+# browser tests drive Debian's chromium (with a CJK font for readable screenshots), so
+# those must be here. Installed quietly when root and missing; without root those tests
+# skip with the reason (under CI=true they fail instead).
 system-deps:
-	@if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	@missing=""; \
+	if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  missing="$$missing postgresql"; \
+	fi; \
+	if ! command -v chromium >/dev/null 2>&1; then missing="$$missing chromium"; fi; \
+	if ! fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk"; then \
+	  missing="$$missing fonts-wqy-microhei"; \
+	fi; \
+	if [ -z "$$missing" ]; then \
 	  :; \
 	elif [ "$$(id -u)" = 0 ]; then \
-	  echo "installing Debian's postgresql for the registry tests"; \
+	  echo "installing Debian's$$missing for the registry and browser tests"; \
 	  apt-get update -qq >/dev/null && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    postgresql >/dev/null; \
+	    $$missing >/dev/null; \
 	else \
-	  echo "no PostgreSQL here and not root: the PostgreSQL tests will skip"; \
+	  echo "missing$$missing and not root: the PostgreSQL / browser tests will skip"; \
 	fi
 
 bench: $(STAMP) bench-autogluon

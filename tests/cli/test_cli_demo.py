@@ -30,6 +30,11 @@ def test_demo_runs_end_to_end_without_the_server(tmp_path):
     assert "Authorization: Bearer bf_" in curl and "/v1/models/churn/predict" in curl
     assert Registry().get("parts").version == 1  # the image model is served like the others
     assert "/v1/models/parts/predict" in curl and "files=@" in curl
+    lines = [line for line in result.output.splitlines() if not line.startswith("warning:")]
+    last = lines[-1]
+    assert last.startswith("Web console: http://127.0.0.1:8000/")  # the console URL ends it
+    admin_key = (out / "console-key.txt").read_text(encoding="utf-8").strip()
+    assert admin_key in last and Registry().keys.verify(admin_key).role == "admin"
     masked = (out / "customers_masked.csv").read_text(encoding="utf-8")
     raw = (out / "customers.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[1]
     assert raw not in masked  # the mobile number of the first customer is masked

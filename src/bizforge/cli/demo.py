@@ -89,6 +89,7 @@ def demo(
     review_version = registry.publish(reviews, "reviews")
     parts_version = registry.publish(parts, "parts")
     _, key = create_key("predict", "demo", registry=registry)
+    _, admin_key = create_key("admin", "demo-console", registry=registry)
     console.print(f"[bold]8. publish[/bold]      churn:{version.version} (alias production), "
                   f"reviews:{review_version.version}, parts:{parts_version.version} in "
                   f"{registry.home}; API key created (role predict)")
@@ -103,17 +104,25 @@ def demo(
               f"-H 'Authorization: Bearer {key}' "
               f"-F 'files=@{(out / 'new-parts' / 'new_scratch.png').resolve()}'")
     (out / "curl.sh").write_text(curl + "\n" + upload + "\n", encoding="utf-8")
+    # The web console: sign in with the admin key (typed or pasted, never in a URL).
+    console_line = (f"Web console: http://127.0.0.1:{port}/  (sign in with the admin key "
+                    f"{admin_key})")
+    key_file = out / "console-key.txt"
+    key_file.write_text(admin_key + "\n", encoding="utf-8")
+    key_file.chmod(0o600)
     console.print(f"\nOpen {out / 'inspect.html'}, {model_dir / 'report.html'}, "
                   f"{reviews.path / 'report.html'} and {parts.path / 'report.html'} in a "
                   "browser.")
     if not serve:
         console.print(f"Serve it with `bizforge serve --port {port}`, then try {out / 'curl.sh'}.",
                       markup=False)
+        print(console_line, flush=True)
         return
     from bizforge.cli.serve import app_from_env, run_server
 
     console.print(f"[bold]9. serve[/bold]        http://127.0.0.1:{port} (Ctrl+C stops). Try:")
     print(curl, upload, sep="\n", flush=True)
+    print(console_line, flush=True)
     run_server(app_from_env(), host="127.0.0.1", port=port)
 
 

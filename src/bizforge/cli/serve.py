@@ -39,7 +39,8 @@ def serve_command(
     log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error."),
     graceful: float = typer.Option(30.0, "--graceful-timeout", help="Seconds in-flight requests may take to finish on shutdown."),
 ) -> None:
-    """Serve the registry's models: POST /v1/models/NAME/predict with an API key.
+    """Serve the registry's models: POST /v1/models/NAME/predict with an API key, and the
+    web console at / (sign in with a key; single-process servers only).
 
     Example: bizforge keys create --role predict && bizforge serve --port 8000
     """
@@ -58,7 +59,7 @@ def serve_command(
     if level not in ("debug", "info", "warning", "error"):
         raise UsageError(f"unknown --log-level '{log_level}'.",
                          fix="use debug, info, warning or error.")
-    os.environ[_ENV] = json.dumps({"auth": not no_auth, "log_level": level})
+    os.environ[_ENV] = json.dumps({"auth": not no_auth, "log_level": level, "workers": workers})
     if workers == 1:
         run_server(app_from_env(), host=host, port=port, graceful=graceful, log_level=level)
     else:
@@ -97,4 +98,7 @@ def app_from_env():
     given = json.loads(os.environ.get(_ENV) or "{}")
     configure_logging(given.get("log_level", "info"),
                       debug=bool(os.environ.get("BIZFORGE_DEBUG")))
-    return create_app(options=ServerOptions(auth=given.get("auth", True) is not False))
+    # The web console keeps its sign-in sessions and training queue in the process: it is
+    # served by a single-process server only (several workers serve the REST API alone).
+    return create_app(options=ServerOptions(auth=given.get("auth", True) is not False),
+                      console=int(given.get("workers", 1)) == 1)

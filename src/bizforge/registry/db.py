@@ -36,6 +36,7 @@ __all__ = [
     "api_keys",
     "connect",
     "feedback",
+    "jobs",
     "metadata",
     "migrate",
     "models",
@@ -47,8 +48,8 @@ __all__ = [
     "write_lock",
 ]
 
-SCHEMA = 3  # registry_meta.schema after the newest migration
-HEAD = "0003"  # the newest Alembic revision in registry/migrations/versions
+SCHEMA = 4  # registry_meta.schema after the newest migration
+HEAD = "0004"  # the newest Alembic revision in registry/migrations/versions
 BUSY_TIMEOUT_S = 30.0
 _MIGRATION_LOCK = 7_310_2024  # PostgreSQL advisory lock key: one migrator at a time
 
@@ -143,6 +144,24 @@ feedback = sa.Table(
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("payload", sa.JSON, nullable=False),
     sa.Index("ix_feedback_name_created", "name", "created"),
+)
+
+
+# Training jobs of the web console (schema 4): spec, status, progress events, result.
+jobs = sa.Table(
+    "jobs", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("created", sa.String(32), nullable=False),
+    sa.Column("started", sa.String(32)),
+    sa.Column("finished", sa.String(32)),
+    sa.Column("key_id", sa.String(32)),
+    sa.Column("owner", sa.String(100)),  # host:pid of the server running it
+    sa.Column("heartbeat", sa.String(32)),  # last sign of life of that server
+    sa.Column("spec", sa.JSON, nullable=False),
+    sa.Column("events", sa.JSON, nullable=False),
+    sa.Column("result", sa.JSON),
+    sa.Column("error", sa.Text),
 )
 
 

@@ -35,10 +35,10 @@ from bizforge.config import Settings, get_settings
 from bizforge.errors import BizforgeError, ConfigError, DataError, ModelError
 from bizforge.serve.api.cache import ModelCache
 from bizforge.serve.api.deps import KeyCheck, require_role
+from bizforge.serve.api.drift import DriftMonitor
 from bizforge.serve.api.logging import log_event
 from bizforge.serve.api.metrics import ServerMetrics
 from bizforge.serve.api.responses import JSON, error_response
-from bizforge.serve.api.drift import DriftMonitor
 from bizforge.serve.api.routers import actions, drift, feedback, health, models, predict
 
 __all__ = ["ServerOptions", "create_app"]
@@ -71,9 +71,11 @@ class ServerOptions:
 
 
 def create_app(settings: Settings | None = None, registry: Any = None,
-               options: ServerOptions | None = None, *, verify_key: Any = None) -> FastAPI:
+               options: ServerOptions | None = None, *, verify_key: Any = None,
+               console: Any = True) -> FastAPI:
     """Build the app. ``registry`` defaults to the one in ``settings.home``;
-    ``verify_key(secret) -> KeyInfo | None`` defaults to the registry's key store."""
+    ``verify_key(secret) -> KeyInfo | None`` defaults to the registry's key store.
+    ``console``: the web console at ``/`` (True, False, or its ``ConsoleOptions``)."""
     settings = settings or get_settings()
     options = options or ServerOptions()
     owns_registry = registry is None
@@ -100,6 +102,7 @@ def create_app(settings: Settings | None = None, registry: Any = None,
     state.drift = DriftMonitor(registry, state.cache, state.metrics,
                                interval=options.drift_flush)
     state.keys = None
+    state.services = []  # started and stopped with the app: .start() / .stop()
     if options.auth:
         verify = verify_key or _registry_verifier(registry)
         state.keys = KeyCheck(verify, ttl=options.key_ttl)
@@ -129,6 +132,10 @@ def create_app(settings: Settings | None = None, registry: Any = None,
             return get_swagger_ui_html(openapi_url="/openapi.json", title="bizforge API")
 
         app.add_api_route("/docs", swagger, methods=["GET"], include_in_schema=False)
+    if console:
+        from bizforge.serve.console import mount_console
+
+        mount_console(app, None if console is True else console)
     return app
 
 
@@ -156,9 +163,13 @@ async def _lifespan(app: FastAPI):
         threading.Thread(target=_preload, args=(state,), daemon=True,
                          name="bizforge-preload").start()
     state.drift.start()
+    for service in state.services:
+        service.start()
     try:
         yield
     finally:
+        for service in reversed(state.services):
+            service.stop()
         state.drift.stop()  # the last counts go to the registry before the models go
         state.cache.close()
         if state.owns_registry:
