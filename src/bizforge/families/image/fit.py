@@ -24,8 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["AUGMENTATIONS", "FitOutcome", "augment_batch", "fit_loop", "predict_logits",
-           "refresh_batch_norm", "to_tensor"]
+__all__ = ["AUGMENTATIONS", "FitOutcome", "augment_batch", "fit_loop", "one_cycle",
+           "predict_logits", "refresh_batch_norm", "to_tensor"]
 
 AUGMENTATIONS = ("none", "shift", "flip")
 
@@ -83,6 +83,16 @@ def _jitter(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     grid = nn.functional.affine_grid(theta, list(x.shape), align_corners=False)
     return nn.functional.grid_sample(x, grid, mode="bilinear", padding_mode="border",
                                      align_corners=False)
+
+
+def one_cycle(done: float, warm: float = 0.15, floor: float = 0.04) -> float:
+    """The learning rate's share of its peak at ``done`` (0..1) of the run: a cosine rise
+    from ``floor`` over the first ``warm`` of it, then a cosine fall to nearly zero."""
+    import math
+
+    if done < warm:
+        return floor + (1 - floor) * (1 - math.cos(math.pi * done / warm)) / 2
+    return 1e-3 + (1 - 1e-3) * (1 + math.cos(math.pi * min(1.0, (done - warm) / (1 - warm)))) / 2
 
 
 @torch.no_grad()
@@ -164,28 +174,31 @@ def fit_loop(net: nn.Module, x: np.ndarray | torch.Tensor, y: np.ndarray,
         opt.step()
         return loss.item()
 
-    # Size the schedule: time a few steps, then plan the epochs that fit, leaving a
-    # share for the per-epoch validation passes.
-    probe = min(5, steps_per_epoch)
-    order = torch.randperm(n, generator=gen)
-    t0 = time.perf_counter()
-    losses = [train_step(order[i * batch_size:(i + 1) * batch_size]) for i in range(probe)]
-    per_step = (time.perf_counter() - t0) / probe
-    affordable = int(max(0.0, seconds * 0.85 - (time.perf_counter() - start)) / max(per_step, 1e-6))
-    total = max(1, min(max_epochs * steps_per_epoch, affordable + probe))
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total - probe + 1,
-                                                pct_start=0.15)
-    step, best, best_state, bad = probe, -1.0, None, 0
-    position = probe
-    while step < total:
+    # The schedule runs on the clock: the learning rate follows a one-cycle curve over
+    # the fraction of the time (or of the step cap) used so far. Sizing it in steps from a
+    # few timed steps planned from the slow first steps (allocation, warm-up) and from
+    # whatever the machine's load was then: on a shared machine it ended at half the budget.
+    total = max(1, max_epochs * steps_per_epoch)
+    planned = max(seconds * 0.92 - (time.perf_counter() - start), 1e-3)
+    t_train = time.perf_counter()
+
+    def progress(step: int) -> float:
+        return max((time.perf_counter() - t_train) / planned, step / total)
+
+    for group in opt.param_groups:
+        group["peak_lr"] = group["lr"]
+    step, best, best_state, bad, position = 0, -1.0, None, 0, steps_per_epoch
+    losses: list[float] = []
+    while (done := progress(step)) < 1.0:
+        for group in opt.param_groups:
+            group["lr"] = group["peak_lr"] * one_cycle(done)
         if position >= steps_per_epoch:
             order, position = torch.randperm(n, generator=gen), 0
         losses.append(train_step(order[position * batch_size:(position + 1) * batch_size]))
-        sched.step()
         step += 1
         position += 1
         over = time.perf_counter() - start > seconds
-        if position >= steps_per_epoch or step >= total or over:
+        if position >= steps_per_epoch or progress(step) >= 1.0 or over:
             if not keep_eval:
                 refresh_batch_norm(net, x, prepare)
             valid = score(yv, predict_logits(net, xv, prepare=prepare)) if len(yv) else 0.0
@@ -198,7 +211,7 @@ def fit_loop(net: nn.Module, x: np.ndarray | torch.Tensor, y: np.ndarray,
             if valid > best:
                 best, bad = valid, 0
                 best_state = copy.deepcopy(net.state_dict())
-            elif step >= total // 2:
+            elif progress(step) >= 0.5:
                 # only once the learning rate anneals: at its peak, validation wobbles
                 # and the best epochs of a one-cycle schedule are its last
                 bad += 1
@@ -210,11 +223,11 @@ def fit_loop(net: nn.Module, x: np.ndarray | torch.Tensor, y: np.ndarray,
                 break
     else:
         out.stopped_by = "schedule"
-    if not out.curve and len(yv):  # the probe steps were the whole schedule
+    if not out.curve and len(yv):  # no step fitted in the time given
         if not keep_eval:
             refresh_batch_norm(net, x, prepare)
         best = score(yv, predict_logits(net, xv, prepare=prepare))
-        out.curve.append({"examples": step * batch_size, "train_loss": float(np.mean(losses)),
+        out.curve.append({"examples": step * batch_size, "train_loss": 0.0,
                           "valid_accuracy": best, "seconds": round(time.perf_counter() - start, 2)})
     if best_state is not None:
         net.load_state_dict(best_state)
