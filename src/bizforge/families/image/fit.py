@@ -99,9 +99,9 @@ def one_cycle(done: float, warm: float = 0.15, floor: float = 0.04) -> float:
 def refresh_batch_norm(net: nn.Module, x: Any, prepare: Callable[[Any], torch.Tensor],
                        limit: int = 1024, batch: int = 64) -> None:
     """Recompute every batch-norm layer's statistics from up to ``limit`` training images
-    with the current weights. The running averages lag behind the weights, badly so when an
-    epoch is a handful of steps (a few dozen images): evaluated with them, a net that fits
-    its training images predicts one class for everything."""
+    with the current weights, drawn at random over ``x``. The running averages lag behind the
+    weights, badly so when an epoch is a handful of steps (a few dozen images): evaluated with
+    them, a net that fits its training images predicts one class for everything."""
     norms = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not norms:
         return
@@ -110,8 +110,13 @@ def refresh_batch_norm(net: nn.Module, x: Any, prepare: Callable[[Any], torch.Te
         m.reset_running_stats()
         m.momentum = None  # cumulative average over the batches below
     net.train()
-    for i in range(0, min(len(x), limit), batch):
-        net(prepare(x[i:i + batch]))
+    # a sample spread over the whole set: images listed class by class (folders) would
+    # otherwise give statistics of the first class alone, and a net that scores 0.86
+    # where it should score 0.98
+    pick = np.sort(np.random.default_rng(0).permutation(len(x))[:limit])
+    for i in range(0, len(pick), batch):
+        idx = pick[i:i + batch]
+        net(prepare(x[idx] if isinstance(x, np.ndarray) else x[torch.from_numpy(idx)]))
     for m, momentum in zip(norms, saved, strict=True):
         m.momentum = momentum
     net.eval()

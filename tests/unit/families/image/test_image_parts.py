@@ -195,3 +195,15 @@ def test_flipped_copies_of_the_training_images_are_extracted_variant_by_variant(
     assert not np.allclose(both.pooled[3:], plain.pooled, atol=1e-3)  # left-right flipped
     x = torch.arange(4.0).reshape(1, 1, 2, 2)
     assert flip_variant(x, 3).flatten().tolist() == [3.0, 2.0, 1.0, 0.0]
+
+
+def test_batch_norm_statistics_come_from_every_class_of_a_sorted_set():
+    from torch import nn
+
+    from bizforge.families.image.fit import refresh_batch_norm, to_tensor
+
+    x = np.zeros((3000, 2, 2, 1), dtype=np.uint8)
+    x[1500:] = 200  # listed class by class, as class folders are: dark ones first
+    net = nn.Sequential(nn.BatchNorm2d(1))
+    refresh_batch_norm(net, x, to_tensor)
+    assert 70 < float(net[0].running_mean[0]) < 130  # not 0: the first class alone
