@@ -184,7 +184,7 @@ def fit_loop(net: nn.Module, x: np.ndarray | torch.Tensor, y: np.ndarray,
     # few timed steps planned from the slow first steps (allocation, warm-up) and from
     # whatever the machine's load was then: on a shared machine it ended at half the budget.
     total = max(1, max_epochs * steps_per_epoch)
-    planned = max(seconds * 0.92 - (time.perf_counter() - start), 1e-3)
+    planned = max(seconds * 0.96 - (time.perf_counter() - start), 1e-3)
     t_train = time.perf_counter()
 
     def progress(step: int) -> float:

@@ -42,7 +42,8 @@ __all__ = ["Prepared", "prepare", "run", "selection_score"]
 TEST_SHARE = 0.2
 VALID_SHARE = 0.15
 MAX_VALID = 5000  # images: enough to choose by; past it they serve training better
-RESERVE = 0.12  # of the budget: export, quantisation check, test scoring and the report
+RESERVE = 0.06  # of the budget: export, quantisation check, test scoring and the report (a
+#   backbone member keeps its own, larger share back: see _backbone_candidates)
 MAX_TAIL_IMAGES = 8000  # cached 7x7 activations (37 kB an image): 300 MB at most
 TRAIN_FLIPS = 4  # textures: each training image also passes the backbone flipped 3 ways
 EXPORT_CALIBRATION = 64  # images the int8 calibration of a 224-pixel member runs
