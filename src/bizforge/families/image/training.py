@@ -310,7 +310,7 @@ def _backbone_candidates(backbone, prep: Prepared, y, yv, score, left, seed, not
     per_image = backbone.per_image_
     emit({"event": "candidate_start", "name": "frozen"})
     if flips > 1 and (per_image * (flips - 1) * len(prep.train) > left() * 0.25
-                      or tune and flips * len(prep.train) + len(prep.valid) > MAX_TAIL_IMAGES):
+                      or (tune and flips * len(prep.train) + len(prep.valid) > MAX_TAIL_IMAGES)):
         flips = 1  # the flipped copies would eat the time (or memory) the fine-tuning needs
     keep_tail = tune and flips * len(prep.train) + len(prep.valid) <= MAX_TAIL_IMAGES
     f = cands.extract(backbone, prep.train, keep_tail=keep_tail, flips=flips)
