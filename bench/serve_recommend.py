@@ -142,6 +142,7 @@ def main(args) -> int:
     if state.exists():  # --home of an earlier run: its model and key, no training
         saved = json.loads(state.read_text(encoding="utf-8"))
         key, metrics = saved["key"], saved["metrics"]
+        args.time_limit = saved.get("time_limit", args.time_limit)  # the model's, not this run's
         import pandas as pd
 
         base = pd.read_csv(folder / "ua.base", sep="\t", names=["user", "item", "rating", "ts"])
@@ -149,7 +150,8 @@ def main(args) -> int:
         print(f"training on ua.base ({args.time_limit:g} s) ...", flush=True)
         run, key, base = _train(folder, home, args.time_limit)
         metrics = {"blend": run.metrics["blend"], "test": run.metrics["test"]}
-        state.write_text(json.dumps({"key": key, "metrics": metrics}, default=str),
+        state.write_text(json.dumps({"key": key, "metrics": metrics,
+                                     "time_limit": args.time_limit}, default=str),
                          encoding="utf-8")
     rng = np.random.default_rng(0)
     users = rng.choice(base["user"].unique(), 2000).tolist()
