@@ -200,21 +200,21 @@ def main(args) -> int:
     weights = ", ".join(f"{c} {w:.2f}" for c, w in info["weights"].items())
     trained = ("reused from --model" if train_seconds is None
                else f"trained here in {train_seconds:.0f} s")
-    body = [f"model: `{NAME}`, lcqmc_faq_zh {info['entries']:,} entries + "
-            f"{info['example_questions']:,} example questions as phrasings ({weights}; "
-            f"{trained}); one held-out question per request (`{{\"question\": ..., \"k\": 3}}`, "
-            f"{len(questions):,} distinct), HTTP/1.1 keep-alive, {args.seconds:g} s per level. "
-            "Server: `bizforge serve` (1 worker, uvicorn; API-key auth, JSON request logs, "
-            "handed-over questions stored after each response); load generator: a minimal "
-            "asyncio client in its own process on the same 2 cores. `load` is the 1-minute "
-            f"load average after each level (before the first: {load_start:.1f}).",
-            "",
-            f"In process (`AnswerPredictor.answer`, one question at a time, "
-            f"{inproc['questions']} questions): p50 {inproc['p50_ms']:.1f} ms, "
-            f"p99 {inproc['p99_ms']:.1f} ms.", "",
-            "| concurrency | requests/s | p50 ms | p99 ms | max ms | errors | handed over | "
-            "server CPU ms/req | load | p99 target |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    intro = (f"model: `{NAME}`, lcqmc_faq_zh {info['entries']:,} entries + "
+             f"{info['example_questions']:,} example questions as phrasings ({weights}; "
+             f"{trained}); one held-out question per request (`{{\"question\": ..., "
+             f"\"k\": 3}}`, {len(questions):,} distinct), HTTP/1.1 keep-alive, "
+             f"{args.seconds:g} s per level. Server: `bizforge serve` (1 worker, uvicorn; "
+             "API-key auth, JSON request logs, handed-over questions stored after each "
+             "response); load generator: a minimal asyncio client in its own process on the "
+             "same 2 cores. `load` is the 1-minute load average after each level (before the "
+             f"first: {load_start:.1f}).")
+    inline = (f"In process (`AnswerPredictor.answer`, one question at a time, "
+              f"{inproc['questions']} questions): p50 {inproc['p50_ms']:.1f} ms, "
+              f"p99 {inproc['p99_ms']:.1f} ms.")
+    header = ("| concurrency | requests/s | p50 ms | p99 ms | max ms | errors | handed over | "
+              "server CPU ms/req | load | p99 target |")
+    body = [intro, "", inline, "", header, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in results:
         verdict = ("met" if r["p99_ms"] <= TARGET_MS else "missed") if r["concurrency"] == 8 \
             else ""

@@ -162,6 +162,11 @@ class Action:
     server stores it after the response is sent, with personal data masked; a
     failure to store is logged and never fails the request.
 
+    ``handle_many(request_objects) -> [answer, ...]``: the same as ``handle`` for
+    several requests in one call (one answer each, in order). When it is given, the
+    server coalesces requests that arrive together into one call, as it does for
+    table rows (a batch that raises is re-run request by request).
+
     >>> Action("similar", SimilarRequest, SimilarResponse, predictor.similar)  # doctest: +SKIP
     """
 
@@ -175,6 +180,7 @@ class Action:
     table_rows: bool = False
     finish: Callable[[BaseModel, dict[str, Any]], dict[str, Any]] | None = None
     remember: Callable[[BaseModel, dict[str, Any]], dict[str, Any] | None] | None = None
+    handle_many: Callable[[list[BaseModel]], list[dict[str, Any]]] | None = None
 
 
 @dataclass
