@@ -28,11 +28,6 @@ __all__ = ["Dense", "Encoder", "windows"]
 WINDOW_CHARS = 300
 TOP_TEXTS = 256  # texts read from the index per query; other entries score as the last one
 CHUNK = 256  # texts embedded between two progress events
-#: Questions up to which one call is "a few" (a served request, or the requests that
-#: arrived together), embedded on FEW_THREADS threads: a short text gains little from a
-#: second thread (the threads meet after every layer), and on a small server the other
-#: core answers HTTP meanwhile.
-FEW_TEXTS, FEW_THREADS = 32, 1
 _SENTENCE = re.compile(r"(?<=[。！？!?；;\n])|(?<=[.!?])\s+")
 
 
@@ -75,7 +70,7 @@ class Encoder:
         e5 = self.identity["kind"] in ("e5-fp32", "e5")
         self.query_prefix = "query: " if e5 else ""
         self.passage_prefix = "passage: " if e5 else ""
-        self._embedder = self._few = None
+        self._embedder = None
 
     @staticmethod
     def resolve(name: str) -> dict[str, Any]:
@@ -96,45 +91,30 @@ class Encoder:
 
     @property
     def embedder(self):
-        """The embedder for many texts (indexing, batch scoring): the configured threads."""
         if self._embedder is None:
             from bizforge.config import get_settings
+            from bizforge.models.text_embed.backbones import open_backbone
 
-            self._embedder = self._open(get_settings().threads)
+            embedder = open_backbone(self.identity, get_settings().threads)
+            # Loaded with its onnxruntime session at once (a second or two, once per
+            # process): otherwise a served question, one text, would run in PyTorch,
+            # about 11 ms slower for e5 on a CPU.
+            embedder.load()
+            self._embedder = embedder
         return self._embedder
-
-    @property
-    def few_embedder(self):
-        """The embedder for a few questions (a served request, or the requests that arrived
-        together): :data:`FEW_THREADS` thread(s)."""
-        if self._few is None:
-            self._few = self._open(FEW_THREADS)
-        return self._few
-
-    def _open(self, threads: int):
-        from bizforge.models.text_embed.backbones import open_backbone
-
-        embedder = open_backbone(self.identity, threads)
-        # Loaded with its onnxruntime session at once (a second or two, once per process):
-        # otherwise a served question, one text, would run in PyTorch, about 11 ms slower
-        # for e5 on a CPU.
-        embedder.load()
-        return embedder
 
     def encode(self, texts: Sequence[str], side: str, store: bool = True,
                progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """(n, d) float32 unit rows; ``side`` "query" or "passage" picks the prefix."""
         prefix = self.query_prefix if side == "query" else self.passage_prefix
         texts = [prefix + t for t in texts]
-        embedder = (self.few_embedder if side == "query" and len(texts) <= FEW_TEXTS
-                    else self.embedder)
         parts = []
         for start in range(0, len(texts), CHUNK):
-            parts.append(embedder.embed(texts[start:start + CHUNK], store=store))
+            parts.append(self.embedder.embed(texts[start:start + CHUNK], store=store))
             if progress is not None:
                 progress(min(start + CHUNK, len(texts)), len(texts))
         if not parts:
-            return np.zeros((0, embedder.dim), dtype=np.float32)
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
         return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
 
 
