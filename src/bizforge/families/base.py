@@ -167,6 +167,11 @@ class Action:
     server coalesces requests that arrive together into one call, as it does for
     table rows (a batch that raises is re-run request by request).
 
+    ``quick(request_object) -> answer | None``: the answer when it is already in
+    memory (a lookup of microseconds, e.g. a known user's kept top items), else None
+    and ``handle`` answers. The server calls it on its event loop, saving the hop
+    into the model's thread, so it must only read the predictor and never block.
+
     >>> Action("similar", SimilarRequest, SimilarResponse, predictor.similar)  # doctest: +SKIP
     """
 
@@ -181,6 +186,7 @@ class Action:
     finish: Callable[[BaseModel, dict[str, Any]], dict[str, Any]] | None = None
     remember: Callable[[BaseModel, dict[str, Any]], dict[str, Any] | None] | None = None
     handle_many: Callable[[list[BaseModel]], list[dict[str, Any]]] | None = None
+    quick: Callable[[BaseModel], dict[str, Any] | None] | None = None
 
 
 @dataclass

@@ -118,8 +118,13 @@ class LoadedModel:
     async def act(self, action: Action, request: Any) -> dict[str, Any]:
         """``action.handle(request)`` in this model's thread, checked against its response
         model (a handler that answers the wrong shape is the model's fault: 500, logged).
-        An action with ``handle_many`` answers the requests that arrive together in one
-        call (:class:`~bizforge.serve.api.batching.Batcher`)."""
+        An answer the action already has in memory (``quick``) is taken without the hop
+        into the model's thread. An action with ``handle_many`` answers the requests that
+        arrive together in one call (:class:`~bizforge.serve.api.batching.Batcher`)."""
+        if action.quick is not None:
+            found = action.quick(request)
+            if found is not None:
+                return self._checked(action, found)
         if action.handle_many is None:
             return self._checked(action, await self.run(action.handle, request))
         batcher = self.action_batchers.get(action.name)
