@@ -22,7 +22,6 @@ and stops.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import signal
@@ -35,82 +34,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import datasets_root, write_results
-from serve import _free_port, _server_cpu, _start_server
+from _loadgen import json_requests, measure
+from serve import _free_port, _start_server
 
 NAME = "faq"
 SET = "lcqmc_faq_zh"
 TARGET_MS = 150.0
 
 
-async def _client(port, bodies, deadline, out, key):
-    reader = writer = None
-    path = f"/v1/models/{NAME}/answer"
-    i = 0
-    while time.perf_counter() < deadline:
-        body = bodies[i % len(bodies)]
-        i += 1
-        head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer "
-                f"{key}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
-        started = time.perf_counter()
-        try:
-            if writer is None:
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.write(head.encode() + body)
-            status = int((await reader.readline()).split()[1])
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.partition(b":")
-                if name.lower() == b"content-length":
-                    length = int(value)
-            payload = await reader.readexactly(length)
-        except (OSError, asyncio.IncompleteReadError, IndexError, ValueError):
-            out["errors"] += 1
-            out["kinds"]["connection"] = out["kinds"].get("connection", 0) + 1
-            writer = None
-            await asyncio.sleep(0.01)
-            continue
-        out["latency"].append(time.perf_counter() - started)
-        doc = json.loads(payload) if status == 200 else {}
-        if status != 200 or "handover" not in doc:
-            out["errors"] += 1
-            out["kinds"][str(status)] = out["kinds"].get(str(status), 0) + 1
-        else:
-            out["handover"] += bool(doc["handover"])
-    if writer is not None:
-        writer.close()
-
-
-async def _drive(args) -> dict:
-    bodies = [json.dumps(b).encode() for b in
-              json.loads(Path(args.requests).read_text(encoding="utf-8"))]
-    out = {"latency": [], "errors": 0, "kinds": {}, "handover": 0}
-    started = time.perf_counter()
-    deadline = started + args.seconds
-    await asyncio.gather(*(_client(args.port, bodies[c::args.concurrency] or bodies,
-                                   deadline, out, args.key) for c in range(args.concurrency)))
-    elapsed = time.perf_counter() - started
-    lat = sorted(out["latency"])
-
-    def pct(p):
-        return 1000 * lat[min(len(lat) - 1, int(p * len(lat)))] if lat else float("nan")
-
-    ok = len(lat) - out["errors"]
-    return {"concurrency": args.concurrency, "requests": len(lat), "errors": out["errors"],
-            "error_kinds": out["kinds"], "rps": ok / elapsed, "p50_ms": pct(0.50),
-            "p99_ms": pct(0.99), "max_ms": pct(1.0),
-            "handover": out["handover"] / max(ok, 1)}
-
-
-def _run_driver(port, key, requests_file, concurrency, seconds, server_pid) -> dict:
-    cpu0 = _server_cpu(server_pid)
-    cmd = [sys.executable, __file__, "--drive", "--port", str(port), "--key", key,
-           "--requests", str(requests_file), "--concurrency", str(concurrency),
-           "--seconds", str(seconds)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    result = json.loads(out.strip().splitlines()[-1])
-    result["server_cpu_ms"] = 1000 * (_server_cpu(server_pid) - cpu0) / max(result["requests"], 1)
-    result["load"] = os.getloadavg()[0]
-    return result
+def _run_driver(port, key, questions, concurrency, seconds, server_pid) -> dict:
+    requests = json_requests(f"/v1/models/{NAME}/answer", [{"question": q, "k": 3}
+                                                            for q in questions])
+    result = measure(port, key, requests, concurrency, seconds, server_pid,
+                     expect="handover", flag="handover")
+    return dict(result, handover=result["share"])
 
 
 def _questions(folder: Path):
@@ -177,17 +114,14 @@ def main(args) -> int:
     load_start = os.getloadavg()[0]
     inproc = _in_process(model, questions)
     print("in process: " + json.dumps(inproc), flush=True)
-    requests = home / "requests.json"
-    requests.write_text(json.dumps([{"question": q, "k": 3} for q in questions],
-                                   ensure_ascii=False), encoding="utf-8")
     port = _free_port()
     server = _start_server(home, port, home / "server.log")
     results = []
     try:
-        _run_driver(port, key, requests, 4, 3, server.pid)  # warm-up
+        _run_driver(port, key, questions, 4, 3, server.pid)  # warm-up
         for c in args.concurrency:
             print(f"concurrency {c}: {args.seconds:g} s ...", flush=True)
-            r = _run_driver(port, key, requests, c, args.seconds, server.pid)
+            r = _run_driver(port, key, questions, c, args.seconds, server.pid)
             results.append(r)
             print("  " + json.dumps(r), flush=True)
     finally:
@@ -240,17 +174,8 @@ def _parse(argv=None):
     p.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",")],
                    default=[1, 8], help="comma-separated levels (default 1,8)")
     p.add_argument("--no-write", action="store_true", help="print only")
-    p.add_argument("--drive", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--port", type=int, help=argparse.SUPPRESS)
-    p.add_argument("--key", help=argparse.SUPPRESS)
-    p.add_argument("--requests", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
 if __name__ == "__main__":
-    arguments = _parse()
-    if arguments.drive:
-        arguments.concurrency = arguments.concurrency[0]
-        print(json.dumps(asyncio.run(_drive(arguments))))
-        sys.exit(0)
-    sys.exit(main(arguments))
+    sys.exit(main(_parse()))

@@ -21,7 +21,6 @@ and stops.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import signal
@@ -35,75 +34,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import datasets_root, write_results
-from serve import _free_port, _server_cpu, _start_server
+from _loadgen import json_requests, measure
+from serve import _free_port, _start_server
 
 NAME = "movies"
 MOVIES = "movielens_100k"
 
 
-async def _client(port, requests, deadline, out, key):
-    reader = writer = None
-    i = 0
-    while time.perf_counter() < deadline:
-        body, path = requests[i % len(requests)]
-        i += 1
-        head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer "
-                f"{key}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
-        started = time.perf_counter()
-        try:
-            if writer is None:
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.write(head.encode() + body)
-            status = int((await reader.readline()).split()[1])
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.partition(b":")
-                if name.lower() == b"content-length":
-                    length = int(value)
-            payload = await reader.readexactly(length)
-        except (OSError, asyncio.IncompleteReadError, IndexError, ValueError):
-            out["errors"] += 1
-            out["kinds"]["connection"] = out["kinds"].get("connection", 0) + 1
-            writer = None
-            await asyncio.sleep(0.01)
-            continue
-        out["latency"].append(time.perf_counter() - started)
-        if status != 200 or not json.loads(payload).get("items"):
-            out["errors"] += 1
-            out["kinds"][str(status)] = out["kinds"].get(str(status), 0) + 1
-    if writer is not None:
-        writer.close()
-
-
-async def _drive(args) -> dict:
-    bodies = json.loads(Path(args.requests).read_text(encoding="utf-8"))
-    requests = [(json.dumps(b).encode(), args.path) for b in bodies]
-    out = {"latency": [], "errors": 0, "kinds": {}}
-    started = time.perf_counter()
-    deadline = started + args.seconds
-    await asyncio.gather(*(_client(args.port, requests[c::args.concurrency] or requests,
-                                   deadline, out, args.key) for c in range(args.concurrency)))
-    elapsed = time.perf_counter() - started
-    lat = sorted(out["latency"])
-
-    def pct(p):
-        return 1000 * lat[min(len(lat) - 1, int(p * len(lat)))] if lat else float("nan")
-
-    return {"concurrency": args.concurrency, "requests": len(lat), "errors": out["errors"],
-            "error_kinds": out["kinds"], "rps": (len(lat) - out["errors"]) / elapsed,
-            "p50_ms": pct(0.50), "p99_ms": pct(0.99), "max_ms": pct(1.0)}
-
-
-def _run_driver(port, key, requests_file, path, concurrency, seconds, server_pid) -> dict:
-    cpu0 = _server_cpu(server_pid)
-    cmd = [sys.executable, __file__, "--drive", "--port", str(port), "--key", key,
-           "--requests", str(requests_file), "--concurrency", str(concurrency),
-           "--seconds", str(seconds), "--path", path]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    result = json.loads(out.strip().splitlines()[-1])
-    result["server_cpu_ms"] = 1000 * (_server_cpu(server_pid) - cpu0) / max(result["requests"], 1)
-    result["load"] = os.getloadavg()[0]
-    return result
+def _run_driver(port, key, bodies, path, concurrency, seconds, server_pid) -> dict:
+    return measure(port, key, json_requests(path, bodies), concurrency, seconds, server_pid,
+                   expect="items")
 
 
 def _train(folder: Path, home: Path, time_limit: float):
@@ -156,9 +96,8 @@ def main(args) -> int:
     rng = np.random.default_rng(0)
     users = rng.choice(base["user"].unique(), 2000).tolist()
     items = rng.choice(base["item"].unique(), 2000).tolist()
-    files = {"recommend": home / "recommend.json", "similar": home / "similar.json"}
-    files["recommend"].write_text(json.dumps([{"user": int(u), "k": 10} for u in users]))
-    files["similar"].write_text(json.dumps([{"item": int(i), "k": 10} for i in items]))
+    files = {"recommend": [{"user": int(u), "k": 10} for u in users],
+             "similar": [{"item": int(i), "k": 10} for i in items]}
     lock = None
     if args.lock:  # only the HTTP measurement needs the machine to itself, not the training
         import fcntl
@@ -235,18 +174,8 @@ def _parse(argv=None):
     p.add_argument("--no-write", action="store_true", help="print only")
     p.add_argument("--lock", help="a file to flock for the HTTP measurement only "
                                   "(e.g. /work/bench.lock; training runs before taking it)")
-    p.add_argument("--drive", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--port", type=int, help=argparse.SUPPRESS)
-    p.add_argument("--key", help=argparse.SUPPRESS)
-    p.add_argument("--requests", help=argparse.SUPPRESS)
-    p.add_argument("--path", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
 if __name__ == "__main__":
-    arguments = _parse()
-    if arguments.drive:
-        arguments.concurrency = arguments.concurrency[0]
-        print(json.dumps(asyncio.run(_drive(arguments))))
-        sys.exit(0)
-    sys.exit(main(arguments))
+    sys.exit(main(_parse()))
