@@ -216,10 +216,10 @@ def cmapss_official(root: Path, test_dir: Path, limit: float, seed: int = 0) -> 
     print(json.dumps(row), flush=True)
     cov = (f"; 80% interval coverage {100 * row['coverage_80']:.0f}%"
            if "coverage_80" in row else "")
-    return [f"Official test units ({test_dir.name}/test_FD001.txt, truth RUL_FD001.txt capped at "
-            f"125), trained on all 100 training units: **RMSE {rmse:.2f}**, PHM score "
-            f"{row['phm']:.1f}, fit {seconds:.0f} s (time limit {limit:g} s){cov}.",
-            "Published on the same units: CNN 18.4, LSTM 16.1, deep CNN 12.6."]
+    head = (f"Official test units ({test_dir.name}/test_FD001.txt, truth RUL_FD001.txt capped "
+            f"at 125), trained on all 100 training units: **RMSE {rmse:.2f}**, PHM score "
+            f"{row['phm']:.1f}, fit {seconds:.0f} s (time limit {limit:g} s){cov}.")
+    return [head, "Published on the same units: CNN 18.4, LSTM 16.1, deep CNN 12.6."]
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Statistical forecasters, one series at a time, through statsmodels.
+"""Statistical forecasters, one series at a time, through statsmodels (Theta: :mod:`.theta`).
 
 Each forecaster maps ``(y, horizon, season)`` to ``horizon`` point forecasts.
 Long seasons (52 weeks, 365 days) are handled as the Theta method does: when
