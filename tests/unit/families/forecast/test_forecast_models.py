@@ -106,3 +106,19 @@ def test_the_theta_method_extrapolates_half_the_trend():
     out = FORECASTERS["theta"].fn(y, 3, 1)
     assert np.diff(out) == pytest.approx([1.0, 1.0], abs=1e-6)
 
+
+
+def test_rul_intervals_widen_where_the_predictions_are_less_sure():
+    from bizforge.families.forecast.rul import bin_interval, interval_bins
+
+    rng = np.random.default_rng(0)
+    pred = np.concatenate([np.full(600, 125.0), rng.uniform(0, 100, 600)])
+    resid = np.concatenate([rng.normal(0, 1, 600), rng.normal(0, 20, 600)])
+    bins = interval_bins(pred, resid)
+    lo, hi = bin_interval(bins, np.array([125.0, 50.0]), "80")
+    width = hi - lo
+    assert width[0] < 5 and width[1] > 30
+    inside = (resid >= bin_interval(bins, pred, "80")[0] - pred) & (
+        resid <= bin_interval(bins, pred, "80")[1] - pred)
+    assert 0.75 < inside[600:].mean() < 0.85 and 0.75 < inside[:600].mean() < 0.85
+    assert interval_bins(pred[:50], resid[:50]) is None
