@@ -153,9 +153,6 @@ def _start_server(home: Path, port: int, log: Path, *, workers: int = 1,
     raise SystemExit("the server did not start in 120 s")
 
 
-_server_cpu = server_cpu  # the name the other serving benches import
-
-
 def _batch_rows(port: int, key: str) -> tuple[float, float]:
     """(sum, count) of the server's rows-per-model-call histogram."""
     req = urllib.request.Request(f"http://127.0.0.1:{port}/metrics",
@@ -172,11 +169,11 @@ def _batch_rows(port: int, key: str) -> tuple[float, float]:
 
 def _measured(server, port, key, run) -> dict:
     """Run ``run()`` (-> the driver's result) and add the server's CPU and batching figures."""
-    cpu0, (rows0, calls0) = _server_cpu(server.pid), _batch_rows(port, key)
+    cpu0, (rows0, calls0) = server_cpu(server.pid), _batch_rows(port, key)
     child0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = run()
     child1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu1, (rows1, calls1) = _server_cpu(server.pid), _batch_rows(port, key)
+    cpu1, (rows1, calls1) = server_cpu(server.pid), _batch_rows(port, key)
     n = max(result["requests"], 1)
     result["server_cpu_ms"] = 1000 * (cpu1 - cpu0) / n
     result["client_cpu_ms"] = 1000 * ((child1.ru_utime + child1.ru_stime)
