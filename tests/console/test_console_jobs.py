@@ -152,3 +152,23 @@ def test_a_running_job_records_its_owner_and_heartbeat(queue):
     assert queue.sweep() == []  # our own running job is not swept
     queue.cancel(job_id)
     _wait(queue, job_id, ("cancelled",))
+
+
+def test_a_cancel_between_claim_and_start_stops_the_job(registry, tmp_path):
+    """Cancelling a job the worker has claimed but not yet started is not lost."""
+    q = JobQueue(registry, tmp_path / "jobs", command=FAKE_WORKER)
+    start = q._run
+
+    def cancel_first(job):
+        q.cancel(job["id"])  # running in the table, no process yet
+        start(job)
+
+    q._run = cancel_first
+    q.start()
+    try:
+        job_id = q.submit({"data": "sleep", "time_limit": 1})
+        began = time.monotonic()
+        assert _wait(q, job_id, ("cancelled",), timeout=20)["status"] == "cancelled"
+        assert time.monotonic() - began < 20  # not the stand-in's 60 s sleep
+    finally:
+        q.stop()

@@ -145,6 +145,8 @@ class JobQueue:
             self._finish(job_id, "cancelled", None, "cancelled before it started.",
                          only_if="queued")
         elif job["status"] == "running":
+            # Recorded first: a job claimed but not yet started checks it once its process
+            # exists (see _run), so a cancel in that gap is not lost.
             self._cancelled.add(job_id)
             proc = self._procs.get(job_id)
             if proc is not None:
@@ -217,6 +219,8 @@ class JobQueue:
             proc = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=log, env=env, cwd=folder)
             self._procs[job_id] = proc
+            if job_id in self._cancelled:  # cancelled between its claim and this start
+                proc.terminate()
             try:
                 proc.stdin.write(json.dumps(spec).encode())
                 proc.stdin.close()
