@@ -132,15 +132,20 @@ def keep_local(context) -> list[str]:
     recorded in the returned list (the console must work offline: no CDN, no font service)."""
     from urllib.parse import urlsplit
 
+    from playwright.sync_api import Error
+
     outside: list[str] = []
 
     def guard(route) -> None:
         url = route.request.url
-        if url.startswith(("data:", "blob:", "about:")) or urlsplit(url).hostname in LOCAL_HOSTS:
-            route.continue_()
-        else:
+        local = url.startswith(("data:", "blob:", "about:")) or \
+            urlsplit(url).hostname in LOCAL_HOSTS
+        if not local:
             outside.append(url)
-            route.abort()
+        try:
+            route.continue_() if local else route.abort()
+        except Error:  # the page dropped the request meanwhile (it navigated away)
+            pass
 
     context.route("**/*", guard)
     return outside
@@ -158,24 +163,26 @@ def sign_in(page, steps, url, key):
 
 
 def upload(page, steps, path, *, watch_progress=False):
-    """Upload ``path`` on the Data page and wait for the findings. ``watch_progress``: hold
-    the request until the page shows its progress bar (the upload goes by script)."""
+    """Upload ``path`` on the Data page and wait for the findings. ``watch_progress``: assert
+    that the progress bar showed and moved (the upload went by script); a watcher keeps
+    what the bar showed in the tab's session storage, which outlives the navigation."""
     import re
 
     page.set_input_files("#file", str(path))
-    held = []
     if watch_progress:
-        page.route(re.compile(r"/data$"), lambda route: held.append(route)
-                   if route.request.method == "POST" else route.fallback())
+        page.evaluate("""() => {
+          const bar = document.querySelector("form[data-upload] progress");
+          new MutationObserver(() => { if (!bar.hidden) {
+            sessionStorage.setItem("bar", String(Math.max(
+              Number(sessionStorage.getItem("bar") || 0), bar.value))); } })
+            .observe(bar, {attributes: true});
+        }""")
     page.click("form[data-upload] button[type=submit]")
-    if watch_progress:
-        page.wait_for_selector("form[data-upload] progress:not([hidden])")
-        steps.shot("upload-progress", axe=False)
-        while not held:
-            page.wait_for_timeout(50)
-        held[0].fallback()
-        page.unroute(re.compile(r"/data$"))
     page.wait_for_url(re.compile(r"/data/[0-9a-f]{16}$"))
+    if watch_progress:
+        shown = page.evaluate("() => sessionStorage.getItem('bar')")
+        assert shown is not None, "the upload progress bar never showed"
+        assert float(shown) == 100, f"the progress bar stopped at {shown}"
     steps.shot("findings")
 
 

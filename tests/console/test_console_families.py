@@ -48,7 +48,7 @@ def test_inspecting_as_an_unknown_task_is_refused_naming_it(admin):
     page = _upload(admin, "sales.csv", _csv(weekly_sales(stores=2, weeks=30)))
     upload_id = page.url.path.rsplit("/", 1)[1]
     answer = admin.get(f"/data/{upload_id}", params={"task": "<b>x</b>"})
-    assert answer.status_code == 400
+    assert answer.status_code == 422
     assert "unknown task '&lt;b&gt;x&lt;/b&gt;'" in answer.text
 
 
@@ -106,8 +106,8 @@ def test_a_recommender_form_starts_from_a_known_user(published, reader):
     assert re.search(r'name="user"[^>]*value="u0"', page)
     answer = reader.post("/try/shop/recommend", data={"csrf": csrf_of(page), "user": "u0"})
     assert answer.status_code == 200
-    items = set(re.findall(r"<td>(i\d+)</td>", answer.text))
-    assert items and items <= {f"i{i}" for i in range(10)}  # u0's own group of items
+    items = re.findall(r"<td>(i\d+)</td>", answer.text)
+    assert items and items[0] in {f"i{i}" for i in range(10)}  # first from u0's own group
 
 
 def test_an_answerer_answers_with_its_source_and_hands_over_the_rest(published, reader):
@@ -150,4 +150,4 @@ def test_a_second_file_option_offers_the_uploads_and_queues_its_path(admin):
     assert spec["options"]["queries"].endswith("questions.csv")
     wrong = admin.post("/train", data={"csrf": csrf_of(form), "upload": kb_id, "task": "answer",
                                        "time_limit": "5", "opt.queries": "0" * 16})
-    assert wrong.status_code == 400 and "option 'queries'" in wrong.text
+    assert wrong.status_code == 422 and "option 'queries'" in wrong.text

@@ -179,13 +179,13 @@ async def train_page(request: Request, upload: str | None = None, task: str | No
     from bizforge.families import list_tasks
 
     files = await run_in_threadpool(uploads.list_uploads, console.uploads)
-    chosen, columns, target = None, [], None
+    chosen, columns, asked, target = None, [], target, None
     if files:
         chosen = upload if any(f["id"] == upload for f in files) else files[0]["id"]
         _, path = uploads.find(console.uploads, chosen)
         found = await run_in_threadpool(uploads.inspect, path, lang_of(request))
         columns = uploads.column_names(found)
-        target = target if target in columns else uploads.default_target(found)
+        target = asked if asked in columns else uploads.default_target(found)
     jobs = await run_in_threadpool(console.jobs.list, 20)
     tasks = list_tasks()
     return render(request, "train.html", session=session, files=files, chosen=chosen,
