@@ -145,6 +145,15 @@ def test_a_job_of_a_live_server_elsewhere_is_left_running(registry, tmp_path):
         queue.stop()
 
 
+def test_jobs_queued_within_one_second_run_in_the_order_given(queue):
+    ids = [queue.submit({"data": "ok", "time_limit": 1}) for _ in range(5)]
+    assert ids == sorted(ids)  # claimed by (created, id): the id keeps the order
+    for job_id in ids:
+        _wait(queue, job_id, ("done",))
+    started = [queue.get(job_id)["started"] for job_id in ids]
+    assert started == sorted(started)
+
+
 def test_a_running_job_records_its_owner_and_heartbeat(queue):
     job_id = queue.submit({"data": "sleep", "time_limit": 1})
     job = _wait(queue, job_id, ("running",))
