@@ -185,10 +185,14 @@ def _in_process(registry, rows, n=300) -> dict:
     return out
 
 
-def _start_server(home: Path, port: int, log: Path) -> subprocess.Popen:
+def _start_server(home: Path, port: int, log: Path, *, workers: int = 1,
+                  src: str | None = None) -> subprocess.Popen:
+    """`bizforge serve` on ``port`` (``src``: another bizforge source tree, for before/after)."""
     env = dict(os.environ, BIZFORGE_HOME=str(home))
+    if src:
+        env["PYTHONPATH"] = src
     cmd = [sys.executable, "-c", "from bizforge.cli import main; main()", "serve",
-           "--port", str(port)]
+           "--port", str(port), "--workers", str(workers)]
     proc = subprocess.Popen(cmd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -206,12 +210,15 @@ def _start_server(home: Path, port: int, log: Path) -> subprocess.Popen:
 
 
 def _server_cpu(pid: int) -> float:
-    """CPU seconds (user + system) the server process has used so far (Linux /proc)."""
+    """CPU seconds (user + system) the server process and its worker processes
+    (``--workers N``) have used so far (Linux /proc)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except (OSError, IndexError, ValueError):
         return float("nan")
+    return total + sum(_server_cpu(int(child)) for child in children)
 
 
 def _batch_rows(port: int, key: str) -> tuple[float, float]:

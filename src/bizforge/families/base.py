@@ -164,6 +164,11 @@ class Action:
     server stores it after the response is sent, with personal data masked; a
     failure to store is logged and never fails the request.
 
+    ``quick(request_object) -> answer | None``: the answer when it is already in
+    memory (a lookup of microseconds, e.g. a known user's kept top items), else None
+    and ``handle`` answers. The server calls it on its event loop, saving the hop
+    into the model's thread, so it must only read the predictor and never block.
+
     >>> Action("similar", SimilarRequest, SimilarResponse, predictor.similar)  # doctest: +SKIP
     """
 
@@ -177,6 +182,7 @@ class Action:
     table_rows: bool = False
     finish: Callable[[BaseModel, dict[str, Any]], dict[str, Any]] | None = None
     remember: Callable[[BaseModel, dict[str, Any]], dict[str, Any] | None] | None = None
+    quick: Callable[[BaseModel], dict[str, Any] | None] | None = None
 
 
 @dataclass
