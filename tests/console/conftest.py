@@ -55,3 +55,56 @@ def reader(make_client, keys):
     client = make_client(worker=FAKE_WORKER)
     assert sign_in(client, keys["predict"]).status_code == 200
     return client
+
+
+# -- the browser tests (test_console_browser*.py) -------------------------------------------
+@pytest.fixture(scope="session")
+def browser():
+    from console_browser import CHROMIUM, need_browser
+
+    sync_playwright = need_browser()
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                     args=["--no-sandbox", "--disable-dev-shm-usage"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def home(tmp_path):
+    """A fresh home folder with an admin and a predict key: ``(home, {role: key})``."""
+    home = tmp_path / "home"
+    home.mkdir()
+    with Registry(home=home) as reg:
+        made = {role: create_key(role, registry=reg)[1] for role in ("admin", "predict")}
+    return home, made
+
+
+@pytest.fixture
+def server(home):
+    from console_browser import Server
+
+    srv = Server(home[0]).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def page(browser, request):
+    """A page in English whose requests may only go to this machine: at the end of the test,
+    any request to another host (a CDN, a font service) fails it."""
+    from console_browser import keep_local
+
+    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+    outside = keep_local(context)
+    page = context.new_page()
+    page.set_default_timeout(120_000)  # a busy 2-core machine loads models slowly
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.dialogs = dialogs
+    page.outside = outside
+    yield page
+    print(f"\nscreenshots: test-artifacts/console/{request.node.name}/")
+    context.close()
+    if request.node.get_closest_marker("browser") and not getattr(page, "expect_outside", False):
+        assert outside == [], f"the console asked for addresses off this machine: {outside}"

@@ -121,3 +121,113 @@ def check_accessibility(page, step: str) -> None:
            f"{[n['target'] for n in v['nodes']][:3]}"
            for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
     assert not bad, f"accessibility problems on step '{step}': {bad}"
+
+
+# -- no request leaves the machine ---------------------------------------------------------
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
+
+
+def keep_local(context) -> list[str]:
+    """Route every request of ``context``: loopback ones go through, any other is aborted and
+    recorded in the returned list (the console must work offline: no CDN, no font service)."""
+    from urllib.parse import urlsplit
+
+    from playwright.sync_api import Error
+
+    outside: list[str] = []
+
+    def guard(route) -> None:
+        url = route.request.url
+        local = url.startswith(("data:", "blob:", "about:")) or \
+            urlsplit(url).hostname in LOCAL_HOSTS
+        if not local:
+            outside.append(url)
+        try:
+            route.continue_() if local else route.abort()
+        except Error:  # the page dropped the request meanwhile (it navigated away)
+            pass
+
+    context.route("**/*", guard)
+    return outside
+
+
+# -- the steps of a person's visit ---------------------------------------------------------
+TRAIN_TIMEOUT_MS = 400_000  # the time budget plus start-up and evaluation on a busy 2-core box
+
+
+def sign_in(page, steps, url, key):
+    page.goto(url + "/")
+    steps.shot("sign-in")
+    page.fill("#key", key)
+    page.click("form[action='/signin'] button[type=submit]")
+
+
+def upload(page, steps, path, *, watch_progress=False):
+    """Upload ``path`` on the Data page and wait for the findings. ``watch_progress``: assert
+    that the progress bar showed and moved (the upload went by script); a watcher keeps
+    what the bar showed in the tab's session storage, which outlives the navigation."""
+    import re
+
+    page.set_input_files("#file", str(path))
+    if watch_progress:
+        page.evaluate("""() => {
+          const bar = document.querySelector("form[data-upload] progress");
+          new MutationObserver(() => { if (!bar.hidden) {
+            sessionStorage.setItem("bar", String(Math.max(
+              Number(sessionStorage.getItem("bar") || 0), bar.value))); } })
+            .observe(bar, {attributes: true});
+        }""")
+    page.click("form[data-upload] button[type=submit]")
+    page.wait_for_url(re.compile(r"/data/[0-9a-f]{16}$"))
+    if watch_progress:
+        shown = page.evaluate("() => sessionStorage.getItem('bar')")
+        assert shown is not None, "the upload progress bar never showed"
+        assert float(shown) == 100, f"the progress bar stopped at {shown}"
+    steps.shot("findings")
+
+
+def train(page, steps, seconds, *, options: dict[str, str] | None = None):
+    """From a file's findings: open Train (its defaults), set the budget (and options), start,
+    watch the live progress and wait until the job is done."""
+    import re
+
+    page.click("a.button[href^='/train']")
+    page.wait_for_url(re.compile(r"/train"))
+    page.fill("#time_limit", str(seconds))
+    if options:
+        page.click("#train-form details summary")
+        for name, value in options.items():
+            field = page.locator(f"#train-form [name='opt.{name}']")
+            if field.evaluate("el => el.tagName") == "SELECT":
+                field.select_option(value)
+            else:
+                field.fill(value)
+    steps.shot("train-form")
+    page.click("#train-form button[type=submit]")
+    page.wait_for_load_state()
+    assert re.search(r"/jobs/[0-9a-f]{16}$", page.url), page.inner_text("main")
+    steps.shot("job-started", axe=False)
+    page.wait_for_selector("#job-events li", timeout=TRAIN_TIMEOUT_MS)
+    steps.shot("job-progress", axe=False)
+    page.wait_for_selector("#publish-name, .status-failed, .status-cancelled",
+                           timeout=TRAIN_TIMEOUT_MS)
+    assert page.locator(".status-done").count() == 1, page.locator("#job").inner_text()
+    steps.shot("job-done")
+
+
+def report_and_publish(page, steps, name):
+    """Open the report (a new tab), then publish the model as ``name``."""
+    import re
+
+    with page.context.expect_page() as opened:
+        page.click("a[href$='/report']")
+    report = opened.value
+    report.wait_for_load_state()
+    assert "<html" in report.content().lower()
+    steps.n += 1
+    report.screenshot(path=str(steps.folder / f"{steps.n:02d}-report.png"))
+    report.close()
+    page.fill("#publish-name", name)
+    page.click("form[action$='/publish'] button[type=submit]")
+    page.wait_for_url(re.compile(r"/models/"))
+    steps.shot("published")

@@ -71,7 +71,7 @@ def test_the_train_form_defaults_the_target_and_offers_the_families_options(admi
     page = admin.get("/train").text
     assert re.search(rf'<option value="{CHURN_TARGET}" selected>', page)
     assert 'name="opt.cost_fp"' in page and 'name="opt.cost_fn"' in page  # business costs
-    assert '<option value="auto">' in page and "text-classification" in page
+    assert '<option value="auto" selected>' in page and "text-classification" in page
     assert 'name="opt.candidates"' not in page  # Python-only options stay out
 
 

@@ -145,6 +145,15 @@ def test_a_job_of_a_live_server_elsewhere_is_left_running(registry, tmp_path):
         queue.stop()
 
 
+def test_jobs_queued_within_one_second_run_in_the_order_given(queue):
+    ids = [queue.submit({"data": "ok", "time_limit": 1}) for _ in range(5)]
+    assert ids == sorted(ids)  # claimed by (created, id): the id keeps the order
+    for job_id in ids:
+        _wait(queue, job_id, ("done",))
+    started = [queue.get(job_id)["started"] for job_id in ids]
+    assert started == sorted(started)
+
+
 def test_a_running_job_records_its_owner_and_heartbeat(queue):
     job_id = queue.submit({"data": "sleep", "time_limit": 1})
     job = _wait(queue, job_id, ("running",))
@@ -152,3 +161,23 @@ def test_a_running_job_records_its_owner_and_heartbeat(queue):
     assert queue.sweep() == []  # our own running job is not swept
     queue.cancel(job_id)
     _wait(queue, job_id, ("cancelled",))
+
+
+def test_a_cancel_between_claim_and_start_stops_the_job(registry, tmp_path):
+    """Cancelling a job the worker has claimed but not yet started is not lost."""
+    q = JobQueue(registry, tmp_path / "jobs", command=FAKE_WORKER)
+    start = q._run
+
+    def cancel_first(job):
+        q.cancel(job["id"])  # running in the table, no process yet
+        start(job)
+
+    q._run = cancel_first
+    q.start()
+    try:
+        job_id = q.submit({"data": "sleep", "time_limit": 1})
+        began = time.monotonic()
+        assert _wait(q, job_id, ("cancelled",), timeout=20)["status"] == "cancelled"
+        assert time.monotonic() - began < 20  # not the stand-in's 60 s sleep
+    finally:
+        q.stop()

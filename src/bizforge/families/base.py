@@ -14,7 +14,9 @@ A family implements (see :class:`Family`):
   (``"image-classification"``, ...);
 - ``Options``: a pydantic model of its typed options. Each field becomes a
   keyword of ``bizforge.train(...)`` and a ``train`` CLI option (``--text-column``
-  for ``text_column``; ``json_schema_extra={"cli": ...}`` renames it);
+  for ``text_column``; ``json_schema_extra={"cli": ...}`` renames it;
+  ``{"file": True}`` marks a second input file, which the web console offers
+  as a choice of uploaded files);
 - ``recognise(source, target)``: how sure it is that ``source`` is its data
   (0 = not mine, 1 = certainly), for ``--task auto``;
 - ``inspect(...)``: its findings on the data (``bizforge inspect``);
@@ -244,6 +246,17 @@ class FamilyPredictor(ABC):
     @abstractmethod
     def actions(self) -> list[Action]:
         """The REST verbs of this model (``predict``, ``forecast``, ``recommend``, ...)."""
+
+    def example(self, action: str) -> dict[str, Any] | None:
+        """A request that ``action`` answers, from what the model knows (one of its series,
+        a known user, a question of its knowledge base): the web console's Try-it form
+        starts from it, so a person need not guess an id. None (the default): the form
+        starts empty.
+
+        >>> predictor.example("recommend")        # doctest: +SKIP
+        {'user': 'u0'}
+        """
+        return None
 
 
 class Family(ABC):

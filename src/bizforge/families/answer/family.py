@@ -14,7 +14,8 @@ evaluates on held-out questions (``--test``, else a share of ``--queries``).
 
 from __future__ import annotations
 
-from pathlib import Path
+import zipfile
+from pathlib import Path, PurePosixPath
 
 from bizforge.families.answer.kb import KnowledgeBase, read_kb
 from bizforge.families.answer.options import AnswerOptions
@@ -24,6 +25,18 @@ from bizforge.families.catalog import register_family
 __all__ = ["AnswerFamily", "load_kb"]
 
 _DOCUMENTS = {".md", ".txt", ".html", ".htm", ".docx", ".pdf", ".rst"}
+
+
+def _suffixes(path: Path) -> list[str]:
+    """The file suffixes in a folder or a .zip (at most 2,000 files); [] when unreadable."""
+    if path.is_dir():
+        return [p.suffix.lower() for p in path.rglob("*") if p.is_file()][:2000]
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return [PurePosixPath(n).suffix.lower() for n in zf.namelist()
+                    if not n.endswith("/")][:2000]
+    except (zipfile.BadZipFile, OSError):
+        return []
 
 
 def load_kb(source: DataSource, lang: str = "en", progress: Progress | None = None
@@ -59,8 +72,8 @@ class AnswerFamily(Family):
         hints = getattr(source, "hints", {}) or {}
         if any(k in hints for k in ("queries", "kb_kind", "encoder", "min_precision")):
             return 1.0
-        if source.is_folder:
-            names = [p.suffix.lower() for p in source.path.rglob("*") if p.is_file()][:2000]
+        if source.is_folder or source.is_zip:
+            names = _suffixes(source.path)
             docs = sum(s in _DOCUMENTS for s in names)
             return 0.4 if names and docs / len(names) > 0.5 else 0.0
         try:

@@ -25,7 +25,8 @@ class AnswerOptions(FamilyOptions):
     queries: str | None = Field(
         None, description="Table of example questions (columns query, entry_id; several ids "
                           "joined by '|'): tunes the fusion weights and the hand-over "
-                          "threshold, then joins the entries as alternative phrasings.")
+                          "threshold, then joins the entries as alternative phrasings.",
+        json_schema_extra={"file": True})
     min_precision: float = Field(
         0.9, gt=0.0, le=1.0,
         description="Answer only when the calibrated confidence says at least this share of "

@@ -230,6 +230,11 @@ class AnswerPredictor(FamilyPredictor):
 
         return actions(self)
 
+    def example(self, action: str) -> dict[str, Any] | None:
+        """The knowledge base's first question (or passage), for ``answer``."""
+        texts = [str(t) for t in self.kb.frame["text"].head(20) if str(t).strip()]
+        return {"question": texts[0][:300]} if action == "answer" and texts else None
+
     # --- files ------------------------------------------------------------------------
     def save(self, folder: Path) -> None:
         folder = Path(folder)

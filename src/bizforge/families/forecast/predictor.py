@@ -278,6 +278,12 @@ class ForecastPredictor(FamilyPredictor):
         return [Action("forecast", ForecastRequest, ForecastResponse, handle,
                        summary="Forecast series with 80% and 95% intervals")]
 
+    def example(self, action: str) -> dict[str, Any] | None:
+        """The first series the model knows, for ``forecast``."""
+        if action == "forecast" and self.panel.series_ids:
+            return {"series": [str(self.panel.series_ids[0])]}
+        return None
+
     def batches(self, source: DataSource, chunk_rows: int):
         yield source.dataset().frame
 

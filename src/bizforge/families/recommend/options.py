@@ -30,11 +30,13 @@ class RecommendOptions(FamilyOptions):
                           "with strength >= this (e.g. 4 for 'liked' on a 1-5 scale).")
     items_file: str | None = Field(
         None, description="Side file of item attributes (same item column; category, price, "
-                          "brand, title/description) for categories, rules and new items.")
+                          "brand, title/description) for categories, rules and new items.",
+        json_schema_extra={"file": True})
     category_column: str | None = Field(
         None, description="Column of the items file holding categories ('a|b' for several); "
                           "detected from its name when not given.")
     users_file: str | None = Field(
         None, description="Side file of user attributes (same user column; numbers and "
-                          "categories such as age, city, tier) for the re-ranker.")
+                          "categories such as age, city, tier) for the re-ranker.",
+        json_schema_extra={"file": True})
     k: int = Field(10, ge=1, le=1000, description="How many items to recommend per user.")

@@ -415,6 +415,14 @@ class RecommendPredictor(FamilyPredictor):
 
         return actions(self)
 
+    def example(self, action: str) -> dict[str, Any] | None:
+        """A known user for ``recommend``, the most chosen item for ``similar``."""
+        if action == "recommend" and self.index.users:
+            return {"user": self.index.users[0]}
+        if action == "similar" and self.index.items:
+            return {"item": self.index.items[int(np.argmax(self.counts))]}
+        return None
+
     # --- files -----------------------------------------------------------------------
     def save(self, folder: Path) -> None:
         from safetensors.numpy import save_file

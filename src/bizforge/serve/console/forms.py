@@ -3,7 +3,9 @@
 Used for the Train form (each family's ``Options``) and the Try-it form (a table
 model's input row, or an action's request model). No family is named: a field's
 kind comes from its schema type — number, integer, true/false, a choice (``enum``),
-a list (one value per line), text; anything nested is a JSON text box.
+a list (one value per line), text, another uploaded file (``"file": true`` in the
+schema: its upload id, turned into the file's path by the Train page); anything
+nested is a JSON text box.
 
 >>> fields = schema_fields(MyOptions.model_json_schema())      # doctest: +SKIP
 >>> values = read_fields(fields, form)                          # doctest: +SKIP
@@ -26,7 +28,7 @@ class FormField:
 
     name: str  # the key in the request / options
     label: str
-    kind: str  # number, integer, bool, choice, list, text, textarea, json
+    kind: str  # number, integer, bool, choice, list, text, textarea, json, file
     required: bool = False
     choices: list[str] = field(default_factory=list)
     help: str = ""
@@ -91,6 +93,8 @@ def schema_fields(schema: dict[str, Any], *, skip_hidden: bool = True,
             kind, enum = "choice", known
         if kind == "text" and name in (long_text or ()):
             kind = "textarea"
+        if node.get("file") is True:
+            kind = "file"  # another uploaded file: the form offers the uploads by name
         out.append(FormField(name=name, label=name, kind=kind, required=name in required,
                              choices=enum, help=str(node.get("description") or ""),
                              default=node.get("default"), item=item))

@@ -17,6 +17,7 @@ others wait in order.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import secrets
@@ -24,6 +25,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,7 @@ MAX_EVENTS = 400  # kept per job; a long search's candidate events beyond are dr
 HEARTBEAT_S = 5.0  # how often a server marks its running jobs alive
 STALE_S = 60.0  # a running job silent this long lost its server
 _INTERRUPTED = "the server stopped while this job was running."
+_SEQUENCE = itertools.count()
 
 
 class JobQueue:
@@ -129,8 +132,11 @@ class JobQueue:
 
     # -- requests ----------------------------------------------------------------------
     def submit(self, spec: dict[str, Any], key_id: str | None = None) -> str:
-        """Queue a job; returns its id."""
-        job_id = secrets.token_hex(8)
+        """Queue a job; returns its id (16 hex digits: the time in milliseconds, a counter of
+        this process, then random ones, so jobs queued within one second still run in the
+        order given)."""
+        job_id = (f"{time.time_ns() // 1_000_000:011x}"[-11:] + f"{next(_SEQUENCE) % 256:02x}"
+                  + secrets.token_hex(2)[:3])
         with self.registry.engine.begin() as conn:
             conn.execute(jobs.insert().values(id=job_id, status="queued", created=now(),
                                               key_id=key_id, spec=spec, events=[]))
@@ -145,6 +151,8 @@ class JobQueue:
             self._finish(job_id, "cancelled", None, "cancelled before it started.",
                          only_if="queued")
         elif job["status"] == "running":
+            # Recorded first: a job claimed but not yet started checks it once its process
+            # exists (see _run), so a cancel in that gap is not lost.
             self._cancelled.add(job_id)
             proc = self._procs.get(job_id)
             if proc is not None:
@@ -217,6 +225,8 @@ class JobQueue:
             proc = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=log, env=env, cwd=folder)
             self._procs[job_id] = proc
+            if job_id in self._cancelled:  # cancelled between its claim and this start
+                proc.terminate()
             try:
                 proc.stdin.write(json.dumps(spec).encode())
                 proc.stdin.close()

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, StreamingResponse
 
+from bizforge.errors import BizforgeError
 from bizforge.serve.api.limits import PayloadTooLarge, _parse_form, _too_large
 from bizforge.serve.console import uploads
 from bizforge.serve.console.forms import read_fields, schema_fields
@@ -109,15 +110,41 @@ async def data_upload(request: Request):
 
 @router.get("/data/{upload_id}")
 @page
-async def data_view(request: Request, upload_id: str):
+async def data_view(request: Request, upload_id: str, task: str | None = None,
+                    target: str | None = None):
+    """The findings; ``task``/``target`` inspect the file as that task asks (a long table as
+    a forecast of ``target``)."""
     session = require(request, "admin")
     console = request.app.state.console
     meta, path = uploads.find(console.uploads, upload_id)
     lang = lang_of(request)
-    found = await run_in_threadpool(uploads.inspect, path, lang)
-    preview = await run_in_threadpool(uploads.mask_preview, path) if found["table"] else None
+    from bizforge.families import list_tasks
+
+    tasks = list_tasks()
+    if task and task not in tasks:
+        raise ConsoleError(f"unknown task '{task[:60]}'.", fix="choose one from the list.")
+    asked = bool(task and task != "auto") or bool(target)
+    found = await run_in_threadpool(uploads.inspect, path, lang, task, target) if asked else None
+    try:
+        plain = await run_in_threadpool(uploads.inspect, path, lang)
+    except BizforgeError:
+        if found is None:
+            raise
+        plain = {"table": False, "profile": {}}  # only the task asked for can read it
+    found = found or plain
+    preview = await run_in_threadpool(uploads.mask_preview, path) if plain["table"] else None
     return render(request, "data_view.html", session=session, meta=meta, found=found,
-                  preview=preview, size=_size, other=_other(found["profile"]))
+                  preview=preview, size=_size, other=_other(found["profile"]), tasks=tasks,
+                  columns=uploads.column_names(plain), train_query=_train_query(meta, found))
+
+
+def _train_query(meta: dict[str, Any], found: dict[str, Any]) -> str:
+    """The Train page's address with this upload, and the task and target inspected."""
+    from urllib.parse import urlencode
+
+    query = {"upload": meta["id"], "task": found.get("asked") or None,
+             "target": found.get("target") or None}
+    return "/train?" + urlencode({k: v for k, v in query.items() if v})
 
 
 def _other(doc: dict[str, Any]) -> dict[str, Any]:
@@ -145,21 +172,25 @@ def train_options() -> list[dict[str, Any]]:
 
 @router.get("/train")
 @page
-async def train_page(request: Request, upload: str | None = None):
+async def train_page(request: Request, upload: str | None = None, task: str | None = None,
+                     target: str | None = None):
     session = require(request, "admin")
     console = request.app.state.console
     from bizforge.families import list_tasks
 
     files = await run_in_threadpool(uploads.list_uploads, console.uploads)
-    chosen, columns, target = None, [], None
+    chosen, columns, asked, target = None, [], target, None
     if files:
         chosen = upload if any(f["id"] == upload for f in files) else files[0]["id"]
         _, path = uploads.find(console.uploads, chosen)
         found = await run_in_threadpool(uploads.inspect, path, lang_of(request))
-        columns, target = uploads.column_names(found), uploads.default_target(found)
+        columns = uploads.column_names(found)
+        target = asked if asked in columns else uploads.default_target(found)
     jobs = await run_in_threadpool(console.jobs.list, 20)
+    tasks = list_tasks()
     return render(request, "train.html", session=session, files=files, chosen=chosen,
-                  columns=columns, target=target, tasks=list_tasks(),
+                  columns=columns, target=target, tasks=tasks,
+                  task=task if task in tasks else "auto",
                   time_limit=console.options.default_time_limit, groups=train_options(),
                   jobs=jobs)
 
@@ -187,6 +218,14 @@ async def train_start(request: Request):
     options: dict[str, Any] = {}
     for group in train_options():
         options.update(read_fields(group["fields"], form, prefix="opt."))
+        for f in group["fields"]:
+            if f.kind == "file" and f.name in options:  # an upload id: that file's path
+                try:
+                    options[f.name] = str(uploads.find(console.uploads, options[f.name])[1])
+                except KeyError:
+                    raise ConsoleError(f"option '{f.name}': no such uploaded file.",
+                                       fix="choose one of the files on the Data page.") \
+                        from None
     target = str(form.get("target") or "").strip() or None
     # Refuse options that cannot work before queueing (as the CLI does before reading).
     from bizforge.pipeline import _check_options

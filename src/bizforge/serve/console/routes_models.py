@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -170,10 +171,41 @@ def _forms(model: Any) -> list[dict[str, Any]]:
             fields = schema_fields(schema, choices=_choices(model.predictor), long_text=texts)
         else:
             fields = schema_fields(action.request.model_json_schema(), skip_hidden=False)
+        upload = bool(action.upload and action.from_upload)
+        if upload:
+            # The files are the request (e.g. images): their base64 JSON twin is no field for
+            # a person, and nothing else may block sending the form.
+            fields = [dataclasses.replace(f, required=False) for f in fields if f.kind != "json"]
         forms.append({"action": action.name, "summary": action.summary, "fields": fields,
-                      "upload": bool(action.upload and action.from_upload), "rows":
-                      bool(action.table_rows and model.fast)})
+                      "upload": upload, "rows": bool(action.table_rows and model.fast)})
     return forms
+
+
+def _as_text(value: Any, kind: str) -> str:
+    """A request value as its form field shows it (lists one per line, nested as JSON)."""
+    if kind == "json":
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "\n".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def _examples(model: Any, forms: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """Each form's starting values: the predictor's example request (see
+    ``FamilyPredictor.example``), or nothing; a failing example never breaks the page."""
+    out: dict[str, dict[str, str]] = {}
+    example = getattr(model.predictor, "example", None)
+    for f in forms:
+        try:
+            given = example(f["action"]) if callable(example) else None
+        except Exception:  # noqa: BLE001 - a convenience only
+            given = None
+        kinds = {x.name: x.kind for x in f["fields"]}
+        out[f["action"]] = {k: _as_text(v, kinds[k]) for k, v in (given or {}).items()
+                            if k in kinds}
+    return out
 
 
 async def _loaded(request: Request, ref: str):
@@ -187,8 +219,9 @@ async def _loaded(request: Request, ref: str):
 async def try_page(request: Request, name: str):
     session = require(request)
     model = await _loaded(request, name)
-    return render(request, "try.html", session=session, model=model, forms=_forms(model),
-                  answer=None, action=None, values={}, chart=None)
+    forms = _forms(model)
+    return render(request, "try.html", session=session, model=model, forms=forms,
+                  answer=None, action=None, values=_examples(model, forms), chart=None)
 
 
 @router.post("/try/{name}/{action}")
@@ -222,10 +255,11 @@ async def try_run(request: Request, name: str, action: str):
         else:
             body = act.request.model_validate(values)
         answer = await model.act(act, body)
-    return render(request, "try.html", session=session, model=model, forms=_forms(model),
-                  answer=answer, action=action, values={k: str(v) for k, v in form.items()
-                                                        if isinstance(v, str)},
-                  chart=_chart(answer))
+    forms = _forms(model)
+    values = _examples(model, forms)
+    values[chosen["action"]] = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    return render(request, "try.html", session=session, model=model, forms=forms,
+                  answer=answer, action=chosen["action"], values=values, chart=_chart(answer))
 
 
 async def _predict_row(request: Request, model: Any, values: dict[str, Any]) -> dict[str, Any]:

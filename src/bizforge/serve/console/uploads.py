@@ -8,6 +8,7 @@ its findings are cached next to the file as ``inspect.json``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import secrets
@@ -17,7 +18,7 @@ from typing import Any
 
 from bizforge.registry.db import now
 
-__all__ = ["column_names", "default_target", "find", "inspect", "list_uploads",
+__all__ = ["as_document", "column_names", "default_target", "find", "inspect", "list_uploads",
            "mask_preview", "new_folder", "save_meta"]
 
 _ID = re.compile(r"[0-9a-f]{16}")
@@ -72,23 +73,60 @@ def delete(root: Path, upload_id: str) -> None:
     shutil.rmtree(root / upload_id, ignore_errors=True)
 
 
-def inspect(path: Path, lang: str) -> dict[str, Any]:
-    """The findings of the family that recognises the file (cached per language)."""
-    cache = path.parent / f"inspect.{lang}.json"
+def inspect(path: Path, lang: str, task: str | None = None,
+            target: str | None = None) -> dict[str, Any]:
+    """The findings of the family that recognises the file, or of the one answering ``task``
+    (a long table is a table until it is inspected as a forecast, with its target); cached
+    per language, task and target."""
+    task = None if task in (None, "", "auto") else task
+    target = target or None
+    asked = "" if task is None and target is None else "." + hashlib.sha256(
+        json.dumps([task, target], ensure_ascii=False).encode()).hexdigest()[:12]
+    cache = path.parent / f"inspect.{lang}{asked}.json"
     if cache.is_file():
         return json.loads(cache.read_text(encoding="utf-8"))
     from bizforge.families import DataSource
-    from bizforge.families.catalog import recognise
+    from bizforge.families.catalog import family_for_task, recognise
 
     source = DataSource(path)
-    family = recognise(source, None)
-    found = family().inspect(source, target=None, options=family.Options(), lang=lang)
-    doc = found.to_dict() if hasattr(found, "to_dict") else dict(found or {})
+    family = family_for_task(task) if task else recognise(source, target)
+    found = family().inspect(source, target=target, options=family.Options(), lang=lang)
+    doc = as_document(found)
     doc = json.loads(json.dumps(doc, ensure_ascii=False, default=str))
-    out = {"family": family.name, "task": family.tasks[0], "table": "columns" in doc,
-           "profile": doc}
+    out = {"family": family.name, "task": task or family.tasks[0], "asked": task,
+           "target": target, "needs_target": bool(family.needs_target),
+           "table": "columns" in doc, "profile": doc}
     cache.write_text(json.dumps(out, ensure_ascii=False), encoding="utf-8")
     return out
+
+
+def as_document(found: Any) -> dict[str, Any]:
+    """A family's inspect result as a JSON-able document: its ``to_dict()``, else its
+    findings and its plain figures (numbers, words, yes/no attributes and properties)."""
+    if hasattr(found, "to_dict"):
+        return dict(found.to_dict())
+    if isinstance(found, dict):
+        return dict(found)
+    findings = []
+    for f in getattr(found, "findings", None) or []:
+        item = f.to_dict() if hasattr(f, "to_dict") else f if isinstance(f, dict) else {
+            "message": str(f)}
+        findings.append({"column": None, "severity": "info", "fix": "", **item})
+    doc: dict[str, Any] = {}
+    if hasattr(found, "__len__"):
+        doc["rows"] = len(found)
+    for name in sorted({*vars(found), *(n for n in dir(type(found))
+                                       if isinstance(getattr(type(found), n), property))}):
+        if name.startswith("_") or name == "findings":
+            continue
+        try:
+            value = getattr(found, name)
+        except Exception:  # noqa: BLE001, S112 - a property that fails is left out
+            continue
+        if isinstance(value, (str, int, float, bool)):
+            doc[name] = value
+    doc["findings"] = findings
+    return doc
 
 
 def column_names(found: dict[str, Any]) -> list[str]:
@@ -96,7 +134,12 @@ def column_names(found: dict[str, Any]) -> list[str]:
 
 
 def default_target(found: dict[str, Any]) -> str | None:
-    """The last column that could be a target (a category, yes/no or a number)."""
+    """The column inspected as the target, else the last one that could be a target (a
+    category, yes/no or a number) when the data's family needs one."""
+    if found.get("target"):
+        return str(found["target"])
+    if not found.get("needs_target", True):
+        return None
     for c in reversed(found["profile"].get("columns") or []):
         if c.get("role") in ("categorical", "boolean", "numeric", "category") and not c.get("pii"):
             return str(c.get("name"))
