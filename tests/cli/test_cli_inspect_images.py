@@ -28,7 +28,13 @@ def test_inspect_folder_writes_its_findings_as_json(tmp_path):
 
 
 def test_inspect_folder_without_images_exits_3(tmp_path):
+    (tmp_path / "data" / "a").mkdir(parents=True)
+    (tmp_path / "data" / "a" / "dump.bin").write_bytes(b"\x00\x01")
+    result = runner.invoke(app, ["inspect", str(tmp_path / "data")])
+    assert result.exit_code == 3 and "holds no images" in result.output
+    # A folder of text files is a knowledge base for --task auto; asked for images, it has none.
     (tmp_path / "docs" / "a").mkdir(parents=True)
     (tmp_path / "docs" / "a" / "readme.txt").write_text("no images here")
-    result = runner.invoke(app, ["inspect", str(tmp_path / "docs")])
+    result = runner.invoke(app, ["inspect", str(tmp_path / "docs"), "--task",
+                                 "image-classification"])
     assert result.exit_code == 3 and "holds no images" in result.output

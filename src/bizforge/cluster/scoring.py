@@ -37,6 +37,7 @@ ROW_COLUMN = "__bizforge_first_row__"  # where a block starts in the file (for m
 # (Raised in the actor, Ray Data would keep only its text and log it as a crash.)
 ERROR_COLUMN = "__bizforge_error__"
 POLL_SECONDS = 1.0
+STOP_SECONDS = 30.0  # how long a closed read waits for Ray Data's executor to stop
 
 
 def score_chunks(cluster: Cluster, folder: str | Path, chunks: Iterable[pd.DataFrame], *,
@@ -131,29 +132,55 @@ def _guarded(batches: Iterator[pd.DataFrame], cluster: Cluster) -> Iterator[pd.D
     thread lets this driver notice and fail instead.
     """
     out: queue.Queue = queue.Queue(maxsize=4)
-    done = object()
+    stop = threading.Event()  # the driver stopped reading (an error, or the caller left)
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=POLL_SECONDS)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def pump() -> None:
+        it = iter(batches)
         try:
-            for batch in batches:
-                out.put(("batch", batch))
-            out.put(("done", done))
+            for batch in it:
+                if not put(("batch", batch)):
+                    break
+            else:
+                put(("done", None))
         except BaseException as exc:  # noqa: BLE001 - handed to the driver's thread
-            out.put(("error", exc))
+            put(("error", exc))
+        finally:
+            # Stop Ray Data's executor here, before the driver may disconnect: an executor
+            # thread left running into ``ray.shutdown`` dies with the connection under it.
+            close = getattr(it, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:  # noqa: BLE001, S110 - already failing or finished
+                    pass
 
-    threading.Thread(target=pump, name="bizforge-ray-data", daemon=True).start()
-    while True:
-        try:
-            kind, value = out.get(timeout=POLL_SECONDS)
-        except queue.Empty:
-            cluster.check()
-            continue
-        if kind == "batch":
-            yield value
-        elif kind == "done":
-            return
-        else:
-            raise _translated(value, cluster)
+    thread = threading.Thread(target=pump, name="bizforge-ray-data", daemon=True)
+    thread.start()
+    try:
+        while True:
+            try:
+                kind, value = out.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                cluster.check()
+                continue
+            if kind == "batch":
+                yield value
+            elif kind == "done":
+                return
+            else:
+                raise _translated(value, cluster)
+    finally:
+        stop.set()
+        thread.join(timeout=STOP_SECONDS)  # a lost cluster may never return: bounded
 
 
 def _translated(exc: BaseException, cluster: Cluster) -> BaseException:

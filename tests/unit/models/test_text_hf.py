@@ -361,6 +361,7 @@ def test_busy_cores_counts_other_processes_not_this_ones_threads():
     from bizforge.models.text_hf import model as text_model
 
     stop = threading.Event()
+    others = text_model._busy_cores(window=0.5)  # what other processes here use already
 
     def spin():  # a thread of this process, busy the whole time
         while not stop.is_set():
@@ -380,7 +381,8 @@ def test_busy_cores_counts_other_processes_not_this_ones_threads():
     finally:
         hog.kill()
         hog.wait()
-    assert own_only < 0.8, own_only  # this process's busy thread is not counted
+    # this process's busy thread is not counted (other processes may come and go meanwhile)
+    assert own_only < others + 0.8, (others, own_only)
     assert with_hog - own_only > 0.5, (own_only, with_hog)  # the other process's core is
 
 
