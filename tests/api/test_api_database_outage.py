@@ -90,12 +90,15 @@ def test_every_database_route_is_a_503_while_down_and_answers_again_after(outage
             assert r.status_code == 503, f"{method} {path}: {r.status_code} {r.text}"
             assert r.headers.get("Retry-After") == "2", f"{method} {path}: {r.text}"
         assert _predict(client, headers, rows).status_code == 200  # still from memory
+        time.sleep(1.5)  # the console's job worker looks for queued jobs every second
     finally:
         server.start()
     deadline = time.monotonic() + 10
     while client.get("/healthz").status_code != 200:
         assert time.monotonic() < deadline, "no recovery within 10 s"
         time.sleep(0.1)
+    workers = client.app.state.console.jobs._threads  # the console's job workers
+    assert workers and all(t.is_alive() for t in workers), "a console job worker died"
     for method, path, body in _DATABASE_ROUTES[:-1]:  # the last one deletes
         kwargs = {"json": body} if body is not None else {}
         r = client.request(method.upper(), path, headers=headers, **kwargs)
