@@ -15,7 +15,7 @@ questions per second answered in process, and the hand-over: the share of test
 questions answered and their precision, and the share handed over when each
 question's right entries are removed from the knowledge base.
 
-    flock /work/bench.lock python bench/answer.py [--sets stackfaq_en,...] [--no-write]
+    /work/bin/timed python bench/answer.py [--sets stackfaq_en,...] [--no-write]
 
 The datasets come from $BIZFORGE_DATASETS or ../shared/datasets; absent, it says so
 and stops.
@@ -156,7 +156,7 @@ def main() -> int:
         print("no datasets (set $BIZFORGE_DATASETS or put them in ../shared/datasets); "
               "nothing to do.")
         return 0
-    body: list[str] = []
+    body: list[str] = [f"load (1-minute average) at the start: {os.getloadavg()[0]:.1f}", ""]
     for name in args.sets.split(","):
         if not (root / name / "kb.csv").exists():
             print(f"{name}: not in {root}; skipped.")
@@ -164,7 +164,7 @@ def main() -> int:
         body += run_set(root, name, args.time_limit, args.encoder)
         print("\n".join(body[-14:]), flush=True)
     print_and_record(f"## answer ({args.sets}, encoder {args.encoder}) — 2026-12-07",
-                     "flock /work/bench.lock python bench/answer.py "
+                     "/work/bin/timed python bench/answer.py "
                      f"--sets {args.sets} --encoder {args.encoder}", body,
                      record=not args.no_write)
     return 0

@@ -41,6 +41,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import write_results
+from _loadgen import drive
 from serve import _free_port, _start_server
 
 MODELS = {"parts": {"image_models": "cnn", "image_size": 64, "side": 64, "seconds": 60},
@@ -81,40 +82,6 @@ def _speed(folder: Path, paths: list[Path]) -> dict:
             "files": sorted(f.name for f in folder.iterdir())}
 
 
-async def _client(port: int, path: str, bodies: list[bytes], key: str, deadline: float,
-                  out: dict) -> None:
-    reader = writer = None
-    i = 0
-    while time.perf_counter() < deadline:
-        body = bodies[i % len(bodies)]
-        i += 1
-        head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {key}"
-                f"\r\nContent-Type: multipart/form-data; boundary=bfbench\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n")
-        started = time.perf_counter()
-        try:
-            if writer is None:
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.write(head.encode() + body)
-            status = int((await reader.readline()).split()[1])
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.partition(b":")
-                if name.lower() == b"content-length":
-                    length = int(value)
-            payload = await reader.readexactly(length)
-        except (OSError, asyncio.IncompleteReadError, IndexError, ValueError):
-            out["errors"]["connection"] = out["errors"].get("connection", 0) + 1
-            writer = None
-            await asyncio.sleep(0.01)
-            continue
-        out["latency"].append(time.perf_counter() - started)
-        if status != 200 or not json.loads(payload).get("predictions"):
-            out["errors"][str(status)] = out["errors"].get(str(status), 0) + 1
-    if writer is not None:
-        writer.close()
-
-
 def _multipart(path: Path) -> bytes:
     return (f'--bfbench\r\nContent-Disposition: form-data; name="files"; filename="{path.name}"'
             "\r\nContent-Type: image/png\r\n\r\n").encode() + path.read_bytes() + \
@@ -123,29 +90,12 @@ def _multipart(path: Path) -> bytes:
 
 def _http(port: int, name: str, paths: list[Path], key: str, concurrency: int,
           seconds: float) -> dict:
-    bodies = [_multipart(p) for p in paths[:64]]
-    out: dict = {"latency": [], "errors": {}}
     path = f"/v1/models/{name}/predict"
-
-    async def drive():
-        await asyncio.gather(*(_client(port, path, bodies[c::concurrency], key,
-                                       time.perf_counter() + 2, {"latency": [], "errors": {}})
-                               for c in range(concurrency)))  # warm-up, not counted
-        deadline = time.perf_counter() + seconds
-        await asyncio.gather(*(_client(port, path, bodies[c::concurrency], key, deadline, out)
-                               for c in range(concurrency)))
-
-    started = time.perf_counter()
-    asyncio.run(drive())
-    elapsed = time.perf_counter() - started - 2
-    lat = sorted(out["latency"])
-
-    def pct(p):
-        return 1000 * lat[min(len(lat) - 1, int(p * len(lat)))] if lat else float("nan")
-
-    return {"requests": len(lat), "rps": len(lat) / elapsed, "p50_ms": pct(0.5),
-            "p99_ms": pct(0.99), "max_ms": pct(1.0), "errors": out["errors"],
-            "load": round(os.getloadavg()[0], 1)}
+    requests = [(path, "multipart/form-data; boundary=bfbench", _multipart(p))
+                for p in paths[:64]]
+    asyncio.run(drive(port, key, requests, concurrency, 2, expect="predictions"))  # warm-up
+    result = asyncio.run(drive(port, key, requests, concurrency, seconds, expect="predictions"))
+    return dict(result, load=round(os.getloadavg()[0], 1))
 
 
 def main() -> None:
@@ -217,7 +167,7 @@ def main() -> None:
                  (f"- HTTP, one PNG per multipart request, concurrency {args.concurrency}, "
                  f"{args.seconds:.0f} s: {r['requests']} requests, {r['rps']:.0f}/s, p50 "
                  f"{r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, max {r['max_ms']:.1f} ms, "
-                 f"errors {sum(r['errors'].values())} {r['errors'] or ''} (load {r['load']})"),
+                 f"errors {r['errors']} {r['error_kinds'] or ''} (load {r['load']})"),
                  ""]
     print("\n".join(body))
     if not args.no_write:

@@ -8,7 +8,13 @@ time); ``implicit``: ratings >= 4 as bare user-item clicks (no strength, no time
 their ratings as purchase quantities 1-3 (no time), 20% held out at random;
 ``lastfm``: the HetRec 2011 Last.fm user-artist play counts (1,892 users, 17,632
 artists, no time; ``--lastfm PATH`` or ``hetrec2011_lastfm/user_artists.dat`` under the
-datasets folder), 20% of each user's artists held out at random. Metrics
+datasets folder), 20% of each user's artists held out at random; ``mlsmall``: GroupLens
+ml-latest-small (2016: 671 users, 9,066 movies, half-star ratings, times), each user's
+latest 20% held out; ``steam``: the play rows of Steam-200k (9,418 users, 3,600 games,
+hours played as strength, no time), 20% of each user's games held out at random. The
+held-out sets are read from ``--data PATH`` or under $BIZFORGE_HELDOUT, else the
+datasets folder (``hetrec2011_lastfm/user_artists.dat``, ``ml_latest_small/ratings.csv``,
+``steam/steam.csv``); they are never committed. Metrics
 at 10, counting every test interaction as relevant (and, with ratings, again counting
 only ratings >= 4). The anchors are tuned the way bizforge tunes itself: on a holdout
 of the training pairs that mirrors the test rule, best validation NDCG@10, refitted on
@@ -16,7 +22,8 @@ all training pairs. Fit seconds are for that final refit (bizforge: its whole ``
 including the search). Latency is one ``recommend`` call in process (HTTP at
 concurrency 16: bench/serve_recommend.py).
 
-    python bench/recommend.py [--split ua|ub|time|implicit|sparse|lastfm] [--time-limit 60]
+    python bench/recommend.py [--split ua|ub|time|implicit|sparse|lastfm|mlsmall|steam]
+                              [--time-limit 60] [--data PATH]
 
 The datasets come from $BIZFORGE_DATASETS or ../shared/datasets; absent, it says so
 and stops.
@@ -61,8 +68,30 @@ ANCHORS = {
 }
 
 
-SETS = ("ua", "ub", "time", "implicit", "sparse", "lastfm")
-LASTFM = Path("hetrec2011_lastfm") / "user_artists.dat"  # under the datasets folder, or --lastfm
+SETS = ("ua", "ub", "time", "implicit", "sparse", "lastfm", "mlsmall", "steam")
+# Held-out sets (never committed): under $BIZFORGE_HELDOUT or the datasets folder, or --data.
+HELDOUT = {"lastfm": Path("hetrec2011_lastfm") / "user_artists.dat",
+           "mlsmall": Path("ml_latest_small") / "ratings.csv",
+           "steam": Path("steam") / "steam.csv"}
+TITLES = {"ua": "MovieLens-100k ua split", "ub": "MovieLens-100k ub split",
+          "lastfm": "HetRec 2011 Last.fm plays", "mlsmall": "MovieLens latest-small (2016)",
+          "steam": "Steam-200k hours played"}
+
+
+def _held_out_at_random(rows: pd.DataFrame, rng) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """20% of each user's rows (rounded) held out at random."""
+    rows = rows.iloc[rng.permutation(len(rows))]
+    held = rows.groupby("user").cumcount() < np.round(
+        0.2 * rows.groupby("user")["item"].transform("size"))
+    return rows[~held], rows[held]
+
+
+def _latest_held_out(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each user's latest 20% of rows (rounded) held out."""
+    order = rows.sort_values("ts", kind="stable")
+    later = order.groupby("user").cumcount(ascending=False)
+    held = later < np.round(0.2 * order.groupby("user")["item"].transform("size"))
+    return order[~held], order[held]
 
 
 def _set(folder: Path, name: str):
@@ -77,24 +106,34 @@ def _set(folder: Path, name: str):
     if name == "lastfm":
         rows = pd.read_csv(folder, sep="\t").rename(columns={"userID": "user", "artistID": "item",
                                                              "weight": "plays"})
-        rows = rows.iloc[rng.permutation(len(rows))]
-        held = rows.groupby("user").cumcount() < np.round(
-            0.2 * rows.groupby("user")["item"].transform("size"))
-        return (rows[~held], rows[held], RecommendOptions(user_column="user", item_column="item",
-                                                          rating_column="plays"),
+        base, test = _held_out_at_random(rows, rng)
+        return (base, test, RecommendOptions(user_column="user", item_column="item",
+                                             rating_column="plays"),
                 ("HetRec 2011 Last.fm user-artist play counts (no time), 20% of each user's "
                  "artists held out at random"))
+    if name == "mlsmall":
+        rows = pd.read_csv(folder).rename(columns={"userId": "user", "movieId": "item",
+                                                   "timestamp": "ts"})
+        base, test = _latest_held_out(rows)
+        return (base, test, RecommendOptions(user_column="user", item_column="item",
+                                             rating_column="rating", time_column="ts",
+                                             relevant_min=4),
+                "ml-latest-small ratings, each user's latest 20% held out")
+    if name == "steam":
+        rows = pd.read_csv(folder).iloc[:, :3]
+        rows.columns = ["user", "item", "hours"]
+        base, test = _held_out_at_random(rows, rng)
+        return (base, test, RecommendOptions(user_column="user", item_column="item",
+                                             rating_column="hours"),
+                ("Steam-200k play rows, hours played as strength (no time), 20% of each "
+                 "user's games held out at random"))
     ratings = pd.read_csv(folder / "u.data", sep="\t", names=NAMES)
     if name == "time":
         rows, options = ratings, RecommendOptions(user_column="user", item_column="item",
                                                   rating_column="rating", time_column="ts",
                                                   relevant_min=4)
-        order = rows.sort_values("ts", kind="stable")
-        later = order.groupby("user").cumcount(ascending=False)
-        size = order.groupby("user")["item"].transform("size")
-        held = later < np.round(0.2 * size)
-        return (order[~held], order[held], options,
-                "u.data, each user's latest 20% of ratings held out")
+        base, test = _latest_held_out(rows)
+        return base, test, options, "u.data, each user's latest 20% of ratings held out"
     if name == "implicit":
         rows = ratings[ratings["rating"] >= 4][["user", "item"]]
         described = "u.data ratings >= 4 as clicks (no strength, no time), 20% held out at random"
@@ -108,11 +147,15 @@ def _set(folder: Path, name: str):
                      "20% held out at random")
         options = RecommendOptions(user_column="user", item_column="item",
                                    rating_column="quantity")
-    rows = rows.iloc[rng.permutation(len(rows))]
-    rank = rows.groupby("user").cumcount()
-    size = rows.groupby("user")["item"].transform("size")
-    held = rank < np.round(0.2 * size)
-    return rows[~held], rows[held], options, described
+    base, test = _held_out_at_random(rows, rng)
+    return base, test, options, described
+
+
+def _held_out_file(name: str, root: Path | None) -> Path | None:
+    for base in (os.environ.get("BIZFORGE_HELDOUT"), root):
+        if base and (Path(base) / HELDOUT[name]).exists():
+            return Path(base) / HELDOUT[name]
+    return None
 
 
 def _items(folder: Path) -> pd.DataFrame:
@@ -181,12 +224,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", choices=SETS, default="ua",
                         help="which set (see the module docstring)")
     parser.add_argument("--no-write", action="store_true", help="print only")
-    parser.add_argument("--lastfm", help="path of HetRec 2011 Last.fm user_artists.dat")
+    parser.add_argument("--data", "--lastfm", dest="data",
+                        help="the held-out set's file (lastfm, mlsmall, steam)")
     args = parser.parse_args(argv)
     root = datasets_root()
     folder = root / "movielens_100k" if root else None
-    if args.split == "lastfm":
-        folder = Path(args.lastfm) if args.lastfm else (root / LASTFM if root else None)
+    if args.split in HELDOUT:
+        folder = Path(args.data) if args.data else _held_out_file(args.split, root)
         found = folder is not None and folder.exists()
     else:
         found = folder is not None and (folder / "ua.base").exists()
@@ -202,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         print(name, results[name])
     with tempfile.TemporaryDirectory() as tmp:
         opts = options
-        if args.split != "lastfm":
+        if args.split not in HELDOUT:
             _items(folder).to_csv(Path(tmp) / "items.csv", index=False)
             opts = options.model_copy(update={"items_file": str(Path(tmp) / "items.csv")})
         t0 = time.perf_counter()
@@ -249,9 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     body += ["", verdict, chosen, blend, *notes, latency, load]
     print("\n".join(body))
     if not args.no_write:
-        title = {"ua": "MovieLens-100k ua split", "ub": "MovieLens-100k ub split",
-                 "lastfm": "HetRec 2011 Last.fm plays"}.get(args.split,
-                                                           f"MovieLens-100k {args.split}")
+        title = TITLES.get(args.split, f"MovieLens-100k {args.split}")
         write_results(f"## recommend: {title} — 2026-12-07",
                       f"python bench/recommend.py --split {args.split} --time-limit "
                       f"{args.time_limit:g}", body)

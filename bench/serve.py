@@ -40,6 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import datasets_root, write_results
+from _loadgen import drive, json_requests, server_cpu
 
 TELCO = Path("telco_churn") / "WA_Fn-UseC_-Telco-Customer-Churn.csv"
 SST2 = Path("english_sentiment")
@@ -47,68 +48,11 @@ NAME = "churn"  # --text: "sentiment" (set by main)
 TEXT_ROWS = 3000
 
 
-# -- load generator (runs in its own process: --drive) ----------------------------------
-async def _client(host, port, requests, deadline, out, key):
-    reader = writer = None
-    i = 0
-    while time.perf_counter() < deadline:
-        body, path = requests[i % len(requests)]
-        i += 1
-        head = (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {key}\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
-        started = time.perf_counter()
-        try:
-            if writer is None:
-                reader, writer = await asyncio.open_connection(host, port)
-            writer.write(head.encode() + body)
-            status = int((await reader.readline()).split()[1])
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.partition(b":")
-                if name.lower() == b"content-length":
-                    length = int(value)
-            payload = await reader.readexactly(length)
-        except (OSError, asyncio.IncompleteReadError, IndexError, ValueError):
-            out["errors"] += 1
-            out["kinds"]["connection"] = out["kinds"].get("connection", 0) + 1
-            if "events" in out:  # bench/serve_cluster.py: when each failure happened
-                out["events"].append((time.time(), "connection"))
-            writer = None
-            await asyncio.sleep(0.01)
-            continue
-        out["latency"].append(time.perf_counter() - started)
-        if status != 200 and "events" in out:
-            out["events"].append((time.time(), str(status)))
-        if status != 200:
-            out["errors"] += 1
-            out["kinds"][str(status)] = out["kinds"].get(str(status), 0) + 1
-        else:
-            version = json.loads(payload)["version"]
-            out["versions"][version] = out["versions"].get(version, 0) + 1
-    if writer is not None:
-        writer.close()
-
-
+# -- load generator (runs in its own process: --drive; the client is bench/_loadgen.py) -----
 async def _drive(args) -> dict:
-    requests = [(json.dumps({"rows": [row]}, ensure_ascii=False).encode(), args.path)
-                for row in json.loads(Path(args.rows).read_text(encoding="utf-8"))]
-    out = {"latency": [], "errors": 0, "kinds": {}, "versions": {}}
-    started = time.perf_counter()
-    deadline = started + args.seconds
-    await asyncio.gather(*(_client("127.0.0.1", args.port, requests[c::args.concurrency] or
-                                   requests, deadline, out, args.key)
-                           for c in range(args.concurrency)))
-    elapsed = time.perf_counter() - started
-    lat = sorted(out["latency"])
-    ok = len(lat) - out["errors"]
-
-    def pct(p):
-        return 1000 * lat[min(len(lat) - 1, int(p * len(lat)))] if lat else float("nan")
-
-    return {"concurrency": args.concurrency, "seconds": round(elapsed, 1), "requests": len(lat),
-            "ok": ok, "errors": out["errors"], "error_kinds": out["kinds"],
-            "rps": ok / elapsed, "p50_ms": pct(0.50), "p99_ms": pct(0.99), "max_ms": pct(1.0),
-            "versions": out["versions"]}
+    requests = json_requests(args.path, [{"rows": [row]} for row in
+                                         json.loads(Path(args.rows).read_text(encoding="utf-8"))])
+    return await drive(args.port, args.key, requests, args.concurrency, args.seconds)
 
 
 # -- orchestration ------------------------------------------------------------------------
@@ -185,10 +129,14 @@ def _in_process(registry, rows, n=300) -> dict:
     return out
 
 
-def _start_server(home: Path, port: int, log: Path) -> subprocess.Popen:
+def _start_server(home: Path, port: int, log: Path, *, workers: int = 1,
+                  src: str | None = None) -> subprocess.Popen:
+    """`bizforge serve` on ``port`` (``src``: another bizforge source tree, for before/after)."""
     env = dict(os.environ, BIZFORGE_HOME=str(home))
+    if src:
+        env["PYTHONPATH"] = src
     cmd = [sys.executable, "-c", "from bizforge.cli import main; main()", "serve",
-           "--port", str(port)]
+           "--port", str(port), "--workers", str(workers)]
     proc = subprocess.Popen(cmd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -203,15 +151,6 @@ def _start_server(home: Path, port: int, log: Path) -> subprocess.Popen:
         time.sleep(0.3)
     proc.kill()
     raise SystemExit("the server did not start in 120 s")
-
-
-def _server_cpu(pid: int) -> float:
-    """CPU seconds (user + system) the server process has used so far (Linux /proc)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return float("nan")
 
 
 def _batch_rows(port: int, key: str) -> tuple[float, float]:
@@ -230,11 +169,11 @@ def _batch_rows(port: int, key: str) -> tuple[float, float]:
 
 def _measured(server, port, key, run) -> dict:
     """Run ``run()`` (-> the driver's result) and add the server's CPU and batching figures."""
-    cpu0, (rows0, calls0) = _server_cpu(server.pid), _batch_rows(port, key)
+    cpu0, (rows0, calls0) = server_cpu(server.pid), _batch_rows(port, key)
     child0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = run()
     child1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu1, (rows1, calls1) = _server_cpu(server.pid), _batch_rows(port, key)
+    cpu1, (rows1, calls1) = server_cpu(server.pid), _batch_rows(port, key)
     n = max(result["requests"], 1)
     result["server_cpu_ms"] = 1000 * (cpu1 - cpu0) / n
     result["client_cpu_ms"] = 1000 * ((child1.ru_utime + child1.ru_stime)

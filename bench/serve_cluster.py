@@ -36,6 +36,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import serve as single
 from _common import write_results
+from _loadgen import client, json_requests, new_tally, summary
 
 NAME = "churn"
 DOWN_S = 5.0
@@ -43,24 +44,16 @@ DOWN_S = 5.0
 
 async def _drive(ports: list[int], key: str, rows: list[dict], concurrency: int,
                  seconds: float) -> dict:
-    requests = [(json.dumps({"rows": [r]}, ensure_ascii=False, default=str).encode(),
-                 f"/v1/models/{NAME}/predict") for r in rows]
-    out = {"latency": [], "errors": 0, "kinds": {}, "versions": {}, "events": []}
+    """The load spread over ``ports`` (client c talks to server c mod len(ports))."""
+    requests = json_requests(f"/v1/models/{NAME}/predict", [{"rows": [r]} for r in rows])
+    out = new_tally()
     started = time.perf_counter()
     deadline = started + seconds
-    await asyncio.gather(*(single._client("127.0.0.1", ports[c % len(ports)],
-                                          requests[c::concurrency] or requests, deadline,
-                                          out, key) for c in range(concurrency)))
-    elapsed = time.perf_counter() - started
-    lat = sorted(out["latency"])
-
-    def pct(p):
-        return 1000 * lat[min(len(lat) - 1, int(p * len(lat)))] if lat else float("nan")
-
-    return {"requests": len(lat), "errors": out["errors"], "kinds": out["kinds"],
-            "rps": (len(lat) - out["errors"]) / elapsed, "p50_ms": pct(0.5),
-            "p99_ms": pct(0.99), "max_ms": pct(1.0), "versions": out["versions"],
-            "events": out["events"]}
+    await asyncio.gather(*(client("127.0.0.1", ports[c % len(ports)], key,
+                                  requests[c::concurrency] or requests, deadline, out)
+                           for c in range(concurrency)))
+    result = summary(out, time.perf_counter() - started, concurrency)
+    return dict(result, kinds=result["error_kinds"], events=out["events"])
 
 
 def _load(ports, key, rows, args, during=None) -> dict:

@@ -15,7 +15,6 @@ beside it. The load generator shares the machine's cores with the server.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import signal
@@ -28,63 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import datasets_root, write_results
-from serve import _free_port, _server_cpu, _start_server
+from _loadgen import json_requests, measure
+from serve import _free_port, _start_server
 
 NAME = "sales"
-
-
-async def _client(port: int, bodies: list[bytes], path: str, key: str, deadline: float,
-                  out: dict) -> None:
-    reader = writer = None
-    i = 0
-    while time.perf_counter() < deadline:
-        body = bodies[i % len(bodies)]
-        i += 1
-        head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                f"Authorization: Bearer {key}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n").encode()
-        started = time.perf_counter()
-        try:
-            if writer is None:
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.write(head + body)
-            status = int((await reader.readline()).split()[1])
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.partition(b":")
-                if name.lower() == b"content-length":
-                    length = int(value)
-            await reader.readexactly(length)
-        except (OSError, asyncio.IncompleteReadError, IndexError, ValueError):
-            out["errors"] += 1
-            writer = None
-            await asyncio.sleep(0.01)
-            continue
-        out["latency"].append(time.perf_counter() - started)
-        if status != 200:
-            out["errors"] += 1
-    if writer is not None:
-        writer.close()
-
-
-async def _drive(args) -> dict:
-    series = json.loads(Path(args.series_file).read_text(encoding="utf-8"))
-    bodies = [json.dumps({"series": [s]}).encode() for s in series]
-    out = {"latency": [], "errors": 0}
-    started = time.perf_counter()
-    deadline = started + args.seconds
-    path = f"/v1/models/{NAME}/forecast"
-    await asyncio.gather(*(_client(args.port, bodies[c::args.concurrency] or bodies, path,
-                                   args.key, deadline, out) for c in range(args.concurrency)))
-    elapsed = time.perf_counter() - started
-    lat = sorted(out["latency"])
-
-    def pct(p):
-        return 1000 * lat[min(len(lat) - 1, int(p * len(lat)))] if lat else float("nan")
-
-    return {"concurrency": args.concurrency, "requests": len(lat), "errors": out["errors"],
-            "rps": (len(lat) - out["errors"]) / elapsed, "p50_ms": pct(0.5),
-            "p99_ms": pct(0.99), "max_ms": pct(1.0)}
 
 
 def _train(args, home: Path):
@@ -134,23 +80,14 @@ def main(args) -> None:
     series = list(run.predictor.panel.series_ids)
     inproc = _in_process(run.predictor, series)
     registry.close()
-    series_file = home / "series.json"
-    series_file.write_text(json.dumps(series), encoding="utf-8")
+    requests = json_requests(f"/v1/models/{NAME}/forecast", [{"series": [s]} for s in series])
     port = _free_port()
     server = _start_server(home, port, home / "server.log")
     results = []
     try:
         for c in args.concurrency:
             print(f"concurrency {c}: {args.seconds:.0f} s ...", flush=True)
-            cpu0 = _server_cpu(server.pid)
-            cmd = [sys.executable, __file__, "--drive", "--port", str(port), "--key", key,
-                   "--series-file", str(series_file), "--concurrency", str(c),
-                   "--seconds", str(args.seconds)]
-            done = subprocess.run(cmd, capture_output=True, text=True, check=True)
-            row = json.loads(done.stdout.strip().splitlines()[-1])
-            row["server_cpu_ms"] = 1000 * (_server_cpu(server.pid) - cpu0) / max(
-                row["requests"], 1)
-            row["load"] = os.getloadavg()[0]
+            row = measure(port, key, requests, c, args.seconds, server.pid)
             results.append(row)
             print("  " + json.dumps(row), flush=True)
     finally:
@@ -186,17 +123,8 @@ def _parse(argv=None):
     p.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",")],
                    default=[1, 8])
     p.add_argument("--no-record", action="store_true")
-    p.add_argument("--drive", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--port", type=int, help=argparse.SUPPRESS)
-    p.add_argument("--key", help=argparse.SUPPRESS)
-    p.add_argument("--series-file", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
 if __name__ == "__main__":
-    _args = _parse()
-    if _args.drive:
-        _args.concurrency = _args.concurrency[0]
-        print(json.dumps(asyncio.run(_drive(_args))))
-    else:
-        main(_args)
+    main(_parse())

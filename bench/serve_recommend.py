@@ -1,6 +1,7 @@
 """Serving benchmark for a recommender: `bizforge serve` in its own process, over real HTTP.
 
     python bench/serve_recommend.py --lock /work/bench.lock [--seconds 15] [--time-limit 60]
+        [--workers 1,2] [--actions recommend,similar] [--baseline OTHER/src]
 
 Steps: train a recommender on MovieLens-100k ``ua.base`` (with ``u.item`` as the items
 file), publish it into a fresh home folder, create a key; start `bizforge serve` on a
@@ -20,7 +21,6 @@ and stops.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import signal
@@ -34,75 +34,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import datasets_root, write_results
-from serve import _free_port, _server_cpu, _start_server
+from _loadgen import json_requests, measure
+from serve import _free_port, _start_server
 
 NAME = "movies"
 MOVIES = "movielens_100k"
 
 
-async def _client(port, requests, deadline, out, key):
-    reader = writer = None
-    i = 0
-    while time.perf_counter() < deadline:
-        body, path = requests[i % len(requests)]
-        i += 1
-        head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer "
-                f"{key}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
-        started = time.perf_counter()
-        try:
-            if writer is None:
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.write(head.encode() + body)
-            status = int((await reader.readline()).split()[1])
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.partition(b":")
-                if name.lower() == b"content-length":
-                    length = int(value)
-            payload = await reader.readexactly(length)
-        except (OSError, asyncio.IncompleteReadError, IndexError, ValueError):
-            out["errors"] += 1
-            out["kinds"]["connection"] = out["kinds"].get("connection", 0) + 1
-            writer = None
-            await asyncio.sleep(0.01)
-            continue
-        out["latency"].append(time.perf_counter() - started)
-        if status != 200 or not json.loads(payload).get("items"):
-            out["errors"] += 1
-            out["kinds"][str(status)] = out["kinds"].get(str(status), 0) + 1
-    if writer is not None:
-        writer.close()
-
-
-async def _drive(args) -> dict:
-    bodies = json.loads(Path(args.requests).read_text(encoding="utf-8"))
-    requests = [(json.dumps(b).encode(), args.path) for b in bodies]
-    out = {"latency": [], "errors": 0, "kinds": {}}
-    started = time.perf_counter()
-    deadline = started + args.seconds
-    await asyncio.gather(*(_client(args.port, requests[c::args.concurrency] or requests,
-                                   deadline, out, args.key) for c in range(args.concurrency)))
-    elapsed = time.perf_counter() - started
-    lat = sorted(out["latency"])
-
-    def pct(p):
-        return 1000 * lat[min(len(lat) - 1, int(p * len(lat)))] if lat else float("nan")
-
-    return {"concurrency": args.concurrency, "requests": len(lat), "errors": out["errors"],
-            "error_kinds": out["kinds"], "rps": (len(lat) - out["errors"]) / elapsed,
-            "p50_ms": pct(0.50), "p99_ms": pct(0.99), "max_ms": pct(1.0)}
-
-
-def _run_driver(port, key, requests_file, path, concurrency, seconds, server_pid) -> dict:
-    cpu0 = _server_cpu(server_pid)
-    cmd = [sys.executable, __file__, "--drive", "--port", str(port), "--key", key,
-           "--requests", str(requests_file), "--concurrency", str(concurrency),
-           "--seconds", str(seconds), "--path", path]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    result = json.loads(out.strip().splitlines()[-1])
-    result["server_cpu_ms"] = 1000 * (_server_cpu(server_pid) - cpu0) / max(result["requests"], 1)
-    result["load"] = os.getloadavg()[0]
-    return result
+def _run_driver(port, key, bodies, path, concurrency, seconds, server_pid) -> dict:
+    return measure(port, key, json_requests(path, bodies), concurrency, seconds, server_pid,
+                   expect="items")
 
 
 def _train(folder: Path, home: Path, time_limit: float):
@@ -134,16 +75,29 @@ def main(args) -> int:
     if folder is None or not (folder / "ua.base").exists():
         print(f"skipped: {MOVIES} is not under the datasets folder (set BIZFORGE_DATASETS).")
         return 0
-    home = Path(tempfile.mkdtemp(prefix="bizforge-bench-serve-rec-"))
+    home = Path(args.home or tempfile.mkdtemp(prefix="bizforge-bench-serve-rec-"))
+    home.mkdir(parents=True, exist_ok=True)
     os.environ["BIZFORGE_HOME"] = str(home)
-    print(f"training on ua.base ({args.time_limit:g} s) ...", flush=True)
-    run, key, base = _train(folder, home, args.time_limit)
+    state = home / "bench-state.json"
+    if state.exists():  # --home of an earlier run: its model and key, no training
+        saved = json.loads(state.read_text(encoding="utf-8"))
+        key, metrics = saved["key"], saved["metrics"]
+        args.time_limit = saved.get("time_limit", args.time_limit)  # the model's, not this run's
+        import pandas as pd
+
+        base = pd.read_csv(folder / "ua.base", sep="\t", names=["user", "item", "rating", "ts"])
+    else:
+        print(f"training on ua.base ({args.time_limit:g} s) ...", flush=True)
+        run, key, base = _train(folder, home, args.time_limit)
+        metrics = {"blend": run.metrics["blend"], "test": run.metrics["test"]}
+        state.write_text(json.dumps({"key": key, "metrics": metrics,
+                                     "time_limit": args.time_limit}, default=str),
+                         encoding="utf-8")
     rng = np.random.default_rng(0)
     users = rng.choice(base["user"].unique(), 2000).tolist()
     items = rng.choice(base["item"].unique(), 2000).tolist()
-    files = {"recommend": home / "recommend.json", "similar": home / "similar.json"}
-    files["recommend"].write_text(json.dumps([{"user": int(u), "k": 10} for u in users]))
-    files["similar"].write_text(json.dumps([{"item": int(i), "k": 10} for i in items]))
+    files = {"recommend": [{"user": int(u), "k": 10} for u in users],
+             "similar": [{"item": int(i), "k": 10} for i in items]}
     lock = None
     if args.lock:  # only the HTTP measurement needs the machine to itself, not the training
         import fcntl
@@ -151,44 +105,54 @@ def main(args) -> int:
         print(f"waiting for {args.lock} ...", flush=True)
         lock = open(args.lock, "a")  # noqa: SIM115  (held until the process ends)
         fcntl.flock(lock, fcntl.LOCK_EX)
-    port = _free_port()
-    server = _start_server(home, port, home / "server.log")
+    # (label, source tree, workers): the tree given by --baseline first (before), then this one.
+    servers = [(f"before ({args.baseline_label})", args.baseline, 1)] if args.baseline else []
+    servers += [("this tree" if args.baseline else "", None, w) for w in args.workers]
     results = []
-    try:
-        for action in ("recommend", "similar"):
-            path = f"/v1/models/{NAME}/{action}"
-            _run_driver(port, key, files[action], path, 4, 2, server.pid)  # warm-up
-            for c in args.concurrency:
-                print(f"{action}, concurrency {c}: {args.seconds:g} s ...", flush=True)
-                r = _run_driver(port, key, files[action], path, c, args.seconds, server.pid)
-                results.append({"action": action, **r})
-                print("  " + json.dumps(results[-1]), flush=True)
-    finally:
-        server.send_signal(signal.SIGTERM)
+    for label, src, workers in servers:
+        port = _free_port()
+        server = _start_server(home, port, home / f"server-{len(results)}.log", workers=workers,
+                               src=src)
+        time.sleep(2 if workers > 1 else 0)  # every worker loads the model
         try:
-            server.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            server.kill()
-    blend = ", ".join(f"{b['scorer']} x{b['weight']:g}" for b in run.metrics["blend"])
+            for action in args.actions:
+                path = f"/v1/models/{NAME}/{action}"
+                _run_driver(port, key, files[action], path, 4, 2, server.pid)  # warm-up
+                for c in args.concurrency:
+                    print(f"{label} {workers} worker(s): {action}, concurrency {c}: "
+                          f"{args.seconds:g} s ...", flush=True)
+                    r = _run_driver(port, key, files[action], path, c, args.seconds,
+                                    server.pid)
+                    results.append({"server": label, "workers": workers, "action": action,
+                                    **r})
+                    print("  " + json.dumps(results[-1]), flush=True)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    blend = ", ".join(f"{b['scorer']} x{b['weight']:g}" for b in metrics["blend"])
     intro = (f"model: `{NAME}` trained {args.time_limit:g} s on MovieLens-100k ua.base (blend: "
-             f"{blend}; test NDCG@10 {run.metrics['test']['ndcg_10']:.4f}); one request per "
+             f"{blend}; test NDCG@10 {metrics['test']['ndcg_10']:.4f}); one request per "
              f"call (`{{\"user\": <known user>, \"k\": 10}}` / `{{\"item\": <known item>, "
              f"\"k\": 10}}`), HTTP/1.1 keep-alive, {args.seconds:g} s per level. Server: "
-             "`bizforge serve` (1 worker, uvicorn; API-key auth and JSON request logs on); load "
-             "generator: a minimal asyncio client in its own process on the same 2 cores. "
-             "`load` is the 1-minute load average after each run.")
-    header = ("| action | concurrency | requests/s | p50 ms | p99 ms | max ms | errors | "
-              "server CPU ms/req | load |")
-    body = [intro, "", header, "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "`bizforge serve --workers N` (uvicorn, SQLite registry; API-key auth and JSON "
+             "request logs on); load generator: a minimal asyncio client in its own process on "
+             "the same 2 cores. `server CPU` counts every worker process; `load` is the "
+             "1-minute load average after each run.")
+    header = ("| server | workers | action | concurrency | requests/s | p50 ms | p99 ms | max ms "
+              "| errors | server CPU ms/req | load |")
+    body = [intro, "", header, "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
-        body.append(f"| {r['action']} | {r['concurrency']} | {r['rps']:,.0f} | {r['p50_ms']:.1f} "
+        body.append(f"| {r['server'] or 'bizforge'} | {r['workers']} | {r['action']} | "
+                    f"{r['concurrency']} | {r['rps']:,.0f} | {r['p50_ms']:.1f} "
                     f"| {r['p99_ms']:.1f} | {r['max_ms']:.1f} | {r['errors']} | "
                     f"{r['server_cpu_ms']:.2f} | {r['load']:.1f} |")
     print("\n".join(body))
     if not args.no_write:
-        write_results("## serve: recommend over HTTP — 2026-12-07",
-                      f"python bench/serve_recommend.py --lock /work/bench.lock --seconds "
-                      f"{args.seconds:g} --time-limit {args.time_limit:g}", body)
+        command = " ".join(["python bench/serve_recommend.py", *sys.argv[1:]])
+        write_results("## serve: recommend over HTTP — 2026-12-07", command, body)
     return 0
 
 
@@ -198,21 +162,20 @@ def _parse(argv=None):
     p.add_argument("--time-limit", type=float, default=60.0, help="training seconds")
     p.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",")],
                    default=[1, 16], help="comma-separated levels (default 1,16)")
+    p.add_argument("--workers", type=lambda s: [int(x) for x in s.split(",")], default=[1],
+                   help="comma-separated `bizforge serve --workers` values (default 1)")
+    p.add_argument("--actions", type=lambda s: s.split(","), default=["recommend", "similar"],
+                   help="comma-separated actions (default recommend,similar)")
+    p.add_argument("--baseline", help="another bizforge source tree (its src folder) to serve "
+                                      "first, for a before/after ratio on the same model")
+    p.add_argument("--baseline-label", default="baseline", help="its name in the table")
+    p.add_argument("--home", help="a folder for the model: trained there once, reused by "
+                                  "later runs (so a timed run need not train)")
     p.add_argument("--no-write", action="store_true", help="print only")
     p.add_argument("--lock", help="a file to flock for the HTTP measurement only "
                                   "(e.g. /work/bench.lock; training runs before taking it)")
-    p.add_argument("--drive", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--port", type=int, help=argparse.SUPPRESS)
-    p.add_argument("--key", help=argparse.SUPPRESS)
-    p.add_argument("--requests", help=argparse.SUPPRESS)
-    p.add_argument("--path", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
 if __name__ == "__main__":
-    arguments = _parse()
-    if arguments.drive:
-        arguments.concurrency = arguments.concurrency[0]
-        print(json.dumps(asyncio.run(_drive(arguments))))
-        sys.exit(0)
-    sys.exit(main(arguments))
+    sys.exit(main(_parse()))

@@ -56,3 +56,31 @@ def test_bad_bodies_are_422s_naming_the_field(faq_client, headers, body):
 def test_the_answer_schema_is_in_openapi(faq_client, headers):
     spec = faq_client.get("/openapi.json", headers=headers["admin"]).json()
     assert any(path.endswith("/answer") for path in spec["paths"])
+
+
+def test_questions_answered_together_equal_one_by_one(faq_run):
+    from bizforge.families.answer.api import AnswerRequest
+
+    action = faq_run.predictor.actions()[0]
+    asked = [("How do I reset my password?", 1), ("zebra quantum violin", 2),
+             ("pay by card", 4), ("when are you open", 0), ("pay by card", 1)]
+    requests = [AnswerRequest(question=q, k=k) for q, k in asked]
+    assert action.handle_many(requests) == [action.handle(r) for r in requests]
+
+
+def test_concurrent_questions_get_their_own_answers_and_errors(faq_client, headers):
+    from concurrent.futures import ThreadPoolExecutor
+
+    bodies = [{"question": "How do I reset my password?", "k": 1}, {"question": "   "},
+              {"question": "Which payment methods do you accept?", "k": 3}] * 4
+
+    def post(body):
+        return faq_client.post("/v1/models/faq/answer", headers=headers["predict"], json=body)
+
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(post, bodies))
+    for body, r in zip(bodies, got):
+        if body["question"].strip():
+            assert r.status_code == 200 and len(r.json()["candidates"]) == body["k"]
+        else:
+            assert r.status_code == 422 and "question" in r.text

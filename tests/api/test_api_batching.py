@@ -89,3 +89,37 @@ def test_coalesced_predictions_equal_one_by_one(client, headers, rows, concurren
     for t in threads:
         t.join()
     assert all(got[i] == expected[i % 3] for i in got)
+
+
+def test_an_action_with_handle_many_answers_concurrent_requests_in_one_call():
+    from pydantic import BaseModel
+
+    from bizforge.families.base import Action
+    from bizforge.serve.api.cache import LoadedModel
+
+    class Ask(BaseModel):
+        x: int
+
+    class Said(BaseModel):
+        y: int
+
+    calls = []
+
+    def many(requests):
+        calls.append(len(requests))
+        time.sleep(0.02)
+        return [{"y": 2 * r.x} for r in requests]
+
+    class Predictor:
+        def actions(self):
+            return [Action("double", Ask, Said, lambda r: many([r])[0], handle_many=many)]
+
+    model = LoadedModel("m", 1, Predictor(), max_rows=10, batch_rows=10)
+    action = model.action("double")
+
+    async def main():
+        return await asyncio.gather(*(model.act(action, Ask(x=i)) for i in range(8)))
+
+    assert _run(main()) == [{"y": 2 * i} for i in range(8)]
+    assert len(calls) < 8 and sum(calls) == 8
+    model.close()

@@ -82,3 +82,8 @@ def test_unexpected_error_is_a_json_500_and_logged_without_its_message(
 def test_redact_scrubs_keys_and_bearer_tokens():
     line = "auth Bearer abc.def and bf_0123456789ab_" + "f" * 48
     assert redact(line) == "auth Bearer [redacted] and [redacted]"
+
+
+def test_redact_finds_bearer_tokens_in_any_case():
+    assert redact("AUTHORIZATION: BeArEr abc.def") == "AUTHORIZATION: BeArEr [redacted]"
+    assert redact("nothing secret here") == "nothing secret here"

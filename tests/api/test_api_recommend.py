@@ -105,3 +105,48 @@ def test_a_recommender_has_no_row_predict_route_but_its_actions(rec_client, head
     r = rec_client.post("/v1/models/shop/predict", headers=headers["predict"],
                         json={"rows": [{"user_id": "u1"}]})
     assert r.status_code == 404 and "recommend" in r.json()["msg"]
+
+
+def test_a_known_user_is_answered_from_memory_without_the_models_thread(rec_client, headers,
+                                                                          monkeypatch):
+    _post(rec_client, headers, "recommend", {"user": "u3", "k": 3})  # loaded
+    model = rec_client.app.state.cache.loaded("shop", 1)
+    handled = []
+    real_run = model.run
+
+    async def counted(fn, *args):
+        handled.append(fn)
+        return await real_run(fn, *args)
+
+    monkeypatch.setattr(model, "run", counted)
+    r = _post(rec_client, headers, "recommend", {"user": "u3", "k": 3})
+    assert r.status_code == 200 and r.json()["path"] == "history"
+    assert handled == []
+    r = _post(rec_client, headers, "recommend", {"items": ["i1"], "k": 3})  # needs scoring
+    assert r.status_code == 200 and r.json()["path"] == "fold-in"
+    assert len(handled) == 1
+
+
+def test_actions_skip_the_router_but_are_logged_and_counted_under_their_route(rec_client,
+                                                                             headers):
+    from bizforge.serve.api.routers import actions
+
+    for _ in range(2):
+        assert _post(rec_client, headers, "recommend", {"user": "u3", "k": 3}).status_code == 200
+    lane = rec_client.app.middleware_stack
+    while not isinstance(lane, actions.ActionLane):
+        lane = lane.app
+    assert lane.lanes["/v1/models/shop/recommend"].endpoint is actions.run_action
+    text = rec_client.get("/metrics", headers=headers["predict"]).text
+    assert ('route="/v1/models/{name}/recommend",status="200"' in text
+            or 'route="/v1/models/{name}/recommend"' in text)
+
+
+def test_fixed_routes_beside_actions_keep_their_meaning(rec_client, headers):
+    from bizforge.serve.api.routers import actions
+
+    _post(rec_client, headers, "predict", {"rows": [{"user_id": "u1"}]})
+    lane = rec_client.app.middleware_stack
+    while not isinstance(lane, actions.ActionLane):
+        lane = lane.app
+    assert lane.lanes["/v1/models/shop/predict"] is None  # the predict route answers it

@@ -162,6 +162,16 @@ class Action:
     server stores it after the response is sent, with personal data masked; a
     failure to store is logged and never fails the request.
 
+    ``handle_many(request_objects) -> [answer, ...]``: the same as ``handle`` for
+    several requests in one call (one answer each, in order). When it is given, the
+    server coalesces requests that arrive together into one call, as it does for
+    table rows (a batch that raises is re-run request by request).
+
+    ``quick(request_object) -> answer | None``: the answer when it is already in
+    memory (a lookup of microseconds, e.g. a known user's kept top items), else None
+    and ``handle`` answers. The server calls it on its event loop, saving the hop
+    into the model's thread, so it must only read the predictor and never block.
+
     >>> Action("similar", SimilarRequest, SimilarResponse, predictor.similar)  # doctest: +SKIP
     """
 
@@ -175,6 +185,8 @@ class Action:
     table_rows: bool = False
     finish: Callable[[BaseModel, dict[str, Any]], dict[str, Any]] | None = None
     remember: Callable[[BaseModel, dict[str, Any]], dict[str, Any] | None] | None = None
+    handle_many: Callable[[list[BaseModel]], list[dict[str, Any]]] | None = None
+    quick: Callable[[BaseModel], dict[str, Any] | None] | None = None
 
 
 @dataclass

@@ -184,3 +184,13 @@ def test_the_dense_channels_find_paraphrases_and_survive_save_and_load(dense_run
     a, b = dense_run.predictor.answer(q), loaded.answer(q)
     top = a["entry_id"] or a["candidates"][0]["entry_id"]
     assert top == "pw" and a["score"] == b["score"]
+
+
+def test_embedding_reports_its_progress_for_the_bar(tmp_path):
+    kb, _ = faq("en")
+    events = []
+    train(kb, task="answer", time_limit=60, out=tmp_path / "m", seed=0, encoder="minilm",
+          progress=events.append)
+    stages = [e["stage"] for e in events if e.get("event") == "stage"]
+    done = [s for s in stages if s.startswith("embedding minilm:")]
+    assert done and done[-1].endswith(f"{len(kb)}/{len(kb)}")

@@ -195,6 +195,16 @@ def test_a_plain_request_answers_from_the_shortlist_as_full_scoring_would(traine
         [r["reason"] for r in a["items"]] for a in full]
 
 
+def test_remembered_answers_only_what_is_a_lookup(trained):
+    predictor = trained.predictor
+    assert predictor.remembered("u3", k=4) == predictor.recommend("u3", k=4)
+    assert predictor.remembered("nobody", k=4) is None
+    assert predictor.remembered(None, items=["i1"], k=4) is None
+    assert predictor.remembered("u3", k=4, categories=["A"]) is None
+    assert predictor.remembered("u3", k=4, diversity=2) is None
+    assert predictor.remembered("u3", k=4, exclude_seen=False) is None
+
+
 def test_the_shortlist_survives_save_and_load(trained, tmp_path):
     trained.predictor.save(tmp_path)
     again = RecommendPredictor.load(tmp_path)

@@ -79,9 +79,24 @@ def actions(predictor) -> list[Action]:
     def answer(request: AnswerRequest) -> dict:
         return predictor.answer(request.question, request.k)
 
+    def answer_many(requests: list[AnswerRequest]) -> list[dict]:
+        """Questions that arrived together, in one retrieval (one call of the encoder)."""
+        if len(requests) == 1:
+            return [answer(requests[0])]
+        for request in requests:  # a blank one fails the batch; it is re-run one by one
+            if not request.question.strip():
+                return [answer(r) for r in requests]
+        results = predictor.answer_many([r.question for r in requests],
+                                        max(r.k for r in requests))
+        for request, result in zip(requests, results, strict=True):
+            # as answer(question, k) lists them: k + 1 for a hand-over, k after an answer
+            keep = request.k + 1 if result["handover"] else request.k
+            result["candidates"] = result["candidates"][:keep]
+        return results
+
     def finish(request: AnswerRequest, result: dict) -> dict:
         return finish_answer(predictor, request, result)
 
     return [Action("answer", AnswerRequest, AnswerResponse, answer,
                    summary="Answer a question from the knowledge base, or hand it over.",
-                   finish=finish, remember=remember_handover)]
+                   finish=finish, remember=remember_handover, handle_many=answer_many)]

@@ -147,6 +147,34 @@ def _check_failures(frame: pd.DataFrame, unit: str, cycle: str) -> None:
                             "failure, or forecast the sensors with --task forecast instead.")
 
 
+def interval_bins(pred: np.ndarray, resid: np.ndarray, n_bins: int = 4,
+                  min_rows: int = 100) -> dict[str, Any] | None:
+    """Residual quantiles per band of predicted life (a conformal interval conditioned on
+    the prediction): most history rows sit early in life at the cap, where the model is
+    nearly exact, and would make one interval for all far too narrow near failure. Bands
+    are quantiles of the out-of-fold predictions; None when there are too few rows."""
+    if len(pred) < n_bins * min_rows:
+        return None
+    edges = np.unique(np.quantile(pred, np.linspace(0, 1, n_bins + 1)[1:-1]))
+    band = np.searchsorted(edges, pred, side="right")
+    out: dict[str, Any] = {"edges": edges.tolist()}
+    for level in (80, 95):
+        a = (1 - level / 100) / 2
+        out[str(level)] = [[float(np.quantile(resid[band == b], a)),
+                            float(np.quantile(resid[band == b], 1 - a))]
+                           if (band == b).any() else [0.0, 0.0]
+                           for b in range(len(edges) + 1)]
+    return out
+
+
+def bin_interval(bins: dict[str, Any], pred: np.ndarray,
+                 level: str) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, hi) around ``pred`` from the residual quantiles of each prediction's band."""
+    band = np.searchsorted(np.asarray(bins["edges"]), pred, side="right")
+    q = np.asarray(bins[level])[band]
+    return pred + q[:, 0], pred + q[:, 1]
+
+
 def fit_rul(frame: pd.DataFrame, *, unit: str, cycle: str, cap: float, time_limit: float,
             seed: int, progress: Callable[[dict], None] | None = None) -> dict[str, Any]:
     """Grouped holdout by unit, grouped CV for the boosting rounds and intervals, final fit."""
@@ -211,7 +239,9 @@ def fit_rul(frame: pd.DataFrame, *, unit: str, cycle: str, cap: float, time_limi
     pred_all = np.clip(booster.predict(X[is_test]), 0, cap)
     true_all = rul[is_test]
     pred, true = pred_all[cuts], true_all[cuts]
-    lo, hi = pred + quant["80"][0], pred + quant["80"][1]
+    bins = interval_bins(oof[ok], resid)
+    lo, hi = bin_interval(bins, pred, "80") if bins else (pred + quant["80"][0],
+                                                         pred + quant["80"][1])
     test = {"rmse": float(np.sqrt(np.mean((pred - true) ** 2))),
             "mae": float(np.mean(np.abs(pred - true))),
             "phm_score": phm_score(pred, true), "n": int(len(cuts)),
@@ -223,6 +253,8 @@ def fit_rul(frame: pd.DataFrame, *, unit: str, cycle: str, cap: float, time_limi
                       callbacks=[_until(fit_end - 1.0)])
     spec = {"task": "rul", "unit": unit, "cycle": cycle, "sensors": sensors, "cap": cap,
             "intervals": quant, "rounds": n_rounds, "columns": list(X.columns)}
+    if bins:
+        spec["interval_bins"] = bins
     per_unit = []
     for u, rows in test_frame.groupby(unit, sort=False).indices.items():
         per_unit.append({"unit": str(u), "rmse": float(np.sqrt(np.mean(
@@ -296,12 +328,15 @@ class RulPredictor(FamilyPredictor):
         X = features(frame, unit, cycle, sensors)[self.spec["columns"]]
         last = frame.groupby(unit, sort=False).tail(1).index
         pred = np.clip(self.booster.predict(X.loc[last]), 0, self.spec["cap"])
-        lo_q, hi_q = self.spec["intervals"]["80"]
+        if self.spec.get("interval_bins"):
+            lo, hi = bin_interval(self.spec["interval_bins"], pred, "80")
+        else:  # a model saved before the intervals depended on the prediction
+            lo_q, hi_q = self.spec["intervals"]["80"]
+            lo, hi = pred + lo_q, pred + hi_q
         return pd.DataFrame({unit: frame.loc[last, unit].to_numpy(),
                              cycle: frame.loc[last, cycle].to_numpy(),
                              "predicted_rul": pred,
-                             "lo_80": np.clip(pred + lo_q, 0, None),
-                             "hi_80": pred + hi_q})
+                             "lo_80": np.clip(lo, 0, None), "hi_80": hi})
 
     def score(self, data: Any, *, explain: bool = False,
               progress: Callable[[int], None] | None = None) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Statistical forecasters, one series at a time, through statsmodels.
+"""Statistical forecasters, one series at a time, through statsmodels (Theta: :mod:`.theta`).
 
 Each forecaster maps ``(y, horizon, season)`` to ``horizon`` point forecasts.
 Long seasons (52 weeks, 365 days) are handled as the Theta method does: when
@@ -132,16 +132,10 @@ def _arima(y, h):
 
 
 def _theta(y, h, m):
-    """The Theta method (statsmodels' ThetaModel: SES with drift on deseasonalised data)."""
-    from statsmodels.tsa.forecasting.theta import ThetaModel
+    """The Theta method (SES with half the drift on deseasonalised data; :mod:`.theta`)."""
+    from bizforge.families.forecast.theta import theta_forecast
 
-    seasonal = is_seasonal(y, m)
-    method = "multiplicative" if (y > 0).all() else "additive"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit = ThetaModel(y, period=m if seasonal else None, deseasonalize=seasonal,
-                         method=method).fit()
-        return np.asarray(fit.forecast(h), dtype=float)
+    return theta_forecast(y, h, m)
 
 
 def _stl_ets(y, h, m):

@@ -26,8 +26,8 @@ from bizforge.families.image.fit import FitOutcome, fit_loop, predict_logits
 from bizforge.families.image.nets import BACKBONE_SIZE, BackboneNet, SmallCNN, cnn_widths
 from bizforge.families.image.reading import ImageItem, load_arrays
 
-__all__ = ["TUNE_FROM", "Candidate", "Extracted", "extract", "fit_cnn", "fit_frozen",
-           "fit_tuned", "seconds_per_image"]
+__all__ = ["TUNE_FROM", "Candidate", "Extracted", "class_weights", "extract", "fit_cnn",
+           "fit_frozen", "fit_tuned", "flip_variant", "seconds_per_image"]
 
 TUNE_FROM = -3  # EfficientNet-Lite0: the last three blocks (7x7 maps) and the head conv
 CHUNK = 32
@@ -63,10 +63,7 @@ def fit_cnn(x: np.ndarray, y: np.ndarray, xv: np.ndarray, yv: np.ndarray, xt: np
     torch.manual_seed(seed)
     size, channels = x.shape[1], x.shape[3]
     net = SmallCNN(channels, n_classes, size, cnn_widths(len(x), size), double=len(x) < 20_000)
-    counts = np.bincount(y, minlength=n_classes).astype(float)
-    # balanced class weights: a defect seen 30 times must not lose to 900 good parts
-    weight = counts.sum() / (n_classes * np.maximum(counts, 1)) if counts.max() > 3 * max(
-        counts.min(), 1) else None
+    weight = class_weights(y, n_classes)
     outcome = fit_loop(net, x, y, xv, yv, seconds=seconds, augment=augment,
                        batch_size=128 if len(x) >= 5000 else 32 if len(x) >= 500 else 16,
                        lr=3e-3, seed=seed, max_epochs=60,
@@ -76,6 +73,19 @@ def fit_cnn(x: np.ndarray, y: np.ndarray, xv: np.ndarray, yv: np.ndarray, xt: np
     return Candidate("cnn", net, predict_logits(net, xv), predict_logits(net, xt), outcome,
                      time.perf_counter() - start,
                      {"widths": net.config["widths"], "size": size, "augment": augment})
+
+
+def class_weights(y: np.ndarray, n_classes: int) -> np.ndarray | None:
+    """Inverse-square-root class weights (mean 1 over the images) when the classes are
+    imbalanced, else None. A defect seen 30 times still counts against 900 good parts,
+    but less than fully balanced weights would make it: a short run that has learned
+    little falls back on the common class, not on a rare one (37x weight on ``fray``
+    made an under-trained net call every tile frayed)."""
+    counts = np.bincount(y, minlength=n_classes).astype(float)
+    if counts.max() <= 3 * max(counts.min(), 1):
+        return None
+    weight = 1 / np.sqrt(np.maximum(counts, 1))
+    return weight * counts.sum() / (weight * counts).sum()
 
 
 @dataclass
@@ -92,40 +102,60 @@ def _tail_blocks(backbone: BackboneNet) -> list[nn.Module]:
     return list(backbone.backbone._blocks)[TUNE_FROM:]
 
 
+def flip_variant(x: torch.Tensor, variant: int) -> torch.Tensor:
+    """Variant 0 is ``x``; bit 1 flips left-right, bit 2 upside down (``(n, c, h, w)``)."""
+    if variant & 1:
+        x = x.flip(-1)
+    if variant & 2:
+        x = x.flip(-2)
+    return x
+
+
 @torch.no_grad()
 def extract(backbone: BackboneNet, items: list[ImageItem], *, keep_tail: bool,
-            progress: Callable[[int], None] | None = None) -> Extracted:
-    """Run the frozen backbone over ``items`` in chunks (224 x 224 RGB)."""
+            flips: int = 1, progress: Callable[[int], None] | None = None) -> Extracted:
+    """Run the frozen backbone over ``items`` in chunks (224 x 224 RGB).
+
+    ``flips`` > 1 also runs the flipped copies (:func:`flip_variant` 1 .. flips-1) of every
+    image: the outputs then hold ``flips`` blocks of ``len(items)`` rows, variant by
+    variant. A textured surface has no left or right: its flips are free training images,
+    and cached here they cost one backbone pass each, not one per epoch."""
     backbone.eval()
     eff = backbone.backbone
     blocks = list(eff._blocks)
     first_tail = len(blocks) + TUNE_FROM
-    pooled, tails, problems = [], [], {}
+    pooled: list[list[np.ndarray]] = [[] for _ in range(flips)]
+    tails: list[list[torch.Tensor]] = [[] for _ in range(flips)]
+    problems = {}
     # channels-last maps: oneDNN runs the backbone about 1.6x faster on a CPU
     eff.to(memory_format=torch.channels_last)
     try:
         for start in range(0, len(items), CHUNK):
             arr, bad = load_arrays(items[start:start + CHUNK], BACKBONE_SIZE, 3)
             problems.update({start + k: v for k, v in bad.items()})
-            x = (torch.from_numpy(arr).permute(0, 3, 1, 2).float() - 127.0) * (1 / 128.0)
-            h = eff._swish(eff._bn0(eff._conv_stem(x.contiguous(
-                memory_format=torch.channels_last))))
-            for idx, block in enumerate(blocks):
-                if idx == first_tail and keep_tail:
-                    tails.append(h.clone())
-                h = block(h)  # eval mode: drop-connect is off
-            h = eff._swish(eff._bn1(eff._conv_head(h)))
-            pooled.append(h.mean(dim=(2, 3)).numpy())
+            pixels = (torch.from_numpy(arr).permute(0, 3, 1, 2).float() - 127.0) * (1 / 128.0)
+            for variant in range(flips):
+                x = flip_variant(pixels, variant).contiguous(memory_format=torch.channels_last)
+                h = eff._swish(eff._bn0(eff._conv_stem(x)))
+                for idx, block in enumerate(blocks):
+                    if idx == first_tail and keep_tail:
+                        tails[variant].append(h.clone())
+                    h = block(h)  # eval mode: drop-connect is off
+                h = eff._swish(eff._bn1(eff._conv_head(h)))
+                pooled[variant].append(h.mean(dim=(2, 3)).numpy())
             if progress:
                 progress(len(arr))
     finally:
         eff.to(memory_format=torch.contiguous_format)  # as the export expects
-    return Extracted(np.concatenate(pooled), torch.cat(tails) if tails else None, problems)
+    return Extracted(np.concatenate([np.concatenate(p) for p in pooled]),
+                     torch.cat([torch.cat(t) for t in tails]) if keep_tail and items else None,
+                     problems)
 
 
 def seconds_per_image(backbone: BackboneNet, sample: list[ImageItem]) -> float:
     """Measured cost of :func:`extract` per image (decode included) on a few images."""
-    extract(backbone, sample[:4], keep_tail=False)  # warm-up: first calls allocate
+    # warm-up on the same batch shape: oneDNN builds its kernels per shape on first use
+    extract(backbone, sample[:8], keep_tail=False)
     t0 = time.perf_counter()
     extract(backbone, sample[:8], keep_tail=False)
     return (time.perf_counter() - t0) / max(1, len(sample[:8]))
@@ -186,13 +216,15 @@ def fit_tuned(frozen: Candidate, tail_x: torch.Tensor, y: np.ndarray, tail_v: to
               yv: np.ndarray, tail_t: torch.Tensor, *, seconds: float, seed: int,
               score: Callable, on_epoch: Callable | None = None) -> Candidate:
     """Fine-tune the last blocks (batch-norm statistics frozen: few images) from the
-    frozen candidate's head, for ``seconds``."""
+    frozen candidate's head, for ``seconds``, with the CNN's class weights. ``tail_x`` may
+    hold several (flipped) copies of the training images: ``y`` then repeats alongside."""
     start = time.perf_counter()
     net = copy.deepcopy(frozen.net)
     tail = _Tail(net)
     outcome = fit_loop(tail, tail_x, y, tail_v, yv, seconds=seconds, augment="none",
                        batch_size=32, lr=5e-4, max_epochs=30, patience=3, seed=seed,
-                       weight_decay=1e-3, score=score, keep_eval=(tail,), on_epoch=on_epoch)
+                       weight_decay=1e-3, score=score, keep_eval=(tail,), on_epoch=on_epoch,
+                       class_weight=class_weights(y, net.head.out_features))
     if outcome.best_valid < frozen.outcome.best_valid:
         outcome.stopped_by = "no_gain"
     return Candidate("finetune", net, predict_logits(tail, tail_v), predict_logits(tail, tail_t),

@@ -42,8 +42,10 @@ __all__ = ["Prepared", "prepare", "run", "selection_score"]
 TEST_SHARE = 0.2
 VALID_SHARE = 0.15
 MAX_VALID = 5000  # images: enough to choose by; past it they serve training better
-RESERVE = 0.12  # of the budget: export, quantisation check, test scoring and the report
-MAX_TAIL_IMAGES = 4000  # cached activations of more would not fit comfortably in memory
+RESERVE = 0.06  # of the budget: export, quantisation check, test scoring and the report (a
+#   backbone member keeps its own, larger share back: see _backbone_candidates)
+MAX_TAIL_IMAGES = 8000  # cached 7x7 activations (37 kB an image): 300 MB at most
+TRAIN_FLIPS = 4  # textures: each training image also passes the backbone flipped 3 ways
 EXPORT_CALIBRATION = 64  # images the int8 calibration of a 224-pixel member runs
 MAX_ARTIFACT_BYTES = 30 * 10 ** 6  # the served ONNX graphs together, at fp32
 
@@ -235,7 +237,8 @@ def run(images: ImageSet, test: ImageSet | None, options: Any, time_limit: float
     # 2. the backbone: frozen features + head, then its last blocks fine-tuned
     if backbone is not None:
         found += _backbone_candidates(backbone, prep, y, yv, score, left, seed, notes, emit,
-                                      tune="finetune" in wanted)
+                                      tune="finetune" in wanted,
+                                      flips=TRAIN_FLIPS if augment == "flip" else 1)
     if not found:
         why = " ".join(notes[-1:]) or "no candidate was asked for."
         raise DataError(f"no candidate model could be trained: {why}",
@@ -301,13 +304,19 @@ def _affordable_backbone(prep: Prepared, options: Any, wanted: set[str], left: C
 
 
 def _backbone_candidates(backbone, prep: Prepared, y, yv, score, left, seed, notes, emit, *,
-                         tune: bool) -> list[cands.Candidate]:
+                         tune: bool, flips: int = 1) -> list[cands.Candidate]:
+    """Frozen features + head, then the last blocks fine-tuned. ``flips`` > 1: the
+    training images also pass the backbone flipped (textures), as extra training rows."""
     per_image = backbone.per_image_
     emit({"event": "candidate_start", "name": "frozen"})
-    keep_tail = tune and len(prep.train) + len(prep.valid) <= MAX_TAIL_IMAGES
-    f = cands.extract(backbone, prep.train, keep_tail=keep_tail)
+    if flips > 1 and (per_image * (flips - 1) * len(prep.train) > left() * 0.25
+                      or (tune and flips * len(prep.train) + len(prep.valid) > MAX_TAIL_IMAGES)):
+        flips = 1  # the flipped copies would eat the time (or memory) the fine-tuning needs
+    keep_tail = tune and flips * len(prep.train) + len(prep.valid) <= MAX_TAIL_IMAGES
+    f = cands.extract(backbone, prep.train, keep_tail=keep_tail, flips=flips)
     fv = cands.extract(backbone, prep.valid, keep_tail=keep_tail)
     ft = cands.extract(backbone, prep.test, keep_tail=keep_tail)
+    y = np.tile(y, flips)
     frozen = cands.fit_frozen(backbone, f.pooled, y, fv.pooled, yv, ft.pooled, score=score,
                               seed=seed)
     emit({"event": "candidate_end", "name": "frozen", "elapsed": frozen.seconds})

@@ -92,12 +92,16 @@ def actions(predictor) -> list[Action]:
     def recommend(request: RecommendRequest) -> dict:
         return predictor.recommend(**request.model_dump())
 
+    def remembered(request: RecommendRequest) -> dict | None:
+        return predictor.remembered(**request.model_dump())
+
     def similar(request: SimilarRequest) -> dict:
         return predictor.similar(request.item, request.k, exclude=request.exclude)
 
     return [
         Action("recommend", RecommendRequest, RecommendResponse, recommend,
-               summary="Top-k items for a user, or for a few items (unknown user)."),
+               summary="Top-k items for a user, or for a few items (unknown user).",
+               quick=remembered),
         Action("similar", SimilarRequest, SimilarResponse, similar,
                summary="Items similar to one item."),
     ]

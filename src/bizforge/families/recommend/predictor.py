@@ -197,18 +197,15 @@ class RecommendPredictor(FamilyPredictor):
 
         >>> # predictor.recommend("u1", k=5)["path"]  -> 'history'
         """
+        found = self.remembered(user, items, k, exclude=exclude, include=include,
+                                categories=categories, exclude_categories=exclude_categories,
+                                exclude_seen=exclude_seen, diversity=diversity)
+        if found is not None:
+            return found
         k = int(k or self.info.get("k", 10))
         notes: list[str] = []
         user_id = None if user is None else normalise_id(user)
         row = self.index.user_pos.get(user_id, -1) if user_id is not None else -1
-        if (row >= 0 and self.shortlist is not None and not items and include is None
-                and not categories and not exclude_categories and exclude_seen and not diversity
-                # the re-ranker's features (blend rank) depend on which items are allowed
-                and (not exclude or self.reranker is None)):
-            quick = self._from_shortlist(row, k, exclude, notes)
-            if quick is not None:
-                return {"user": user_id, "path": "history", "items": quick, "notes": notes}
-            notes.clear()
         if row >= 0:
             path, hist = "history", self.history[row]
             if items:
@@ -248,6 +245,30 @@ class RecommendPredictor(FamilyPredictor):
                 "items": self._describe(chosen, scores[chosen], hist.indices, path),
                 "notes": notes}
 
+    def remembered(self, user: Any = None, items: Sequence[Any] | None = None,
+                   k: int | None = None, *, exclude: Sequence[Any] = (),
+                   include: Sequence[Any] | None = None, categories: Sequence[str] | None = None,
+                   exclude_categories: Sequence[str] | None = None, exclude_seen: bool = True,
+                   diversity: int | None = None) -> dict[str, Any] | None:
+        """:meth:`recommend`'s answer when it is a lookup in the known user's kept
+        shortlist (no rules but ``exclude``); None when it needs scoring. Only reads the
+        model, so the server may call it outside the model's thread.
+        """
+        if (user is None or self.shortlist is None or items or include is not None
+                or categories or exclude_categories or not exclude_seen or diversity
+                # the re-ranker's features (blend rank) depend on which items are allowed
+                or (exclude and self.reranker is not None)):
+            return None
+        user_id = normalise_id(user)
+        row = self.index.user_pos.get(user_id, -1)
+        if row < 0:
+            return None
+        notes: list[str] = []
+        found = self._from_shortlist(row, int(k or self.info.get("k", 10)), exclude, notes)
+        if found is None:
+            return None
+        return {"user": user_id, "path": "history", "items": found, "notes": notes}
+
     def _from_shortlist(self, row: int, k: int, exclude: Sequence[Any],
                         notes: list[str]) -> list[dict[str, Any]] | None:
         """The answer from the user's shortlist; None when it runs out before k items and
@@ -274,15 +295,22 @@ class RecommendPredictor(FamilyPredictor):
             sims = self._dense_reasons[np.ix_(seen, chosen)]
         else:
             sims = self.reasons[seen][:, chosen].toarray()
+        # One pass over the similarity block and plain Python values below: a request
+        # served from the shortlist spends most of its time here.
+        if sims.shape[0]:
+            strongest, best = sims.max(axis=0).tolist(), sims.argmax(axis=0).tolist()
+        else:
+            strongest, best = [0.0] * len(chosen), [0] * len(chosen)
+        warm, values = self.warm[chosen].tolist(), np.asarray(scores, dtype=float).tolist()
         out = []
         for j, item in enumerate(chosen):
-            via = "popular" if path == "popular" else ("attributes" if not self.warm[item]
+            via = "popular" if path == "popular" else ("attributes" if not warm[j]
                                                       else "collaborative")
             because = None
             if via == "attributes":
                 because = items[self.cold_link[item]]
-            elif sims.shape[0] and sims[:, j].max() > 0:
-                because = items[seen[int(sims[:, j].argmax())]]
+            elif strongest[j] > 0:
+                because = items[seen[best[j]]]
             reason = None
             if because is not None:
                 title = self.title(because)
@@ -290,7 +318,7 @@ class RecommendPredictor(FamilyPredictor):
                           else f"because you liked {title}")
             elif via == "popular":
                 reason = "popular with everyone"
-            out.append({"item": items[item], "score": round(float(scores[j]), 6),
+            out.append({"item": items[item], "score": round(values[j], 6),
                         "title": self.title(items[item], default=None), "reason": reason,
                         "because": because, "via": via,
                         "categories": list(self.item_categories[item])})

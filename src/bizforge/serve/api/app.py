@@ -109,6 +109,7 @@ def create_app(settings: Settings | None = None, registry: Any = None,
         state.cache.on_change.append(state.keys.clear)  # a revoked key stops at once
 
     _handlers(app)
+    app.add_middleware(actions.ActionLane)  # inside the access log: logged and counted alike
     app.add_middleware(AccessLog)
     app.include_router(predict.router)
     app.include_router(models.router)

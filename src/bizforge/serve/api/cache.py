@@ -45,6 +45,7 @@ __all__ = ["LoadedModel", "ModelCache", "ModelUnavailable", "UnknownAction"]
 
 Key = tuple[str, int]
 _SMALL = 256  # rows up to which plain Python values beat pandas' vectorised paths
+ACTION_BATCH = 32  # requests of a handle_many action answered in one call, at most
 
 
 class ModelUnavailable(ModelError):
@@ -76,6 +77,7 @@ class LoadedModel:
         # not be thread-safe.
         self.executor = ThreadPoolExecutor(1, thread_name_prefix=f"bizforge-{name}-{version}")
         self.row_model = self.request_model = self.batcher = None
+        self.action_batchers: dict[str, Batcher] = {}  # actions with handle_many
         self.classification, self.classes, self.plan = False, [], []
         self.threshold = getattr(predictor, "threshold", None)
         if self.fast:
@@ -115,8 +117,23 @@ class LoadedModel:
 
     async def act(self, action: Action, request: Any) -> dict[str, Any]:
         """``action.handle(request)`` in this model's thread, checked against its response
-        model (a handler that answers the wrong shape is the model's fault: 500, logged)."""
-        return self._checked(action, await self.run(action.handle, request))
+        model (a handler that answers the wrong shape is the model's fault: 500, logged).
+        An answer the action already has in memory (``quick``) is taken without the hop
+        into the model's thread. An action with ``handle_many`` answers the requests that
+        arrive together in one call (:class:`~bizforge.serve.api.batching.Batcher`)."""
+        if action.quick is not None:
+            found = action.quick(request)
+            if found is not None:
+                return self._checked(action, found)
+        if action.handle_many is None:
+            return self._checked(action, await self.run(action.handle, request))
+        batcher = self.action_batchers.get(action.name)
+        if batcher is None:
+            many = action.handle_many
+            batcher = self.action_batchers[action.name] = Batcher(
+                lambda jobs: many([job[0] for job in jobs]), self.executor,
+                max_rows=ACTION_BATCH)
+        return self._checked(action, await batcher.submit([request]))
 
     def _checked(self, action: Action, answer: Any) -> dict[str, Any]:
         if isinstance(answer, action.response):

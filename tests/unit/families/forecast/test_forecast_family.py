@@ -111,7 +111,9 @@ def test_batch_scoring_forecasts_the_series_of_the_file(family, sales):
 def test_the_report_has_the_plots_and_the_hardest_series(family, sales, tmp_path):
     run = _train(family, sales)
     html = run.report.save(tmp_path / "r.html").read_text(encoding="utf-8")
-    assert "Backtest windows" in html and "plotly" in html and "series 1" in html
+    hardest = run.metrics["per_series"][0]["series"]
+    assert "Backtest windows" in html and "plotly" in html
+    assert f"series {hardest}" in html and "series 3" in html  # the worst and the largest
 
 
 def test_rul_training_derives_the_capped_target_and_scores_units(histories, tmp_path):

@@ -79,3 +79,46 @@ def test_the_median_ensemble_counts_identical_models_once():
                "arima": np.array([[10.5, 10.5, 10.5, 10.5]])}
     weights, how = _ensemble(results, actual)
     assert how == "median" and "seasonal_naive" not in weights and "seasonal_ratio" not in weights
+
+
+@pytest.mark.parametrize("season", [1, 4, 12])
+def test_the_numpy_theta_method_agrees_with_statsmodels_thetamodel(season):
+    import warnings
+
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
+    from bizforge.families.forecast.stats import is_seasonal
+    from bizforge.families.forecast.theta import theta_forecast
+
+    rng = np.random.default_rng(season)
+    t = np.arange(72)
+    y = (200 + 1.5 * t + rng.normal(0, 4, 72)) * (1 + 0.2 * np.sin(2 * np.pi * t / season))
+    seasonal = is_seasonal(y, season)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = ThetaModel(y, period=season if seasonal else None, deseasonalize=seasonal,
+                         method="multiplicative").fit().forecast(8)
+    assert theta_forecast(y, 8, season) == pytest.approx(np.asarray(ref), rel=0.01)
+
+
+def test_the_theta_method_extrapolates_half_the_trend():
+    y = 100 + 2.0 * np.arange(30)
+    out = FORECASTERS["theta"].fn(y, 3, 1)
+    assert np.diff(out) == pytest.approx([1.0, 1.0], abs=1e-6)
+
+
+
+def test_rul_intervals_widen_where_the_predictions_are_less_sure():
+    from bizforge.families.forecast.rul import bin_interval, interval_bins
+
+    rng = np.random.default_rng(0)
+    pred = np.concatenate([np.full(600, 125.0), rng.uniform(0, 100, 600)])
+    resid = np.concatenate([rng.normal(0, 1, 600), rng.normal(0, 20, 600)])
+    bins = interval_bins(pred, resid)
+    lo, hi = bin_interval(bins, np.array([125.0, 50.0]), "80")
+    width = hi - lo
+    assert width[0] < 5 and width[1] > 30
+    inside = (resid >= bin_interval(bins, pred, "80")[0] - pred) & (
+        resid <= bin_interval(bins, pred, "80")[1] - pred)
+    assert 0.75 < inside[600:].mean() < 0.85 and 0.75 < inside[:600].mean() < 0.85
+    assert interval_bins(pred[:50], resid[:50]) is None

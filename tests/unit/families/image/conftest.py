@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from PIL import Image
 
 from bizforge.families.image.samples import make_surface_images
-
-
-def png_bytes(size=(8, 8), mode="L", colour=0) -> bytes:
-    buf = io.BytesIO()
-    Image.new(mode, size, colour).save(buf, "PNG")
-    return buf.getvalue()
 
 
 @pytest.fixture

@@ -170,3 +170,40 @@ def test_an_ensemble_too_large_to_serve_is_not_chosen():
     assert [m.name for m in chosen] == ["a", "b"] and best == 1.0
     chosen, _, best = _ensemble(members, yv, acc, max_bytes=4 * 202 * 2 - 1)  # one fits
     assert len(chosen) == 1 and best == 0.75
+
+
+def test_class_weights_favour_rare_classes_by_the_square_root_only():
+    from bizforge.families.image.candidates import class_weights
+
+    y = np.array([0] * 900 + [1] * 36 + [2] * 100)
+    w = class_weights(y, 3)
+    assert w[1] / w[0] == pytest.approx(5.0)  # sqrt(900 / 36), not 25
+    assert (w[y]).mean() == pytest.approx(1.0)
+    assert class_weights(np.array([0, 0, 1, 1, 2]), 3) is None  # balanced enough: none
+
+
+def test_flipped_copies_of_the_training_images_are_extracted_variant_by_variant(parts):
+    from bizforge.families.image.candidates import extract, flip_variant
+    from bizforge.families.image.reading import list_images
+
+    items = list_images(DataSource(parts)).items[:3]
+    backbone = build_backbone("efficientnet-lite0", 3)
+    plain = extract(backbone, items, keep_tail=True)
+    both = extract(backbone, items, keep_tail=True, flips=2)
+    assert both.pooled.shape[0] == 6 and both.tail_input.shape[0] == 6
+    np.testing.assert_allclose(both.pooled[:3], plain.pooled, atol=1e-4)
+    assert not np.allclose(both.pooled[3:], plain.pooled, atol=1e-3)  # left-right flipped
+    x = torch.arange(4.0).reshape(1, 1, 2, 2)
+    assert flip_variant(x, 3).flatten().tolist() == [3.0, 2.0, 1.0, 0.0]
+
+
+def test_batch_norm_statistics_come_from_every_class_of_a_sorted_set():
+    from torch import nn
+
+    from bizforge.families.image.fit import refresh_batch_norm, to_tensor
+
+    x = np.zeros((3000, 2, 2, 1), dtype=np.uint8)
+    x[1500:] = 200  # listed class by class, as class folders are: dark ones first
+    net = nn.Sequential(nn.BatchNorm2d(1))
+    refresh_batch_norm(net, x, to_tensor)
+    assert 70 < float(net[0].running_mean[0]) < 130  # not 0: the first class alone

@@ -13,7 +13,7 @@ from PIL import Image
 from bizforge.errors import DataError
 from bizforge.families.base import DataSource
 from bizforge.families.image.reading import ImageProblem, _to_8bit, decode, list_images
-from conftest import png_bytes
+from image_bytes import png_bytes
 
 
 def test_class_folders_give_one_label_per_folder(parts):

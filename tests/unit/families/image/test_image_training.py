@@ -18,7 +18,7 @@ from bizforge.families.base import DataSource
 from bizforge.families.image import ImageFamily, ImageOptions
 from bizforge.families.image.predictor import MAX_REQUEST_IMAGES, ImagePredictor, ImageRequest
 from bizforge.families.image.samples import make_surface_images
-from conftest import png_bytes
+from image_bytes import png_bytes
 
 
 def _train(source, time_limit=30, **options):

@@ -17,12 +17,14 @@ this route registers after it, so that and ``predict:batch`` match first.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Request
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 from bizforge.errors import UsageError
 from bizforge.serve.api.deps import authorize
@@ -30,7 +32,7 @@ from bizforge.serve.api.limits import UnsupportedUpload, read_body, receive_file
 from bizforge.serve.api.responses import JSON
 from bizforge.serve.api.schemas import error_responses, name_param
 
-__all__ = ["answer", "explain_refused", "router"]
+__all__ = ["ActionLane", "answer", "explain_refused", "router", "serve_action"]
 
 router = APIRouter(tags=["predict"])
 _BODY = {"required": True, "description": "the action's request model: see the "
@@ -96,6 +98,11 @@ async def run_action(request: Request, name: str = name_param(),
     """The action's request model in, its response model out (headers
     ``X-Bizforge-Model``/``-Version`` say which version answered); an unknown action
     is a 404 naming the actions the model has."""
+    return await serve_action(request, name, action)
+
+
+async def serve_action(request: Request, name: str, action: str) -> JSON:
+    """:func:`run_action`'s work, shared with :class:`ActionLane`."""
     await authorize(request, "predict")
     explain_refused(request)
     state = request.app.state
@@ -103,3 +110,73 @@ async def run_action(request: Request, name: str = name_param(),
     request.state.model = (model_name, version)
     model = await state.cache.get(model_name, version)
     return await answer(request, model, action)
+
+
+class ActionLane:
+    """Pure ASGI middleware: ``POST /v1/models/{name}/{action}`` straight to
+    :func:`serve_action`.
+
+    The router's matching (every route tried in turn) and FastAPI's per-request
+    dependency solving and exit stacks cost more CPU than a recommendation from
+    memory. The first request to a path goes through the router as usual and the
+    lane remembers which route answered it (so route order and the fixed routes such
+    as ``/predict`` and ``/feedback`` keep their meaning); later requests to a path
+    that :func:`run_action` answered are served directly, their errors going to the
+    app's own exception handlers, so the answers are those of the routed path.
+    Everything else passes through untouched.
+    """
+
+    def __init__(self, app, max_paths: int = 4096):
+        self.app = app
+        self.max_paths = max_paths
+        self.lanes: dict[str, Any] = {}  # path -> the run_action route, or None: another
+
+    async def __call__(self, scope, receive, send):
+        if (scope["type"] != "http" or scope["method"] != "POST"
+                or not scope["path"].startswith("/v1/models/")):
+            return await self.app(scope, receive, send)
+        path = scope["path"]
+        route = self.lanes.get(path, _UNSEEN)
+        if route is _UNSEEN:
+            try:
+                return await self.app(scope, receive, send)
+            finally:
+                self._learn(path, scope.get("route"))
+        if route is None:
+            return await self.app(scope, receive, send)
+        name, action = path[len("/v1/models/"):].split("/")
+        scope["route"] = route  # the access log and metrics label the request with it
+        scope["path_params"] = {"name": name, "action": action}
+        request = Request(scope, receive, send)
+        try:
+            response = await serve_action(request, name, action)
+        except Exception as exc:
+            handler = _handler(scope["app"], exc)
+            if handler is None:
+                raise  # the access log answers a JSON 500 with a request id
+            response = (await handler(request, exc) if inspect.iscoroutinefunction(handler)
+                        else await run_in_threadpool(handler, request, exc))
+            exc.__traceback__ = None
+        await response(scope, receive, send)
+
+    def _learn(self, path: str, route: Any) -> None:
+        if route is None:  # refused before routing: nothing learnt
+            return
+        if len(self.lanes) >= self.max_paths:
+            self.lanes.clear()
+        ok = getattr(route, "endpoint", None) is run_action and path.count("/") == 4
+        self.lanes[path] = route if ok else None
+
+
+_UNSEEN = object()
+
+
+def _handler(app, exc: Exception) -> Any:
+    """The app's exception handler for ``exc`` (as Starlette's ExceptionMiddleware finds it)."""
+    handlers = app.exception_handlers
+    if isinstance(exc, HTTPException) and exc.status_code in handlers:
+        return handlers[exc.status_code]
+    for cls in type(exc).__mro__:
+        if cls in handlers and cls is not Exception:
+            return handlers[cls]
+    return None
