@@ -1,7 +1,7 @@
 """Ray benchmark: one deliberately parallel search, here and on 1 and 2 Ray worker processes.
 
-    flock /work/bench.lock python bench/cluster.py            # 8 candidates of ~5 s each
-    flock /work/bench.lock python bench/cluster.py --rows 4000 --candidates 4
+    /work/bin/timed python bench/cluster.py                   # 8 candidates of ~2.5 s each
+    /work/bin/timed python bench/cluster.py --rows 4000 --candidates 4
 
 The search: ``--candidates`` LightGBM settings (the same trees, seeds differ) that each
 run a fixed number of rounds (no early stopping) with 5-fold cross-validation on a

@@ -25,7 +25,7 @@ def outage(request, tmp_path, churn_run):
         pytest.fail(str(exc))
     registry = Registry(url=server.create_database("outage"), home=tmp_path / "home")
     registry.publish(churn_run, "churn")
-    key = create_key("predict", label="t", registry=registry)[1]
+    key = create_key("admin", label="t", registry=registry)[1]
     app = create_app(registry=registry, options=ServerOptions(preload=False, registry_poll=0.0,
                                                               drift_flush=0))
     with TestClient(app) as client:
@@ -64,3 +64,42 @@ def test_the_server_recovers_by_itself_when_the_database_is_back(outage, rows):
         assert time.monotonic() < deadline, "no recovery within 10 s"
         time.sleep(0.1)
     assert client.get("/healthz").json()["status"] == "ok"
+
+
+# Every route that reads or writes the registry database (the model is loaded and the
+# key checked before the stop, so only the database itself is missing).
+_DATABASE_ROUTES = [
+    ("get", "/v1/models", None),
+    ("get", "/v1/models/churn", None),
+    ("get", "/v1/models/churn/drift", None),
+    ("post", "/v1/models/churn/feedback", {"helpful": True}),
+    ("post", "/v1/models/churn/promote", {"version": 1, "alias": "staging"}),
+    ("delete", "/v1/models/churn:1?force=true", None),
+    ("get", "/healthz", None),
+]
+
+
+def test_every_database_route_is_a_503_while_down_and_answers_again_after(outage, rows):
+    client, headers, server = outage
+    assert _predict(client, headers, rows).status_code == 200
+    server.stop("immediate")
+    try:
+        for method, path, body in _DATABASE_ROUTES:
+            kwargs = {"json": body} if body is not None else {}
+            r = client.request(method.upper(), path, headers=headers, **kwargs)
+            assert r.status_code == 503, f"{method} {path}: {r.status_code} {r.text}"
+            assert r.headers.get("Retry-After") == "2", f"{method} {path}: {r.text}"
+        assert _predict(client, headers, rows).status_code == 200  # still from memory
+        time.sleep(1.5)  # the console's job worker looks for queued jobs every second
+    finally:
+        server.start()
+    deadline = time.monotonic() + 10
+    while client.get("/healthz").status_code != 200:
+        assert time.monotonic() < deadline, "no recovery within 10 s"
+        time.sleep(0.1)
+    workers = client.app.state.console.jobs._threads  # the console's job workers
+    assert workers and all(t.is_alive() for t in workers), "a console job worker died"
+    for method, path, body in _DATABASE_ROUTES[:-1]:  # the last one deletes
+        kwargs = {"json": body} if body is not None else {}
+        r = client.request(method.upper(), path, headers=headers, **kwargs)
+        assert r.status_code < 500, f"{method} {path} after recovery: {r.status_code} {r.text}"

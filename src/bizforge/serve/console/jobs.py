@@ -180,7 +180,13 @@ class JobQueue:
             with self._wake:
                 if self._stop:
                     return
-            job = self._next()
+            try:
+                job = self._next()
+            except sa.exc.SQLAlchemyError as exc:  # the registry database is down or restarting:
+                # wait for it instead of dying, or queued jobs would never start once it is back
+                log_event("console_jobs_registry_unreachable", level=30,
+                          error=type(exc).__name__)
+                job = None
             if job is None:
                 with self._wake:
                     if self._stop:

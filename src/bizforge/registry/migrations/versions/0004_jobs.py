@@ -6,7 +6,7 @@ result. Kept in the registry database so a server restart finds a job that was
 running and marks it interrupted instead of losing it.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 """
 
 import sqlalchemy as sa
@@ -41,4 +41,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_jobs_status", "jobs")
     op.drop_table("jobs")
-    op.execute("UPDATE registry_meta SET schema = 2 WHERE id = 1")
+    op.execute("UPDATE registry_meta SET schema = 3 WHERE id = 1")

@@ -34,8 +34,10 @@ async def healthz(request: Request) -> JSON:
     try:
         await run_in_threadpool(state.registry.revision)
     except Exception as exc:  # noqa: BLE001 - report, do not crash
+        from bizforge.serve.api.app import DB_RETRY_AFTER_S  # app imports this module
+
         body.update(status="degraded", registry=type(exc).__name__)
-        return JSON(body, status_code=503)
+        return JSON(body, status_code=503, headers={"Retry-After": str(DB_RETRY_AFTER_S)})
     return JSON(body)
 
 
