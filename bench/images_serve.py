@@ -30,8 +30,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,7 +40,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import write_results
 from _loadgen import drive
-from serve import _free_port, _start_server
+from serve import _free_port, _start_server, _stop_server
 
 MODELS = {"parts": {"image_models": "cnn", "image_size": 64, "side": 64, "seconds": 60},
           # the backbone must be measured fast enough to be tried: room for a loaded machine
@@ -149,11 +147,7 @@ def main() -> None:
             results[name] = _http(port, name, paths, key, args.concurrency, args.seconds)
             print(f"  {json.dumps(results[name])}", flush=True)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        _stop_server(server)
     body = [(f"machine: 2 cores, shared (load average {load_at_start:.1f} when the timed part "
             f"started, {os.getloadavg()[0]:.1f} at the end)"), ""]
     for name, spec in MODELS.items():

@@ -153,6 +153,16 @@ def _start_server(home: Path, port: int, log: Path, *, workers: int = 1,
     raise SystemExit("the server did not start in 120 s")
 
 
+def _stop_server(server: subprocess.Popen) -> int | None:
+    """SIGTERM (a graceful shutdown), then a kill after 40 s; the exit status or None."""
+    server.send_signal(signal.SIGTERM)
+    try:
+        return server.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        return None
+
+
 def _batch_rows(port: int, key: str) -> tuple[float, float]:
     """(sum, count) of the server's rows-per-model-call histogram."""
     req = urllib.request.Request(f"http://127.0.0.1:{port}/metrics",
@@ -250,11 +260,7 @@ def main(args) -> None:
         promo = _measured(server, port, key, promotion_run)
         print("  " + json.dumps(promo), flush=True)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        _stop_server(server)
     _report(args, described, inproc, results, promo, server.returncode)
 
 

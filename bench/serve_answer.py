@@ -24,9 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import datasets_root, write_results
 from _loadgen import json_requests, measure
-from serve import _free_port, _start_server
+from serve import _free_port, _start_server, _stop_server
 
 NAME = "faq"
 SET = "lcqmc_faq_zh"
@@ -125,11 +123,7 @@ def main(args) -> int:
             results.append(r)
             print("  " + json.dumps(r), flush=True)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        _stop_server(server)
     info = json.loads((model / "model.json").read_text(encoding="utf-8"))["info"]
     weights = ", ".join(f"{c} {w:.2f}" for c, w in info["weights"].items())
     trained = ("reused from --model" if train_seconds is None

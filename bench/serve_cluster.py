@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import sys
 import tempfile
 import threading
@@ -76,15 +75,6 @@ def _default_version(port: int, key: str) -> int:
         return json.loads(resp.read())["version"]
 
 
-def _stop(server) -> int | None:
-    server.send_signal(signal.SIGTERM)
-    try:
-        return server.wait(timeout=40)
-    except Exception:  # noqa: BLE001 - a bench: make sure it is gone
-        server.kill()
-        return None
-
-
 def main(args) -> None:
     from bizforge.testing.postgres import PostgresUnavailable, TempPostgres
 
@@ -104,7 +94,7 @@ def main(args) -> None:
     finally:
         for server in servers:
             if server.poll() is None:
-                _stop(server)
+                single._stop_server(server)
         pg.cleanup()
 
 
@@ -134,7 +124,7 @@ def _run(args, pg, servers, source, target, described, frame) -> None:
     print(f"baseline: 1 server on SQLite, {args.concurrency} clients, {args.seconds:.0f} s",
           flush=True)
     base = _load([port], keys[sqlite_home][0], rows, args)
-    _stop(servers.pop())
+    single._stop_server(servers.pop())
     print("  " + json.dumps({k: v for k, v in base.items() if k != "events"}), flush=True)
 
     os.environ["BIZFORGE_DATABASE_URL"] = url
@@ -168,7 +158,7 @@ def _run(args, pg, servers, source, target, described, frame) -> None:
     outage = _load(ports, key, rows, args, during=restart)
     after = [_default_version(p, key) for p in ports]  # both answer a DB-backed route again
     print("  " + json.dumps({k: v for k, v in outage.items() if k != "events"}), flush=True)
-    codes = [_stop(s) for s in servers]
+    codes = [single._stop_server(s) for s in servers]
     servers.clear()
     _report(args, described, base, promo, outage, after, codes)
 

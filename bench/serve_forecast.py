@@ -17,9 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import datasets_root, write_results
 from _loadgen import json_requests, measure
-from serve import _free_port, _start_server
+from serve import _free_port, _start_server, _stop_server
 
 NAME = "sales"
 
@@ -91,11 +89,7 @@ def main(args) -> None:
             results.append(row)
             print("  " + json.dumps(row), flush=True)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        _stop_server(server)
     body = [f"Model: {described}, horizon 12, ensemble "
             + ", ".join(f"{k} {v:.2f}" for k, v in run.metrics["weights"].items())
             + f"; requests: one series each, the {len(series)} ids in turn, {args.seconds:.0f} s "

@@ -23,8 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import datasets_root, write_results
 from _loadgen import json_requests, measure
-from serve import _free_port, _start_server
+from serve import _free_port, _start_server, _stop_server
 
 NAME = "movies"
 MOVIES = "movielens_100k"
@@ -127,11 +125,7 @@ def main(args) -> int:
                                     **r})
                     print("  " + json.dumps(results[-1]), flush=True)
         finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            _stop_server(server)
     blend = ", ".join(f"{b['scorer']} x{b['weight']:g}" for b in metrics["blend"])
     intro = (f"model: `{NAME}` trained {args.time_limit:g} s on MovieLens-100k ua.base (blend: "
              f"{blend}; test NDCG@10 {metrics['test']['ndcg_10']:.4f}); one request per "
