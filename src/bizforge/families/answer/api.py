@@ -23,7 +23,10 @@ class AnswerRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    # At least one character that is not white space (Python's, which also counts the
+    # separators \x1c-\x1f): the document says what the model answers.
     question: str = Field(..., min_length=1, max_length=MAX_REQUEST_CHARS,
+                          pattern=r"[^\s\x1c-\x1f]",
                           description="The question, as the customer wrote it (the first "
                                       "2,000 characters are read).")
     k: int = Field(3, ge=0, le=50, description="How many next-best candidates to list.")
