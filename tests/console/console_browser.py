@@ -160,6 +160,9 @@ def sign_in(page, steps, url, key):
     steps.shot("sign-in")
     page.fill("#key", key)
     page.click("form[action='/signin'] button[type=submit]")
+    # Signed in when the page has left /signin (a goto before that would cancel the form's
+    # POST, and with it the session cookie, on a busy machine).
+    page.wait_for_function("() => location.pathname !== '/signin'", timeout=60_000)
 
 
 def upload(page, steps, path, *, watch_progress=False):
