@@ -97,6 +97,53 @@ def test_predict_on_a_cluster_names_the_column_and_chunk_of_a_bad_value(on_clust
     assert not (table / "bad-out.csv").exists()
 
 
+def _scoring_actors() -> list[int]:
+    """Pids of Ray Data's scoring actors on this machine (their process title names them)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    title = f.read()
+            except OSError:
+                continue
+            if b"ray::" in title and b"_Scorer" in title:
+                pids.append(int(entry))
+    return pids
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the actor through Linux /proc")
+def test_a_scoring_actor_killed_mid_predict_is_replaced_or_named(on_cluster, ray_cluster, table):
+    rows = pd.read_csv(table / "new.csv", dtype=str)
+    pd.concat([rows] * 40, ignore_index=True).to_csv(table / "big.csv", index=False)
+    local, remote = table / "big-local.csv", table / "big-remote.csv"
+    args = ["predict", str(on_cluster), str(table / "big.csv"), "--chunk-rows", "200"]
+    assert runner.invoke(app, [*args, "-o", str(local)]).exit_code == 0
+    killed: list[int] = []
+
+    def kill() -> None:  # the first scoring actor that shows up dies
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not killed:
+            for pid in _scoring_actors():
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                break
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill, daemon=True)
+    killer.start()
+    started = time.monotonic()
+    result = runner.invoke(app, [*args, "-o", str(remote), "--cluster", ray_cluster.address])
+    killer.join(timeout=5)
+    assert killed, "no scoring actor was seen"
+    assert time.monotonic() - started < 240  # never a hang
+    if result.exit_code == 0:  # Ray Data restarted the actor and scored its block again
+        assert remote.read_bytes() == local.read_bytes()
+    else:  # or the job failed, saying so
+        assert result.exit_code == ExitCode.CLUSTER and "Ray cluster" in result.output, \
+            result.output
+
+
 def test_the_budget_cancels_candidates_still_running_at_the_deadline(ray_cluster, table):
     events: list[dict] = []
     start = time.perf_counter()
