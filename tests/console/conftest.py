@@ -58,7 +58,9 @@ def reader(make_client, keys):
 
 
 # -- the browser tests (test_console_browser*.py) -------------------------------------------
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an event loop running in this
+# thread while it is open, and a later test calling asyncio.run() would then fail.
+@pytest.fixture(scope="module")
 def browser():
     from console_browser import CHROMIUM, need_browser
 
