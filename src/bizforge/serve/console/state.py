@@ -108,7 +108,7 @@ def mount_console(app: Any, options: ConsoleOptions | None = None) -> Console:
     from fastapi.staticfiles import StaticFiles
 
     from bizforge.serve.console import routes_admin, routes_data, routes_models
-    from bizforge.serve.console.text import register
+    from bizforge.serve.console.messages import register
 
     register()
     console = Console(app.state, options or ConsoleOptions())
