@@ -50,6 +50,20 @@ def test_sign_in_needs_its_form_token(make_client, keys):
     assert answer.status_code == 403
 
 
+def test_a_second_sign_in_page_keeps_the_first_form_valid(make_client, keys):
+    """A job page's event stream reconnecting after a restart loads /signin behind the form
+    on screen; the form's token must still be accepted."""
+    client = make_client()
+    first = client.get("/signin")
+    second = client.get("/signin")
+    assert csrf_of(second.text) == csrf_of(first.text)
+    answer = client.post("/signin", data={"key": keys["admin"], "csrf": csrf_of(first.text)},
+                         follow_redirects=False)
+    assert answer.status_code == 303
+    client.cookies.set("bf_login", "not a token")
+    assert csrf_of(client.get("/signin").text) not in ("not a token", csrf_of(first.text))
+
+
 def test_a_predict_key_sees_models_but_not_admin_pages(reader):
     assert reader.get("/models").status_code == 200
     assert reader.get("/monitor").status_code == 200

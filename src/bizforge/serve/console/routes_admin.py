@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from fastapi import APIRouter, Request
@@ -23,6 +24,7 @@ from bizforge.serve.console.session import COOKIE, LANG_COOKIE, LOGIN_COOKIE, se
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
 
 
 @router.get("/")
@@ -39,7 +41,12 @@ async def home(request: Request):
 async def signin_form(request: Request, bad: bool = False, status: int = 200):
     if session_of(request) is not None and not bad:
         return redirect("/")
-    token = secrets.token_urlsafe(24)
+    # One sign-in token per browser while its cookie lives: a second /signin load (another tab,
+    # or a job page's event stream reconnecting after a server restart) must not void the
+    # form already on screen.
+    token = request.cookies.get(LOGIN_COOKIE, "")
+    if not _TOKEN.fullmatch(token):
+        token = secrets.token_urlsafe(24)
     response = render(request, "signin.html", status, csrf=token, bad=bad)
     set_cookie(response, request, LOGIN_COOKIE, token, max_age=3600)
     return response
