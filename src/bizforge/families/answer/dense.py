@@ -67,7 +67,8 @@ class Encoder:
     def __init__(self, name: str, identity: dict[str, Any] | None = None):
         self.name = name
         self.identity = identity if identity is not None else self.resolve(name)
-        e5 = self.identity["kind"] in ("e5-fp32", "e5")
+        # a fine-tuned copy (a folder) reads as its base was trained to (:mod:`.finetune`)
+        e5 = self.identity.get("base", self.identity["kind"]) in ("e5-fp32", "e5")
         self.query_prefix = "query: " if e5 else ""
         self.passage_prefix = "passage: " if e5 else ""
         self._embedder = None

@@ -35,6 +35,12 @@ class AnswerOptions(FamilyOptions):
         "auto", description="Sentence encoder for dense retrieval: auto (tried on the example "
                             "questions: minilm and e5-fp32 for English, e5-fp32 for Chinese), "
                             "minilm, e5-fp32, none (BM25 only) or a Hugging Face folder.")
+    finetune: float = Field(
+        0.0, ge=0.0,
+        description="Seconds to fine-tune the sentence encoder on the example questions "
+                    "(contrastive, in-batch negatives; minilm, e5-fp32 or a folder): it is "
+                    "tuned on 70% of them and kept only when the other 30% are answered "
+                    "better; 0: no fine-tuning.")
     kb_kind: Literal["auto", "faq", "passages"] = Field(
         "auto", description="faq: entries are questions (with answers); passages: entries are "
                             "document text to find the answer in; auto: by the texts' length.")
