@@ -96,7 +96,9 @@ class Encoder:
             from bizforge.config import get_settings
             from bizforge.models.text_embed.backbones import open_backbone
 
-            embedder = open_backbone(self.identity, get_settings().threads)
+            # Sleeping (not spinning) onnxruntime threads: a served question is a small
+            # batch, and the server shares its cores with its clients and other requests.
+            embedder = open_backbone(self.identity, get_settings().threads, spinning=False)
             # Loaded with its onnxruntime session at once (a second or two, once per
             # process): otherwise a served question, one text, would run in PyTorch,
             # about 11 ms slower for e5 on a CPU.
