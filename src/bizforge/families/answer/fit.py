@@ -193,7 +193,9 @@ def fit(family, source: DataSource, *, task: str, options: AnswerOptions,
         scored = score_from(ids, feats[..., used], weights[used])
         X, y = mixed_set(scored, golds)
         calibrator = Calibrator().fit(X, y)
-        point = choose_threshold(calibrator.confidence(X), y, options.min_precision)
+        conf, n = calibrator.confidence(X), len(golds)  # as asked, then with entries removed
+        point = choose_threshold(conf[:n], y[:n], options.min_precision, removed=conf[n:],
+                                 min_handover=options.min_handover)
         validation = {**figures(scored, golds), "handover": point,
                       "fold_seconds": round(fold_seconds, 2)}
         chosen = dict(zip(channels, weights.tolist()))

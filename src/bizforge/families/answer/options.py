@@ -31,6 +31,11 @@ class AnswerOptions(FamilyOptions):
         0.9, gt=0.0, le=1.0,
         description="Answer only when the calibrated confidence says at least this share of "
                     "answers is right; below it the question is handed over to a person.")
+    min_handover: float = Field(
+        0.9, ge=0.0, le=1.0,
+        description="Share of the questions the knowledge base has no entry for that are "
+                    "handed over (on the example questions asked with their right entries "
+                    "removed); the hand-over threshold is at least as high as this needs.")
     encoder: str = Field(
         "auto", description="Sentence encoder for dense retrieval: auto (tried on the example "
                             "questions: minilm and e5-fp32 for English, e5-fp32 for Chinese), "
