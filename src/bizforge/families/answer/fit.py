@@ -253,8 +253,10 @@ def fit(family, source: DataSource, *, task: str, options: AnswerOptions,
         "task": task, "metric": "hit_1", "test": test_figures, "validation": validation,
         "leaderboard": board, "fit_seconds": fit_seconds, "index_seconds": index_seconds,
         "threshold": {"threshold": threshold,
-                      "criterion": f"hand over below it; answered precision >= "
-                                   f"{options.min_precision:g} on validation"}
+                      "criterion": f"hand over below it; on validation, answered precision "
+                                   f">= {options.min_precision:g} (lower bound) and "
+                                   f">= {options.min_handover:g} of the questions without "
+                                   f"their entry handed over"}
         if calibrator is not None else None, "test_source": test_source,
         "rows": {"entries": len(kb), "example_questions": info["example_questions"],
                  "test": 0 if held is None else len(held)},
