@@ -262,3 +262,23 @@ def test_side_features_code_few_level_texts_and_skip_long_ones():
     assert names == ["tier", "note"] and values.shape == (2, 2)
     frame = pd.DataFrame({"id": [str(i) for i in range(60)], "note": [f"t{i}" for i in range(60)]})
     assert side_features(frame, "id", ["1"])[0] == []
+
+
+def test_where_the_fixed_guess_leaves_ease_out_the_machines_speed_decides(monkeypatch):
+    from bizforge.families.recommend import search
+
+    X = sp.csr_matrix((np.ones(5, np.float32), ([0, 1, 2, 3, 4], [0, 1, 2, 3, 4])),
+                      shape=(5000, 4000))
+    monkeypatch.setattr(search, "inversion_speed", lambda: 1e-12)  # a fast machine
+    assert "ease" in {n for n, _ in search._grid_for(X, 30)}
+    monkeypatch.setattr(search, "inversion_speed", lambda: 1e-9)  # a slow one
+    assert "ease" not in {n for n, _ in search._grid_for(X, 30)}
+    assert 0 < search.ease_seconds(4000, 5000, per_cube=1e-12) < 0.1
+
+
+def test_the_inversion_speed_is_measured_and_reused():
+    from bizforge.families.recommend.search import inversion_speed
+
+    first = inversion_speed()
+    assert 0 < first < 1e-6
+    assert inversion_speed() == first

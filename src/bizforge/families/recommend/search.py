@@ -22,12 +22,13 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from bizforge.families.recommend.metrics import evaluate_scores
 from bizforge.families.recommend.scorers import EASE_MAX_ITEMS, Scorer, make_scorer
 
-__all__ = ["Member", "SearchResult", "blend", "default_grid", "graded", "label", "probe",
-           "search"]
+__all__ = ["Member", "SearchResult", "blend", "default_grid", "graded", "inversion_speed",
+           "label", "probe", "search"]
 
 WEIGHTS = (0.15, 0.3, 0.6, 1.0)
 MIN_GAIN = 0.001
@@ -35,13 +36,39 @@ EVAL_CELLS = 1e7  # validation users x items kept in memory per candidate
 BLEND_SHARE = 0.2  # of the search's time, kept for choosing the blend's weights
 EASE_SHARE = 0.25  # of the search's time that one EASE fit may take
 EASE_SECONDS_3000 = 15.0  # seconds of one EASE fit at 3,000 items (see ease_seconds)
+CALIBRATION_SIZE = 600  # the inversion timed when the fixed guess would leave EASE out
 
 
-def ease_seconds(n_items: int, n_users: int | None = None) -> float:
+def ease_seconds(n_items: int, n_users: int | None = None,
+                 per_cube: float | None = None) -> float:
     """A pessimistic guess of one EASE fit's seconds (it inverts a square matrix of the
-    fewer of items and users: measured ~2.5 s at 1,500 and ~15 s at 3,000 on one busy core)."""
+    fewer of items and users): ``per_cube`` seconds per n**3 (see :func:`inversion_speed`),
+    else a fixed guess (measured ~2.5 s at 1,500 and ~15 s at 3,000 on one busy core)."""
     n = n_items if n_users is None else min(n_items, n_users)
-    return EASE_SECONDS_3000 * (n / 3000.0) ** 3
+    return (EASE_SECONDS_3000 / 3000.0 ** 3 if per_cube is None else per_cube) * n ** 3
+
+
+_SPEED: list[float] = []  # (seconds per n**3, when measured)
+
+
+def inversion_speed() -> float:
+    """Seconds per n**3 of a float32 inversion on one thread, measured now (the median of
+    three at n = :data:`CALIBRATION_SIZE`; reused for half a minute). Extrapolated to
+    3,000-3,400 it came out ~1.8x above the EASE fits measured on the same machine (small
+    matrices use the cache less well), which leaves room for the rest of the fit."""
+    if _SPEED and time.monotonic() - _SPEED[1] < 30.0:
+        return _SPEED[0]
+    n = CALIBRATION_SIZE
+    a = np.random.default_rng(0).random((n, n), dtype=np.float32)
+    a = a @ a.T + np.float32(n) * np.eye(n, dtype=np.float32)
+    times = []
+    with threadpool_limits(1, "blas"):
+        for _ in range(3):
+            t0 = time.perf_counter()
+            np.linalg.inv(a)
+            times.append(time.perf_counter() - t0)
+    _SPEED[:] = [sorted(times)[1] / n ** 3, time.monotonic()]
+    return _SPEED[0]
 
 
 def graded(train: sp.csr_matrix) -> bool:
@@ -50,14 +77,15 @@ def graded(train: sp.csr_matrix) -> bool:
 
 
 def default_grid(n_items: int, time_limit: float | None = None, n_users: int | None = None,
-                 counts: bool = False) -> list[tuple[str, dict[str, Any]]]:
+                 counts: bool = False, per_cube: float | None = None
+                 ) -> list[tuple[str, dict[str, Any]]]:
     """The candidates tried, cheapest first; EASE only where one fit should take at most
     :data:`EASE_SHARE` of ``time_limit`` (the search's seconds). With ``counts`` (graded
     weights such as play counts) EASE and RP3beta are also tried on bare occurrences."""
     # one setting of every scorer first (the likeliest best), then the alternatives
     fewer = n_items if n_users is None else min(n_items, n_users)
     ease = fewer <= EASE_MAX_ITEMS and (
-        time_limit is None or ease_seconds(n_items, n_users) <= EASE_SHARE * time_limit)
+        time_limit is None or ease_seconds(n_items, n_users, per_cube) <= EASE_SHARE * time_limit)
     binary = {"binary": True} if counts else None
     grid: list[tuple[str, dict[str, Any]]] = [
         ("popularity", {}),
@@ -109,8 +137,15 @@ def probe(train: sp.csr_matrix, relevant: list[set[int]], *, k: int, seed: int =
 
 
 def _grid_for(train: sp.csr_matrix, time_limit: float | None):
-    return default_grid(train.shape[1], time_limit, n_users=train.shape[0],
-                        counts=graded(train))
+    """The default grid for ``train``; where the fixed guess of EASE's seconds would leave it
+    out, the machine's speed now is measured instead."""
+    n_users, n_items = train.shape
+    per_cube = None
+    if (time_limit is not None and min(n_users, n_items) <= EASE_MAX_ITEMS
+            and ease_seconds(n_items, n_users) > EASE_SHARE * time_limit):
+        per_cube = inversion_speed()
+    return default_grid(n_items, time_limit, n_users=n_users, counts=graded(train),
+                        per_cube=per_cube)
 
 
 @dataclass
