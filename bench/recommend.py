@@ -23,7 +23,7 @@ including the search). Latency is one ``recommend`` call in process (HTTP at
 concurrency 16: bench/serve_recommend.py).
 
     python bench/recommend.py [--split ua|ub|time|implicit|sparse|lastfm|mlsmall|steam]
-                              [--time-limit 60] [--data PATH]
+                              [--time-limit 60] [--data PATH] [--tag ' (evening)']
 
 The datasets come from $BIZFORGE_DATASETS or ../shared/datasets; absent, it says so
 and stops.
@@ -224,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", choices=SETS, default="ua",
                         help="which set (see the module docstring)")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--tag", default="",
+                        help="added to the RESULTS heading (a later session's own section, "
+                             "so that earlier sections stay)")
     parser.add_argument("--data", "--lastfm", dest="data",
                         help="the held-out set's file (lastfm, mlsmall, steam)")
     args = parser.parse_args(argv)
@@ -294,9 +297,10 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(body))
     if not args.no_write:
         title = TITLES.get(args.split, f"MovieLens-100k {args.split}")
-        write_results(f"## recommend: {title} — 2026-12-07",
+        tag = f" --tag '{args.tag}'" if args.tag else ""
+        write_results(f"## recommend: {title} — 2026-12-07{args.tag}",
                       f"python bench/recommend.py --split {args.split} --time-limit "
-                      f"{args.time_limit:g}", body)
+                      f"{args.time_limit:g}{tag}", body)
     return 0
 
 

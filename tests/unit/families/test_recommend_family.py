@@ -333,3 +333,29 @@ def test_side_file_attributes_become_reranker_features(monkeypatch, tmp_path):
 def test_a_missing_side_file_is_refused_naming_the_option(tmp_path):
     with pytest.raises(DataError, match="--users-file"):
         _train(two_groups(), users_file=str(tmp_path / "nope.csv"))
+
+
+def test_ease_in_its_dual_form_survives_save_and_load(monkeypatch, tmp_path):
+    import numpy as np
+
+    from bizforge.families.recommend import search
+
+    # 12 users, 60 items: fewer users than items, so EASE is solved users x users
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame([{"user_id": f"u{u}", "item_id": f"i{(u % 2) * 30 + i}",
+                           "rating": int(rng.integers(1, 40))}
+                          for u in range(12) for i in rng.choice(30, 12, replace=False)])
+    monkeypatch.setattr(search, "_grid_for",
+                        lambda train, limit: [("ease", {"l2": 10.0, "binary": True})])
+    options = RecommendOptions(user_column="user_id", item_column="item_id",
+                               rating_column="rating")
+    trained = RecommendFamily().train(DataSource(frame), target=None, task="recommend",
+                                      options=options, test=None, time_limit=30, seed=0)
+    member = trained.predictor.members[0].scorer
+    assert member.name == "ease" and "K" in member.arrays_
+    trained.predictor.save(tmp_path)
+    again = RecommendPredictor.load(tmp_path)
+    assert again.recommend("u3", k=5) == trained.predictor.recommend("u3", k=5)
+    asked = again.recommend(None, items=["i31", "i32"], k=5)
+    assert asked == trained.predictor.recommend(None, items=["i31", "i32"], k=5)
+    assert all(int(r["item"][1:]) >= 30 for r in asked["items"])  # the user's own group

@@ -172,7 +172,57 @@ def test_ease_refuses_a_catalogue_too_large(monkeypatch):
 
     monkeypatch.setattr(scorers, "EASE_MAX_ITEMS", 2)
     with pytest.raises(UsageError, match="EASE"):
-        make_scorer("ease").fit(sp.csr_matrix(np.ones((2, 3), dtype=np.float32)))
+        make_scorer("ease").fit(sp.csr_matrix(np.ones((3, 4), dtype=np.float32)))
+    # fewer users than items: the users x users (dual) form fits under the same limit
+    assert "K" in make_scorer("ease").fit(sp.csr_matrix(np.ones((2, 4), np.float32))).arrays_
+
+
+def _ease_by_hand(X, l2, p):
+    gram = (X.T @ X).toarray().astype(np.float64)
+    gram[np.diag_indices(X.shape[1])] += l2 + p / (1 - p) * np.diag(gram)
+    P = np.linalg.inv(gram)
+    B = -P / np.diag(P)
+    np.fill_diagonal(B, 0.0)
+    return B
+
+
+def test_ease_with_fewer_users_than_items_is_the_same_model_in_its_dual_form():
+    rng = np.random.default_rng(0)
+    X = sp.random(30, 80, density=0.1, random_state=1, format="csr", dtype=np.float32)
+    X.data[:] = rng.random(X.nnz) + 0.5
+    model = make_scorer("ease", l2=2.0, dropout=0.25).fit(X)
+    assert "B" not in model.arrays_  # never the items x items matrix
+    B = _ease_by_hand(X, 2.0, 0.25)
+    rows = np.arange(5)
+    assert np.allclose(model.score(rows, X[:5]), X[:5] @ B, atol=1e-4)
+    assert np.allclose(model.neighbours(3), B[3], atol=1e-4)
+    unseen = sp.csr_matrix(X[7].toarray())  # a user known only by the history sent
+    assert np.allclose(model.score(np.array([-1]), unseen), unseen @ B, atol=1e-4)
+
+
+def test_binary_counts_every_interaction_once_whatever_its_weight():
+    X = sp.csr_matrix(np.array([[5, 1, 0, 0], [1, 0, 9, 0], [0, 2, 1, 1], [1, 1, 0, 3]],
+                               dtype=np.float32))
+    ones = X.copy()
+    ones.data[:] = 1.0
+    for name in ("ease", "rp3beta"):
+        plain = make_scorer(name, l2=1.0).fit(ones).score(np.arange(4), ones)
+        binary = make_scorer(name, l2=1.0, binary=True).fit(X).score(np.arange(4), X)
+        assert np.allclose(binary, plain)
+        weighted = make_scorer(name, l2=1.0).fit(X).score(np.arange(4), X)
+        assert not np.allclose(weighted, plain)
+
+
+def test_the_grid_tries_ease_with_few_users_and_bare_occurrences_on_counts():
+    from bizforge.families.recommend.search import default_grid, graded
+
+    assert "ease" not in {n for n, _ in default_grid(15000, time_limit=30)}
+    assert "ease" in {n for n, _ in default_grid(15000, time_limit=30, n_users=1500)}
+    binary = [n for n, p in default_grid(1000, 30, n_users=500, counts=True) if p.get("binary")]
+    assert set(binary) == {"ease", "rp3beta"}
+    assert not any(p.get("binary") for _, p in default_grid(1000, 30, n_users=500))
+    assert graded(sp.csr_matrix(np.array([[1.0, 2.5, 0.3]], dtype=np.float32)))
+    assert not graded(sp.csr_matrix(np.array([[1.0, 0.5, 1.0]], dtype=np.float32)))
 
 
 def _ranker_data(n_users=200, n=20, seed=0):
@@ -212,3 +262,23 @@ def test_side_features_code_few_level_texts_and_skip_long_ones():
     assert names == ["tier", "note"] and values.shape == (2, 2)
     frame = pd.DataFrame({"id": [str(i) for i in range(60)], "note": [f"t{i}" for i in range(60)]})
     assert side_features(frame, "id", ["1"])[0] == []
+
+
+def test_where_the_fixed_guess_leaves_ease_out_the_machines_speed_decides(monkeypatch):
+    from bizforge.families.recommend import search
+
+    X = sp.csr_matrix((np.ones(5, np.float32), ([0, 1, 2, 3, 4], [0, 1, 2, 3, 4])),
+                      shape=(5000, 4000))
+    monkeypatch.setattr(search, "inversion_speed", lambda: 1e-12)  # a fast machine
+    assert "ease" in {n for n, _ in search._grid_for(X, 30)}
+    monkeypatch.setattr(search, "inversion_speed", lambda: 1e-9)  # a slow one
+    assert "ease" not in {n for n, _ in search._grid_for(X, 30)}
+    assert 0 < search.ease_seconds(4000, 5000, per_cube=1e-12) < 0.1
+
+
+def test_the_inversion_speed_is_measured_and_reused():
+    from bizforge.families.recommend.search import inversion_speed
+
+    first = inversion_speed()
+    assert 0 < first < 1e-6
+    assert inversion_speed() == first

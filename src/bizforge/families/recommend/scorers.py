@@ -13,11 +13,16 @@ kept as their factor arrays.
 - ``userknn``: users with similar histories (cosine, shrunk towards 0 for short
   overlaps) and what they chose; keeps the binary training matrix.
 - ``ease``: the closed-form EASE item-item model (Steck 2019), for catalogues
-  of at most :data:`EASE_MAX_ITEMS` items (it inverts an items x items matrix);
-  ``dropout`` adds emphasised-denoising regularisation (EDLAE, Steck 2020).
+  of at most :data:`EASE_MAX_ITEMS` items or users (it inverts a square matrix of the fewer);
+  ``dropout`` adds emphasised-denoising regularisation (EDLAE, Steck 2020). With fewer
+  users than items it is solved in its dual form (a users x users inversion), so it also
+  serves large catalogues of a few thousand users.
 - ``rp3beta``: three-step random walks item -> user -> item (Paudel et al. 2017), the
   landing item's popularity penalised by ``beta``; sparse (top ``neighbours`` per item),
   so it also serves catalogues too large for EASE.
+
+``ease`` and ``rp3beta`` take ``binary=True``: every interaction then counts 1, whatever
+its strength (on play counts and hours this did better than their log-scaled weights).
 
 >>> import scipy.sparse as sp
 >>> X = sp.csr_matrix(np.array([[1, 1, 0], [1, 0, 1], [0, 1, 1]], dtype=np.float32))
@@ -79,8 +84,17 @@ class Scorer:
         self.arrays_: dict[str, np.ndarray] = {}
 
     def fit(self, X: sp.csr_matrix, seed: int = 0) -> Scorer:
-        self.arrays_ = self._fit(X.tocsr().astype(np.float32), seed)
+        self.arrays_ = self._fit(self._weights(X.tocsr().astype(np.float32)), seed)
         return self
+
+    def _weights(self, m: sp.csr_matrix) -> sp.csr_matrix:
+        """The interaction weights as the model sees them: with ``binary=True`` every
+        interaction counts 1 (play counts or hours then only say that it happened)."""
+        if not self.params.get("binary"):
+            return m
+        m = m.copy()
+        m.data[:] = 1.0
+        return m
 
     def _fit(self, X: sp.csr_matrix, seed: int) -> dict[str, np.ndarray]:
         raise NotImplementedError
@@ -223,30 +237,69 @@ class BPR(_Factors):
 
 @_register
 class EASE(Scorer):
+    """EASE. With fewer users than items it is solved in its dual form (the same model):
+    by the Woodbury identity ``P = (X'X + L)^-1 = L^-1 - Z' K Z`` with ``Z = X L^-1`` and
+    ``K = (I + Z X')^-1``, a users x users inversion; the items x items ``B`` is never
+    formed, a user's scores are ``h - (h P) / diag(P)``."""
+
     name = "ease"
 
     def _fit(self, X, seed):
-        n = X.shape[1]
-        if n > EASE_MAX_ITEMS:
-            raise UsageError(f"EASE inverts an items x items matrix; {n} items is more than "
-                             f"{EASE_MAX_ITEMS}.", fix="leave EASE out for this catalogue.")
+        n_users, n = X.shape
+        if min(n, n_users) > EASE_MAX_ITEMS:
+            raise UsageError(f"EASE inverts a {min(n, n_users)} x {min(n, n_users)} matrix; "
+                             f"more than {EASE_MAX_ITEMS}.", fix="leave EASE out for this data.")
+        p = float(self.params.get("dropout", 0.0))
+        l2 = float(self.params.get("l2", 300.0))
+        if n_users < n:
+            return self._fit_dual(X, l2, p)
         # float32 halves the inversion's time; l2 keeps the matrix far from singular
         gram = (X.T @ X).toarray().astype(np.float32)
         # emphasised denoising (Steck 2020, EDLAE): dropout p of the inputs regularises each
         # item in proportion to how often it occurs, on top of the flat l2
-        p = float(self.params.get("dropout", 0.0))
-        gram[np.diag_indices(n)] += np.float32(float(self.params.get("l2", 300.0))) + (
-            np.float32(p / (1.0 - p)) * np.diag(gram))
+        gram[np.diag_indices(n)] += np.float32(l2) + np.float32(p / (1.0 - p)) * np.diag(gram)
         P = np.linalg.inv(gram)
         B = -P / np.diag(P)
         np.fill_diagonal(B, 0.0)
         return {"B": B.astype(np.float32)}
 
+    @staticmethod
+    def _fit_dual(X, l2, p):
+        X = X.astype(np.float64)
+        occurs = np.asarray(X.multiply(X).sum(axis=0)).ravel()
+        lam = l2 + (p / (1.0 - p)) * occurs  # the diagonal added to X'X, as above
+        Z = X @ sp.diags(1.0 / lam)
+        K = np.linalg.inv(np.eye(X.shape[0]) + (Z @ X.T).toarray())
+        # diag(Z' K Z) from the sparse Z: (Z' K) only where Z' has entries
+        zt = Z.T.tocsr()
+        diag_p = 1.0 / lam - np.asarray(zt.multiply(zt @ K).sum(axis=1)).ravel()
+        return {"K": K.astype(np.float32), "inv_lam": (1.0 / lam).astype(np.float32),
+                "diag_p": diag_p.astype(np.float32), **_sparse_arrays("z", Z)}
+
+    def _hp(self, history: sp.csr_matrix) -> np.ndarray:
+        """``history @ P`` in the dual form."""
+        if not hasattr(self, "_z"):
+            self._z = _sparse_from("z", self.arrays_)
+        a = self.arrays_
+        hl = history.multiply(a["inv_lam"][None, :]).tocsr()
+        left = np.asarray((history @ self._z.T).todense()) @ a["K"]  # h Z' K
+        return np.asarray(hl.todense()) - np.asarray((self._z.T @ left.T).T)
+
     def score(self, rows, history):
-        return np.asarray(history @ self.arrays_["B"], dtype=np.float32)
+        history = self._weights(history.tocsr())
+        if "B" in self.arrays_:
+            return np.asarray(history @ self.arrays_["B"], dtype=np.float32)
+        scores = np.asarray(history.todense()) - self._hp(history) / self.arrays_["diag_p"]
+        return scores.astype(np.float32)
 
     def neighbours(self, item):
-        return self.arrays_["B"][item].copy()
+        if "B" in self.arrays_:
+            return self.arrays_["B"][item].copy()
+        n = self.arrays_["diag_p"].shape[0]
+        unit = sp.csr_matrix((np.ones(1, dtype=np.float32), ([0], [item])), shape=(1, n))
+        row = -self._hp(unit).ravel() / self.arrays_["diag_p"]
+        row[item] = 0.0
+        return row.astype(np.float32)
 
 
 def _top_per_row(dense: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -295,7 +348,8 @@ class RP3beta(Scorer):
         return self._sim_cache
 
     def score(self, rows, history):
-        return np.asarray((history @ self._sim()).todense(), dtype=np.float32)
+        return np.asarray((self._weights(history.tocsr()) @ self._sim()).todense(),
+                          dtype=np.float32)
 
     def neighbours(self, item):
         return np.asarray(self._sim()[item].todense(), dtype=np.float32).ravel()

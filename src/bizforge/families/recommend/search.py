@@ -22,11 +22,13 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from bizforge.families.recommend.metrics import evaluate_scores
 from bizforge.families.recommend.scorers import EASE_MAX_ITEMS, Scorer, make_scorer
 
-__all__ = ["Member", "SearchResult", "blend", "default_grid", "label", "probe", "search"]
+__all__ = ["Member", "SearchResult", "blend", "default_grid", "graded", "inversion_speed",
+           "label", "probe", "search"]
 
 WEIGHTS = (0.15, 0.3, 0.6, 1.0)
 MIN_GAIN = 0.001
@@ -34,33 +36,76 @@ EVAL_CELLS = 1e7  # validation users x items kept in memory per candidate
 BLEND_SHARE = 0.2  # of the search's time, kept for choosing the blend's weights
 EASE_SHARE = 0.25  # of the search's time that one EASE fit may take
 EASE_SECONDS_3000 = 15.0  # seconds of one EASE fit at 3,000 items (see ease_seconds)
+CALIBRATION_SIZE = 600  # the inversion timed when the fixed guess would leave EASE out
 
 
-def ease_seconds(n_items: int) -> float:
-    """A pessimistic guess of one EASE fit's seconds (it inverts an items x items matrix:
-    measured ~2.5 s at 1,500 items and ~15 s at 3,000 on one busy core)."""
-    return EASE_SECONDS_3000 * (n_items / 3000.0) ** 3
+def ease_seconds(n_items: int, n_users: int | None = None,
+                 per_cube: float | None = None) -> float:
+    """A pessimistic guess of one EASE fit's seconds (it inverts a square matrix of the
+    fewer of items and users): ``per_cube`` seconds per n**3 (see :func:`inversion_speed`),
+    else a fixed guess (measured ~2.5 s at 1,500 and ~15 s at 3,000 on one busy core)."""
+    n = n_items if n_users is None else min(n_items, n_users)
+    return (EASE_SECONDS_3000 / 3000.0 ** 3 if per_cube is None else per_cube) * n ** 3
 
 
-def default_grid(n_items: int, time_limit: float | None = None
+_SPEED: list[float] = []  # (seconds per n**3, when measured)
+
+
+def inversion_speed() -> float:
+    """Seconds per n**3 of a float32 inversion on one thread, measured now (the median of
+    three at n = :data:`CALIBRATION_SIZE`; reused for half a minute). Extrapolated to
+    3,000-3,400 it came out ~1.8x above the EASE fits measured on the same machine (small
+    matrices use the cache less well), which leaves room for the rest of the fit."""
+    if _SPEED and time.monotonic() - _SPEED[1] < 30.0:
+        return _SPEED[0]
+    n = CALIBRATION_SIZE
+    a = np.random.default_rng(0).random((n, n), dtype=np.float32)
+    a = a @ a.T + np.float32(n) * np.eye(n, dtype=np.float32)
+    times = []
+    with threadpool_limits(1, "blas"):
+        for _ in range(3):
+            t0 = time.perf_counter()
+            np.linalg.inv(a)
+            times.append(time.perf_counter() - t0)
+    _SPEED[:] = [sorted(times)[1] / n ** 3, time.monotonic()]
+    return _SPEED[0]
+
+
+def graded(train: sp.csr_matrix) -> bool:
+    """Whether the weights say more than liked / less liked (counts, hours, amounts)."""
+    return np.unique(train.data[:100000]).size > 2
+
+
+def default_grid(n_items: int, time_limit: float | None = None, n_users: int | None = None,
+                 counts: bool = False, per_cube: float | None = None
                  ) -> list[tuple[str, dict[str, Any]]]:
     """The candidates tried, cheapest first; EASE only where one fit should take at most
-    :data:`EASE_SHARE` of ``time_limit`` (the search's seconds)."""
+    :data:`EASE_SHARE` of ``time_limit`` (the search's seconds). With ``counts`` (graded
+    weights such as play counts) EASE and RP3beta are also tried on bare occurrences."""
     # one setting of every scorer first (the likeliest best), then the alternatives
-    ease = n_items <= EASE_MAX_ITEMS and (
-        time_limit is None or ease_seconds(n_items) <= EASE_SHARE * time_limit)
+    fewer = n_items if n_users is None else min(n_items, n_users)
+    ease = fewer <= EASE_MAX_ITEMS and (
+        time_limit is None or ease_seconds(n_items, n_users, per_cube) <= EASE_SHARE * time_limit)
+    binary = {"binary": True} if counts else None
     grid: list[tuple[str, dict[str, Any]]] = [
         ("popularity", {}),
+        # on counts, bare occurrences first: they did better on every count set we measured
+        *([("ease", {"l2": 100.0, "dropout": 0.5, **binary})] if ease and binary else []),
         *([("ease", {"l2": 300.0, "dropout": 0.25})] if ease else []),
         # the setting the tuned ALS anchor chose on most of the sets we measured
         ("als", {"factors": 32, "regularization": 0.1, "alpha": 5.0, "iterations": 15}),
         ("userknn", {"neighbours": 100, "shrink": 10.0}),
         ("als", {"factors": 32, "regularization": 0.01, "alpha": 1.0, "iterations": 15}),
+        *([("rp3beta", {"alpha": 1.0, "beta": 0.0, "neighbours": 200, **binary})]
+          if binary else []),
         ("rp3beta", {"alpha": 1.0, "beta": 0.3, "neighbours": 200}),
         ("itemknn", {"neighbours": 200}),
         *([("ease", {"l2": l2, "dropout": p}) for l2, p in ((1000.0, 0.25), (100.0, 0.5))]
           if ease else []),
+        *([("ease", {"l2": 300.0, "dropout": 0.5, **binary})] if ease and binary else []),
         ("rp3beta", {"alpha": 1.0, "beta": 0.0, "neighbours": 200}),
+        *([("rp3beta", {"alpha": 1.0, "beta": 0.3, "neighbours": 200, **binary})]
+          if binary else []),
         ("userknn", {"neighbours": 30, "shrink": 10.0}),
         ("als", {"factors": 64, "regularization": 0.05, "alpha": 5.0, "iterations": 15}),
     ]
@@ -80,8 +125,7 @@ def probe(train: sp.csr_matrix, relevant: list[set[int]], *, k: int, seed: int =
           time_limit: float | None = None) -> float:
     """Validation NDCG of the grid's first personal candidate: a quick look at a choice
     that concerns every candidate (how the interactions are weighted)."""
-    name, params = next(c for c in default_grid(train.shape[1], time_limit)
-                        if c[0] != "popularity")
+    name, params = next(c for c in _grid_for(train, time_limit) if c[0] != "popularity")
     users = np.flatnonzero([bool(r) for r in relevant])
     cap = max(200, int(EVAL_CELLS // max(1, train.shape[1])))
     if len(users) > cap:
@@ -90,6 +134,18 @@ def probe(train: sp.csr_matrix, relevant: list[set[int]], *, k: int, seed: int =
     metrics, _ = evaluate_scores(lambda rows: scores[np.searchsorted(users, rows)], users,
                                  train, relevant, k)
     return metrics["ndcg"]
+
+
+def _grid_for(train: sp.csr_matrix, time_limit: float | None):
+    """The default grid for ``train``; where the fixed guess of EASE's seconds would leave it
+    out, the machine's speed now is measured instead."""
+    n_users, n_items = train.shape
+    per_cube = None
+    if (time_limit is not None and min(n_users, n_items) <= EASE_MAX_ITEMS
+            and ease_seconds(n_items, n_users) > EASE_SHARE * time_limit):
+        per_cube = inversion_speed()
+    return default_grid(n_items, time_limit, n_users=n_users, counts=graded(train),
+                        per_cube=per_cube)
 
 
 @dataclass
@@ -144,7 +200,7 @@ def search(train: sp.csr_matrix, relevant: list[set[int]], *, k: int, time_limit
     best: dict[str, tuple[float, dict[str, Any], np.ndarray]] = {}
     took: dict[str, float] = {}
     skipped = []
-    for name, params in grid or default_grid(train.shape[1], time_limit):
+    for name, params in grid or _grid_for(train, time_limit):
         # the blend's evaluations come after the candidates: they get the last share
         left = time_limit * (1.0 - BLEND_SHARE) - (time.perf_counter() - start)
         if took.get(name, 0.0) * 1.2 > left or left <= 0:
