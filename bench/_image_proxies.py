@@ -4,7 +4,7 @@ group) and returns it; :func:`split_per_class` then makes the train/test CSVs.
 
 - ``textures``: crops of scikit-image's bundled sample images (brick, grass, gravel,
   moon, the Hubble deep field, a page of text), one class per image; each image is cut
-  into quadrants and a crop never leaves its quadrant, the quadrant is the group, so
+  into 3 x 3 regions and a crop never leaves its region, the region is the group, so
   the crops of one region stay on one side of every split.
 - ``generated``: six procedural surface textures drawn in code (cracks, dark inclusions,
   patches, pits, scale, scratches), noisy and of random strength, one group per image.
@@ -20,7 +20,8 @@ import numpy as np
 
 TEXTURES = ("brick", "grass", "gravel", "moon", "hubble_deep_field", "page")
 CROP = 96
-CROPS_PER_QUADRANT = 20
+GRID = 3  # each image cut into 3 x 3 regions: 9 groups a class, some in every fold of five
+CROPS_PER_REGION = 10
 
 
 def _save(frame_rows: list[dict], root: Path, name: str) -> Path:
@@ -32,7 +33,7 @@ def _save(frame_rows: list[dict], root: Path, name: str) -> Path:
 
 
 def textures_csv(work: Path, seed: int = 0) -> Path:
-    """Crops of scikit-image's sample images; class = source image, group = quadrant."""
+    """Crops of scikit-image's sample images; class = source image, group = region."""
     import skimage.data
     from PIL import Image
 
@@ -44,11 +45,11 @@ def textures_csv(work: Path, seed: int = 0) -> Path:
         img = getattr(skimage.data, name)()
         grey = img if img.ndim == 2 else (img[..., :3] @ [0.299, 0.587, 0.114]).astype(np.uint8)
         h, w = grey.shape
-        for q in range(4):
-            y0, x0 = (q // 2) * h // 2, (q % 2) * w // 2
-            qh, qw = h // 2, w // 2
+        for q in range(GRID * GRID):
+            qh, qw = h // GRID, w // GRID
+            y0, x0 = (q // GRID) * qh, (q % GRID) * qw
             side = min(CROP, qh, qw)
-            for k in range(CROPS_PER_QUADRANT):
+            for k in range(CROPS_PER_REGION):
                 r, c = rng.integers(0, qh - side + 1), rng.integers(0, qw - side + 1)
                 crop = grey[y0 + r:y0 + r + side, x0 + c:x0 + c + side]
                 file = f"images/{name}_{q}_{k}.png"

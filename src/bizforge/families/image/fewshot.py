@@ -71,6 +71,13 @@ class ViewAveraged(nn.Module):
         self.config = {**net.config, "views": views}
         self.head = net.head
 
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The unturned view's feature map (Grad-CAM shows where the head looked in it)."""
+        return self.net.features(x)
+
+    def classify(self, fmap: torch.Tensor) -> torch.Tensor:
+        return self.net.classify(fmap)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pooled = [self.net.features(view(x, k)) for k in range(self.views)]
         pooled = [f.mean(dim=(2, 3)) if f.dim() == 4 else f for f in pooled]
@@ -78,10 +85,13 @@ class ViewAveraged(nn.Module):
 
 
 def cv_folds(y: np.ndarray, groups: np.ndarray | None, *, seed: int, folds: int = FOLDS,
-             repeats: int = REPEATS) -> list[tuple[np.ndarray, np.ndarray]]:
+             repeats: int | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """``(fit, held)`` index pairs over the images: stratified k-fold repeated ``repeats``
-    times (k at most the smallest class), grouped when ``groups`` is given."""
+    (default :data:`REPEATS`) times (k at most the smallest class), grouped when
+    ``groups`` is given."""
     from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+    repeats = REPEATS if repeats is None else repeats
 
     smallest = int(np.bincount(y).min())
     out = []
