@@ -287,3 +287,37 @@ def few_candidates(backbone: BackboneNet, prep: Any, *, augment: str, score: Cal
                                seed=seed, groups=groups, deadline=deadline)
     notes.append(describe(choice, n, int(np.bincount(y).min())))
     return [cand]
+
+
+def cv_cnn(x: np.ndarray, y: np.ndarray, xt: np.ndarray, groups: np.ndarray | None, *,
+           seconds: float, augment: str, score: Callable, seed: int) -> cands.Candidate:
+    """The small CNN judged like the heads: trained on each of :data:`FOLDS` folds for the
+    same share of ``seconds`` (no early stopping: nothing is held out to stop on), its
+    out-of-fold logits as its validation logits; then trained once more on every image."""
+    from bizforge.families.image.fit import fit_loop, predict_logits
+    from bizforge.families.image.nets import SmallCNN, cnn_widths
+
+    start = time.perf_counter()
+    n_classes = int(y.max()) + 1
+    folds = cv_folds(y, groups, seed=seed, repeats=1)
+    share = seconds / (len(folds) + 1)
+    size, channels = x.shape[1], x.shape[3]
+
+    def train(rows: np.ndarray) -> tuple[nn.Module, FitOutcome]:
+        torch.manual_seed(seed)
+        net = SmallCNN(channels, n_classes, size, cnn_widths(len(rows), size), double=True)
+        out = fit_loop(net, x[rows], y[rows], x[:0], y[:0], seconds=share, augment=augment,
+                       batch_size=16, lr=3e-3, seed=seed, max_epochs=60, patience=10 ** 6,
+                       class_weight=cands.class_weights(y[rows], n_classes), score=score)
+        return net, out
+
+    oof = np.zeros((len(y), n_classes))
+    for a, b in folds:
+        net, _ = train(a)
+        oof[b] = predict_logits(net, x[b])
+    net, outcome = train(np.arange(len(y)))
+    outcome.best_valid = score(y, oof)
+    return cands.Candidate("cnn", net, oof, predict_logits(net, xt), outcome,
+                           time.perf_counter() - start,
+                           {"widths": net.config["widths"], "size": size, "augment": augment,
+                            "cv": f"{len(folds)}-fold, {share:.0f} s a fold"})

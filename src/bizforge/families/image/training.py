@@ -236,6 +236,13 @@ def run(images: ImageSet, test: ImageSet | None, options: Any, time_limit: float
                   else np.array([i.group for i in prep.train]))
         found += fewshot.few_candidates(backbone, prep, augment=augment, score=score,
                                         seed=seed, left=left, groups=groups, notes=notes)
+        if "cnn" in wanted:  # judged by the same k-fold CV, in most of the time left
+            emit({"event": "candidate_start", "name": "cnn"})
+            found.append(fewshot.cv_cnn(
+                _arrays(prep.train, size, channels), y, _arrays(prep.test, size, channels),
+                groups, seconds=max(1.0, left() * 0.8), augment=augment, score=score,
+                seed=seed))
+            emit({"event": "candidate_end", "name": "cnn", "elapsed": found[-1].seconds})
         wanted, backbone = set(), None
     # 1. the small CNN; it leaves most of the time to the backbone when one can run
     if "cnn" in wanted:
