@@ -132,3 +132,16 @@ def test_a_run_with_few_images_per_class_chooses_by_cv_and_holds_nothing_out(tmp
     assert [e["name"] for e in board] == ["fewshot"] and board[0]["views"] in (1, 8)
     assert "prototype/1view" in board[0]["cv_scores"]
     assert 0.0 <= run.metrics["test"]["accuracy"] <= 1.0
+
+
+def test_the_cnn_is_judged_out_of_fold_and_trained_to_the_end_on_every_image():
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], 6)
+    x = (rng.random((18, 16, 16, 1)) * 60).astype(np.uint8)
+    x[y == 1, :8] += 150  # bright top, bright left, dark: learnable in a second
+    x[y == 2, :, :8] += 150
+    cand = fs.cv_cnn(x, y, x[:4], None, seconds=1.2, augment="none", score=ACCURACY, seed=0)
+    assert cand.name == "cnn" and cand.valid_logits.shape == (18, 3)
+    assert cand.test_logits.shape == (4, 3) and cand.outcome.stopped_by in ("schedule", "budget")
+    assert cand.outcome.best_valid == ACCURACY(y, cand.valid_logits)  # the CV score
+    assert "5-fold" in cand.params["cv"] or "3-fold" in cand.params["cv"]
