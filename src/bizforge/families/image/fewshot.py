@@ -270,10 +270,11 @@ def merged(prep: Any) -> Any:
 
 def few_candidates(backbone: BackboneNet, prep: Any, *, augment: str, score: Callable,
                    seed: int, left: Callable[[], float], groups: np.ndarray | None,
-                   notes: list[str]) -> list[cands.Candidate]:
+                   notes: list[str], tune: bool = False) -> list[cands.Candidate]:
     """The small-data path of a run: ``prep`` already :func:`merged`. Textures (``flip``
     augmentation) are seen in their eight flips and quarter turns; other images once.
-    The views cost one backbone pass each: fewer are used when the time is short."""
+    The views cost one backbone pass each: fewer are used when the time is short.
+    ``tune``: also the last blocks fine-tuned (:func:`cv_tuned`), when the time allows."""
     y = prep.y(prep.train)
     n = len(prep.train)
     views = 8 if augment == "flip" else 1
@@ -286,7 +287,57 @@ def few_candidates(backbone: BackboneNet, prep: Any, *, augment: str, score: Cal
     cand, choice = fit_fewshot(backbone, prep.train, y, prep.test, views=views, score=score,
                                seed=seed, groups=groups, deadline=deadline)
     notes.append(describe(choice, n, int(np.bincount(y).min())))
-    return [cand]
+    out = [cand]
+    if tune and choice.views == 1:  # the tuned net serves one view: its rival is one too
+        flips = 4 if views > 1 else 1
+        if per_image * (flips * n + len(prep.test)) < left() * 0.2:
+            out.append(cv_tuned(backbone, prep, y, groups, flips=flips, choice=choice,
+                                seconds=left() * 0.45, score=score, seed=seed))
+    return out
+
+
+def cv_tuned(backbone: BackboneNet, prep: Any, y: np.ndarray, groups: np.ndarray | None, *,
+             flips: int, choice: CvChoice, seconds: float, score: Callable,
+             seed: int) -> cands.Candidate:
+    """The backbone's last blocks fine-tuned from the chosen head, judged by one round of
+    k-fold CV (each fold trained to the end of its share of ``seconds``: nothing is held
+    out to stop on), then tuned once more on every image. ``flips`` > 1: the training
+    images also pass flipped (textures), as extra rows."""
+    start = time.perf_counter()
+    n_classes = int(y.max()) + 1
+    ext = cands.extract(backbone, prep.train, keep_tail=True, flips=flips)
+    test_tail = cands.extract(backbone, prep.test, keep_tail=True).tail_input
+    n = len(y)
+    folds = cv_folds(y, groups, seed=seed, repeats=1)
+    share = max(1.0, (seconds - (time.perf_counter() - start)) / (len(folds) + 1))
+
+    def tune(rows: np.ndarray, held) -> tuple[cands.Candidate, np.ndarray]:
+        pooled = np.concatenate([ext.pooled[v * n + rows] for v in range(flips)])
+        w, b = head_weights(choice.head, choice.c, pooled, np.tile(y[rows], flips),
+                            n_classes, seed)
+        net = copy.deepcopy(backbone)
+        with torch.no_grad():
+            net.head.weight.copy_(torch.as_tensor(w, dtype=torch.float32))
+            net.head.bias.copy_(torch.as_tensor(b, dtype=torch.float32))
+        start_from = cands.Candidate("frozen", net, np.zeros((0, n_classes)),
+                                     np.zeros((0, n_classes)), FitOutcome(best_valid=-1.0), 0.0)
+        tails = torch.cat([ext.tail_input[v * n + rows] for v in range(flips)])
+        empty = tails[:0]
+        tuned = cands.fit_tuned(start_from, tails, np.tile(y[rows], flips), empty, y[:0],
+                                held, seconds=share, seed=seed, score=score)
+        return tuned, tuned.test_logits
+
+    oof = np.zeros((n, n_classes))
+    for a, b in folds:
+        _, oof[b] = tune(a, ext.tail_input[b])
+    tuned, test_logits = tune(np.arange(n), test_tail)
+    tuned.valid_logits, tuned.test_logits = oof, test_logits
+    tuned.outcome.best_valid = score(y, oof)
+    tuned.outcome.stopped_by = "schedule"
+    tuned.seconds = time.perf_counter() - start
+    tuned.params.update({"cv": f"{len(folds)}-fold, {share:.0f} s a fold", "flips": flips,
+                         "from_head": choice.label})
+    return tuned
 
 
 def cv_cnn(x: np.ndarray, y: np.ndarray, xt: np.ndarray, groups: np.ndarray | None, *,

@@ -132,6 +132,8 @@ def test_a_run_with_few_images_per_class_chooses_by_cv_and_holds_nothing_out(tmp
     assert [e["name"] for e in board] == ["fewshot"] and board[0]["views"] in (1, 8)
     assert "prototype/1view" in board[0]["cv_scores"]
     assert 0.0 <= run.metrics["test"]["accuracy"] <= 1.0
+    record = run.metrics["finetune"]  # no held-out images to judge int8 on: fp32 served
+    assert record["runtime"] == "onnx_fp32" and "int8_unchecked" in record["quantization"]
 
 
 def test_the_cnn_is_judged_out_of_fold_and_trained_to_the_end_on_every_image():
