@@ -136,6 +136,7 @@ def test_a_run_with_few_images_per_class_chooses_by_cv_and_holds_nothing_out(tmp
     assert record["runtime"] == "onnx_fp32" and "int8_unchecked" in record["quantization"]
 
 
+@pytest.mark.slow  # six short CNN fits: about 6 s on a loaded 2-core machine
 def test_the_cnn_is_judged_out_of_fold_and_trained_to_the_end_on_every_image():
     rng = np.random.default_rng(0)
     y = np.repeat([0, 1, 2], 6)
@@ -147,3 +148,18 @@ def test_the_cnn_is_judged_out_of_fold_and_trained_to_the_end_on_every_image():
     assert cand.test_logits.shape == (4, 3) and cand.outcome.stopped_by in ("schedule", "budget")
     assert cand.outcome.best_valid == ACCURACY(y, cand.valid_logits)  # the CV score
     assert "5-fold" in cand.params["cv"] or "3-fold" in cand.params["cv"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_lite0_few_images_per_class_tunes_its_last_blocks_under_cv(tmp_path):
+    root = make_surface_images(tmp_path / "p", per_class=10, seed=1)
+    run = ImageFamily().train(DataSource(root), target=None, task="image-classification",
+                              options=ImageOptions(image_models=("frozen", "finetune"),
+                                                   augment="flip"),
+                              test=None, time_limit=240)
+    board = {e["name"]: e for e in run.metrics["leaderboard"]}
+    assert "fewshot" in board and any(n.startswith("few images per class") for n in run.notes)
+    if "finetune" in board:  # tried when the machine is fast enough
+        assert "-fold" in board["finetune"]["cv"]
+    assert run.metrics["test"]["accuracy"] > 0.5
