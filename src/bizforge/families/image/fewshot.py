@@ -10,7 +10,10 @@ column the images of a group, stay in one fold):
 
 - ``logreg``: logistic regression on standardised features, C from a grid;
 - ``prototype``: the nearest class mean (cosine), the classic few-shot head;
-- each with the test image seen in one view or averaged over all its views.
+- each with the test image seen in one view or averaged over all its views (on a tie,
+  averaged: the head then sees a test image as it saw the training images);
+- beside them (:func:`few_candidates`), the backbone's last blocks fine-tuned and the small
+  CNN, judged on the same kind of folds; the run's ensemble is picked on out-of-fold logits.
 
 The winner is refitted on every image and written into the backbone's linear head
 (averaging a linear head's logits over views = the head on the averaged features), so the
