@@ -141,7 +141,8 @@ def fit_loop(net: nn.Module, x: np.ndarray | torch.Tensor, y: np.ndarray,
              params: Any = None, keep_eval: tuple[nn.Module, ...] = (),
              on_epoch: Callable[[dict[str, Any]], None] | None = None) -> FitOutcome:
     """Train ``net`` on ``x``/``y`` for at most ``seconds``, keeping the weights that
-    score best on ``xv``/``yv`` (``score(y_true, logits)``; accuracy by default).
+    score best on ``xv``/``yv`` (``score(y_true, logits)``; accuracy by default). With no
+    validation images (``yv`` empty) it trains to the end and keeps the last weights.
 
     ``x`` is uint8 images ``(n, h, w, c)`` or an already prepared float tensor (cached
     backbone activations; then ``augment`` must be ``"none"``). ``keep_eval``: modules
@@ -213,7 +214,7 @@ def fit_loop(net: nn.Module, x: np.ndarray | torch.Tensor, y: np.ndarray,
             losses = []
             if on_epoch:
                 on_epoch(point)
-            if valid > best:
+            if valid > best or not len(yv):  # nothing to choose by: keep the last weights
                 best, bad = valid, 0
                 best_state = copy.deepcopy(net.state_dict())
             elif progress(step) >= 0.5:

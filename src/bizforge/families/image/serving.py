@@ -47,11 +47,12 @@ def _timed(fn, batches: list[np.ndarray]) -> tuple[np.ndarray, float]:
 
 def export_members(members: list[Any], weights: list[float], prep: Any, options: Any, *,
                    seed: int, metric: str = "accuracy",
-                   score: Callable[[np.ndarray, np.ndarray], float] | None = None
-                   ) -> tuple[ImagePredictor, dict[str, Any]]:
+                   score: Callable[[np.ndarray, np.ndarray], float] | None = None,
+                   int8_unchecked: str | None = None) -> tuple[ImagePredictor, dict[str, Any]]:
     """The predictor to save and the quantisation record. int8 is served unless it loses
     more than :data:`MAX_INT8_LOSS` of ``score`` (the run's selection metric, ``metric``:
-    macro-F1 on imbalanced classes, where accuracy would not see a rare class lost)."""
+    macro-F1 on imbalanced classes, where accuracy would not see a rare class lost).
+    ``int8_unchecked``: why ``prep.valid`` cannot judge int8 (then fp32 is served)."""
     rng = np.random.default_rng(seed)
     threads = torch.get_num_threads()
     yv = prep.y(prep.valid)
@@ -91,14 +92,14 @@ def export_members(members: list[Any], weights: list[float], prep: Any, options:
     else:
         chosen = {k: score(yv, np.log(p + 1e-12)) for k, p in probs.items()}
     change = (chosen["onnx_int8"] or 0.0) - (chosen["onnx_fp32"] or 0.0)
-    runtime = "onnx_int8" if change >= -MAX_INT8_LOSS else "onnx_fp32"
+    runtime = "onnx_int8" if change >= -MAX_INT8_LOSS and not int8_unchecked else "onnx_fp32"
     quant = {"rows": len(prep.valid), "timed_rows": timed, "batch_size": TIMING_BATCH,
              "threads": threads, "accuracy": accuracy, "metric": metric, "score": chosen,
              "images_per_second": per_second,
              "int8_accuracy_change": (accuracy["onnx_int8"] or 0.0) - (accuracy["onnx_fp32"] or 0.0),
              "int8_score_change": change,
              "int8_speedup": per_second["onnx_int8"] / max(per_second["onnx_fp32"], 1e-9),
-             "runtime": runtime}
+             "runtime": runtime, **({"int8_unchecked": int8_unchecked} if int8_unchecked else {})}
     info = {
         "family": "image", "format_version": FORMAT_VERSION, "task": "image-classification",
         "classes": list(prep.classes), "runtime": runtime,
