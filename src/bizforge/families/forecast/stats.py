@@ -1,4 +1,7 @@
-"""Statistical forecasters, one series at a time, through statsmodels (Theta: :mod:`.theta`).
+"""Statistical forecasters, one series at a time.
+
+Theta, DOTM and ETS are NumPy (:mod:`.theta`, :mod:`.dotm`, :mod:`.smoothing`); STL and
+ARIMA go through statsmodels.
 
 Each forecaster maps ``(y, horizon, season)`` to ``horizon`` point forecasts.
 Long seasons (52 weeks, 365 days) are handled as the Theta method does: when
