@@ -74,11 +74,26 @@ def test_the_median_ensemble_counts_identical_models_once():
 
     actual = np.array([[10.0, 10, 10, 10]])
     naive = np.array([[14.0, 14, 14, 14]])
-    results = {"naive": naive, "seasonal_naive": naive.copy(), "seasonal_ratio": naive.copy(),
+    results = {"seasonal_naive": naive, "seasonal_ratio": naive.copy(),
                "theta": np.array([[11.0, 11, 11, 11]]), "ets": np.array([[9.5, 9.5, 9.5, 9.5]]),
                "arima": np.array([[10.5, 10.5, 10.5, 10.5]])}
     weights, how = _ensemble(results, actual)
-    assert how == "median" and "seasonal_naive" not in weights and "seasonal_ratio" not in weights
+    assert how == "mean" and "seasonal_ratio" not in weights  # a copy of seasonal naive
+    del results["seasonal_naive"]  # no benchmark run: the median of the competitive models
+    weights, how = _ensemble(results, actual)
+    assert how == "median" and set(weights) == {"theta", "ets", "arima"}
+
+
+def test_the_ensemble_is_the_mean_of_the_models_that_beat_the_naive_benchmarks():
+    from bizforge.families.forecast.engine import _ensemble
+
+    actual = np.array([[10.0, 10, 10, 10]])
+    results = {"naive": np.full((1, 4), 12.0), "seasonal_naive": np.full((1, 4), 13.0),
+               "theta": np.full((1, 4), 11.0), "dotm": np.full((1, 4), 9.0),
+               "ets": np.full((1, 4), 11.5), "arima": np.full((1, 4), 12.5)}
+    weights, how = _ensemble(results, actual)
+    assert how == "mean" and weights == {"theta": 0.5, "dotm": 0.5, "ets": 0.5} | {
+        "theta": 1 / 3, "dotm": 1 / 3, "ets": 1 / 3}
 
 
 @pytest.mark.parametrize("season", [1, 4, 12])
@@ -105,6 +120,21 @@ def test_the_theta_method_extrapolates_half_the_trend():
     y = 100 + 2.0 * np.arange(30)
     out = FORECASTERS["theta"].fn(y, 3, 1)
     assert np.diff(out) == pytest.approx([1.0, 1.0], abs=1e-6)
+
+
+def test_the_optimised_theta_model_fits_how_much_of_the_trend_to_keep():
+    trend = 100 + 2.0 * np.arange(40)
+    assert np.diff(FORECASTERS["dotm"].fn(trend, 3, 1)) == pytest.approx([1.9, 1.9], abs=0.01)
+    walk = 100 + np.cumsum(np.random.default_rng(0).choice([-3.0, 3.0], 200))
+    drift = np.diff(FORECASTERS["dotm"].fn(walk, 3, 1))
+    assert abs(drift[0]) < 0.5  # no trend to follow: mostly the level
+
+
+def test_the_optimised_theta_model_keeps_the_season():
+    t = np.arange(48)
+    y = (100 + 0.5 * t) * np.tile([0.8, 1.0, 1.2, 1.0], 12)
+    out = FORECASTERS["dotm"].fn(y, 4, 4)
+    assert out[2] > out[1] > out[0] and out[2] > out[3]
 
 
 
