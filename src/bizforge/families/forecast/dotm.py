@@ -66,17 +66,7 @@ def _fit_forecast(y: np.ndarray, h: int) -> np.ndarray:
 
 def dotm_forecast(y: np.ndarray, h: int, m: int) -> np.ndarray:
     """DOTM's ``h`` forecasts of ``y`` (season length ``m``; 1 for none)."""
-    from bizforge.families.forecast.theta import _season
+    from bizforge.families.forecast.theta import seasonally_adjusted
 
-    y = np.asarray(y, dtype=float)
-    n = len(y)
-    season = _season(y, m) if m > 1 else None
-    if season is not None:
-        idx, mult = season
-        within = idx[np.arange(n) % m]
-        y = y / within if mult else y - within
-    out = _fit_forecast(y, h) if n > 2 else np.repeat(y[-1], h)
-    if season is not None:
-        ahead = idx[np.arange(n, n + h) % m]
-        out = out * ahead if mult else out + ahead
-    return out
+    return seasonally_adjusted(
+        y, h, m, lambda z, k: _fit_forecast(z, k) if len(z) > 2 else np.repeat(z[-1], k))

@@ -23,6 +23,8 @@ once, so backtests over thousands of series fit in a time budget.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 __all__ = ["ses_fit", "theta_forecast"]
@@ -66,8 +68,10 @@ def _season(y: np.ndarray, m: int) -> tuple[np.ndarray, bool] | None:
     return np.asarray(seasonal_decompose(y, model="additive", period=m).seasonal)[:m], False
 
 
-def theta_forecast(y: np.ndarray, h: int, m: int) -> np.ndarray:
-    """The Theta method's ``h`` forecasts of ``y`` (season length ``m``; 1 for none)."""
+def seasonally_adjusted(y: np.ndarray, h: int, m: int,
+                        fit: Callable[[np.ndarray, int], np.ndarray]) -> np.ndarray:
+    """``fit(adjusted y, h)`` on ``y`` without its season (classical decomposition, when
+    the season test finds one), the season put back on the ``h`` forecasts."""
     y = np.asarray(y, dtype=float)
     n = len(y)
     season = _season(y, m) if m > 1 else None
@@ -75,12 +79,22 @@ def theta_forecast(y: np.ndarray, h: int, m: int) -> np.ndarray:
         idx, mult = season
         within = idx[np.arange(n) % m]
         y = y / within if mult else y - within
-    t = np.arange(n, dtype=float)
-    b = np.polyfit(t, y, 1)[0] if n > 1 else 0.0
-    alpha, level = ses_fit(y)
-    steps = np.arange(h, dtype=float) + 1 / alpha - (1 - alpha) ** n / alpha
-    out = level + 0.5 * b * steps
+    out = fit(y, h)
     if season is not None:
         ahead = idx[np.arange(n, n + h) % m]
         out = out * ahead if mult else out + ahead
     return out
+
+
+def _theta_line(y: np.ndarray, h: int) -> np.ndarray:
+    n = len(y)
+    t = np.arange(n, dtype=float)
+    b = np.polyfit(t, y, 1)[0] if n > 1 else 0.0
+    alpha, level = ses_fit(y)
+    steps = np.arange(h, dtype=float) + 1 / alpha - (1 - alpha) ** n / alpha
+    return level + 0.5 * b * steps
+
+
+def theta_forecast(y: np.ndarray, h: int, m: int) -> np.ndarray:
+    """The Theta method's ``h`` forecasts of ``y`` (season length ``m``; 1 for none)."""
+    return seasonally_adjusted(y, h, m, _theta_line)
