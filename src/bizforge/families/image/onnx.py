@@ -5,9 +5,9 @@ per batch), so images use onnxruntime's *static* QDQ quantisation, calibrated on
 few hundred training images: uint8 activations, int8 per-channel weights with the
 reduced (7-bit) range that CPUs without VNNI need. The linear head stays fp32: it is
 tiny and an error there changes the class directly. Both graphs are timed and scored
-on the validation images at the end of training; the int8 graph is served unless it
-costs more than :data:`MAX_INT8_LOSS` of the run's selection metric (accuracy, or
-macro-F1 when the classes are imbalanced).
+on the validation images at the end of training; the int8 graph is served when it is
+the faster and costs at most :data:`MAX_INT8_LOSS` of the run's selection metric
+(accuracy, or macro-F1 when the classes are imbalanced): ``serving.served_runtime``.
 
 >>> fp32 = export_image_onnx(net, size=28, channels=1)            # doctest: +SKIP
 >>> int8 = quantize_static_int8(fp32, calibration_images)        # doctest: +SKIP
