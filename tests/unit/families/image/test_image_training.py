@@ -203,3 +203,10 @@ def test_a_model_no_better_than_the_majority_class_says_so(tmp_path):
             (tmp_path / "same" / label / f"{i}.png").write_bytes(png_bytes(colour=7))
     run = _train(tmp_path / "same", 5, image_models=("cnn",))
     assert any("no better on validation" in n for n in run.notes)
+
+
+def test_int8_uses_the_full_range_only_on_cpus_with_vnni():
+    from bizforge.families.image.onnx import has_vnni
+
+    assert has_vnni("flags : fpu avx2 avx512f avx512_vnni")
+    assert not has_vnni("flags : fpu avx2 avx512f")
