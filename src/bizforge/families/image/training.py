@@ -267,7 +267,7 @@ def run(images: ImageSet, test: ImageSet | None, options: Any, time_limit: float
                             "score": round(valid_best, 5), "weight": 1.0})
     emit({"event": "stage", "stage": "export"})
     predictor, quant = export_members(members, weights, prep, options, seed=seed,
-                                      metric=metric, score=score)
+                                      metric=metric, score=score, flips=augment == "flip")
     emit({"event": "stage", "stage": "evaluate"})
     test_proba, test_images = _served_proba(predictor, prep.test)
     test_metrics = classification_metrics(yt, test_proba, classes=prep.classes)
