@@ -25,7 +25,7 @@ demo: $(STAMP)
 	$(BIN)/bizforge demo
 
 test: $(DEVSTAMP) system-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=25
 
 # The registry tests start a real PostgreSQL (initdb in a temp folder), and the console's
 # browser tests drive Debian's chromium (with a CJK font for readable screenshots), so

@@ -162,7 +162,13 @@ def sign_in(page, steps, url, key):
     page.click("form[action='/signin'] button[type=submit]")
     # Signed in when the page has left /signin (a goto before that would cancel the form's
     # POST, and with it the session cookie, on a busy machine).
-    page.wait_for_function("() => location.pathname !== '/signin'", timeout=60_000)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function("() => location.pathname !== '/signin'", timeout=60_000)
+    except PlaywrightTimeout:
+        raise AssertionError(f"still on {page.url} 60 s after signing in; the page says: "
+                             f"{page.inner_text('main')[:500]!r}") from None
 
 
 def upload(page, steps, path, *, watch_progress=False):

@@ -111,6 +111,15 @@ def test_the_job_page_streams_progress_as_server_sent_events(admin):
     assert "id: 0\n" not in resumed.text and "id: 2\n" in resumed.text
 
 
+def test_an_event_stream_without_a_session_ends_with_204_and_sets_no_cookie(make_client):
+    """A job page left open across a restart: its stream reconnects without a session. The
+    answer ends the reconnecting and does not fetch the sign-in page (whose cookie would void a
+    sign-in form on screen)."""
+    answer = make_client().get("/jobs/0123456789abcdef/events", follow_redirects=False)
+    assert answer.status_code == 204
+    assert "set-cookie" not in answer.headers
+
+
 def test_cancel_from_the_job_page(admin):
     queue = admin.app.state.console.jobs
     job_id = queue.submit({"data": "sleep", "time_limit": 1, "target": "t", "task": "auto"})

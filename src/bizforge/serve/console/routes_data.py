@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import FileResponse, StreamingResponse
+from starlette.responses import FileResponse, Response, StreamingResponse
 
 from bizforge.errors import BizforgeError
 from bizforge.serve.api.limits import PayloadTooLarge, _parse_form, _too_large
@@ -26,6 +26,7 @@ from bizforge.serve.console.pages import (
     redirect,
     render,
     require,
+    session_of,
 )
 from bizforge.serve.console.session import csp_headers
 
@@ -270,6 +271,10 @@ async def job_page(request: Request, job_id: str):
 @page
 async def job_events(request: Request, job_id: str):
     """Server-Sent Events: each progress event, then the final status (``status``)."""
+    if session_of(request) is None:
+        # Not a redirect to /signin: a stream reconnecting after a restart would fetch the sign-in
+        # page behind the person's back (and void the form on screen); 204 ends the reconnecting.
+        return Response(status_code=204, headers=csp_headers())
     require(request, "admin")
     jobs = request.app.state.console.jobs
     await run_in_threadpool(jobs.get, job_id)  # KeyError -> 404 page
