@@ -77,24 +77,54 @@ def has_vnni(cpuinfo: str | None = None) -> bool:
     return bool(flags & {"avx512_vnni", "avx_vnni", "amx_int8"})
 
 
+def _without_aliases(fp32: bytes) -> bytes:
+    """``fp32`` with every ``Identity`` of an initializer replaced by a copy of it. The
+    exporter shares equal constants (two batch-norm shifts still at zero) through such
+    aliases, and the operator-form quantiser needs each bias as an initializer."""
+    import onnx
+
+    model = onnx.load_from_string(fp32)
+    graph = model.graph
+    inits = {i.name: i for i in graph.initializer}
+    kept = []
+    for node in graph.node:
+        if node.op_type == "Identity" and node.input[0] in inits:
+            copy = onnx.TensorProto()
+            copy.CopyFrom(inits[node.input[0]])
+            copy.name = node.output[0]
+            graph.initializer.append(copy)
+        else:
+            kept.append(node)
+    del graph.node[:]
+    graph.node.extend(kept)
+    return model.SerializeToString()
+
+
 def quantize_static_int8(fp32: bytes, calibration: np.ndarray) -> bytes:
-    """Static int8 (operator form) quantisation of ``fp32``, calibrated on float pixels
-    ``calibration`` ``(n, c, h, w)``; the final Gemm (the head) stays fp32."""
+    """Static int8 quantisation of ``fp32``, calibrated on float pixels ``calibration``
+    ``(n, c, h, w)``; the final Gemm (the head) stays fp32. Operator form; the QDQ form
+    when the operator form cannot quantise the graph."""
     import onnx
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
 
+    fp32 = _without_aliases(fp32)
     graph = onnx.load_from_string(fp32).graph
     head = [n.name for n in graph.node if n.op_type in ("Gemm", "MatMul")][-1:]
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
         src.write_bytes(fp32)
-        with quiet_root_logger():
-            quantize_static(str(src), str(dst),
-                            _Reader(calibration[:CALIBRATION_IMAGES].astype(np.float32)),
-                            quant_format=QuantFormat.QOperator, per_channel=True,
-                            reduce_range=not has_vnni(),
-                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                            nodes_to_exclude=head)
+        for form in (QuantFormat.QOperator, QuantFormat.QDQ):
+            try:
+                with quiet_root_logger():
+                    quantize_static(str(src), str(dst),
+                                    _Reader(calibration[:CALIBRATION_IMAGES].astype(np.float32)),
+                                    quant_format=form, per_channel=True,
+                                    reduce_range=not has_vnni(), activation_type=QuantType.QUInt8,
+                                    weight_type=QuantType.QInt8, nodes_to_exclude=head)
+                break
+            except Exception:  # noqa: BLE001 - the quantiser's errors are plain exceptions
+                if form == QuantFormat.QDQ:
+                    raise
         return dst.read_bytes()
 
 

@@ -220,6 +220,10 @@ def test_test_time_flips_answer_the_same_for_an_image_and_its_flips_in_onnx():
     np.testing.assert_allclose(out, net(x).detach().numpy(), atol=1e-4)
     np.testing.assert_allclose(runner.logits(x.flip(-1).numpy()), out, atol=1e-4)
     assert net.config["test_time_flips"] == 4 and np.exp(out).sum(1) == pytest.approx(1, abs=1e-4)
+    from bizforge.families.image.onnx import quantize_static_int8
+
+    int8 = quantize_static_int8(export_image_onnx(net, size=16, channels=1), x.numpy())
+    assert ImageRunner(int8).logits(x.numpy()).shape == (2, 3)
 
 
 def test_test_time_flips_are_kept_only_when_they_score_better_on_validation():
