@@ -87,6 +87,13 @@ def _with_test_time_flips(members: list[Any], weights: list[float], prep: Any,
     return nets, {"validation": scores, "images": n, "used": bool(use)}
 
 
+def _timed(fn, batches: list[np.ndarray]) -> tuple[np.ndarray, float]:
+    fn(batches[0][:2])  # warm-up: the first call allocates
+    t0 = time.perf_counter()
+    out = np.concatenate([fn(b) for b in batches])
+    return out, time.perf_counter() - t0
+
+
 def served_runtime(score_change: float, per_second: dict[str, float]) -> str:
     """``onnx_int8`` when it loses at most :data:`MAX_INT8_LOSS` of the selection metric
     *and* ran at least as fast as fp32 on the validation images, else ``onnx_fp32``.
