@@ -122,7 +122,7 @@ def quantize_static_int8(fp32: bytes, calibration: np.ndarray) -> bytes:
                                     reduce_range=not has_vnni(), activation_type=QuantType.QUInt8,
                                     weight_type=QuantType.QInt8, nodes_to_exclude=head)
                 break
-            except Exception:  # noqa: BLE001 - the quantiser's errors are plain exceptions
+            except Exception:  # the quantiser's errors are plain exceptions
                 if form == QuantFormat.QDQ:
                     raise
         return dst.read_bytes()
