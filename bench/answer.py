@@ -96,7 +96,8 @@ def _anchors(kb, test) -> dict[str, dict]:
             "TF-IDF": rank_metrics(_ranks(tfidf, test.gold))}
 
 
-def run_set(root: Path, name: str, time_limit: float, encoder: str = "auto") -> list[str]:
+def run_set(root: Path, name: str, time_limit: float, encoder: str = "auto",
+            finetune: float = 0.0) -> list[str]:
     folder = root / name
     kb_frame = pd.read_csv(folder / "kb.csv", dtype=str, keep_default_na=False)
     queries = pd.read_csv(folder / "queries.csv", dtype=str, keep_default_na=False)
@@ -110,7 +111,7 @@ def run_set(root: Path, name: str, time_limit: float, encoder: str = "auto") -> 
         t0 = time.perf_counter()
         run = train(str(folder / "kb.csv"), task="answer", queries=str(Path(tmp) / "tune.csv"),
                     test=str(Path(tmp) / "test.csv"), time_limit=time_limit,
-                    out=Path(tmp) / "model", seed=0, encoder=encoder)
+                    out=Path(tmp) / "model", seed=0, encoder=encoder, finetune=finetune)
         seconds = time.perf_counter() - t0
     m = run.metrics
     t, ho = m["test"], m["test"].get("handover") or {}
@@ -136,7 +137,17 @@ def run_set(root: Path, name: str, time_limit: float, encoder: str = "auto") -> 
               (f"- hand-over (threshold {ho.get('threshold', float('nan')):.3f}, "
               f"--min-precision 0.9): {_pct(ho.get('answered'))} of test questions answered, "
               f"precision {_pct(ho.get('answered_precision'))}; with the right entries removed "
-              f"{_pct(ho.get('handover_removed'))} handed over"), ""]
+              f"{_pct(ho.get('handover_removed'))} handed over")]
+    ft = m.get("finetune")
+    if ft:
+        b, a = ft["before"], ft["after"]
+        lines.append(f"- fine-tuning ({ft['encoder']}, {ft['train_questions']} tuning questions, "
+                     f"{ft['epochs']} epochs, {ft['seconds']} s, loss {ft['loss_first']} -> "
+                     f"{ft['loss_last']}): its channel alone on the other "
+                     f"{ft['held_out_questions']} hit@1 {b['hit_1']:.3f} -> {a['hit_1']:.3f}, "
+                     f"MRR@10 {b['mrr_10']:.3f} -> {a['mrr_10']:.3f}; "
+                     + ("kept" if ft["kept"] else "not kept"))
+    lines.append("")
     return lines
 
 
@@ -149,6 +160,8 @@ def main() -> int:
     ap.add_argument("--sets", default=",".join(SETS))
     ap.add_argument("--time-limit", type=float, default=600.0)
     ap.add_argument("--encoder", default="auto", help="auto, minilm, e5-fp32 or none")
+    ap.add_argument("--finetune", type=float, default=0.0,
+                    help="seconds of encoder fine-tuning on the tuning questions (0: none)")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
     root = datasets_root()
@@ -161,7 +174,7 @@ def main() -> int:
         if not (root / name / "kb.csv").exists():
             print(f"{name}: not in {root}; skipped.")
             continue
-        body += run_set(root, name, args.time_limit, args.encoder)
+        body += run_set(root, name, args.time_limit, args.encoder, args.finetune)
         print("\n".join(body[-14:]), flush=True)
     print_and_record(f"## answer ({args.sets}, encoder {args.encoder}) — 2026-12-07",
                      "/work/bin/timed python bench/answer.py "

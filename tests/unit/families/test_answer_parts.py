@@ -7,7 +7,13 @@ import numpy as np
 from bizforge.families.answer.dense import windows
 from bizforge.families.answer.lexical import Lexical, words
 from bizforge.families.answer.predictor import sentence_spans
-from bizforge.families.answer.tuning import choose_threshold, rank_metrics, ranks, tune_weights
+from bizforge.families.answer.tuning import (
+    choose_threshold,
+    rank_metrics,
+    ranks,
+    tune_weights,
+    wilson_lower,
+)
 
 
 def test_english_words_are_lower_cased_and_chinese_cut_by_jieba():
@@ -55,9 +61,33 @@ def test_tuned_fusion_is_never_worse_than_the_best_single_channel():
     assert board[-1]["hit_1"] >= best_single and w[1] == 1.0
 
 
-def test_the_threshold_keeps_answered_precision_at_the_minimum():
-    conf = np.array([0.95, 0.9, 0.8, 0.7, 0.6, 0.5])
-    right = np.array([1, 1, 1, 0, 1, 0], dtype=float)
-    point = choose_threshold(conf, right, 0.8)
-    assert point["threshold"] == 0.6 and point["precision"] == 0.8
-    assert choose_threshold(conf, np.zeros(6), 0.9)["threshold"] > 1
+def test_the_threshold_keeps_answered_precision_at_the_minimum_by_its_lower_bound():
+    conf = np.linspace(1.0, 0.01, 100)
+    right = np.ones(100)
+    right[[3, 40, 41, 42, 60, 61, 62, 63, 64, 65, 66, 67, 68]] = 0
+    point = choose_threshold(conf, right, 0.9)
+    answered = conf >= point["threshold"]
+    hits, n = right[answered].sum(), answered.sum()
+    assert point["precision"] == hits / n and hits / n > 0.9  # the bound is below the share
+    assert float(wilson_lower(np.array(hits), np.array(n))) >= 0.9
+    below = conf < point["threshold"]  # every lower threshold: its bound under the minimum
+    for m in range(n + 1, 101):
+        assert float(wilson_lower(np.array(right[:m].sum()), np.array(m))) < 0.9
+    assert below.sum() == 100 - n
+    assert choose_threshold(conf, np.zeros(100), 0.9)["threshold"] > 1
+
+
+def test_a_few_lucky_answers_do_not_set_the_threshold():
+    conf = np.array([0.99, 0.98, 0.5, 0.4, 0.3, 0.2])
+    right = np.array([1, 1, 0, 1, 0, 0], dtype=float)  # 2 of 2 at the top: bound 0.67 < 0.9
+    assert choose_threshold(conf, right, 0.9)["threshold"] > 1
+
+
+def test_the_threshold_hands_over_the_share_asked_of_questions_without_an_entry():
+    conf = np.linspace(1.0, 0.5, 200)
+    removed = np.linspace(0.0, 0.9, 100)
+    point = choose_threshold(conf, np.ones(200), 0.9, removed=removed, min_handover=0.9)
+    assert (removed < point["threshold"]).mean() >= 0.9 and point["handover"] >= 0.9
+    assert (removed < np.nextafter(point["threshold"], 0)).mean() < 0.9 + 0.011
+    loose = choose_threshold(conf, np.ones(200), 0.9, removed=removed, min_handover=0.0)
+    assert loose["threshold"] < point["threshold"] and loose["answered"] == 1.0

@@ -67,7 +67,8 @@ class Encoder:
     def __init__(self, name: str, identity: dict[str, Any] | None = None):
         self.name = name
         self.identity = identity if identity is not None else self.resolve(name)
-        e5 = self.identity["kind"] in ("e5-fp32", "e5")
+        # a fine-tuned copy (a folder) reads as its base was trained to (:mod:`.finetune`)
+        e5 = self.identity.get("base", self.identity["kind"]) in ("e5-fp32", "e5")
         self.query_prefix = "query: " if e5 else ""
         self.passage_prefix = "passage: " if e5 else ""
         self._embedder = None
@@ -95,7 +96,9 @@ class Encoder:
             from bizforge.config import get_settings
             from bizforge.models.text_embed.backbones import open_backbone
 
-            embedder = open_backbone(self.identity, get_settings().threads)
+            # Sleeping (not spinning) onnxruntime threads: a served question is a small
+            # batch, and the server shares its cores with its clients and other requests.
+            embedder = open_backbone(self.identity, get_settings().threads, spinning=False)
             # Loaded with its onnxruntime session at once (a second or two, once per
             # process): otherwise a served question, one text, would run in PyTorch,
             # about 11 ms slower for e5 on a CPU.

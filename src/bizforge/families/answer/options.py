@@ -31,10 +31,21 @@ class AnswerOptions(FamilyOptions):
         0.9, gt=0.0, le=1.0,
         description="Answer only when the calibrated confidence says at least this share of "
                     "answers is right; below it the question is handed over to a person.")
+    min_handover: float = Field(
+        0.9, ge=0.0, le=1.0,
+        description="Share of the questions the knowledge base has no entry for that are "
+                    "handed over (on the example questions asked with their right entries "
+                    "removed); the hand-over threshold is at least as high as this needs.")
     encoder: str = Field(
         "auto", description="Sentence encoder for dense retrieval: auto (tried on the example "
                             "questions: minilm and e5-fp32 for English, e5-fp32 for Chinese), "
                             "minilm, e5-fp32, none (BM25 only) or a Hugging Face folder.")
+    finetune: float = Field(
+        0.0, ge=0.0,
+        description="Seconds to fine-tune the sentence encoder on the example questions "
+                    "(contrastive, in-batch negatives; minilm, e5-fp32 or a folder): it is "
+                    "tuned on 70% of them and kept only when the other 30% are answered "
+                    "better; 0: no fine-tuning.")
     kb_kind: Literal["auto", "faq", "passages"] = Field(
         "auto", description="faq: entries are questions (with answers); passages: entries are "
                             "document text to find the answer in; auto: by the texts' length.")

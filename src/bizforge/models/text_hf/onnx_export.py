@@ -105,7 +105,7 @@ def quiet_root_logger(level: int = logging.ERROR) -> Iterator[None]:
 class OrtRunner:
     """An onnxruntime CPU session over a model (bytes or a file) with ``threads`` threads."""
 
-    def __init__(self, model: bytes | str | Path, threads: int = 1, *, spin: bool = True):
+    def __init__(self, model: bytes | str | Path, threads: int = 1, spinning: bool = True):
         import onnxruntime as ort
         from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
 
@@ -118,10 +118,10 @@ class OrtRunner:
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.log_severity_level = 3
-        # spin=False: idle worker threads sleep rather than busy-wait for the next run. On
-        # a machine whose cores are shared (a server with its HTTP loop, other processes)
-        # the busy-waiting threads take the cores the work needs: twice as slow there.
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
+        if not spinning:
+            # Idle threads sleep instead of spinning: with other work on the same cores
+            # (a server, its clients) spinning took twice the CPU of a small batch.
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         source = model if isinstance(model, bytes) else str(model)
         try:
             self.session = ort.InferenceSession(source, opts, providers=["CPUExecutionProvider"])
