@@ -3,12 +3,12 @@
 Convolutions gain little from dynamic quantisation (activations are quantised anew
 per batch), so images use onnxruntime's *static* quantisation, calibrated on a few
 hundred training images, in operator form (``QLinearConv``: EfficientNet-Lite0 ran
-5.6 ms an image against 11 for the QDQ form and 16 for fp32, 2 threads): uint8
-activations, int8 per-channel weights, with the reduced (7-bit) range only on CPUs
-without VNNI, which need it to keep int8 products from saturating. The linear head
-stays fp32: it is tiny and an error there changes the class directly. The sessions
-do not busy-wait between runs (``spinning=False``): a server's cores are shared. Both graphs are timed and scored
-on the validation images at the end of training; the int8 graph is served when it is
+5.6 ms an image against 9.6-11.7 for the QDQ form and 9.3-11.1 for fp32, 2 threads):
+uint8 activations, int8 per-channel weights, with the reduced (7-bit) range only on
+CPUs without VNNI, which need it to keep int8 products from saturating. The linear
+head stays fp32: it is tiny and an error there changes the class directly. The
+sessions do not busy-wait between runs (``spinning=False``): a server's cores are
+shared. Both graphs are timed and scored on the validation images at the end of training; the int8 graph is served when it is
 the faster and costs at most :data:`MAX_INT8_LOSS` of the run's selection metric
 (accuracy, or macro-F1 when the classes are imbalanced): ``serving.served_runtime``.
 
