@@ -214,7 +214,8 @@ class ImagePredictor(FamilyPredictor):
         del found  # the extracted zip lives until the last chunk is scored
 
     # ---- REST -----------------------------------------------------------------------------
-    def _handle(self, request: ImageRequest) -> dict[str, Any]:
+    def _decoded(self, request: ImageRequest) -> tuple[list[str | None], list[Any]]:
+        """The names and decoded images of one request; DataError naming the first bad one."""
         names, images = [], []
         for i, item in enumerate(request.images):
             name = item.name or f"images[{i}]"
@@ -233,14 +234,30 @@ class ImagePredictor(FamilyPredictor):
                 raise DataError(f"{name}: {p.reason}.", column=f"images[{i}]",
                                 fix="send a JPEG, PNG, BMP or TIFF image.") from None
             names.append(item.name)
-        proba = self.proba_of_images(images)
-        preds = []
-        for name, row in zip(names, proba, strict=True):
-            k = int(row.argmax())
-            preds.append({"name": name, "label": self.classes[k], "probability": float(row[k]),
-                          "probabilities": {c: round(float(p), 6)
-                                            for c, p in zip(self.classes, row, strict=True)}})
-        return {"predictions": preds}
+        return names, images
+
+    def _handle_many(self, requests: list[ImageRequest]) -> list[dict[str, Any]]:
+        """Several requests' images through the model in one call (the server coalesces
+        requests that arrive together: a 224-pixel backbone scores 8 images at once in
+        less time than 8 one by one), answered request by request. A bad image raises,
+        and the server then re-runs the requests one at a time: each gets its own error."""
+        decoded = [self._decoded(r) for r in requests]
+        proba = self.proba_of_images([im for _, images in decoded for im in images])
+        out, start = [], 0
+        for names, _ in decoded:
+            preds = []
+            for name, row in zip(names, proba[start:start + len(names)], strict=True):
+                k = int(row.argmax())
+                preds.append({"name": name, "label": self.classes[k],
+                              "probability": float(row[k]),
+                              "probabilities": {c: round(float(p), 6)
+                                                for c, p in zip(self.classes, row, strict=True)}})
+            out.append({"predictions": preds})
+            start += len(names)
+        return out
+
+    def _handle(self, request: ImageRequest) -> dict[str, Any]:
+        return self._handle_many([request])[0]
 
     @staticmethod
     def _from_upload(files: list[tuple[str, bytes]]) -> ImageRequest:
@@ -253,4 +270,5 @@ class ImagePredictor(FamilyPredictor):
     def actions(self) -> list[Action]:
         return [Action("predict", ImageRequest, ImageResponse, self._handle,
                        summary="Classify one or more images (multipart files or base64 JSON).",
-                       upload=True, from_upload=self._from_upload)]
+                       upload=True, from_upload=self._from_upload,
+                       handle_many=self._handle_many)]

@@ -32,10 +32,59 @@ from bizforge.families.image.predictor import (
 )
 from bizforge.families.image.reading import MAX_BYTES, MAX_PIXELS, load_arrays
 
-__all__ = ["TIMING_BATCH", "export_members"]
+__all__ = ["TIMING_BATCH", "export_members", "served_runtime"]
 
 TIMING_BATCH = 64
 MAX_TIMED_IMAGES = 512  # enough for a steady images/s figure
+MIN_FLIP_GAIN = 0.005  # of the selection metric on validation: what four passes must buy
+MAX_FLIP_CHECK = 1000  # validation images the test-time flips are judged on (5 passes each)
+
+
+class FlipAverage(torch.nn.Module):
+    """``net`` on an image and its three flips (left-right, upside down, both), the class
+    probabilities averaged; returns their log (the predictor's softmax gives the average
+    back). For surfaces and textures, which have no up or down, trained on flips."""
+
+    def __init__(self, net: torch.nn.Module):
+        super().__init__()
+        self.net = net
+        self.config = dict(net.config, test_time_flips=4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # the four views in one batch: one pass of the network (each of its convolutions
+        # once in the exported graph, as the int8 quantiser expects), four times the rows
+        views = torch.cat([x, x.flip(-1), x.flip(-2), x.flip(-1).flip(-2)])
+        proba = torch.softmax(self.net(views), dim=1).reshape(4, x.shape[0], -1).mean(0)
+        return torch.log(proba + 1e-12)
+
+
+def _with_test_time_flips(members: list[Any], weights: list[float], prep: Any,
+                          yv: np.ndarray, score: Callable, threads: int
+                          ) -> tuple[list[Any], dict[str, Any]]:
+    """The members' networks, wrapped in :class:`FlipAverage` when their fp32 ONNX graphs
+    score at least :data:`MIN_FLIP_GAIN` better so on the validation images (the first
+    :data:`MAX_FLIP_CHECK`), else as they are; and the record of both scores. Four passes
+    an image cost four times the serving time: a tie keeps one."""
+    n = min(len(yv), MAX_FLIP_CHECK)
+    plain = flipped = 0.0
+    for member, w in zip(members, weights, strict=True):
+        valid, _ = load_arrays(prep.valid[:n], member.size, member.channels)
+        px = np.ascontiguousarray(valid.transpose(0, 3, 1, 2), dtype=np.float32)
+        for net, key in ((member.net, "plain"), (FlipAverage(member.net), "flips")):
+            runner = ImageRunner(export_image_onnx(net, size=member.size,
+                                                   channels=member.channels), threads=threads)
+            logits = np.concatenate([runner.logits(px[i:i + TIMING_BATCH])
+                                     for i in range(0, n, TIMING_BATCH)])
+            proba = w * softmax(logits.astype(np.float64))
+            if key == "plain":
+                plain = plain + proba
+            else:
+                flipped = flipped + proba
+    scores = {"plain": score(yv[:n], np.log(plain + 1e-12)),
+              "flips": score(yv[:n], np.log(flipped + 1e-12))}
+    use = scores["flips"] >= scores["plain"] + MIN_FLIP_GAIN
+    nets = [FlipAverage(m.net) if use else m.net for m in members]
+    return nets, {"validation": scores, "images": n, "used": bool(use)}
 
 
 def _timed(fn, batches: list[np.ndarray]) -> tuple[np.ndarray, float]:
@@ -45,14 +94,28 @@ def _timed(fn, batches: list[np.ndarray]) -> tuple[np.ndarray, float]:
     return out, time.perf_counter() - t0
 
 
+def served_runtime(score_change: float, per_second: dict[str, float]) -> str:
+    """``onnx_int8`` when it loses at most :data:`MAX_INT8_LOSS` of the selection metric
+    *and* ran at least as fast as fp32 on the validation images, else ``onnx_fp32``.
+    int8 is not always the faster: onnxruntime's quantised depthwise convolutions (the
+    bulk of EfficientNet-Lite) measured 78 images/s against fp32's 108 on the tiles."""
+    if score_change < -MAX_INT8_LOSS:
+        return "onnx_fp32"
+    return "onnx_int8" if per_second["onnx_int8"] >= per_second["onnx_fp32"] else "onnx_fp32"
+
+
 def export_members(members: list[Any], weights: list[float], prep: Any, options: Any, *,
                    seed: int, metric: str = "accuracy",
                    score: Callable[[np.ndarray, np.ndarray], float] | None = None,
-                   int8_unchecked: str | None = None) -> tuple[ImagePredictor, dict[str, Any]]:
-    """The predictor to save and the quantisation record. int8 is served unless it loses
-    more than :data:`MAX_INT8_LOSS` of ``score`` (the run's selection metric, ``metric``:
-    macro-F1 on imbalanced classes, where accuracy would not see a rare class lost).
-    ``int8_unchecked``: why ``prep.valid`` cannot judge int8 (then fp32 is served)."""
+                   int8_unchecked: str | None = None,
+                   flips: bool = False) -> tuple[ImagePredictor, dict[str, Any]]:
+    """The predictor to save and the quantisation record. int8 is served when it is the
+    faster and loses at most :data:`MAX_INT8_LOSS` of ``score`` (the run's selection metric,
+    ``metric``: macro-F1 on imbalanced classes, where accuracy would not see a rare class
+    lost); see :func:`served_runtime`. ``int8_unchecked``: why ``prep.valid`` cannot judge
+    int8 (then fp32 is served). ``flips`` (the members were trained on flipped images): the
+    served graphs average each image's four flips when that scores better on validation
+    (:func:`_with_test_time_flips`)."""
     rng = np.random.default_rng(seed)
     threads = torch.get_num_threads()
     yv = prep.y(prep.valid)
@@ -61,20 +124,24 @@ def export_members(members: list[Any], weights: list[float], prep: Any, options:
              ("torch", "onnx_fp32", "onnx_int8")}
     seconds = dict.fromkeys(probs, 0.0)
     graphs: dict[str, list[bytes]] = {"onnx_fp32": [], "onnx_int8": []}
-    for member, w in zip(members, weights, strict=True):
+    nets, test_time = [m.net for m in members], {"used": False}
+    if flips and len(yv):
+        nets, test_time = _with_test_time_flips(members, weights, prep, yv,
+                                                score or _accuracy, threads)
+    for member, net, w in zip(members, nets, weights, strict=True):
         size, channels = member.size, member.channels
         # 64 images calibrate a 224-pixel backbone well enough and cost a tenth of 256
         calib_items = [prep.train[i] for i in rng.permutation(len(prep.train))[
             :256 if size <= 64 else 64]]
         calib, _ = load_arrays(calib_items, size, channels)
-        fp32 = export_image_onnx(member.net, size=size, channels=channels)
+        fp32 = export_image_onnx(net, size=size, channels=channels)
         int8 = quantize_static_int8(fp32, calib.transpose(0, 3, 1, 2).astype(np.float32))
         graphs["onnx_fp32"].append(fp32)
         graphs["onnx_int8"].append(int8)
         valid, _ = load_arrays(prep.valid, size, channels)
-        pixels = np.ascontiguousarray(valid.transpose(0, 3, 1, 2), dtype=np.float32)
-        batches = [pixels[i:i + TIMING_BATCH] for i in range(0, len(pixels), TIMING_BATCH)]
-        runners = {"torch": lambda b, n=member.net: predict_logits(n, torch.from_numpy(b)),
+        px = np.ascontiguousarray(valid.transpose(0, 3, 1, 2), dtype=np.float32)
+        batches = [px[i:i + TIMING_BATCH] for i in range(0, len(px), TIMING_BATCH)]
+        runners = {"torch": lambda b, n=net: predict_logits(n, torch.from_numpy(b)),
                    "onnx_fp32": ImageRunner(fp32, threads=threads).logits,
                    "onnx_int8": ImageRunner(int8, threads=threads).logits}
         first = max(1, -(-timed // TIMING_BATCH))  # speed from the first `timed` images
@@ -92,27 +159,32 @@ def export_members(members: list[Any], weights: list[float], prep: Any, options:
     else:
         chosen = {k: score(yv, np.log(p + 1e-12)) for k, p in probs.items()}
     change = (chosen["onnx_int8"] or 0.0) - (chosen["onnx_fp32"] or 0.0)
-    runtime = "onnx_int8" if change >= -MAX_INT8_LOSS and not int8_unchecked else "onnx_fp32"
+    runtime = "onnx_fp32" if int8_unchecked else served_runtime(change, per_second)
     quant = {"rows": len(prep.valid), "timed_rows": timed, "batch_size": TIMING_BATCH,
              "threads": threads, "accuracy": accuracy, "metric": metric, "score": chosen,
              "images_per_second": per_second,
              "int8_accuracy_change": (accuracy["onnx_int8"] or 0.0) - (accuracy["onnx_fp32"] or 0.0),
              "int8_score_change": change,
              "int8_speedup": per_second["onnx_int8"] / max(per_second["onnx_fp32"], 1e-9),
-             "runtime": runtime, **({"int8_unchecked": int8_unchecked} if int8_unchecked else {})}
+             "runtime": runtime, "test_time_flips": test_time,
+             **({"int8_unchecked": int8_unchecked} if int8_unchecked else {})}
     info = {
         "family": "image", "format_version": FORMAT_VERSION, "task": "image-classification",
         "classes": list(prep.classes), "runtime": runtime,
         "image_column": getattr(options, "image_column", None),
         "members": [{"file": f"member{i}.onnx", "name": m.name, "weight": w, "size": m.size,
-                     "channels": m.channels, "config": m.net.config}
-                    for i, (m, w) in enumerate(zip(members, weights, strict=True))],
+                     "channels": m.channels, "config": net.config}
+                    for i, (m, net, w) in enumerate(zip(members, nets, weights, strict=True))],
         "input": {"formats": ["JPEG", "PNG", "BMP", "TIFF"], "max_pixels": MAX_PIXELS,
                   "max_bytes": MAX_BYTES, "max_images_per_request": MAX_REQUEST_IMAGES},
         "versions": {"bizforge": __version__, "torch": torch.__version__.split("+")[0],
                      "onnxruntime": _ort_version()},
     }
     return ImagePredictor(info, graphs[runtime]), quant
+
+
+def _accuracy(y: np.ndarray, logits: np.ndarray) -> float:
+    return float((logits.argmax(1) == y).mean())
 
 
 def _ort_version() -> str:

@@ -290,8 +290,11 @@ def run(images: ImageSet, test: ImageSet | None, options: Any, time_limit: float
         leaderboard.append({"name": "ensemble(" + "+".join(m.name for m in members) + ")",
                             "score": round(valid_best, 5), "weight": 1.0})
     emit({"event": "stage", "stage": "export"})
+    # In few-image mode the validation images are the training images: they judge neither
+    # int8 nor test-time flips.
     predictor, quant = export_members(members, weights, export_prep, options, seed=seed,
-                                      metric=metric, score=score, int8_unchecked=unchecked)
+                                      metric=metric, score=score, int8_unchecked=unchecked,
+                                      flips=augment == "flip" and unchecked is None)
     emit({"event": "stage", "stage": "evaluate"})
     test_proba, test_images = _served_proba(predictor, prep.test)
     test_metrics = classification_metrics(yt, test_proba, classes=prep.classes)

@@ -207,3 +207,42 @@ def test_batch_norm_statistics_come_from_every_class_of_a_sorted_set():
     net = nn.Sequential(nn.BatchNorm2d(1))
     refresh_batch_norm(net, x, to_tensor)
     assert 70 < float(net[0].running_mean[0]) < 130  # not 0: the first class alone
+
+
+def test_test_time_flips_answer_the_same_for_an_image_and_its_flips_in_onnx():
+    from bizforge.families.image.serving import FlipAverage
+
+    torch.manual_seed(0)
+    net = FlipAverage(SmallCNN(1, 3, 16, widths=[4, 8]).eval())
+    x = torch.rand(2, 1, 16, 16) * 255
+    runner = ImageRunner(export_image_onnx(net, size=16, channels=1))
+    out = runner.logits(x.numpy())
+    np.testing.assert_allclose(out, net(x).detach().numpy(), atol=1e-4)
+    np.testing.assert_allclose(runner.logits(x.flip(-1).numpy()), out, atol=1e-4)
+    assert net.config["test_time_flips"] == 4 and np.exp(out).sum(1) == pytest.approx(1, abs=1e-4)
+    from bizforge.families.image.onnx import quantize_static_int8
+
+    int8 = quantize_static_int8(export_image_onnx(net, size=16, channels=1), x.numpy())
+    assert ImageRunner(int8).logits(x.numpy()).shape == (2, 3)
+
+
+def test_test_time_flips_are_kept_only_when_they_score_better_on_validation():
+    from types import SimpleNamespace
+
+    from bizforge.families.image.serving import FlipAverage, _with_test_time_flips
+
+    torch.manual_seed(0)
+    items = []
+    rng = np.random.default_rng(0)
+    for k in range(8):
+        arr = rng.integers(0, 255, (16, 16), dtype=np.uint8)
+        items.append(SimpleNamespace(pixels=arr, path=None, name=str(k)))
+    member = SimpleNamespace(net=SmallCNN(1, 2, 16, widths=[4, 8]).eval(), size=16, channels=1)
+    prep = SimpleNamespace(valid=items)
+    yv = np.array([0, 1] * 4)
+    nets, record = _with_test_time_flips([member], [1.0], prep, yv, lambda y, z: 0.5, 1)
+    assert not record["used"] and nets[0] is member.net  # a tie keeps one pass
+    better = iter([0.5, 0.9])
+    nets, record = _with_test_time_flips([member], [1.0], prep, yv,
+                                         lambda y, z: next(better), 1)
+    assert record["used"] and isinstance(nets[0], FlipAverage)

@@ -58,8 +58,18 @@ def test_each_runtime_is_timed_and_scored(trained):
 def test_int8_is_judged_by_the_selection_metric(trained):
     q = trained[1].metrics["finetune"]["quantization"]
     assert q["metric"] == trained[1].metrics["metric"] and set(q["score"]) == set(q["accuracy"])
-    served = "onnx_int8" if q["int8_score_change"] >= -0.005 else "onnx_fp32"
+    speed = q["images_per_second"]
+    served = ("onnx_int8" if q["int8_score_change"] >= -0.005
+              and speed["onnx_int8"] >= speed["onnx_fp32"] else "onnx_fp32")
     assert q["runtime"] == served
+
+
+def test_int8_is_served_only_when_it_is_also_the_faster():
+    from bizforge.families.image.serving import served_runtime
+
+    assert served_runtime(0.0, {"onnx_fp32": 100.0, "onnx_int8": 150.0}) == "onnx_int8"
+    assert served_runtime(0.0, {"onnx_fp32": 108.0, "onnx_int8": 78.0}) == "onnx_fp32"
+    assert served_runtime(-0.02, {"onnx_fp32": 100.0, "onnx_int8": 150.0}) == "onnx_fp32"
 
 
 def test_saved_folder_holds_only_onnx_and_json(trained):
@@ -104,6 +114,20 @@ def test_rest_action_classifies_a_base64_image(trained):
     data = base64.b64encode((trained[0] / "spot" / "spot_000.png").read_bytes()).decode()
     out = action.response(**action.handle(ImageRequest(images=[{"name": "a", "data": data}])))
     assert out.predictions[0].label in {"ok", "scratch", "spot"}
+
+
+def test_concurrent_requests_are_answered_in_one_call_as_one_by_one(trained):
+    action = _predict_action(trained)
+    files = sorted(trained[0].glob("*/*.png"))
+    requests = [action.from_upload([(p.name, p.read_bytes()) for p in files[i:i + n]])
+                for i, n in ((0, 1), (1, 3), (4, 2))]
+    together = action.handle_many(requests)
+    assert [len(a["predictions"]) for a in together] == [1, 3, 2]
+    for request, answer in zip(requests, together, strict=True):
+        alone = action.handle(request)
+        assert [p["name"] for p in answer["predictions"]] == [p["name"] for p in alone["predictions"]]
+        np.testing.assert_allclose([p["probability"] for p in answer["predictions"]],
+                                   [p["probability"] for p in alone["predictions"]], atol=1e-5)
 
 
 def test_rest_action_names_an_upload_that_is_not_an_image(trained):
@@ -179,3 +203,10 @@ def test_a_model_no_better_than_the_majority_class_says_so(tmp_path):
             (tmp_path / "same" / label / f"{i}.png").write_bytes(png_bytes(colour=7))
     run = _train(tmp_path / "same", 5, image_models=("cnn",))
     assert any("no better on validation" in n for n in run.notes)
+
+
+def test_int8_uses_the_full_range_only_on_cpus_with_vnni():
+    from bizforge.families.image.onnx import has_vnni
+
+    assert has_vnni("flags : fpu avx2 avx512f avx512_vnni")
+    assert not has_vnni("flags : fpu avx2 avx512f")
