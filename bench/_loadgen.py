@@ -28,7 +28,7 @@ from pathlib import Path
 Request = tuple[str, str, bytes]
 
 __all__ = ["Request", "client", "drive", "json_requests", "measure", "new_tally",
-           "server_cpu", "summary"]
+           "published", "server_cpu", "summary", "sweep"]
 
 
 def json_requests(path: str, bodies: list) -> list[Request]:
@@ -137,6 +137,29 @@ def measure(port: int, key: str, requests: list[Request], concurrency: int, seco
                                    / max(result["requests"], 1))
     result["load"] = os.getloadavg()[0]
     return result
+
+
+def sweep(port: int, key: str, requests: list[Request], concurrencies: list[int],
+          seconds: float, server_pid: int | None = None, **kw) -> list[dict]:
+    """:func:`measure` at each concurrency in turn, each result printed as it comes."""
+    results = []
+    for c in concurrencies:
+        print(f"concurrency {c}: {seconds:g} s ...", flush=True)
+        results.append(measure(port, key, requests, c, seconds, server_pid, **kw))
+        print("  " + json.dumps(results[-1]), flush=True)
+    return results
+
+
+def published(home: Path, run, name: str) -> str:
+    """Publish ``run`` as ``name`` in the registry at ``home``; a predict key for it."""
+    from bizforge.registry import Registry, create_key
+
+    registry = Registry(home=home)
+    try:
+        registry.publish(run, name)
+        return create_key("predict", label="bench", registry=registry)[1]
+    finally:
+        registry.close()
 
 
 def server_cpu(pid: int) -> float:

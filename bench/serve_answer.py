@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import datasets_root, write_results
-from _loadgen import json_requests, measure
+from _loadgen import json_requests, measure, published, sweep
 from serve import _free_port, _start_server, _stop_server
 
 NAME = "faq"
@@ -40,12 +40,10 @@ SET = "lcqmc_faq_zh"
 TARGET_MS = 150.0
 
 
-def _run_driver(port, key, questions, concurrency, seconds, server_pid) -> dict:
-    requests = json_requests(f"/v1/models/{NAME}/answer", [{"question": q, "k": 3}
-                                                            for q in questions])
-    result = measure(port, key, requests, concurrency, seconds, server_pid,
-                     expect="handover", flag="handover")
-    return dict(result, handover=result["share"])
+def _run(port, key, requests, concurrencies, seconds, server_pid) -> list[dict]:
+    return [dict(r, handover=r["share"]) for r in sweep(
+        port, key, requests, concurrencies, seconds, server_pid, expect="handover",
+        flag="handover")]
 
 
 def _questions(folder: Path):
@@ -102,26 +100,18 @@ def main(args) -> int:
     model_dir = Path(args.model) if args.model else home / "model"
     print(f"model: {model_dir} ...", flush=True)
     model, train_seconds = _model(folder, model_dir, args.time_limit)
-    from bizforge.registry import Registry, create_key
-
-    registry = Registry(home=home)
-    registry.publish(model, NAME)
-    _, key = create_key("predict", label="bench", registry=registry)
-    registry.close()
+    key = published(home, model, NAME)
     questions = _questions(folder)[1]["query"].tolist()
+    requests = json_requests(f"/v1/models/{NAME}/answer", [{"question": q, "k": 3}
+                                                            for q in questions])
     load_start = os.getloadavg()[0]
     inproc = _in_process(model, questions)
     print("in process: " + json.dumps(inproc), flush=True)
     port = _free_port()
     server = _start_server(home, port, home / "server.log")
-    results = []
     try:
-        _run_driver(port, key, questions, 4, 3, server.pid)  # warm-up
-        for c in args.concurrency:
-            print(f"concurrency {c}: {args.seconds:g} s ...", flush=True)
-            r = _run_driver(port, key, questions, c, args.seconds, server.pid)
-            results.append(r)
-            print("  " + json.dumps(r), flush=True)
+        measure(port, key, requests, 4, 3, server.pid)  # warm-up
+        results = _run(port, key, requests, args.concurrency, args.seconds, server.pid)
     finally:
         _stop_server(server)
     info = json.loads((model / "model.json").read_text(encoding="utf-8"))["info"]

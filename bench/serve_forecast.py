@@ -15,7 +15,6 @@ beside it. The load generator shares the machine's cores with the server.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -25,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import datasets_root, write_results
-from _loadgen import json_requests, measure
+from _loadgen import json_requests, published, sweep
 from serve import _free_port, _start_server, _stop_server
 
 NAME = "sales"
@@ -68,26 +67,16 @@ def _in_process(predictor, series: list[str], n: int = 300) -> tuple[float, floa
 def main(args) -> None:
     home = Path(tempfile.mkdtemp(prefix="bizforge-bench-serve-forecast-"))
     os.environ["BIZFORGE_HOME"] = str(home)
-    from bizforge.registry import Registry, create_key
-
-    registry = Registry(home=home)
     print(f"training ({args.time_limit:.0f} s) ...", flush=True)
     run, described = _train(args, home)
-    registry.publish(run, NAME)
-    _, key = create_key("predict", label="bench", registry=registry)
+    key = published(home, run, NAME)
     series = list(run.predictor.panel.series_ids)
     inproc = _in_process(run.predictor, series)
-    registry.close()
     requests = json_requests(f"/v1/models/{NAME}/forecast", [{"series": [s]} for s in series])
     port = _free_port()
     server = _start_server(home, port, home / "server.log")
-    results = []
     try:
-        for c in args.concurrency:
-            print(f"concurrency {c}: {args.seconds:.0f} s ...", flush=True)
-            row = measure(port, key, requests, c, args.seconds, server.pid)
-            results.append(row)
-            print("  " + json.dumps(row), flush=True)
+        results = sweep(port, key, requests, args.concurrency, args.seconds, server.pid)
     finally:
         _stop_server(server)
     body = [f"Model: {described}, horizon 12, ensemble "

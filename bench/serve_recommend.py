@@ -32,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import datasets_root, write_results
-from _loadgen import json_requests, measure
+from _loadgen import json_requests, measure, published
 from serve import _free_port, _start_server, _stop_server
 
 NAME = "movies"
@@ -48,7 +48,6 @@ def _train(folder: Path, home: Path, time_limit: float):
     import pandas as pd
 
     from bizforge.pipeline import train
-    from bizforge.registry import Registry, create_key
 
     names = ["user", "item", "rating", "ts"]
     base = pd.read_csv(folder / "ua.base", sep="\t", names=names)
@@ -60,11 +59,7 @@ def _train(folder: Path, home: Path, time_limit: float):
     run = train(source, task="recommend", time_limit=time_limit, out=home / "run",
                 user_column="user", item_column="item", rating_column="rating",
                 time_column="ts", items_file=str(items))
-    registry = Registry(home=home)
-    registry.publish(run, NAME)
-    _, key = create_key("predict", label="bench", registry=registry)
-    registry.close()
-    return run, key, base
+    return run, published(home, run, NAME), base
 
 
 def main(args) -> int:
