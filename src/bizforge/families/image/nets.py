@@ -59,8 +59,8 @@ class SmallCNN(nn.Module):
 
     ``head="pool"``: global average pool before the linear layer (a defect counts wherever
     it sits); ``head="dense"``: the whole last map flattened into it, for small centred
-    inputs such as digits, where *where* a stroke is says which digit it is (MNIST, 1 thread,
-    100 s each, same split: 0.9917 dense vs 0.9813 pooled)."""
+    inputs such as digits, where *where* a stroke is says which digit it is (MNIST, same
+    split, 243 s each on 1 thread: test accuracy 0.9943 dense vs 0.9864 pooled)."""
 
     def __init__(self, channels: int, n_classes: int, size: int,
                  widths: list[int] | None = None, double: bool = True, dropout: float = 0.2,
