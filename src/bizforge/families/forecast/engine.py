@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from bizforge.families.forecast.admission import admitted, interval_scale, lengths, mask
 from bizforge.families.forecast.backtest import Intervals, greedy_ensemble, wape, window_origins
 from bizforge.families.forecast.gbm import LEVEL_WINDOW, GlobalGBM
 from bizforge.families.forecast.hierarchy import METHODS, Hierarchy, projection
@@ -62,6 +63,7 @@ class Selection:
     windows: list[dict[str, Any]] = field(default_factory=list)
     gbm: GlobalGBM | None = None
     combine: str = "weighted"             # or "median" of the members in ``weights``
+    seasonal: bool = False                # seasonal naive beat naive: see admission.py
     hierarchy: Hierarchy | None = None
     reconcile: str | None = None          # the chosen method
     projection: np.ndarray | None = None  # G: bottom series from every node's forecast
@@ -184,17 +186,25 @@ def select(panel: Panel, *, horizon: int, season: int, time_limit: float,
                                            zip(cuts, preds, strict=True)]})
         emit({"event": "candidate_end", "name": name, "elapsed": time.perf_counter() - started})
     weights, how = _ensemble(results, actual_all)
-    ens = combine([results[n] for n in weights], how, list(weights.values()))
+    seasonal = _seasonal(results, actual_all, season)
+    final_keep = admitted(lengths(panel), list(weights), season, seasonal)
+    n, parts, same = len(panel.series_ids), [], []
+    for k, (_, cut, _) in enumerate(cuts):
+        keep = admitted(lengths(cut), list(weights), season, seasonal)
+        parts.append(combine(mask([results[m][k * n:(k + 1) * n] for m in weights], keep),
+                             how, list(weights.values())))
+        same.append((keep == final_keep).all(axis=1))
+    ens = np.vstack(parts)
     chosen = None
     if hierarchy is not None:
         chosen = _choose_reconciliation(hierarchy, reconcile, ens, actual_all, len(cuts))
         ens = chosen["reconciled"]
-    levels = np.concatenate([level_of(cut) for _, cut, _ in cuts])
-    errors = (actual_all - ens) / np.where(levels > 0, levels, 1.0)[:, None]
+    scales = np.concatenate([interval_scale(cut, season) for _, cut, _ in cuts])
+    errors = _calibration_rows((actual_all - ens) / scales[:, None], np.concatenate(same))
     if time.perf_counter() - started < 0.6 * time_limit:
         errors = np.vstack([errors, _more_errors(panel, cuts, origins, min_train, horizon,
                                                  season, covariates, seed, weights, how,
-                                                 chosen)])
+                                                 chosen, seasonal, final_keep)])
     for row in leaderboard:
         row["weight"] = round(weights.get(row["name"], 0.0), 4)
     leaderboard.sort(key=lambda r: r["score"])
@@ -204,7 +214,7 @@ def select(panel: Panel, *, horizon: int, season: int, time_limit: float,
                    for k, (o, _, a) in enumerate(cuts)]
     emit({"event": "ensemble_done", "elapsed": time.perf_counter() - started})
     out = Selection(horizon, season, weights, Intervals.fit(errors, horizon), leaderboard,
-                    skipped, covariates, window_rows, combine=how)
+                    skipped, covariates, window_rows, combine=how, seasonal=seasonal)
     leaderboard[0]["combine"] = how
     if chosen is not None:
         out.hierarchy, out.reconcile = hierarchy, chosen["method"]
@@ -213,10 +223,22 @@ def select(panel: Panel, *, horizon: int, season: int, time_limit: float,
     return out
 
 
+def _seasonal(results: dict[str, np.ndarray], actual: np.ndarray, season: int) -> bool:
+    """Seasonal naive beat naive on the backtests (both ran, and the data has a season)."""
+    return bool(season > 1 and "naive" in results and "seasonal_naive" in results
+                and wape(actual, results["seasonal_naive"]) < wape(actual, results["naive"]))
+
+
+def _calibration_rows(errors: np.ndarray, same: np.ndarray) -> np.ndarray:
+    """The rows whose members ran as in the final forecast (all rows when none did)."""
+    return errors[same] if same.any() else errors
+
+
 def _more_errors(panel: Panel, cuts, origins: list[int], min_train: int, horizon: int,
                  season: int, covariates: list[str], seed: int, weights: dict[str, float],
-                 how: str, chosen: dict[str, Any] | None) -> np.ndarray:
-    """The chosen ensemble's relative errors on windows half-way between the selection's
+                 how: str, chosen: dict[str, Any] | None, seasonal: bool,
+                 final_keep: np.ndarray) -> np.ndarray:
+    """The chosen ensemble's scaled errors on windows half-way between the selection's
     (and one before the oldest): the intervals' quantiles come from twice as many
     windows as the choice of models, which only the chosen members pay for."""
     step = origins[1] - origins[0] if len(origins) > 1 else horizon
@@ -229,12 +251,15 @@ def _more_errors(panel: Panel, cuts, origins: list[int], min_train: int, horizon
         if actual.shape[1] < horizon:
             continue
         actual[[cut.series(i).size < 2 for i in range(len(panel.series_ids))]] = np.nan
+        keep = admitted(lengths(cut), list(weights), season, seasonal)
         preds = [_candidate(cut, n, horizon, season, covariates, seed)[0] for n in weights]
-        ens = combine(preds, how, list(weights.values()))
+        ens = combine(mask(preds, keep), how, list(weights.values()))
         if chosen is not None:
             ens = chosen["hierarchy"].S @ (chosen["G"] @ np.nan_to_num(ens))
-        level = level_of(cut)
-        out.append((actual - ens) / np.where(level > 0, level, 1.0)[:, None])
+        errors = (actual - ens) / interval_scale(cut, season)[:, None]
+        same = (keep == final_keep).all(axis=1)
+        if same.any():
+            out.append(errors[same])
     return np.vstack(out) if out else np.zeros((0, horizon))
 
 
@@ -303,7 +328,10 @@ def forecast(panel: Panel, selection: Selection, *, seed: int = 0,
         else:
             members[name] = _stat_forecasts(panel, name, selection.horizon, selection.season,
                                             _intermittent(panel))
-    point = combine([members[n] for n in selection.weights], selection.combine,
+    names = list(selection.weights)
+    keep = admitted(lengths(panel), names, selection.season, selection.seasonal)
+    members = dict(zip(names, mask([members[n] for n in names], keep), strict=True))
+    point = combine([members[n] for n in names], selection.combine,
                     list(selection.weights.values()))
     if selection.projection is not None:
         point = selection.hierarchy.S @ (selection.projection @ np.nan_to_num(point))
