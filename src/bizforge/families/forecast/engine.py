@@ -2,10 +2,12 @@
 
 :func:`select` runs every candidate on each backtest window (cheapest first;
 a candidate whose measured cost no longer fits in what is left of the budget
-is skipped and reported), builds the ensemble on the stacked windows (the median
-of the competitive models, or greedy weights when fewer than three compete) and
-the conformal intervals from the ensemble's own window errors. :func:`forecast`
-then produces the chosen ensemble's forecast from the end of any panel.
+is skipped and reported), builds the ensemble on the stacked windows (the mean
+of the models that beat the naive benchmarks; see :func:`_ensemble`) and the
+conformal intervals from the ensemble's own window errors, scaled by each series'
+seasonal naive error. Which members join each series' mean, and which backtest
+rows calibrate the intervals, follow :mod:`.admission`. :func:`forecast` then
+produces the chosen ensemble's forecast from the end of any panel.
 """
 
 from __future__ import annotations
