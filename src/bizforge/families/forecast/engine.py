@@ -203,10 +203,12 @@ def select(panel: Panel, *, horizon: int, season: int, time_limit: float,
         ens = chosen["reconciled"]
     scales = np.concatenate([interval_scale(cut, season) for _, cut, _ in cuts])
     errors = _calibration_rows((actual_all - ens) / scales[:, None], np.concatenate(same))
-    if time.perf_counter() - started < 0.6 * time_limit:
-        errors = np.vstack([errors, _more_errors(panel, cuts, origins, min_train, horizon,
-                                                 season, covariates, seed, weights, how,
-                                                 chosen, seasonal, final_keep)])
+    # one more window of the chosen members costs about what one backtest window did
+    cost = sum(r["fit_seconds"] for r in leaderboard if r["name"] in weights) / len(cuts)
+    errors = np.vstack([errors, _more_errors(panel, cuts, origins, min_train, horizon,
+                                             season, covariates, seed, weights, how,
+                                             chosen, seasonal, final_keep,
+                                             started + time_limit - cost)])
     for row in leaderboard:
         row["weight"] = round(weights.get(row["name"], 0.0), 4)
     leaderboard.sort(key=lambda r: r["score"])
@@ -239,14 +241,17 @@ def _calibration_rows(errors: np.ndarray, same: np.ndarray) -> np.ndarray:
 def _more_errors(panel: Panel, cuts, origins: list[int], min_train: int, horizon: int,
                  season: int, covariates: list[str], seed: int, weights: dict[str, float],
                  how: str, chosen: dict[str, Any] | None, seasonal: bool,
-                 final_keep: np.ndarray) -> np.ndarray:
+                 final_keep: np.ndarray, start_by: float) -> np.ndarray:
     """The chosen ensemble's scaled errors on windows half-way between the selection's
     (and one before the oldest): the intervals' quantiles come from twice as many
-    windows as the choice of models, which only the chosen members pay for."""
+    windows as the choice of models, which only the chosen members pay for. A window
+    is started only before ``start_by`` (perf_counter seconds), so the budget holds."""
     step = origins[1] - origins[0] if len(origins) > 1 else horizon
     extra = sorted({o - max(1, step // 2) for o in origins} - set(origins))
     out = []
     for o in (o for o in extra if o >= min_train):
+        if time.perf_counter() > start_by:
+            break
         cut = panel.cut(o)
         cut.future = {c: panel.covariates[c][:, o: o + horizon] for c in covariates}
         actual = panel.values[:, o: o + horizon].copy()
