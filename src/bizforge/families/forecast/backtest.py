@@ -125,11 +125,11 @@ class Intervals:
             bounds[level] = np.vstack([np.nan_to_num(lo), np.nan_to_num(hi)])
         return cls(bounds)
 
-    def around(self, point: np.ndarray, level_of_series: np.ndarray,
+    def around(self, point: np.ndarray, scale_of_series: np.ndarray,
                level: int) -> tuple[np.ndarray, np.ndarray]:
         """(lo, hi) arrays like ``point`` (n_series, horizon)."""
         b = self.bounds[level][:, : point.shape[1]]
-        scale = level_of_series[:, None]
+        scale = scale_of_series[:, None]
         return point + b[0] * scale, point + b[1] * scale
 
     def to_dict(self) -> dict:

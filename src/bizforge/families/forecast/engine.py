@@ -21,7 +21,7 @@ import numpy as np
 
 from bizforge.families.forecast.admission import admitted, interval_scale, lengths, mask
 from bizforge.families.forecast.backtest import Intervals, greedy_ensemble, wape, window_origins
-from bizforge.families.forecast.gbm import LEVEL_WINDOW, GlobalGBM
+from bizforge.families.forecast.gbm import GlobalGBM
 from bizforge.families.forecast.hierarchy import METHODS, Hierarchy, projection
 from bizforge.families.forecast.panel import Panel
 from bizforge.families.forecast.stats import (
@@ -31,7 +31,7 @@ from bizforge.families.forecast.stats import (
     seasonal_pooled,
 )
 
-__all__ = ["Selection", "forecast", "level_of", "select"]
+__all__ = ["Selection", "forecast", "select"]
 
 GBM = "global_gbm"
 POOLED = "seasonal_pooled"  # needs the whole panel (a season's shape shared across series)
@@ -42,15 +42,6 @@ POOLED = "seasonal_pooled"  # needs the whole panel (a season's shape shared acr
 ORDER = ["naive", "seasonal_naive", "theta", "dotm", "ets", "shd", "seasonal_ratio", POOLED,
          "croston", "tsb", GBM, "stl_ets", "arima"]
 BENCHMARKS = ("naive", "seasonal_naive")
-
-
-def level_of(panel: Panel) -> np.ndarray:
-    """Each series' recent level (mean |value| of its last 13 periods)."""
-    out = np.zeros(len(panel.series_ids))
-    for i in range(len(panel.series_ids)):
-        y = panel.series(i)
-        out[i] = np.mean(np.abs(y[-LEVEL_WINDOW:])) if y.size else 0.0
-    return out
 
 
 @dataclass
