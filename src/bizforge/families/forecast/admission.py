@@ -12,9 +12,10 @@ series no member can forecast with its season keeps them all.
 The intervals' errors are divided by each series' in-sample seasonal naive error
 (the MASE denominator), so a series that moves a lot from one year to the next gets
 wider intervals than a calm one of the same size. Only backtest rows whose members
-ran as they do in the final forecast (the same ones knowing the season) calibrate
-them: a window cut before the season could be estimated has larger errors than the
-final forecast will.
+ran as they do in the final forecast (the same ones knowing the season), and whose
+history was long enough for the same lag as the final one, calibrate them: a window
+cut before the season could be estimated has larger errors than the final forecast
+will, and a scale at another lag is another unit.
 
 >>> import numpy as np
 >>> admitted(np.array([60, 120]), ["theta", "seasonal_naive"], 52, seasonal=True).tolist()
@@ -25,11 +26,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from bizforge.families.forecast.backtest import naive_scale
 from bizforge.families.forecast.panel import Panel
 from bizforge.families.forecast.stats import FORECASTERS
 
-__all__ = ["admitted", "interval_scale", "lengths", "mask"]
+__all__ = ["admitted", "interval_scale", "lengths", "mask", "scale_lags"]
 
 # members that are not one-series forecasters: from one season on (seasonal naive fallback,
 # last season's lags)
@@ -65,13 +65,22 @@ def mask(forecasts: list[np.ndarray], keep: np.ndarray) -> list[np.ndarray]:
     return [np.where(keep[:, [j]], f, np.nan) for j, f in enumerate(forecasts)]
 
 
-def interval_scale(panel: Panel, season: int) -> np.ndarray:
-    """Each series' mean absolute seasonal difference (lag 1 when shorter than a season);
-    its recent level where that is zero, 1 where both are."""
-    out = np.zeros(len(panel.series_ids))
+def scale_lags(panel: Panel, season: int) -> np.ndarray:
+    """Each series' lag for :func:`interval_scale`: the season when its (final) history is
+    longer than one, else 1; the backtest rows are scaled with the same lag."""
+    return np.where((season > 1) & (lengths(panel) > season), season, 1)
+
+
+def interval_scale(panel: Panel, lags: np.ndarray, fallback: bool = False) -> np.ndarray:
+    """Each series' mean absolute difference at its lag (seasonal naive's in-sample error,
+    the MASE denominator); its recent level where that is zero, 1 where both are. NaN
+    where the history is not longer than the lag, unless ``fallback`` (then the level)."""
+    out = np.full(len(panel.series_ids), np.nan)
     for i in range(len(panel.series_ids)):
-        y = panel.series(i)
-        s = naive_scale(y, season) if y.size > 1 else 0.0
+        y, lag = panel.series(i), int(lags[i])
+        if y.size <= lag and not fallback:
+            continue
+        s = float(np.mean(np.abs(y[lag:] - y[:-lag]))) if y.size > lag else 0.0
         if not s > 0 and y.size:
             s = float(np.mean(np.abs(y[-13:])))
         out[i] = s if s > 0 else 1.0

@@ -19,7 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from bizforge.families.forecast.admission import admitted, interval_scale, lengths, mask
+from bizforge.families.forecast.admission import (
+    admitted,
+    interval_scale,
+    lengths,
+    mask,
+    scale_lags,
+)
 from bizforge.families.forecast.backtest import Intervals, greedy_ensemble, wape, window_origins
 from bizforge.families.forecast.gbm import GlobalGBM
 from bizforge.families.forecast.hierarchy import METHODS, Hierarchy, projection
@@ -42,6 +48,9 @@ POOLED = "seasonal_pooled"  # needs the whole panel (a season's shape shared acr
 ORDER = ["naive", "seasonal_naive", "theta", "dotm", "ets", "shd", "seasonal_ratio", POOLED,
          "croston", "tsb", GBM, "stl_ets", "arima"]
 BENCHMARKS = ("naive", "seasonal_naive")
+PROBE = 20  # series a one-series model is timed on before its backtests are started
+# a 95% split-conformal interval needs 2 / 0.05 - 1 calibration rows for finite bounds
+MIN_CALIBRATION = 39
 
 
 @dataclass
@@ -57,6 +66,7 @@ class Selection:
     gbm: GlobalGBM | None = None
     combine: str = "weighted"             # or "median" of the members in ``weights``
     seasonal: bool = False                # seasonal naive beat naive: see admission.py
+    scale_lags: np.ndarray | None = None  # per series: the lag of the intervals' scale
     hierarchy: Hierarchy | None = None
     reconcile: str | None = None          # the chosen method
     projection: np.ndarray | None = None  # G: bottom series from every node's forecast
@@ -157,6 +167,12 @@ def select(panel: Panel, *, horizon: int, season: int, time_limit: float,
         if leaderboard and left < 0.05 * time_limit:
             skipped.append({"name": name, "reason": "the time limit ran out"})
             continue
+        guess = _probe_seconds(name, cuts[-1][1], horizon, season) * len(cuts)
+        if leaderboard and guess > left:
+            skipped.append({"name": name, "reason": f"{len(cuts)} backtest windows would "
+                            f"take about {guess:.0f} s (timed on {PROBE} series); "
+                            f"{max(left, 0):.0f} s were left"})
+            continue
         emit({"event": "candidate_start", "name": name})
         t0, preds = time.perf_counter(), []
         for k, (_, cut, _) in enumerate(cuts):
@@ -192,14 +208,19 @@ def select(panel: Panel, *, horizon: int, season: int, time_limit: float,
     if hierarchy is not None:
         chosen = _choose_reconciliation(hierarchy, reconcile, ens, actual_all, len(cuts))
         ens = chosen["reconciled"]
-    scales = np.concatenate([interval_scale(cut, season) for _, cut, _ in cuts])
-    errors = _calibration_rows((actual_all - ens) / scales[:, None], np.concatenate(same))
+    lags = scale_lags(panel, season)
+    scales = np.concatenate([interval_scale(cut, lags) for _, cut, _ in cuts])
+    if not np.isfinite(scales).any():  # no window long enough for the season's lag
+        lags = np.ones_like(lags)
+        scales = np.concatenate([interval_scale(cut, lags) for _, cut, _ in cuts])
     # one more window of the chosen members costs about what one backtest window did
     cost = sum(r["fit_seconds"] for r in leaderboard if r["name"] in weights) / len(cuts)
-    errors = np.vstack([errors, _more_errors(panel, cuts, origins, min_train, horizon,
-                                             season, covariates, seed, weights, how,
-                                             chosen, seasonal, final_keep,
-                                             started + time_limit - cost)])
+    more, more_keep = _more_errors(panel, cuts, origins, min_train, horizon, season,
+                                   covariates, seed, weights, how, chosen, seasonal,
+                                   final_keep, lags, started + time_limit - cost)
+    errors = _calibration_rows(
+        np.vstack([(actual_all - ens) / scales[:, None], more]),
+        np.concatenate([np.concatenate(same) & np.isfinite(scales), more_keep]))
     for row in leaderboard:
         row["weight"] = round(weights.get(row["name"], 0.0), 4)
     leaderboard.sort(key=lambda r: r["score"])
@@ -209,7 +230,8 @@ def select(panel: Panel, *, horizon: int, season: int, time_limit: float,
                    for k, (o, _, a) in enumerate(cuts)]
     emit({"event": "ensemble_done", "elapsed": time.perf_counter() - started})
     out = Selection(horizon, season, weights, Intervals.fit(errors, horizon), leaderboard,
-                    skipped, covariates, window_rows, combine=how, seasonal=seasonal)
+                    skipped, covariates, window_rows, combine=how, seasonal=seasonal,
+                    scale_lags=lags)
     leaderboard[0]["combine"] = how
     if chosen is not None:
         out.hierarchy, out.reconcile = hierarchy, chosen["method"]
@@ -218,25 +240,45 @@ def select(panel: Panel, *, horizon: int, season: int, time_limit: float,
     return out
 
 
+def _probe_seconds(name: str, cut: Panel, horizon: int, season: int) -> float:
+    """A one-series model's cost of one window, timed on ``PROBE`` series spread over the
+    panel (0 for the others, and when the panel is that small): a slow model (ARIMA on
+    1,428 series) is not started when it cannot finish."""
+    n = len(cut.series_ids)
+    if name not in FORECASTERS or n <= PROBE:
+        return 0.0
+    t0 = time.perf_counter()
+    for i in np.linspace(0, n - 1, PROBE).astype(int):
+        y = cut.series(int(i))
+        if y.size:
+            forecast_one(name, y, horizon, season)
+    return (time.perf_counter() - t0) * n / PROBE
+
+
 def _seasonal(results: dict[str, np.ndarray], actual: np.ndarray, season: int) -> bool:
     """Seasonal naive beat naive on the backtests (both ran, and the data has a season)."""
     return bool(season > 1 and "naive" in results and "seasonal_naive" in results
                 and wape(actual, results["seasonal_naive"]) < wape(actual, results["naive"]))
 
 
-def _calibration_rows(errors: np.ndarray, same: np.ndarray) -> np.ndarray:
-    """The rows whose members ran as in the final forecast (all rows when none did)."""
-    return errors[same] if same.any() else errors
+def _calibration_rows(errors: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """The rows whose members ran as in the final forecast and whose scale has the final
+    lag; all rows with a scale when fewer than ``MIN_CALIBRATION`` are left."""
+    if keep.sum() >= MIN_CALIBRATION:
+        return errors[keep]
+    return errors[np.isfinite(errors).any(axis=1)]
 
 
 def _more_errors(panel: Panel, cuts, origins: list[int], min_train: int, horizon: int,
                  season: int, covariates: list[str], seed: int, weights: dict[str, float],
                  how: str, chosen: dict[str, Any] | None, seasonal: bool,
-                 final_keep: np.ndarray, start_by: float) -> np.ndarray:
+                 final_keep: np.ndarray, lags: np.ndarray,
+                 start_by: float) -> tuple[np.ndarray, np.ndarray]:
     """The chosen ensemble's scaled errors on windows half-way between the selection's
     (and one before the oldest): the intervals' quantiles come from twice as many
     windows as the choice of models, which only the chosen members pay for. A window
-    is started only before ``start_by`` (perf_counter seconds), so the budget holds."""
+    is started only before ``start_by`` (perf_counter seconds), so the budget holds.
+    Returns the errors and which rows may calibrate (see :func:`_calibration_rows`)."""
     step = origins[1] - origins[0] if len(origins) > 1 else horizon
     extra = sorted({o - max(1, step // 2) for o in origins} - set(origins))
     out = []
@@ -254,11 +296,12 @@ def _more_errors(panel: Panel, cuts, origins: list[int], min_train: int, horizon
         ens = combine(mask(preds, keep), how, list(weights.values()))
         if chosen is not None:
             ens = chosen["hierarchy"].S @ (chosen["G"] @ np.nan_to_num(ens))
-        errors = (actual - ens) / interval_scale(cut, season)[:, None]
-        same = (keep == final_keep).all(axis=1)
-        if same.any():
-            out.append(errors[same])
-    return np.vstack(out) if out else np.zeros((0, horizon))
+        scale = interval_scale(cut, lags)
+        out.append(((actual - ens) / scale[:, None],
+                    (keep == final_keep).all(axis=1) & np.isfinite(scale)))
+    if not out:
+        return np.zeros((0, horizon)), np.zeros(0, dtype=bool)
+    return np.vstack([e for e, _ in out]), np.concatenate([k for _, k in out])
 
 
 def _ensemble(results: dict[str, np.ndarray], actual: np.ndarray,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bizforge.families.forecast.admission import admitted, interval_scale
+from bizforge.families.forecast.admission import admitted, interval_scale, scale_lags
 from bizforge.families.forecast.backtest import Intervals
 from bizforge.families.forecast.engine import Selection, _seasonal, forecast
 from bizforge.families.forecast.panel import Panel
@@ -72,6 +72,15 @@ def test_intervals_scale_with_how_much_a_series_moves_from_one_season_to_the_nex
     t = np.arange(3 * SEASON)
     calm = 100 + np.sin(2 * np.pi * t / SEASON) + 0.1 * np.random.default_rng(0).random(t.size)
     moving = 100 + np.sin(2 * np.pi * t / SEASON) + 10 * (-1.0) ** (t // SEASON)
-    scale = interval_scale(_panel(np.vstack([calm, moving, np.zeros(3 * SEASON)])), SEASON)
+    panel = _panel(np.vstack([calm, moving, np.zeros(3 * SEASON)]))
+    scale = interval_scale(panel, scale_lags(panel, SEASON))
     assert scale[1] > 10 * scale[0]
     assert scale[2] == 1.0  # a constant zero series still gets a usable scale
+
+
+def test_a_backtest_too_short_for_the_final_lag_is_not_scaled_in_another_unit():
+    panel = _seasonal_panel(30)  # longer than a season: the seasonal lag
+    lags = scale_lags(panel, SEASON)
+    assert (lags == SEASON).all()
+    assert np.isnan(interval_scale(panel.cut(SEASON), lags)).all()
+    assert np.isfinite(interval_scale(panel.cut(SEASON), lags, fallback=True)).all()
