@@ -35,7 +35,7 @@ def window_origins(length: int, horizon: int, windows: int, min_train: int,
     backtest should judge the models as they will run on the full history.
 
     >>> window_origins(143, 12, 4, 24, seasonal_train=104)
-    [107, 115, 123, 131]
+    [104, 113, 122, 131]
     """
     last = length - horizon
     step = horizon
