@@ -77,7 +77,7 @@ class SequenceScorer(Scorer):
         coo = X.tocoo()
         # each user's items oldest first: by user, then by rank from the latest, descending
         order = np.lexsort((-coo.data, coo.row))
-        user, item, rank = coo.row[order], coo.col[order], coo.data[order]
+        user, item = coo.row[order], coo.col[order]
         n = X.shape[1]
         T = sp.csr_matrix((n, n), dtype=np.float32)
         for d in range(1, window + 1):
