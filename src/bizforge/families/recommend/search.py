@@ -27,6 +27,7 @@ from threadpoolctl import threadpool_limits
 from bizforge.families.recommend.metrics import evaluate_scores
 from bizforge.families.recommend.scorers import EASE_MAX_ITEMS, Scorer, make_scorer
 from bizforge.families.recommend.sequence import SequenceScorer  # noqa: F401  (registers it)
+from bizforge.families.recommend.userease import MAX_USERS as USEREASE_MAX
 
 __all__ = ["Member", "SearchResult", "blend", "default_grid", "fit_scorer", "graded",
            "inversion_speed", "label", "probe", "search"]
@@ -90,6 +91,9 @@ def default_grid(n_items: int, time_limit: float | None = None, n_users: int | N
     ease = fewer <= EASE_MAX_ITEMS and (
         time_limit is None or ease_seconds(n_items, n_users, per_cube) <= EASE_SHARE * time_limit)
     binary = {"binary": True} if counts else None
+    # users x users EASE: a few thousand users at most, and its inversion within the share
+    users_ease = n_users is not None and n_users <= USEREASE_MAX and (
+        time_limit is None or ease_seconds(n_users, n_users, per_cube) <= EASE_SHARE * time_limit)
     grid: list[tuple[str, dict[str, Any]]] = [
         ("popularity", {}),
         # on counts, bare occurrences first: they did better on every count set we measured
@@ -107,6 +111,8 @@ def default_grid(n_items: int, time_limit: float | None = None, n_users: int | N
           if binary else []),
         ("rp3beta", {"alpha": 1.0, "beta": 0.3, "neighbours": 200}),
         ("itemknn", {"neighbours": 200}),
+        # weak alone, but unlike every item model: on play counts it added to their blend
+        *([("userease", {"l2": 10.0}), ("userease", {"l2": 50.0})] if users_ease else []),
         *([("ease", {"l2": l2, "dropout": p}) for l2, p in ((1000.0, 0.25), (100.0, 0.5))]
           if ease else []),
         *([("ease", {"l2": 300.0, "dropout": 0.5, **binary})] if ease and binary else []),
