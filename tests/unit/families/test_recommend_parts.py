@@ -98,7 +98,7 @@ def test_each_scorer_prefers_the_users_own_group(interactions, name):
     assert scores[group_a].mean() > scores[group_b].mean()
 
 
-@pytest.mark.parametrize("name", ["als", "bpr", "userknn", "rp3beta", "ease"])
+@pytest.mark.parametrize("name", ["als", "bpr", "userknn", "rp3beta", "ease", "userease"])
 def test_an_unknown_user_is_scored_from_the_items_sent(interactions, name):
     index, X = _matrix(interactions)
     scorer = make_scorer(name, factors=8, iterations=50).fit(X)
@@ -342,3 +342,33 @@ def test_the_grid_tries_the_sequence_scorer_only_with_times():
 
     assert "sequence" in {n for n, _ in default_grid(1000, 30, n_users=500, sequence=True)}
     assert "sequence" not in {n for n, _ in default_grid(1000, 30, n_users=500)}
+
+
+def test_userease_is_not_its_own_neighbour():
+    # only user 0 chose item 3: nobody else's row can recommend it to user 0
+    X = sp.csr_matrix(np.array([[1, 1, 0, 1], [1, 1, 1, 0], [0, 1, 1, 0]], dtype=np.float32))
+    scores = make_scorer("userease", l2=1.0).fit(X).score(np.array([0, 1]), X[[0, 1]])
+    assert scores[0, 3] == 0.0 and scores[1, 3] != 0.0
+
+
+def test_userease_arrays_round_trip_to_the_same_scores(interactions):
+    _, X = _matrix(interactions)
+    scorer = make_scorer("userease", l2=10.0).fit(X)
+    again = SCORERS["userease"].from_arrays(scorer.params, dict(scorer.arrays_))
+    rows = np.array([0, 5, -1])
+    np.testing.assert_array_equal(again.score(rows, X[[0, 5, 7]]), scorer.score(rows, X[[0, 5, 7]]))
+
+
+def test_userease_refuses_too_many_users(monkeypatch):
+    from bizforge.families.recommend import userease
+
+    monkeypatch.setattr(userease, "MAX_USERS", 2)
+    with pytest.raises(UsageError, match="3 x 3"):
+        make_scorer("userease").fit(sp.csr_matrix(np.eye(3, dtype=np.float32)))
+
+
+def test_the_grid_tries_userease_only_with_few_users():
+    from bizforge.families.recommend.search import default_grid
+
+    assert "userease" in {n for n, _ in default_grid(1000, 30, n_users=500)}
+    assert "userease" not in {n for n, _ in default_grid(1000, 30, n_users=20000)}
