@@ -89,6 +89,7 @@ def run_category(path: Path, category: str, limit: float, sample: int | None,
     lengths = [len(v) - nf for _, v, nf in series]
     return {"category": category, "series": len(series), "horizon": horizon,
             "smape": smape_m3(actual, pred), "seconds": seconds,
+            "coverage_80": run.metrics["test"]["coverage_80"],
             "weights": run.metrics["weights"], "history": (min(lengths), max(lengths)),
             "skipped": [s["name"] for s in run.metrics.get("not_used", [])]}
 
@@ -121,11 +122,12 @@ def main() -> None:
         rows.append(row)
         print(row, flush=True)
     body = [("| category | series | horizon | history | bizforge sMAPE | Theta (published) | "
-             "fit s | ensemble |"), "|---|---:|---:|---|---:|---:|---:|---|"]
+             "cov80 | fit s | ensemble |"), "|---|---:|---:|---|---:|---:|---:|---:|---|"]
     for r in rows:
         body.append(f"| {r['category']} | {r['series']} | {r['horizon']} | "
                     f"{r['history'][0]}-{r['history'][1]} | **{r['smape']:.2f}** | "
-                    f"{PUBLISHED_THETA[r['category']]:.2f} | {r['seconds']:.0f} | "
+                    f"{PUBLISHED_THETA[r['category']]:.2f} | {100 * r['coverage_80']:.1f}% | "
+                    f"{r['seconds']:.0f} | "
                     + ", ".join(f"{k} {v:.2f}" for k, v in r["weights"].items())
                     + (f" (not tried in time: {', '.join(r['skipped'])})" if r["skipped"]
                        else "") + " |")

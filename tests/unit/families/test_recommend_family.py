@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from pydantic import ValidationError
@@ -346,7 +347,8 @@ def test_ease_in_its_dual_form_survives_save_and_load(monkeypatch, tmp_path):
                            "rating": int(rng.integers(1, 40))}
                           for u in range(12) for i in rng.choice(30, 12, replace=False)])
     monkeypatch.setattr(search, "_grid_for",
-                        lambda train, limit: [("ease", {"l2": 10.0, "binary": True})])
+                        lambda train, limit, sequence=False: [("ease", {"l2": 10.0,
+                                                                        "binary": True})])
     options = RecommendOptions(user_column="user_id", item_column="item_id",
                                rating_column="rating")
     trained = RecommendFamily().train(DataSource(frame), target=None, task="recommend",
@@ -359,3 +361,20 @@ def test_ease_in_its_dual_form_survives_save_and_load(monkeypatch, tmp_path):
     asked = again.recommend(None, items=["i31", "i32"], k=5)
     assert asked == trained.predictor.recommend(None, items=["i31", "i32"], k=5)
     assert all(int(r["item"][1:]) >= 30 for r in asked["items"])  # the user's own group
+
+
+def test_with_times_the_sequence_scorer_is_chosen_where_order_matters_and_saved(tmp_path):
+    # every user walks one cycle of items (i, i+1, ...): what comes next is in the order only
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame([{"user_id": f"u{u}", "item_id": f"i{(start + n) % 30}",
+                           "rating": 5, "ts": 1_700_000_000 + 60 * n}
+                          for u, start in enumerate(rng.integers(0, 30, 80)) for n in range(10)])
+    trained = _train(frame)
+    board = {row["name"].split("(")[0] for row in trained.metrics["leaderboard"]}
+    assert "sequence" in board
+    assert trained.metrics["blend"][0]["scorer"] == "sequence"
+    trained.predictor.save(tmp_path)
+    again = RecommendPredictor.load(tmp_path)
+    assert again.recommend("u3", k=5) == trained.predictor.recommend("u3", k=5)
+    asked = again.recommend(None, items=["i7"], k=1)
+    assert asked["path"] == "fold-in" and asked["items"][0]["item"] == "i8"

@@ -14,6 +14,8 @@ from bizforge.families.recommend.metrics import beyond_accuracy, ranking_metrics
 from bizforge.families.recommend.options import RecommendOptions
 from bizforge.families.recommend.rules import allowed_mask, pick
 from bizforge.families.recommend.scorers import SCORERS, make_scorer
+from bizforge.families.recommend.search import fit_scorer
+from bizforge.families.recommend.sequence import order_matrix
 from bizforge.families.recommend.split import Index, holdout, later_than_training
 
 
@@ -87,7 +89,8 @@ def _matrix(interactions):
 def test_each_scorer_prefers_the_users_own_group(interactions, name):
     index, X = _matrix(interactions)
     params = {"iterations": 200, "learning_rate": 0.1} if name == "bpr" else {}
-    scorer = make_scorer(name, factors=8, **params).fit(X)
+    order = order_matrix(index, prepare(interactions, RecommendOptions()).pairs)
+    scorer = fit_scorer(name, {"factors": 8, **params}, X, order)
     user = index.user_pos["u0"]
     scores = scorer.score(np.array([user]), X[[user]])[0]
     group_a = [index.item_pos[f"i{i}"] for i in range(10)]
@@ -95,7 +98,7 @@ def test_each_scorer_prefers_the_users_own_group(interactions, name):
     assert scores[group_a].mean() > scores[group_b].mean()
 
 
-@pytest.mark.parametrize("name", ["als", "bpr", "userknn", "rp3beta", "ease"])
+@pytest.mark.parametrize("name", ["als", "bpr", "userknn", "rp3beta", "ease", "userease"])
 def test_an_unknown_user_is_scored_from_the_items_sent(interactions, name):
     index, X = _matrix(interactions)
     scorer = make_scorer(name, factors=8, iterations=50).fit(X)
@@ -282,3 +285,90 @@ def test_the_inversion_speed_is_measured_and_reused():
     first = inversion_speed()
     assert 0 < first < 1e-6
     assert inversion_speed() == first
+
+
+def _chain(n_users=60, n_items=30, length=8, seed=0) -> pd.DataFrame:
+    """Every user walks the items in one cycle (i, i+1, ...) from a random start, in time."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame([{"user": f"u{u}", "item": f"i{(start + n) % n_items}", "ts": 100 * n}
+                         for u, start in enumerate(rng.integers(0, n_items, n_users))
+                         for n in range(length)])
+
+
+def test_the_order_matrix_ranks_each_users_latest_first():
+    pairs = prepare(_chain(n_users=2), RecommendOptions(time_column="ts")).pairs
+    index = Index.of(pairs)
+    order = order_matrix(index, pairs)
+    row = order[index.user_pos["u0"]]
+    latest = index.items[row.indices[np.argmin(row.data)]]
+    assert sorted(row.data.tolist()) == list(range(1, 9))
+    assert latest == pairs[pairs["user"] == "u0"].sort_values("time")["item"].iloc[-1]
+
+
+def test_the_order_matrix_needs_times():
+    pairs = prepare(_chain(n_users=2).drop(columns="ts"), RecommendOptions()).pairs
+    assert order_matrix(Index.of(pairs), pairs) is None
+
+
+def test_the_sequence_scorer_recommends_what_came_next_after_the_latest_items():
+    pairs = prepare(_chain(), RecommendOptions(time_column="ts")).pairs
+    index = Index.of(pairs)
+    order = order_matrix(index, pairs)
+    scorer = fit_scorer("sequence", {}, index.matrix(pairs), order)
+    rows = np.arange(len(index.users))
+    scores = scorer.score(rows, order)
+    scores[order.nonzero()] = -np.inf  # as the recommendations leave out what was chosen
+    latest = [int(order[r].indices[np.argmin(order[r].data)]) for r in rows]
+    following = [index.item_pos[f"i{(int(index.items[i][1:]) + 1) % 30}"] for i in latest]
+    assert np.mean(scores.argmax(axis=1) == np.array(following)) > 0.9
+
+
+def test_the_sequence_scorer_folds_in_an_unknown_user_from_the_items_sent():
+    pairs = prepare(_chain(), RecommendOptions(time_column="ts")).pairs
+    index = Index.of(pairs)
+    scorer = fit_scorer("sequence", {"recent": 3}, index.matrix(pairs),
+                        order_matrix(index, pairs))
+    sent = sp.csr_matrix(([1.0], ([0], [index.item_pos["i4"]])), shape=(1, len(index.items)))
+    assert index.items[int(scorer.score(np.array([-1]), sent)[0].argmax())] == "i5"
+
+
+def test_the_sequence_scorer_is_not_fitted_without_times():
+    with pytest.raises(ValueError, match="times"):
+        fit_scorer("sequence", {}, sp.csr_matrix(np.eye(3, dtype=np.float32)), None)
+
+
+def test_the_grid_tries_the_sequence_scorer_only_with_times():
+    from bizforge.families.recommend.search import default_grid
+
+    assert "sequence" in {n for n, _ in default_grid(1000, 30, n_users=500, sequence=True)}
+    assert "sequence" not in {n for n, _ in default_grid(1000, 30, n_users=500)}
+
+
+def test_userease_is_not_its_own_neighbour():
+    # only user 0 chose item 3: nobody else's row can recommend it to user 0
+    X = sp.csr_matrix(np.array([[1, 1, 0, 1], [1, 1, 1, 0], [0, 1, 1, 0]], dtype=np.float32))
+    scores = make_scorer("userease", l2=1.0).fit(X).score(np.array([0, 1]), X[[0, 1]])
+    assert scores[0, 3] == 0.0 and scores[1, 3] != 0.0
+
+
+def test_userease_arrays_round_trip_to_the_same_scores(interactions):
+    _, X = _matrix(interactions)
+    scorer = make_scorer("userease", l2=10.0).fit(X)
+    again = SCORERS["userease"].from_arrays(scorer.params, dict(scorer.arrays_))
+    rows = np.array([0, 5, -1])
+    np.testing.assert_array_equal(again.score(rows, X[[0, 5, 7]]), scorer.score(rows, X[[0, 5, 7]]))
+
+
+def test_userease_refuses_too_many_users(monkeypatch):
+    from bizforge.families.recommend import userease
+
+    monkeypatch.setattr(userease, "MAX_USERS", 2)
+    with pytest.raises(UsageError, match="3 x 3"):
+        make_scorer("userease").fit(sp.csr_matrix(np.eye(3, dtype=np.float32)))
+
+
+def test_the_grid_tries_userease_only_with_few_users():
+    from bizforge.families.recommend.search import default_grid
+
+    assert "userease" in {n for n, _ in default_grid(1000, 30, n_users=500)}
+    assert "userease" not in {n for n, _ in default_grid(1000, 30, n_users=20000)}

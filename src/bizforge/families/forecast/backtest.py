@@ -5,8 +5,8 @@ next ``horizon`` periods from what came before and scores them. Windows step
 back from the end by ``horizon`` periods. The ensemble is a greedy forward
 selection (with repetition) of the models whose averaged forecast has the
 lowest absolute error over every window; its intervals come from the
-ensemble's own backtest errors, per step ahead, relative to each series'
-recent level (split conformal).
+ensemble's own backtest errors, per step ahead, divided by each series'
+scale (its seasonal naive error; split conformal).
 
 >>> import numpy as np
 >>> round(wape(np.array([[10.0, 10]]), np.array([[9.0, 12]])), 3)
@@ -35,7 +35,7 @@ def window_origins(length: int, horizon: int, windows: int, min_train: int,
     backtest should judge the models as they will run on the full history.
 
     >>> window_origins(143, 12, 4, 24, seasonal_train=104)
-    [107, 115, 123, 131]
+    [104, 113, 122, 131]
     """
     last = length - horizon
     step = horizon
@@ -110,13 +110,13 @@ def greedy_ensemble(forecasts: dict[str, np.ndarray], actual: np.ndarray,
 
 @dataclass
 class Intervals:
-    """Relative error quantiles per step ahead: ``bounds[level]`` is (2, horizon)."""
+    """Scaled error quantiles per step ahead: ``bounds[level]`` is (2, horizon)."""
 
     bounds: dict[int, np.ndarray]
 
     @classmethod
     def fit(cls, errors: np.ndarray, horizon: int) -> Intervals:
-        """``errors``: (n, horizon) of (actual - forecast) / level from the backtests."""
+        """``errors``: (n, horizon) of (actual - forecast) / scale from the backtests."""
         bounds = {}
         for level in LEVELS:
             a = (1 - level / 100) / 2
@@ -125,11 +125,11 @@ class Intervals:
             bounds[level] = np.vstack([np.nan_to_num(lo), np.nan_to_num(hi)])
         return cls(bounds)
 
-    def around(self, point: np.ndarray, level_of_series: np.ndarray,
+    def around(self, point: np.ndarray, scale_of_series: np.ndarray,
                level: int) -> tuple[np.ndarray, np.ndarray]:
         """(lo, hi) arrays like ``point`` (n_series, horizon)."""
         b = self.bounds[level][:, : point.shape[1]]
-        scale = level_of_series[:, None]
+        scale = scale_of_series[:, None]
         return point + b[0] * scale, point + b[1] * scale
 
     def to_dict(self) -> dict:

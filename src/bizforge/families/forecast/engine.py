@@ -2,10 +2,12 @@
 
 :func:`select` runs every candidate on each backtest window (cheapest first;
 a candidate whose measured cost no longer fits in what is left of the budget
-is skipped and reported), builds the ensemble on the stacked windows (the median
-of the competitive models, or greedy weights when fewer than three compete) and
-the conformal intervals from the ensemble's own window errors. :func:`forecast`
-then produces the chosen ensemble's forecast from the end of any panel.
+is skipped and reported), builds the ensemble on the stacked windows (the mean
+of the models that beat the naive benchmarks; see :func:`_ensemble`) and the
+conformal intervals from the ensemble's own window errors, scaled by each series'
+seasonal naive error. Which members join each series' mean, and which backtest
+rows calibrate the intervals, follow :mod:`.admission`. :func:`forecast` then
+produces the chosen ensemble's forecast from the end of any panel.
 """
 
 from __future__ import annotations
@@ -17,8 +19,15 @@ from typing import Any
 
 import numpy as np
 
+from bizforge.families.forecast.admission import (
+    admitted,
+    interval_scale,
+    lengths,
+    mask,
+    scale_lags,
+)
 from bizforge.families.forecast.backtest import Intervals, greedy_ensemble, wape, window_origins
-from bizforge.families.forecast.gbm import LEVEL_WINDOW, GlobalGBM
+from bizforge.families.forecast.gbm import GlobalGBM
 from bizforge.families.forecast.hierarchy import METHODS, Hierarchy, projection
 from bizforge.families.forecast.panel import Panel
 from bizforge.families.forecast.stats import (
@@ -28,7 +37,7 @@ from bizforge.families.forecast.stats import (
     seasonal_pooled,
 )
 
-__all__ = ["Selection", "forecast", "level_of", "select"]
+__all__ = ["Selection", "forecast", "select"]
 
 GBM = "global_gbm"
 POOLED = "seasonal_pooled"  # needs the whole panel (a season's shape shared across series)
@@ -39,15 +48,9 @@ POOLED = "seasonal_pooled"  # needs the whole panel (a season's shape shared acr
 ORDER = ["naive", "seasonal_naive", "theta", "dotm", "ets", "shd", "seasonal_ratio", POOLED,
          "croston", "tsb", GBM, "stl_ets", "arima"]
 BENCHMARKS = ("naive", "seasonal_naive")
-
-
-def level_of(panel: Panel) -> np.ndarray:
-    """Each series' recent level (mean |value| of its last 13 periods)."""
-    out = np.zeros(len(panel.series_ids))
-    for i in range(len(panel.series_ids)):
-        y = panel.series(i)
-        out[i] = np.mean(np.abs(y[-LEVEL_WINDOW:])) if y.size else 0.0
-    return out
+PROBE = 20  # series a one-series model is timed on before its backtests are started
+# a 95% split-conformal interval needs 2 / 0.05 - 1 calibration rows for finite bounds
+MIN_CALIBRATION = 39
 
 
 @dataclass
@@ -62,6 +65,8 @@ class Selection:
     windows: list[dict[str, Any]] = field(default_factory=list)
     gbm: GlobalGBM | None = None
     combine: str = "weighted"             # or "median" of the members in ``weights``
+    seasonal: bool = False                # seasonal naive beat naive: see admission.py
+    scale_lags: np.ndarray | None = None  # per series: the lag of the intervals' scale
     hierarchy: Hierarchy | None = None
     reconcile: str | None = None          # the chosen method
     projection: np.ndarray | None = None  # G: bottom series from every node's forecast
@@ -162,6 +167,12 @@ def select(panel: Panel, *, horizon: int, season: int, time_limit: float,
         if leaderboard and left < 0.05 * time_limit:
             skipped.append({"name": name, "reason": "the time limit ran out"})
             continue
+        guess = _probe_seconds(name, cuts[-1][1], horizon, season) * len(cuts)
+        if leaderboard and guess > left:
+            skipped.append({"name": name, "reason": f"{len(cuts)} backtest windows would "
+                            f"take about {guess:.0f} s (timed on {PROBE} series); "
+                            f"{max(left, 0):.0f} s were left"})
+            continue
         emit({"event": "candidate_start", "name": name})
         t0, preds = time.perf_counter(), []
         for k, (_, cut, _) in enumerate(cuts):
@@ -184,17 +195,32 @@ def select(panel: Panel, *, horizon: int, season: int, time_limit: float,
                                            zip(cuts, preds, strict=True)]})
         emit({"event": "candidate_end", "name": name, "elapsed": time.perf_counter() - started})
     weights, how = _ensemble(results, actual_all)
-    ens = combine([results[n] for n in weights], how, list(weights.values()))
+    seasonal = _seasonal(results, actual_all, season)
+    final_keep = admitted(lengths(panel), list(weights), season, seasonal)
+    n, parts, same = len(panel.series_ids), [], []
+    for k, (_, cut, _) in enumerate(cuts):
+        keep = admitted(lengths(cut), list(weights), season, seasonal)
+        parts.append(combine(mask([results[m][k * n:(k + 1) * n] for m in weights], keep),
+                             how, list(weights.values())))
+        same.append((keep == final_keep).all(axis=1))
+    ens = np.vstack(parts)
     chosen = None
     if hierarchy is not None:
         chosen = _choose_reconciliation(hierarchy, reconcile, ens, actual_all, len(cuts))
         ens = chosen["reconciled"]
-    levels = np.concatenate([level_of(cut) for _, cut, _ in cuts])
-    errors = (actual_all - ens) / np.where(levels > 0, levels, 1.0)[:, None]
-    if time.perf_counter() - started < 0.6 * time_limit:
-        errors = np.vstack([errors, _more_errors(panel, cuts, origins, min_train, horizon,
-                                                 season, covariates, seed, weights, how,
-                                                 chosen)])
+    lags = scale_lags(panel, season)
+    scales = np.concatenate([interval_scale(cut, lags) for _, cut, _ in cuts])
+    if not np.isfinite(scales).any():  # no window long enough for the season's lag
+        lags = np.ones_like(lags)
+        scales = np.concatenate([interval_scale(cut, lags) for _, cut, _ in cuts])
+    # one more window of the chosen members costs about what one backtest window did
+    cost = sum(r["fit_seconds"] for r in leaderboard if r["name"] in weights) / len(cuts)
+    more, more_keep = _more_errors(panel, cuts, origins, min_train, horizon, season,
+                                   covariates, seed, weights, how, chosen, seasonal,
+                                   final_keep, lags, started + time_limit - cost)
+    errors = _calibration_rows(
+        np.vstack([(actual_all - ens) / scales[:, None], more]),
+        np.concatenate([np.concatenate(same) & np.isfinite(scales), more_keep]))
     for row in leaderboard:
         row["weight"] = round(weights.get(row["name"], 0.0), 4)
     leaderboard.sort(key=lambda r: r["score"])
@@ -204,7 +230,8 @@ def select(panel: Panel, *, horizon: int, season: int, time_limit: float,
                    for k, (o, _, a) in enumerate(cuts)]
     emit({"event": "ensemble_done", "elapsed": time.perf_counter() - started})
     out = Selection(horizon, season, weights, Intervals.fit(errors, horizon), leaderboard,
-                    skipped, covariates, window_rows, combine=how)
+                    skipped, covariates, window_rows, combine=how, seasonal=seasonal,
+                    scale_lags=lags)
     leaderboard[0]["combine"] = how
     if chosen is not None:
         out.hierarchy, out.reconcile = hierarchy, chosen["method"]
@@ -213,29 +240,68 @@ def select(panel: Panel, *, horizon: int, season: int, time_limit: float,
     return out
 
 
+def _probe_seconds(name: str, cut: Panel, horizon: int, season: int) -> float:
+    """A one-series model's cost of one window, timed on ``PROBE`` series spread over the
+    panel (0 for the others, and when the panel is that small): a slow model (ARIMA on
+    1,428 series) is not started when it cannot finish."""
+    n = len(cut.series_ids)
+    if name not in FORECASTERS or n <= PROBE:
+        return 0.0
+    t0 = time.perf_counter()
+    for i in np.linspace(0, n - 1, PROBE).astype(int):
+        y = cut.series(int(i))
+        if y.size:
+            forecast_one(name, y, horizon, season)
+    return (time.perf_counter() - t0) * n / PROBE
+
+
+def _seasonal(results: dict[str, np.ndarray], actual: np.ndarray, season: int) -> bool:
+    """Seasonal naive beat naive on the backtests (both ran, and the data has a season)."""
+    return bool(season > 1 and "naive" in results and "seasonal_naive" in results
+                and wape(actual, results["seasonal_naive"]) < wape(actual, results["naive"]))
+
+
+def _calibration_rows(errors: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """The rows whose members ran as in the final forecast and whose scale has the final
+    lag; all rows with a scale when fewer than ``MIN_CALIBRATION`` are left."""
+    if keep.sum() >= MIN_CALIBRATION:
+        return errors[keep]
+    return errors[np.isfinite(errors).any(axis=1)]
+
+
 def _more_errors(panel: Panel, cuts, origins: list[int], min_train: int, horizon: int,
                  season: int, covariates: list[str], seed: int, weights: dict[str, float],
-                 how: str, chosen: dict[str, Any] | None) -> np.ndarray:
-    """The chosen ensemble's relative errors on windows half-way between the selection's
+                 how: str, chosen: dict[str, Any] | None, seasonal: bool,
+                 final_keep: np.ndarray, lags: np.ndarray,
+                 start_by: float) -> tuple[np.ndarray, np.ndarray]:
+    """The chosen ensemble's scaled errors on windows half-way between the selection's
     (and one before the oldest): the intervals' quantiles come from twice as many
-    windows as the choice of models, which only the chosen members pay for."""
+    windows as the choice of models, which only the chosen members pay for. A window
+    is started only before ``start_by`` (perf_counter seconds), so the budget holds.
+    Returns the errors and which rows may calibrate (see :func:`_calibration_rows`)."""
     step = origins[1] - origins[0] if len(origins) > 1 else horizon
     extra = sorted({o - max(1, step // 2) for o in origins} - set(origins))
     out = []
     for o in (o for o in extra if o >= min_train):
+        if time.perf_counter() > start_by:
+            break
         cut = panel.cut(o)
         cut.future = {c: panel.covariates[c][:, o: o + horizon] for c in covariates}
         actual = panel.values[:, o: o + horizon].copy()
         if actual.shape[1] < horizon:
             continue
         actual[[cut.series(i).size < 2 for i in range(len(panel.series_ids))]] = np.nan
+        keep = admitted(lengths(cut), list(weights), season, seasonal)
         preds = [_candidate(cut, n, horizon, season, covariates, seed)[0] for n in weights]
-        ens = combine(preds, how, list(weights.values()))
+        ens = combine(mask(preds, keep), how, list(weights.values()))
         if chosen is not None:
             ens = chosen["hierarchy"].S @ (chosen["G"] @ np.nan_to_num(ens))
-        level = level_of(cut)
-        out.append((actual - ens) / np.where(level > 0, level, 1.0)[:, None])
-    return np.vstack(out) if out else np.zeros((0, horizon))
+        scale = interval_scale(cut, lags)
+        out.append(((actual - ens) / scale[:, None],
+                    (keep == final_keep).all(axis=1) & np.isfinite(scale)))
+    if not out:
+        return np.zeros((0, horizon)), np.zeros(0, dtype=bool)
+    return np.vstack([e for e, _ in out]), np.concatenate([k for _, k in out])
 
 
 def _ensemble(results: dict[str, np.ndarray], actual: np.ndarray,
@@ -303,7 +369,10 @@ def forecast(panel: Panel, selection: Selection, *, seed: int = 0,
         else:
             members[name] = _stat_forecasts(panel, name, selection.horizon, selection.season,
                                             _intermittent(panel))
-    point = combine([members[n] for n in selection.weights], selection.combine,
+    names = list(selection.weights)
+    keep = admitted(lengths(panel), names, selection.season, selection.seasonal)
+    members = dict(zip(names, mask([members[n] for n in names], keep), strict=True))
+    point = combine([members[n] for n in names], selection.combine,
                     list(selection.weights.values()))
     if selection.projection is not None:
         point = selection.hierarchy.S @ (selection.projection @ np.nan_to_num(point))

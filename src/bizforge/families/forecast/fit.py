@@ -17,6 +17,7 @@ import pandas as pd
 
 from bizforge.errors import DataError
 from bizforge.families.forecast import engine
+from bizforge.families.forecast.admission import interval_scale, scale_lags
 from bizforge.families.forecast.backtest import LEVELS, coverage, mase, naive_scale, smape, wape
 from bizforge.families.forecast.hierarchy import Hierarchy, extend_panel, nests
 from bizforge.families.forecast.options import ForecastOptions
@@ -129,7 +130,9 @@ def fit_forecast(frame: pd.DataFrame, *, target: str | None, options: ForecastOp
                               hierarchy=hierarchy, reconcile=method)
     point, members, gbm = engine.forecast(train_panel, selection, seed=seed,
                                           future_cov=future_cov)
-    levels = engine.level_of(train_panel)
+    lags = (selection.scale_lags if selection.scale_lags is not None
+            else scale_lags(train_panel, season))
+    levels = interval_scale(train_panel, lags, fallback=True)
     test_metrics = _metrics(train_panel, actual, point, levels, selection, season)
     if hierarchy is not None:  # the headline figures are the user's own (bottom) series
         m = hierarchy.n_bottom
@@ -142,12 +145,12 @@ def fit_forecast(frame: pd.DataFrame, *, target: str | None, options: ForecastOp
     if test is None:  # refit on the whole history for the saved model
         final_panel = panel
         point_f, members, gbm = engine.forecast(final_panel, selection, seed=seed)
-        final_levels = engine.level_of(final_panel)
+        final_levels = interval_scale(final_panel, lags, fallback=True)
     else:
         final_panel, final_levels = train_panel, levels
     spec = {"task": "forecast", "horizon": horizon, "season": season,
             "weights": selection.weights, "combine": selection.combine,
-            "intervals": selection.intervals.to_dict(),
+            "intervals": selection.intervals.to_dict(), "interval_scale": "seasonal_mae",
             "covariates": covs, "levels": final_levels.tolist(), "fill_rule": FILL_RULE,
             "short_series": short}
     if hierarchy is not None:

@@ -217,7 +217,8 @@ class ForecastPredictor(FamilyPredictor):
         parts = {n: v[need] for n, v in self.members.items()}
         if self.gbm is not None and future is not None and GBM in self.weights:
             cov = self._future_cov(need, future, periods)
-            parts[GBM] = self.gbm.forecast(self.panel, cov, series=need)[need]
+            fresh = self.gbm.forecast(self.panel, cov, series=need)[need]
+            parts[GBM] = np.where(np.isnan(parts[GBM]), np.nan, fresh)  # kept out: admission.py
         point = combine([parts[n] for n in self.weights], self.spec.get("combine", "weighted"),
                         list(self.weights.values()))
         if self.hierarchy is not None:

@@ -39,6 +39,8 @@ class Forecaster:
     fn: Callable[[np.ndarray, int, int], np.ndarray]
     min_length: Callable[[int, int], int]   # (horizon, season) -> shortest usable history
     intermittent_only: bool = False
+    # season -> shortest history from which the forecast follows the season (None: never)
+    season_from: Callable[[int], int] | None = None
 
 
 def _naive(y, h, m):
@@ -190,16 +192,26 @@ def _tsb(y, h, m, alpha=0.1, beta=0.1):
     return np.repeat(prob * size, h)
 
 
+def _one_season(m: int) -> int:  # seasonal naive needs one season of history
+    return m
+
+
+def _two_seasons(m: int) -> int:  # the season test and the decomposition need two
+    return 2 * m
+
+
 FORECASTERS: dict[str, Forecaster] = {f.name: f for f in (
     Forecaster("naive", _naive, lambda h, m: 1),
-    Forecaster("seasonal_naive", _seasonal_naive, lambda h, m: max(1, m)),
-    Forecaster("seasonal_ratio", _seasonal_ratio, lambda h, m: m + 8 if m > 1 else 10**9),
-    Forecaster("theta", _theta, lambda h, m: 6),
-    Forecaster("dotm", _dotm, lambda h, m: 6),
-    Forecaster("shd", lambda y, h, m: _shd(y, h, m), lambda h, m: 10),
-    Forecaster("ets", lambda y, h, m: _ets(y, h, m), lambda h, m: 6),
-    Forecaster("stl_ets", _stl_ets, lambda h, m: 2 * m if m > 1 else 10**9),
-    Forecaster("arima", lambda y, h, m: _arima(y, h, m), lambda h, m: 12),
+    Forecaster("seasonal_naive", _seasonal_naive, lambda h, m: max(1, m), season_from=_one_season),
+    # too short for the ratio: seasonal naive, which still follows the season
+    Forecaster("seasonal_ratio", _seasonal_ratio, lambda h, m: m + 8 if m > 1 else 10**9,
+               season_from=_one_season),
+    Forecaster("theta", _theta, lambda h, m: 6, season_from=_two_seasons),
+    Forecaster("dotm", _dotm, lambda h, m: 6, season_from=_two_seasons),
+    Forecaster("shd", lambda y, h, m: _shd(y, h, m), lambda h, m: 10, season_from=_two_seasons),
+    Forecaster("ets", lambda y, h, m: _ets(y, h, m), lambda h, m: 6, season_from=_two_seasons),
+    Forecaster("stl_ets", _stl_ets, lambda h, m: 2 * m if m > 1 else 10**9, season_from=_two_seasons),
+    Forecaster("arima", lambda y, h, m: _arima(y, h, m), lambda h, m: 12, season_from=_two_seasons),
     Forecaster("croston", _croston, lambda h, m: 4, intermittent_only=True),
     Forecaster("tsb", _tsb, lambda h, m: 4, intermittent_only=True),
 )}
@@ -254,7 +266,18 @@ def seasonal_pooled(values: np.ndarray, horizon: int, season: int, window: int =
 
 
 def combine(forecasts: list[np.ndarray], how: str, weights: list[float]) -> np.ndarray:
-    """The ensemble's point forecast: ``median`` of the members, or their weighted mean."""
-    if how == "median":
-        return np.median(np.stack(forecasts), axis=0)
-    return sum(w * f for w, f in zip(weights, forecasts, strict=True))
+    """The ensemble's point forecast: ``median`` of the members, or their weighted mean.
+
+    A member's NaN (a series it was kept out of) is left out of that series' combination
+    and the other members' weights rescaled; a cell no member forecasts stays NaN.
+    """
+    stack = np.stack(forecasts)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells
+        if how == "median":
+            return np.nanmedian(stack, axis=0)
+        w = np.asarray(weights, dtype=float).reshape((-1,) + (1,) * (stack.ndim - 1))
+        have = np.isfinite(stack)
+        total = np.where(have, w, 0.0).sum(axis=0)
+        out = np.where(have, stack * w, 0.0).sum(axis=0)
+        return np.where(total > 0, out / np.where(total > 0, total, 1.0), np.nan)

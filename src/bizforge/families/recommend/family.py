@@ -35,7 +35,8 @@ from bizforge.families.recommend.rerank import (
     fit_reranker,
 )
 from bizforge.families.recommend.scorers import make_scorer
-from bizforge.families.recommend.search import Member, probe, search
+from bizforge.families.recommend.search import Member, fit_scorer, probe, search
+from bizforge.families.recommend.sequence import order_matrix
 from bizforge.families.recommend.side import side_features
 from bizforge.families.recommend.split import (
     Index,
@@ -146,7 +147,8 @@ class RecommendFamily(Family):
         emit({"event": "stage", "stage": "search"})
         budget = max(1.0, time_limit * SEARCH_SHARE - (time.perf_counter() - start))
         found = search(index.matrix(fit_pairs), relevant_sets(index, val_pairs), k=resolved.k,
-                       time_limit=budget, seed=seed, progress=emit)
+                       time_limit=budget, seed=seed, progress=emit,
+                       order=order_matrix(index, fit_pairs))
         if found.skipped:
             notes.append(f"skipped for time: {', '.join(found.skipped)}.")
         reranker = None
@@ -166,7 +168,8 @@ class RecommendFamily(Family):
             notes.append("re-ranker: skipped for time.")
         emit({"event": "stage", "stage": "refit"})
         X = index.matrix(train_pairs)
-        members = [Member(make_scorer(n, **p).fit(X, seed=seed), w) for n, p, w in found.chosen]
+        order = order_matrix(index, train_pairs)
+        members = [Member(fit_scorer(n, p, X, order, seed), w) for n, p, w in found.chosen]
         reasons = make_scorer("itemknn", neighbours=REASON_NEIGHBOURS).fit(X)._sim()
         content = attrs.content_matrix(index.items) if attrs else None
         info = {"task": task, "family": self.name, "k": resolved.k, "half_life": half_life,

@@ -78,6 +78,7 @@ class Scorer:
     """
 
     name: ClassVar[str]
+    uses_order: ClassVar[bool] = False  # fitted on the order matrix (see .sequence), not weights
 
     def __init__(self, **params: Any):
         self.params = params

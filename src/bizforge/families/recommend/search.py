@@ -26,9 +26,11 @@ from threadpoolctl import threadpool_limits
 
 from bizforge.families.recommend.metrics import evaluate_scores
 from bizforge.families.recommend.scorers import EASE_MAX_ITEMS, Scorer, make_scorer
+from bizforge.families.recommend.sequence import SequenceScorer  # noqa: F401  (registers it)
+from bizforge.families.recommend.userease import MAX_USERS as USEREASE_MAX
 
-__all__ = ["Member", "SearchResult", "blend", "default_grid", "graded", "inversion_speed",
-           "label", "probe", "search"]
+__all__ = ["Member", "SearchResult", "blend", "default_grid", "fit_scorer", "graded",
+           "inversion_speed", "label", "probe", "search"]
 
 WEIGHTS = (0.15, 0.3, 0.6, 1.0)
 MIN_GAIN = 0.001
@@ -77,21 +79,30 @@ def graded(train: sp.csr_matrix) -> bool:
 
 
 def default_grid(n_items: int, time_limit: float | None = None, n_users: int | None = None,
-                 counts: bool = False, per_cube: float | None = None
+                 counts: bool = False, per_cube: float | None = None, sequence: bool = False
                  ) -> list[tuple[str, dict[str, Any]]]:
     """The candidates tried, cheapest first; EASE only where one fit should take at most
     :data:`EASE_SHARE` of ``time_limit`` (the search's seconds). With ``counts`` (graded
-    weights such as play counts) EASE and RP3beta are also tried on bare occurrences."""
+    weights such as play counts) EASE and RP3beta are also tried on bare occurrences; with
+    ``sequence`` (the interactions have times) the transitions from each user's latest
+    items (:mod:`.sequence`) are tried too."""
     # one setting of every scorer first (the likeliest best), then the alternatives
     fewer = n_items if n_users is None else min(n_items, n_users)
     ease = fewer <= EASE_MAX_ITEMS and (
         time_limit is None or ease_seconds(n_items, n_users, per_cube) <= EASE_SHARE * time_limit)
     binary = {"binary": True} if counts else None
+    # users x users EASE: a few thousand users at most, and its inversion within the share
+    users_ease = n_users is not None and n_users <= USEREASE_MAX and (
+        time_limit is None or ease_seconds(n_users, n_users, per_cube) <= EASE_SHARE * time_limit)
     grid: list[tuple[str, dict[str, Any]]] = [
         ("popularity", {}),
         # on counts, bare occurrences first: they did better on every count set we measured
         *([("ease", {"l2": 100.0, "dropout": 0.5, **binary})] if ease and binary else []),
         *([("ease", {"l2": 300.0, "dropout": 0.25})] if ease else []),
+        # cheap, and on the time-ordered sets we measured the best single candidate
+        *([("sequence", {"window": 30, "decay": 0.95, "recent": 30, "recency": 0.8}),
+           ("sequence", {"window": 30, "decay": 0.95, "recent": 30, "recency": 0.9,
+                         "target": 0.3})] if sequence else []),
         # the setting the tuned ALS anchor chose on most of the sets we measured
         ("als", {"factors": 32, "regularization": 0.1, "alpha": 5.0, "iterations": 15}),
         ("userknn", {"neighbours": 100, "shrink": 10.0}),
@@ -100,6 +111,8 @@ def default_grid(n_items: int, time_limit: float | None = None, n_users: int | N
           if binary else []),
         ("rp3beta", {"alpha": 1.0, "beta": 0.3, "neighbours": 200}),
         ("itemknn", {"neighbours": 200}),
+        # weak alone, but unlike every item model: on play counts it added to their blend
+        *([("userease", {"l2": 10.0}), ("userease", {"l2": 50.0})] if users_ease else []),
         *([("ease", {"l2": l2, "dropout": p}) for l2, p in ((1000.0, 0.25), (100.0, 0.5))]
           if ease else []),
         *([("ease", {"l2": 300.0, "dropout": 0.5, **binary})] if ease and binary else []),
@@ -121,6 +134,18 @@ def label(name: str, params: dict[str, Any]) -> str:
     return f"{name}({inside})" if inside else name
 
 
+def fit_scorer(name: str, params: dict[str, Any], train: sp.csr_matrix,
+               order: sp.csr_matrix | None, seed: int = 0) -> Scorer:
+    """``name`` fitted on the weights ``train``, or on ``order`` for a scorer that reads the
+    order of each user's interactions (:mod:`.sequence`)."""
+    scorer = make_scorer(name, **params)
+    if scorer.uses_order:
+        if order is None:
+            raise ValueError(f"'{name}' needs the interactions' times (an order matrix)")
+        return scorer.fit(order, seed=seed)
+    return scorer.fit(train, seed=seed)
+
+
 def probe(train: sp.csr_matrix, relevant: list[set[int]], *, k: int, seed: int = 0,
           time_limit: float | None = None) -> float:
     """Validation NDCG of the grid's first personal candidate: a quick look at a choice
@@ -136,7 +161,7 @@ def probe(train: sp.csr_matrix, relevant: list[set[int]], *, k: int, seed: int =
     return metrics["ndcg"]
 
 
-def _grid_for(train: sp.csr_matrix, time_limit: float | None):
+def _grid_for(train: sp.csr_matrix, time_limit: float | None, sequence: bool = False):
     """The default grid for ``train``; where the fixed guess of EASE's seconds would leave it
     out, the machine's speed now is measured instead."""
     n_users, n_items = train.shape
@@ -145,7 +170,7 @@ def _grid_for(train: sp.csr_matrix, time_limit: float | None):
             and ease_seconds(n_items, n_users) > EASE_SHARE * time_limit):
         per_cube = inversion_speed()
     return default_grid(n_items, time_limit, n_users=n_users, counts=graded(train),
-                        per_cube=per_cube)
+                        per_cube=per_cube, sequence=sequence)
 
 
 @dataclass
@@ -187,8 +212,11 @@ class SearchResult:
 
 def search(train: sp.csr_matrix, relevant: list[set[int]], *, k: int, time_limit: float,
            seed: int = 0, grid: list[tuple[str, dict[str, Any]]] | None = None,
-           progress: Callable[[dict[str, Any]], None] | None = None) -> SearchResult:
-    """Fit the grid on ``train``, score the users with ``relevant`` items, blend the best."""
+           progress: Callable[[dict[str, Any]], None] | None = None,
+           order: sp.csr_matrix | None = None) -> SearchResult:
+    """Fit the grid on ``train``, score the users with ``relevant`` items, blend the best.
+    ``order`` (see :func:`.sequence.order_matrix`) adds the candidates that read the
+    order of each user's interactions."""
     start = time.perf_counter()
     emit = progress or (lambda event: None)
     users = np.flatnonzero([bool(r) for r in relevant])
@@ -200,7 +228,7 @@ def search(train: sp.csr_matrix, relevant: list[set[int]], *, k: int, time_limit
     best: dict[str, tuple[float, dict[str, Any], np.ndarray]] = {}
     took: dict[str, float] = {}
     skipped = []
-    for name, params in grid or _grid_for(train, time_limit):
+    for name, params in grid or _grid_for(train, time_limit, sequence=order is not None):
         # the blend's evaluations come after the candidates: they get the last share
         left = time_limit * (1.0 - BLEND_SHARE) - (time.perf_counter() - start)
         if took.get(name, 0.0) * 1.2 > left or left <= 0:
@@ -208,7 +236,7 @@ def search(train: sp.csr_matrix, relevant: list[set[int]], *, k: int, time_limit
             continue
         emit({"event": "candidate_start", "name": label(name, params)})
         t0 = time.perf_counter()
-        scorer = make_scorer(name, **params).fit(train, seed=seed)
+        scorer = fit_scorer(name, params, train, order, seed)
         fit_s = time.perf_counter() - t0
         scores = _standardise(scorer.score(users, history))
         metrics, _ = evaluate_scores(lambda rows, s=scores: s[np.searchsorted(users, rows)],
