@@ -159,8 +159,9 @@ def _lines(name: str, r: dict, extra: list[str], target: str | None = None) -> l
     board = "; ".join(f"{e['name']} valid {e['score']:.4f}"
                       + (f" test acc {e['test_accuracy']:.4f} / macro-F1 "
                          f"{e['test_macro_f1']:.4f}" if "test_accuracy" in e else "")
-                      + (f" ({e['fit_seconds']:.0f} s, {e.get('stopped_by')})"
-                         if "fit_seconds" in e else "") for e in m["leaderboard"])
+                      + (f" ({e['fit_seconds']:.0f} s, {e.get('epochs', 0):g} epochs, "
+                         f"{e.get('stopped_by')})" if "fit_seconds" in e else "")
+                      for e in m["leaderboard"])
     accuracies = " / ".join(f"{q['accuracy'][k]:.4f}" for k in ("torch", "onnx_fp32", "onnx_int8"))
     rate = f"{r['batch_rate']:.0f} images/s" if r["batch_rate"] else "not run"
     return [f"### {name}", "",

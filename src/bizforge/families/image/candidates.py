@@ -26,7 +26,7 @@ from bizforge.families.image.fit import FitOutcome, fit_loop, predict_logits
 from bizforge.families.image.nets import BACKBONE_SIZE, BackboneNet, SmallCNN, cnn_widths
 from bizforge.families.image.reading import ImageItem, load_arrays
 
-__all__ = ["TUNE_FROM", "Candidate", "Extracted", "class_weights", "extract", "fit_cnn",
+__all__ = ["TUNE_FROM", "Candidate", "Extracted", "class_weights", "cnn_for", "extract", "fit_cnn",
            "fit_frozen", "fit_tuned", "flip_variant", "seconds_per_image"]
 
 TUNE_FROM = -3  # EfficientNet-Lite0: the last three blocks (7x7 maps) and the head conv
@@ -62,7 +62,7 @@ def fit_cnn(x: np.ndarray, y: np.ndarray, xv: np.ndarray, yv: np.ndarray, xt: np
     start = time.perf_counter()
     torch.manual_seed(seed)
     size, channels = x.shape[1], x.shape[3]
-    net = SmallCNN(channels, n_classes, size, cnn_widths(len(x), size), double=len(x) < 20_000)
+    net = cnn_for(len(x), size, channels, n_classes)
     weight = class_weights(y, n_classes)
     outcome = fit_loop(net, x, y, xv, yv, seconds=seconds, augment=augment,
                        batch_size=128 if len(x) >= 5000 else 32 if len(x) >= 500 else 16,
@@ -72,7 +72,16 @@ def fit_cnn(x: np.ndarray, y: np.ndarray, xv: np.ndarray, yv: np.ndarray, xt: np
                        class_weight=weight, score=score, on_epoch=on_epoch)
     return Candidate("cnn", net, predict_logits(net, xv), predict_logits(net, xt), outcome,
                      time.perf_counter() - start,
-                     {"widths": net.config["widths"], "size": size, "augment": augment})
+                     {"widths": net.config["widths"], "size": size, "augment": augment,
+                      "head": net.config["head"]})
+
+
+def cnn_for(n_images: int, size: int, channels: int, n_classes: int) -> SmallCNN:
+    """The :class:`SmallCNN` for ``n_images`` training images of ``size`` pixels: two
+    convolutions a stage below 20,000 images; digits and characters (32 px or less) keep
+    the whole last map (where a stroke sits says which digit it is), larger inputs pool it."""
+    return SmallCNN(channels, n_classes, size, cnn_widths(n_images, size),
+                    double=n_images < 20_000, head="dense" if size <= 32 else "pool")
 
 
 def class_weights(y: np.ndarray, n_classes: int) -> np.ndarray | None:

@@ -54,15 +54,23 @@ def _block(cin: int, cout: int, double: bool) -> list[nn.Module]:
 
 
 class SmallCNN(nn.Module):
-    """conv-BN-ReLU stages, each halving the map, then a last conv stage, global average
-    pool and a linear layer. ``widths`` from :func:`cnn_widths` by default."""
+    """conv-BN-ReLU stages, each halving the map, then a last conv stage and a linear
+    layer. ``widths`` from :func:`cnn_widths` by default.
+
+    ``head="pool"``: global average pool before the linear layer (a defect counts wherever
+    it sits); ``head="dense"``: the whole last map flattened into it, for small centred
+    inputs such as digits, where *where* a stroke is says which digit it is (MNIST, same
+    split, 243 s each on 1 thread: test accuracy 0.9943 dense vs 0.9864 pooled)."""
 
     def __init__(self, channels: int, n_classes: int, size: int,
-                 widths: list[int] | None = None, double: bool = True, dropout: float = 0.2):
+                 widths: list[int] | None = None, double: bool = True, dropout: float = 0.2,
+                 head: str = "pool"):
         super().__init__()
+        if head not in ("pool", "dense"):
+            raise ValueError(f"head must be 'pool' or 'dense', not {head!r}")
         self.config = {"arch": "cnn", "channels": channels, "n_classes": n_classes,
                        "size": size, "widths": list(widths or cnn_widths(10_000, size)),
-                       "double": double, "dropout": dropout}
+                       "double": double, "dropout": dropout, "head": head}
         layers: list[nn.Module] = []
         cin = channels
         for w in self.config["widths"]:
@@ -71,8 +79,12 @@ class SmallCNN(nn.Module):
         last = cin * 2
         layers += _block(cin, last, False)
         self.body = nn.Sequential(*layers)
-        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout),
-                                  nn.Linear(last, n_classes))
+        side = size // 2 ** len(self.config["widths"])
+        pool = ([nn.AdaptiveAvgPool2d(1), nn.Flatten()] if head == "pool"
+                else [nn.Flatten()])
+        self.head = nn.Sequential(*pool, nn.Dropout(dropout),
+                                  nn.Linear(last * (1 if head == "pool" else side * side),
+                                            n_classes))
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x * (1 / 255.0) - 0.5)

@@ -50,19 +50,31 @@ def test_unknown_backbone_spec_is_a_config_error():
         build_backbone("resnet50", 2)
 
 
-def test_grad_cam_gives_heat_in_unit_range_at_input_size():
-    net = SmallCNN(1, 3, 28, [8, 16])
+@pytest.mark.parametrize("head", ["pool", "dense"])
+def test_grad_cam_gives_heat_in_unit_range_at_input_size(head):
+    net = SmallCNN(1, 3, 28, [8, 16], head=head)
     heat = grad_cam(net, np.random.default_rng(0).uniform(0, 255, (1, 1, 28, 28)), 1)
     assert heat.shape == (28, 28) and 0.0 <= heat.min() and heat.max() <= 1.0
 
 
-def test_onnx_graph_matches_the_network():
-    net = SmallCNN(1, 3, 28, [8, 16]).eval()
+@pytest.mark.parametrize("head", ["pool", "dense"])
+def test_onnx_graph_matches_the_network(head):
+    net = SmallCNN(1, 3, 28, [8, 16], head=head).eval()
     x = np.random.default_rng(0).uniform(0, 255, (4, 1, 28, 28)).astype(np.float32)
     onnx_logits = ImageRunner(export_image_onnx(net, size=28, channels=1)).logits(x)
     with torch.no_grad():
         torch_logits = net(torch.from_numpy(x)).numpy()
     np.testing.assert_allclose(onnx_logits, torch_logits, atol=1e-4)
+
+
+def test_small_inputs_get_a_dense_head_and_larger_ones_a_pooled_head():
+    from bizforge.families.image.candidates import cnn_for
+
+    assert cnn_for(60_000, 28, 1, 10).config["head"] == "dense"
+    assert cnn_for(500, 32, 3, 2).config["head"] == "dense"
+    assert cnn_for(1_000, 64, 1, 6).config["head"] == "pool"
+    with pytest.raises(ValueError, match="head must be"):
+        SmallCNN(1, 2, 28, head="max")
 
 
 def test_image_family_answers_its_task():
