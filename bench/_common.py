@@ -16,6 +16,15 @@ def datasets_root() -> Path | None:
     return root if root.is_dir() else None
 
 
+def datasets_or_say() -> Path | None:
+    """:func:`datasets_root`, saying how to point at the datasets when they are absent."""
+    root = datasets_root()
+    if root is None:
+        print("datasets not found: set BIZFORGE_DATASETS or put them in ../shared/datasets; "
+              "skipping.")
+    return root
+
+
 GENERATED = "<!-- generated: replaced on the next run; notes outside are kept -->"
 END = "<!-- end generated -->"
 

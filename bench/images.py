@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import datasets_root, write_results
+from _common import datasets_or_say, write_results
 
 TARGETS = {"mnist": "accuracy >= 0.993 (anchor CNN 3 epochs 0.990)",
            "tiles": "macro-F1 >= 0.70 (anchor frozen Lite0 + LR 0.555, majority 0.138)",
@@ -219,10 +219,8 @@ def main() -> None:
     ap.add_argument("--no-baseline", action="store_true",
                     help="MNIST: skip the anchor CNN (3 epochs; minutes on a shared machine)")
     args = ap.parse_args()
-    root = datasets_root()
+    root = datasets_or_say()
     if root is None:
-        print("datasets not found: set BIZFORGE_DATASETS or put them in ../shared/datasets; "
-              "skipping.")
         return
     if args.threads:
         import torch

@@ -9,6 +9,7 @@ after another in one process. ``A``: the pooled head (global average pool, as be
 ``dense``: the last 7 x 7 map flattened into the linear layer; ``wide``: 48/96 channels;
 ``double``: two convolutions a stage; ``ens2``: two pooled nets of SECONDS/2 each.
 """
+import argparse
 import sys
 import time
 from pathlib import Path
@@ -17,7 +18,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import datasets_root
+from _common import datasets_or_say
 from images import _idx
 
 from bizforge.families.image.fit import fit_loop, predict_logits
@@ -44,12 +45,15 @@ def fit(arm: str, data: tuple, seconds: float, seed: int) -> tuple:
 
 
 def main() -> None:
-    secs, arms, threads = float(sys.argv[1]), sys.argv[2].split(","), int(sys.argv[3])
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("seconds", type=float, help="training time of each arm")
+    ap.add_argument("arms", help="comma-separated: A, dense, wide, double, ens2")
+    ap.add_argument("threads", type=int, nargs="?", default=1)
+    args = ap.parse_args()
+    secs, arms, threads = args.seconds, args.arms.split(","), args.threads
     torch.set_num_threads(threads)
-    root = datasets_root()
+    root = datasets_or_say()
     if root is None:
-        print("datasets not found: set BIZFORGE_DATASETS or put them in ../shared/datasets; "
-              "skipping.")
         return
     src = root / "mnist"
     x = _idx(src / "train-images-idx3-ubyte.gz")[..., None]

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import datasets_root
+from _common import datasets_or_say
 
 IMAGENET = (np.array([0.485, 0.456, 0.406]) * 255, np.array([0.229, 0.224, 0.225]) * 255)
 
@@ -175,10 +175,8 @@ def main() -> None:
     ap.add_argument("--sizes", default="224,320")
     ap.add_argument("--spread-only", action="store_true")
     args = ap.parse_args()
-    root = datasets_root()
+    root = datasets_or_say()
     if root is None:
-        print("datasets not found: set BIZFORGE_DATASETS or put them in ../shared/datasets; "
-              "skipping.")
         return
     import torch
     torch.set_num_threads(1)

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import datasets_root
+from _common import datasets_or_say
 
 LAYERS = {"head mean": slice(432, 1712), "blocks 10+15 + head mean": slice(0, 1712),
           "all (+ head max)": slice(0, 2992)}
@@ -85,10 +85,8 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=224)
     ap.add_argument("--work", default="/tmp/bizforge-bench-images")
     args = ap.parse_args()
-    root = datasets_root()
+    root = datasets_or_say()
     if root is None:
-        print("datasets not found: set BIZFORGE_DATASETS or put them in ../shared/datasets; "
-              "skipping.")
         return
     import torch
     torch.set_num_threads(1)
