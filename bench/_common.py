@@ -16,6 +16,18 @@ def datasets_root() -> Path | None:
     return root if root.is_dir() else None
 
 
+def quiet_probe(work: str) -> Path:
+    """Set up an accuracy-only probe: one torch thread, no warnings, ``work`` created."""
+    import warnings
+
+    import torch
+    torch.set_num_threads(1)
+    warnings.filterwarnings("ignore")
+    folder = Path(work)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def datasets_or_say() -> Path | None:
     """:func:`datasets_root`, saying how to point at the datasets when they are absent."""
     root = datasets_root()

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import datasets_or_say
+from _common import datasets_or_say, quiet_probe
 
 IMAGENET = (np.array([0.485, 0.456, 0.406]) * 255, np.array([0.229, 0.224, 0.225]) * 255)
 
@@ -178,11 +178,7 @@ def main() -> None:
     root = datasets_or_say()
     if root is None:
         return
-    import torch
-    torch.set_num_threads(1)
-    warnings.filterwarnings("ignore")
-    work = Path(args.work)
-    work.mkdir(parents=True, exist_ok=True)
+    work = quiet_probe(args.work)
     prep = split_items(root, work)
     keep_items = prep.train + prep.valid
     y, yt = prep.y(keep_items), prep.y(prep.test)

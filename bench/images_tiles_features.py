@@ -19,13 +19,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import datasets_or_say
+from _common import datasets_or_say, quiet_probe
 
 LAYERS = {"head mean": slice(432, 1712), "blocks 10+15 + head mean": slice(0, 1712),
           "all (+ head max)": slice(0, 2992)}
@@ -88,11 +87,7 @@ def main() -> None:
     root = datasets_or_say()
     if root is None:
         return
-    import torch
-    torch.set_num_threads(1)
-    warnings.filterwarnings("ignore")
-    work = Path(args.work)
-    work.mkdir(parents=True, exist_ok=True)
+    work = quiet_probe(args.work)
     x_all, labels, groups = features(root / "magnetic_tile_defects", args.size, work)
     classes = sorted(set(labels))
     y = np.array([classes.index(v) for v in labels])
