@@ -42,7 +42,7 @@ from threadpoolctl import threadpool_limits
 
 from bizforge.errors import UsageError
 
-__all__ = ["EASE_MAX_ITEMS", "SCORERS", "Scorer", "make_scorer"]
+__all__ = ["EASE_MAX_ITEMS", "SCORERS", "Scorer", "make_scorer", "occurrences"]
 
 EASE_MAX_ITEMS = 12000
 SCORERS: dict[str, type[Scorer]] = {}
@@ -70,6 +70,13 @@ def make_scorer(name: str, **params: Any) -> Scorer:
     return SCORERS[name](**params)
 
 
+def occurrences(m: sp.spmatrix) -> sp.csr_matrix:
+    """A copy of ``m`` (CSR) with every stored interaction counted 1: that it happened."""
+    out = m.tocsr(copy=True)
+    out.data[:] = 1.0
+    return out
+
+
 class Scorer:
     """Base: ``fit(X) -> self``; ``score(rows, history) -> (n_users, n_items)`` floats.
 
@@ -93,9 +100,7 @@ class Scorer:
         interaction counts 1 (play counts or hours then only say that it happened)."""
         if not self.params.get("binary"):
             return m
-        m = m.copy()
-        m.data[:] = 1.0
-        return m
+        return occurrences(m)
 
     def _fit(self, X: sp.csr_matrix, seed: int) -> dict[str, np.ndarray]:
         raise NotImplementedError
@@ -145,8 +150,7 @@ class ItemKNN(Scorer):
         from implicit.nearest_neighbours import CosineRecommender
 
         model = CosineRecommender(K=int(self.params.get("neighbours", 100)), num_threads=1)
-        binary = X.copy()
-        binary.data[:] = 1.0
+        binary = occurrences(X)
         with _quiet_implicit():
             model.fit(binary, show_progress=False)
         return _sparse_arrays("sim", model.similarity)
@@ -157,9 +161,7 @@ class ItemKNN(Scorer):
         return self._sim_cache
 
     def score(self, rows, history):
-        binary = history.copy()
-        binary.data[:] = 1.0
-        return np.asarray((binary @ self._sim()).todense(), dtype=np.float32)
+        return np.asarray((occurrences(history) @ self._sim()).todense(), dtype=np.float32)
 
     def neighbours(self, item):
         return np.asarray(self._sim()[item].todense(), dtype=np.float32).ravel()
@@ -372,9 +374,7 @@ class UserKNN(Scorer):
     name = "userknn"
 
     def _fit(self, X, seed):
-        binary = X.copy()
-        binary.data[:] = 1.0
-        return _sparse_arrays("users", binary)
+        return _sparse_arrays("users", occurrences(X))
 
     def _users(self) -> tuple[sp.csr_matrix, np.ndarray]:
         if not hasattr(self, "_cache"):
@@ -396,8 +396,7 @@ class UserKNN(Scorer):
         users, norms = self._users()
         k = int(self.params.get("neighbours", 50))
         shrink = float(self.params.get("shrink", 10.0))
-        binary = history.copy().astype(np.float32)
-        binary.data[:] = 1.0
+        binary = occurrences(history.astype(np.float32))
         overlap = np.asarray((binary @ users.T).todense(), dtype=np.float32)
         own = np.sqrt(np.asarray(binary.sum(axis=1)).ravel())
         sims = overlap / (own[:, None] * norms[None, :] + shrink)

@@ -40,6 +40,7 @@ from bizforge.families.recommend.scorers import (
     _register,
     _sparse_arrays,
     _sparse_from,
+    occurrences,
 )
 from bizforge.families.recommend.split import Index
 
@@ -111,8 +112,7 @@ class SequenceScorer(Scorer):
         if known.all():
             recent = latest[rows]
         else:  # users unseen at training time: the items sent, every one as recent
-            sent = history.tocsr().copy()
-            sent.data[:] = 1.0
+            sent = occurrences(history)
             recent = sp.vstack([latest[[r]] if r >= 0 else sent[[j]]
                                 for j, r in enumerate(rows)]).tocsr()
         return np.asarray((recent @ T).todense(), dtype=np.float32)

@@ -25,7 +25,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from bizforge.errors import UsageError
-from bizforge.families.recommend.scorers import Scorer, _register, _sparse_arrays, _sparse_from
+from bizforge.families.recommend.scorers import (
+    Scorer,
+    _register,
+    _sparse_arrays,
+    _sparse_from,
+    occurrences,
+)
 
 __all__ = ["MAX_USERS", "UserEASE"]
 
@@ -43,8 +49,7 @@ class UserEASE(Scorer):
         if n_users > MAX_USERS:
             raise UsageError(f"userease inverts a {n_users} x {n_users} matrix; more than "
                              f"{MAX_USERS}.", fix="leave userease out for this data.")
-        binary = X.copy()
-        binary.data[:] = 1.0
+        binary = occurrences(X)
         gram = (binary @ binary.T).toarray().astype(np.float64)
         gram[np.diag_indices(n_users)] += float(self.params.get("l2", 10.0))
         P = np.linalg.inv(gram)
@@ -65,7 +70,6 @@ class UserEASE(Scorer):
             weights[known] = -own / P[rows[known], rows[known]][:, None]
             weights[np.flatnonzero(known), rows[known]] = 0.0
         if (~known).any():  # ridge regression of the items sent onto the training users
-            sent = history.tocsr()[np.flatnonzero(~known)].astype(np.float32)
-            sent.data[:] = 1.0
+            sent = occurrences(history.tocsr()[np.flatnonzero(~known)].astype(np.float32))
             weights[~known] = np.asarray((sent @ users.T).todense(), dtype=np.float32) @ P
         return np.asarray(users.T @ weights.T, dtype=np.float32).T
