@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from bizforge.families.forecast.backtest import mean_change
+from bizforge.families.forecast.gbm import LEVEL_WINDOW
 from bizforge.families.forecast.panel import Panel
 from bizforge.families.forecast.stats import FORECASTERS
 
@@ -80,8 +82,8 @@ def interval_scale(panel: Panel, lags: np.ndarray, fallback: bool = False) -> np
         y, lag = panel.series(i), int(lags[i])
         if y.size <= lag and not fallback:
             continue
-        s = float(np.mean(np.abs(y[lag:] - y[:-lag]))) if y.size > lag else 0.0
+        s = mean_change(y, lag)
         if not s > 0 and y.size:
-            s = float(np.mean(np.abs(y[-13:])))
+            s = float(np.mean(np.abs(y[-LEVEL_WINDOW:])))
         out[i] = s if s > 0 else 1.0
     return out

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["LEVELS", "Intervals", "coverage", "greedy_ensemble", "mase", "smape", "wape",
+__all__ = ["LEVELS", "Intervals", "coverage", "greedy_ensemble", "mase", "mean_change", "smape", "wape",
            "window_origins"]
 
 LEVELS = (80, 95)
@@ -72,9 +72,12 @@ def mase(actual: np.ndarray, pred: np.ndarray, scales: np.ndarray) -> float:
 
 def naive_scale(y: np.ndarray, season: int) -> float:
     """Mean absolute seasonal difference of the history (lag 1 when too short)."""
-    lag = season if season > 1 and len(y) > season else 1
-    d = np.abs(y[lag:] - y[:-lag]) if len(y) > lag else np.array([])
-    return float(d.mean()) if d.size else 0.0
+    return mean_change(y, season if season > 1 and len(y) > season else 1)
+
+
+def mean_change(y: np.ndarray, lag: int) -> float:
+    """Mean absolute difference of ``y`` at ``lag`` (0 when ``y`` is not longer than it)."""
+    return float(np.mean(np.abs(y[lag:] - y[:-lag]))) if len(y) > lag else 0.0
 
 
 def coverage(actual: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
