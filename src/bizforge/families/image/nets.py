@@ -79,12 +79,12 @@ class SmallCNN(nn.Module):
         last = cin * 2
         layers += _block(cin, last, False)
         self.body = nn.Sequential(*layers)
-        side = size // 2 ** len(self.config["widths"])
-        pool = ([nn.AdaptiveAvgPool2d(1), nn.Flatten()] if head == "pool"
-                else [nn.Flatten()])
-        self.head = nn.Sequential(*pool, nn.Dropout(dropout),
-                                  nn.Linear(last * (1 if head == "pool" else side * side),
-                                            n_classes))
+        if head == "pool":
+            flat, n_in = [nn.AdaptiveAvgPool2d(1), nn.Flatten()], last
+        else:  # the last map, side x side, flattened
+            side = size // 2 ** len(self.config["widths"])
+            flat, n_in = [nn.Flatten()], last * side * side
+        self.head = nn.Sequential(*flat, nn.Dropout(dropout), nn.Linear(n_in, n_classes))
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x * (1 / 255.0) - 0.5)
