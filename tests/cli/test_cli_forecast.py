@@ -60,6 +60,21 @@ def test_predict_writes_a_forecast_file_per_series_and_period(files, forecaster)
     assert (table["forecast"] <= table["hi_80"]).all()
 
 
+def test_predict_reads_a_long_history_whole_so_no_series_is_forecast_twice(files, forecaster):
+    # Chunks of 7 rows cut every series' history: each must still get one forecast, from
+    # all of its rows (a chunked read answered a series cut by a chunk's edge twice).
+    out = files / "chunked.csv"
+    result = runner.invoke(app, ["predict", str(forecaster), str(files / "train.csv"),
+                                 "-o", str(out), "--chunk-rows", "7"])
+    assert result.exit_code == 0, result.output
+    chunked = pd.read_csv(out)
+    whole = pd.read_csv(files / "forecast.csv") if (files / "forecast.csv").exists() else None
+    assert len(chunked) == 3 * H
+    assert chunked.groupby("series").size().eq(H).all()
+    if whole is not None:
+        assert np.allclose(chunked["forecast"], whole["forecast"])
+
+
 def test_train_rul_derives_the_target_and_predict_writes_one_row_per_unit(files):
     result = runner.invoke(app, ["train", str(files / "units.csv"), *RUL, "--out",
                                  str(files / "rul"), "--json", str(files / "rul.json")])
@@ -70,10 +85,10 @@ def test_train_rul_derives_the_target_and_predict_writes_one_row_per_unit(files)
     histories = histories.groupby("unit").head(40)  # still running
     histories.to_csv(files / "running.csv", index=False)
     result = runner.invoke(app, ["predict", str(files / "rul"), str(files / "running.csv"),
-                                 "-o", str(files / "rul.csv")])
+                                 "-o", str(files / "rul.csv"), "--chunk-rows", "15"])
     assert result.exit_code == 0, result.output
     table = pd.read_csv(files / "rul.csv")
-    assert sorted(table["unit"]) == [1, 2, 3, 4]
+    assert sorted(table["unit"]) == [1, 2, 3, 4]  # 40 cycles a unit: read whole, not by 15
     assert {"predicted_rul", "lo_80", "hi_80"} <= set(table.columns)
 
 

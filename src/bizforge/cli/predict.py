@@ -49,6 +49,7 @@ def predict_command(
 
         cluster = check_address(cluster)
     predictor = load_model(model)
+    streamed = streamed and predictor.streams
     given_decimal = decimal
     decimal = _decimal(predictor, decimal)
     notes: list[dict] = []  # what reading the file noticed (encoding, header, ...)

@@ -212,6 +212,10 @@ class FamilyPredictor(ABC):
     """A trained model of one family as loaded for prediction (batch, Python, REST)."""
 
     family: ClassVar[str]
+    # False when rows belong together (a series' history, a unit's cycles): a batch input
+    # is then read whole, never scored chunk by chunk (a group cut by a chunk's edge would
+    # be answered twice, each time from part of its rows).
+    streams: ClassVar[bool] = True
     info: dict[str, Any]  # model.json: task, input schema, library versions, ...
     path: Path | None = None
 

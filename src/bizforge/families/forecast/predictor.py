@@ -75,6 +75,7 @@ class ForecastPredictor(FamilyPredictor):
     """Forecasts of a panel's series from the end of its training history."""
 
     family = "forecast"
+    streams = False  # a series' history is read whole
 
     def __init__(self, spec: dict[str, Any], panel: Panel, members: dict[str, np.ndarray],
                  gbm: GlobalGBM | None, info: dict[str, Any] | None = None,

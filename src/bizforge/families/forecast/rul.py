@@ -288,6 +288,7 @@ class RulPredictor(FamilyPredictor):
     """A unit's history so far -> its remaining useful life, with an 80% interval."""
 
     family = "forecast"
+    streams = False  # a unit's cycles are read whole
 
     def __init__(self, spec: dict[str, Any], booster: Any, info: dict | None = None):
         self.spec, self.booster = spec, booster
