@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "bench"))
-import forecast_sets  # noqa: E402
+import forecast_sets
 
 
 def test_tourism_files_give_each_series_its_history_test_and_calendar(tmp_path):
