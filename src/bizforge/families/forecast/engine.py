@@ -313,9 +313,11 @@ def _ensemble(results: dict[str, np.ndarray], actual: np.ndarray,
     are what beat the M3 winner (Theta) in the literature, and a plain mean, unlike
     weights fitted to the backtests, does not chase the noise of a few windows. A model
     whose forecasts equal another's (seasonal naive without a season) counts once. When
-    no model beats the benchmarks, or they were not run, the median of the competitive
-    models (backtest WAPE within ``within`` times the best) when there are at least
-    three, else the greedy forward selection's weights.
+    the benchmarks ran and no model beats them, the better benchmark alone (M4 hourly:
+    seasonal naive, not a median of models that all lost to it). When one model beats
+    them, or they were not run, the median of the competitive models (backtest WAPE
+    within ``within`` times the best) when there are at least three, else the greedy
+    forward selection's weights.
     """
     ok: dict[str, np.ndarray] = {}
     for n, f in results.items():  # a model that fell back to another one counts once
@@ -327,6 +329,8 @@ def _ensemble(results: dict[str, np.ndarray], actual: np.ndarray,
     beat = [n for n in ok if n not in BENCHMARKS and bench and scores[n] < min(bench)]
     if len(beat) >= 2:
         return {n: 1 / len(beat) for n in beat}, "mean"
+    if bench and not beat:
+        return {min((n for n in BENCHMARKS if n in scores), key=scores.get): 1.0}, "mean"
     best = min(scores.values()) if scores else np.nan
     keep = [n for n in ok if scores[n] <= within * best]
     if len(keep) >= 3:

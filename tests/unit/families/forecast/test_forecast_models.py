@@ -96,6 +96,17 @@ def test_the_ensemble_is_the_mean_of_the_models_that_beat_the_naive_benchmarks()
         "theta": 1 / 3, "dotm": 1 / 3, "ets": 1 / 3}
 
 
+def test_when_no_model_beats_the_benchmarks_the_better_benchmark_forecasts_alone():
+    from bizforge.families.forecast.engine import _ensemble
+
+    actual = np.array([[10.0, 10, 10, 10]])
+    results = {"naive": np.full((1, 4), 13.0), "seasonal_naive": np.full((1, 4), 11.0),
+               "theta": np.full((1, 4), 11.5), "dotm": np.full((1, 4), 12.0),
+               "ets": np.full((1, 4), 12.5)}
+    weights, how = _ensemble(results, actual)
+    assert weights == {"seasonal_naive": 1.0} and how == "mean"
+
+
 @pytest.mark.parametrize("season", [1, 4, 12])
 def test_the_numpy_theta_method_agrees_with_statsmodels_thetamodel(season):
     import warnings
