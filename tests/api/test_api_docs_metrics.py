@@ -62,3 +62,11 @@ def test_json_without_orjson_handles_numpy_and_nan(monkeypatch):
     body = {"v": np.int64(3), "p": np.float64("nan"), "r": [{"x": float("inf")}], "t": "流失"}
     assert json.loads(responses.dumps(body)) == {"v": 3, "p": None, "r": [{"x": None}],
                                                  "t": "流失"}
+
+
+def test_fastapis_own_opentelemetry_hooks_are_off_unless_asked(make_client):
+    # Prometheus metrics and JSON logs are the server's own; FastAPI's OTel hooks cost
+    # every request a look for a configured provider, so they are opt-in.
+    off, on = make_client().app, make_client(opentelemetry=True).app
+    assert not any(off._telemetry[k] for k in ("tracing", "metrics", "logs"))
+    assert all(on._telemetry[k] for k in ("tracing", "metrics", "logs"))

@@ -90,6 +90,16 @@ def run_server(asgi_app, *, host: str = "127.0.0.1", port: int = 8000, graceful:
                                                                log_level))).run()
 
 
+def _lean_log_records() -> None:
+    """Log records without the caller's file and line, thread and process (the logging
+    HOWTO's "Optimization"): the server's JSON lines never show them, and every request
+    logs one line. Only in a server process, where nothing else formats its records."""
+    import logging
+
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+
+
 def app_from_env():
     """The app for one server process, with the options ``bizforge serve`` checked."""
     from bizforge.serve.api import ServerOptions, create_app
@@ -98,6 +108,7 @@ def app_from_env():
     given = json.loads(os.environ.get(_ENV) or "{}")
     configure_logging(given.get("log_level", "info"),
                       debug=bool(os.environ.get("BIZFORGE_DEBUG")))
+    _lean_log_records()
     # The web console keeps its sign-in sessions and training queue in the process: it is
     # served by a single-process server only (several workers serve the REST API alone).
     return create_app(options=ServerOptions(auth=given.get("auth", True) is not False),

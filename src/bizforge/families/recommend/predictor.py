@@ -88,6 +88,7 @@ class RecommendPredictor(FamilyPredictor):
         cats = attributes.categories if attributes else {}
         self.item_categories = [cats.get(i, []) for i in index.items]
         self.category_matrix = category_matrix(self.item_categories)
+        self._parts: dict[int, tuple[str, str | None, list[str], str]] = {}  # _item_parts
         # None: compute the shortlists now; False: not now (no time left in training; the
         # saved model then computes them when it is loaded)
         self.shortlist = (self._shortlists() if shortlist is None
@@ -274,55 +275,64 @@ class RecommendPredictor(FamilyPredictor):
         """The answer from the user's shortlist; None when it runs out before k items and
         the full scoring could find more."""
         items, values = self.shortlist[0][row], self.shortlist[1][row]
-        keep = items >= 0
         if len(exclude):
-            keep &= ~np.isin(items, self._item_positions(exclude, "exclude", notes))
-        chosen = items[keep][:k]
-        if len(chosen) < k:
-            if items[-1] >= 0 and len(items) < len(self.index.items):
+            keep = ~np.isin(items, self._item_positions(exclude, "exclude", notes))
+            items, values = items[keep], values[keep]
+        # best first, -1 (none) only at the end: the first k are the answer
+        chosen, scores = items[:k], values[:k]
+        if len(chosen) < k or chosen[-1] < 0:
+            kept = self.shortlist[0]
+            if kept[row, -1] >= 0 and kept.shape[1] < len(self.index.items):
                 return None
+            real = chosen >= 0
+            chosen, scores = chosen[real], scores[real]
             notes.append(f"only {len(chosen)} items could be recommended (k={k}) after the "
                          "rules and the items already chosen.")
-        return self._describe(chosen.tolist(), values[keep][:k], self._seen(row), "history")
+        return self._describe(chosen.tolist(), scores, self._seen(row), "history")
 
     def _describe(self, chosen: list[int], scores: np.ndarray, seen: np.ndarray,
                   path: str) -> list[dict[str, Any]]:
-        """``chosen`` items with their ``scores``, each with the ``seen`` item behind it."""
+        """``chosen`` items with their ``scores``, each with the ``seen`` item behind it.
+        A request served from the shortlist spends most of its time here: one pass over
+        the similarity block, plain Python values and each item's fixed parts kept."""
         items = self.index.items
         if not (len(seen) and chosen):
-            sims = np.zeros((0, len(chosen)))
-        elif self._dense_reasons is not None:
-            sims = self._dense_reasons[np.ix_(seen, chosen)]
+            best: list[int | None] = [None] * len(chosen)
         else:
-            sims = self.reasons[seen][:, chosen].toarray()
-        # One pass over the similarity block and plain Python values below: a request
-        # served from the shortlist spends most of its time here.
-        if sims.shape[0]:
-            strongest, best = sims.max(axis=0).tolist(), sims.argmax(axis=0).tolist()
-        else:
-            strongest, best = [0.0] * len(chosen), [0] * len(chosen)
+            if self._dense_reasons is not None:
+                sims = self._dense_reasons[seen[:, None], np.asarray(chosen)]
+            else:
+                sims = self.reasons[seen][:, chosen].toarray()
+            at = sims.argmax(axis=0)
+            strongest = sims[at, np.arange(len(chosen))] > 0
+            best = [int(seen[a]) if s else None for a, s in zip(at.tolist(), strongest.tolist())]
         warm, values = self.warm[chosen].tolist(), np.asarray(scores, dtype=float).tolist()
         out = []
         for j, item in enumerate(chosen):
+            item_id, title, categories, _ = self._item_parts(item)
             via = "popular" if path == "popular" else ("attributes" if not warm[j]
                                                       else "collaborative")
-            because = None
-            if via == "attributes":
-                because = items[self.cold_link[item]]
-            elif strongest[j] > 0:
-                because = items[seen[best[j]]]
-            reason = None
+            because = int(self.cold_link[item]) if via == "attributes" else best[j]
             if because is not None:
-                title = self.title(because)
-                reason = (f"similar to {title}, which you liked" if via == "attributes"
-                          else f"because you liked {title}")
-            elif via == "popular":
-                reason = "popular with everyone"
-            out.append({"item": items[item], "score": round(values[j], 6),
-                        "title": self.title(items[item], default=None), "reason": reason,
-                        "because": because, "via": via,
-                        "categories": list(self.item_categories[item])})
+                liked = self._item_parts(because)[3]
+                reason = (f"similar to {liked}, which you liked" if via == "attributes"
+                          else f"because you liked {liked}")
+            else:
+                reason = "popular with everyone" if via == "popular" else None
+            out.append({"item": item_id, "score": round(values[j], 6), "title": title,
+                        "reason": reason, "because": None if because is None else items[because],
+                        "via": via, "categories": list(categories)})
         return out
+
+    def _item_parts(self, item: int) -> tuple[str, str | None, list[str], str]:
+        """(id, title or None, categories, title or id) of item ``item``, kept once made."""
+        parts = self._parts.get(item)
+        if parts is None:
+            item_id = self.index.items[item]
+            title = self.title(item_id, default=None)
+            parts = self._parts[item] = (item_id, title, self.item_categories[item],
+                                         item_id if title is None else title)
+        return parts
 
     def title(self, item: str, default: str | None = "") -> str | None:
         titles = self.attributes.titles if self.attributes else {}

@@ -47,6 +47,7 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # Request ids: a per-process random prefix and a counter (os.urandom per request is slow).
 _PREFIX = secrets.token_hex(4)
 _COUNTER = itertools.count(1)
+_NO_TELEMETRY = {"tracing": False, "metrics": False, "logs": False}
 DB_RETRY_AFTER_S = 2  # Retry-After of a 503 while the registry database is unreachable
 
 
@@ -68,6 +69,10 @@ class ServerOptions:
     preload: bool = True  # load every model's default version at startup
     docs: bool | None = None  # Swagger UI at /docs; default: only without auth
     drift_flush: float = 60.0  # seconds between stores of served-row tallies (0: only on demand)
+    # FastAPI's own OpenTelemetry hooks (traces/metrics/logs to the process's global OTel
+    # providers). Off by default: the server has its Prometheus metrics and JSON logs, and
+    # the check whether a provider is set costs every request its share.
+    opentelemetry: bool = False
 
 
 def create_app(settings: Settings | None = None, registry: Any = None,
@@ -90,6 +95,7 @@ def create_app(settings: Settings | None = None, registry: Any = None,
                     "`Authorization: Bearer KEY` (a key from `bizforge keys create`).",
         openapi_url=None, docs_url=None, redoc_url=None,
         default_response_class=JSON,
+        telemetry=None if options.opentelemetry else _NO_TELEMETRY,
     )
     state = app.state
     state.settings, state.registry, state.options = settings, registry, options

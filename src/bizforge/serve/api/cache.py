@@ -46,6 +46,7 @@ __all__ = ["LoadedModel", "ModelCache", "ModelUnavailable", "UnknownAction"]
 Key = tuple[str, int]
 _SMALL = 256  # rows up to which plain Python values beat pandas' vectorised paths
 ACTION_BATCH = 32  # requests of a handle_many action answered in one call, at most
+MAX_REFS = 1024  # texts of model references remembered with what they resolved to
 
 
 class ModelUnavailable(ModelError):
@@ -314,8 +315,11 @@ class ModelCache:
         """``(name, version)`` that ``ref`` means right now. UsageError / ModelNotFound."""
         from bizforge.registry import parse_ref
 
-        parsed = parse_ref(ref)  # validates the name before anything else sees it
         self.refresh()
+        hit = self._refs.get(ref)  # this very text resolved before: its name was checked then
+        if hit is not None:
+            return hit
+        parsed = parse_ref(ref)  # validates the name before anything else sees it
         key = str(parsed)
         hit = self._refs.get(key)
         if hit is None:
@@ -323,6 +327,8 @@ class ModelCache:
             hit = (mv.name, mv.version)
             self._found[hit] = mv
             self._refs[key] = hit
+        if len(self._refs) < MAX_REFS:
+            self._refs[ref] = hit
         return hit
 
     # -- loading ------------------------------------------------------------------

@@ -79,6 +79,8 @@ async def answer(request: Request, model: Any, name: str) -> JSON:
 
 def explain_refused(request: Request) -> None:
     """``?explain=`` is for the row-table fast path; elsewhere a clear 422, not ignored."""
+    if not request.scope.get("query_string"):  # most requests: nothing to parse
+        return
     if request.query_params.get("explain", "").strip().lower() not in ("", "0", "false", "no",
                                                                         "off"):
         raise UsageError("?explain applies to the predictions of table and text models.",
