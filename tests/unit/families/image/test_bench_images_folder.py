@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "bench"))
-import images_folder as bench  # noqa: E402
+import images_folder as bench
 
 
 def _set(root: Path, counts: dict[str, int]) -> Path:
