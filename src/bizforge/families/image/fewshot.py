@@ -264,10 +264,11 @@ def _view_features(backbone: BackboneNet, items: list, k: int,
     return np.concatenate(out) if out else np.zeros((0, backbone.head.in_features))
 
 
-def describe(choice: CvChoice, n_images: int, smallest: int) -> str:
-    """The report's line: what was chosen, and how."""
+def describe(choice: CvChoice, n_images: int, smallest: int, views: int = 1) -> str:
+    """The report's line: what was chosen (trained on ``views`` views), and how."""
+    trained = f" (trained on {views} views of each image)" if views > 1 else ""
     return (f"few images per class (smallest class {smallest}, {n_images} images): chose "
-            f"{choice.label} by {FOLDS}-fold cross-validation x {REPEATS} over all the "
+            f"{choice.label}{trained} by {FOLDS}-fold cross-validation x {REPEATS} over all the "
             f"training images (CV score {choice.score:.3f}; nothing held out for validation).")
 
 
@@ -306,7 +307,7 @@ def few_candidates(backbone: BackboneNet, prep: Any, *, augment: str, score: Cal
     cand, choice = fit_fewshot(backbone, prep.train, y, prep.test, views=views, score=score,
                                seed=seed, groups=groups, deadline=deadline,
                                serve_views=served)
-    notes.append(describe(choice, n, int(np.bincount(y).min())))
+    notes.append(describe(choice, n, int(np.bincount(y).min()), views))
     out = [cand]
     if tune and choice.views == 1:  # the tuned net serves one view: its rival is one too
         flips = 4 if views > 1 else 1

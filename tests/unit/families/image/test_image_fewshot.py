@@ -120,6 +120,8 @@ def test_the_head_is_served_on_at_most_the_views_the_time_allows():
     choice = fs.choose_head(feats, y, None, score=ACCURACY, seed=0, serve_views=2)
     assert {k.split("/")[1] for k in choice.table} == {"2views", "1view"}
     assert choice.views in (1, 2)
+    assert "(trained on 8 views of each image) by 5-fold" in fs.describe(choice, 20, 10, 8)
+    assert "trained on" not in fs.describe(choice, 20, 10, 1)
 
 
 @pytest.mark.slow  # a whole run (export, int8, report): 3.5-11 s on the shared 2 cores
