@@ -82,32 +82,46 @@ def test_view_averaged_net_is_the_head_on_averaged_features_and_exports():
     assert heat.shape == (40, 40) and 0.0 <= heat.min() <= heat.max() <= 1.0
 
 
-def test_views_shrink_when_the_time_is_short():
+def test_views_shrink_when_the_time_is_short_those_served_first():
     class Prep:  # the few fields few_candidates reads
-        train, test = [None] * 60, [None] * 60
+        def __init__(self, n_test):
+            self.train, self.test = [None] * 60, [None] * n_test
 
         def y(self, part):
             return np.repeat([0, 1, 2], 20)
 
     seen = {}
 
-    def fake_fit(backbone, train, y, test, *, views, **kw):
-        seen["views"] = views
+    def fake_fit(backbone, train, y, test, *, views, serve_views, **kw):
+        seen["views"] = (views, serve_views)
         raise StopIteration
 
     net = _tiny_backbone(3)
     net.per_image_ = 0.05
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(fs, "fit_fewshot", fake_fit)
-        for budget, want in ((1e6, 8), (60.0, 2)):
+        # (test images, seconds left) -> (training views, most views served)
+        for n_test, budget, want in ((60, 1e6, (8, 8)), (60, 60.0, (4, 2)),
+                                     (2000, 300.0, (8, 1))):  # a large test set: trained on 8
             with pytest.raises(StopIteration):
-                fs.few_candidates(net, Prep(), augment="flip", score=ACCURACY, seed=0,
+                fs.few_candidates(net, Prep(n_test), augment="flip", score=ACCURACY, seed=0,
                                   left=lambda b=budget: b, groups=None, notes=[])
             assert seen["views"] == want
         with pytest.raises(StopIteration):
-            fs.few_candidates(net, Prep(), augment="shift", score=ACCURACY, seed=0,
+            fs.few_candidates(net, Prep(60), augment="shift", score=ACCURACY, seed=0,
                               left=lambda: 1e6, groups=None, notes=[])
-        assert seen["views"] == 1  # digits: one view
+        assert seen["views"] == (1, 1)  # digits: one view
+
+
+def test_the_head_is_served_on_at_most_the_views_the_time_allows():
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 10)
+    feats = rng.normal(size=(8, 20, 4)) + y[None, :, None]
+    choice = fs.choose_head(feats, y, None, score=ACCURACY, seed=0, serve_views=2)
+    assert {k.split("/")[1] for k in choice.table} == {"2views", "1view"}
+    assert choice.views in (1, 2)
+    assert "(trained on 8 views of each image) by 5-fold" in fs.describe(choice, 20, 10, 8)
+    assert "trained on" not in fs.describe(choice, 20, 10, 1)
 
 
 @pytest.mark.slow  # a whole run (export, int8, report): 3.5-11 s on the shared 2 cores
