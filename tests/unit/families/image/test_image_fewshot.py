@@ -15,6 +15,7 @@ from bizforge.families.image.nets import BackboneNet
 from bizforge.families.image.onnx import ImageRunner, export_image_onnx
 from bizforge.families.image.report import grad_cam
 from bizforge.families.image.samples import make_surface_images
+from bizforge.families.image.serving import UNCHECKED_ROWS
 
 ACCURACY = training.selection_score(False)[1]
 
@@ -153,6 +154,7 @@ def test_a_run_with_few_images_per_class_chooses_by_cv_and_holds_nothing_out(tmp
     assert 0.0 <= run.metrics["test"]["accuracy"] <= 1.0
     record = run.metrics["finetune"]  # no held-out images to judge int8 on: fp32 served
     assert record["runtime"] == "onnx_fp32" and "int8_unchecked" in record["quantization"]
+    assert record["quantization"]["rows"] <= UNCHECKED_ROWS  # a few images time the runtimes
 
 
 @pytest.mark.slow  # six short CNN fits: about 6 s on a loaded 2-core machine
