@@ -98,8 +98,8 @@ def cv_score(blocks: np.ndarray, y, groups, c: float, train_views: int,
     trained on the first ``train_views`` views, scored on the mean log-softmax of all."""
     import warnings
 
-    from sklearn.model_selection import StratifiedGroupKFold
     from images_tiles_cv import fit_lr, logits_of, macro_f1
+    from sklearn.model_selection import StratifiedGroupKFold
 
     out = []
     for seed in seeds:
