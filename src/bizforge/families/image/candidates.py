@@ -23,11 +23,18 @@ import torch
 from torch import nn
 
 from bizforge.families.image.fit import FitOutcome, fit_loop, predict_logits
-from bizforge.families.image.nets import BACKBONE_SIZE, BackboneNet, SmallCNN, cnn_widths
+from bizforge.families.image.nets import (
+    BACKBONE_SIZE,
+    POOLS,
+    BackboneNet,
+    SmallCNN,
+    cnn_widths,
+    global_pool,
+)
 from bizforge.families.image.reading import ImageItem, load_arrays
 
 __all__ = ["TUNE_FROM", "Candidate", "Extracted", "class_weights", "cnn_for", "extract", "fit_cnn",
-           "fit_frozen", "fit_tuned", "flip_variant", "seconds_per_image"]
+           "fit_frozen", "fit_frozen_pools", "fit_tuned", "flip_variant", "seconds_per_image"]
 
 TUNE_FROM = -3  # EfficientNet-Lite0: the last three blocks (7x7 maps) and the head conv
 CHUNK = 32
@@ -99,12 +106,18 @@ def class_weights(y: np.ndarray, n_classes: int) -> np.ndarray | None:
 
 @dataclass
 class Extracted:
-    """The backbone's outputs for a set of images: pooled features and the activations
-    that enter the tuned blocks (None when not kept); ``problems`` by index."""
+    """The backbone's outputs for a set of images: pooled features (average pool; ``peaks``:
+    max pool, :func:`global_pool`) and the activations that enter the tuned blocks (None
+    when not kept); ``problems`` by index."""
 
     pooled: np.ndarray
     tail_input: torch.Tensor | None
     problems: dict[int, Any]
+    peaks: np.ndarray | None = None
+
+    def of(self, pool: str) -> np.ndarray:
+        """The features of pool ``pool`` (``avg`` or ``max``)."""
+        return self.peaks if pool == "max" and self.peaks is not None else self.pooled
 
 
 def _tail_blocks(backbone: BackboneNet) -> list[nn.Module]:
@@ -134,6 +147,7 @@ def extract(backbone: BackboneNet, items: list[ImageItem], *, keep_tail: bool,
     blocks = list(eff._blocks)
     first_tail = len(blocks) + TUNE_FROM
     pooled: list[list[np.ndarray]] = [[] for _ in range(flips)]
+    peaks: list[list[np.ndarray]] = [[] for _ in range(flips)]
     tails: list[list[torch.Tensor]] = [[] for _ in range(flips)]
     problems = {}
     # channels-last maps: oneDNN runs the backbone about 1.6x faster on a CPU
@@ -152,13 +166,14 @@ def extract(backbone: BackboneNet, items: list[ImageItem], *, keep_tail: bool,
                     h = block(h)  # eval mode: drop-connect is off
                 h = eff._swish(eff._bn1(eff._conv_head(h)))
                 pooled[variant].append(h.mean(dim=(2, 3)).numpy())
+                peaks[variant].append(h.amax(dim=(2, 3)).numpy())
             if progress:
                 progress(len(arr))
     finally:
         eff.to(memory_format=torch.contiguous_format)  # as the export expects
     return Extracted(np.concatenate([np.concatenate(p) for p in pooled]),
                      torch.cat([torch.cat(t) for t in tails]) if keep_tail and items else None,
-                     problems)
+                     problems, np.concatenate([np.concatenate(p) for p in peaks]))
 
 
 def seconds_per_image(backbone: BackboneNet, sample: list[ImageItem]) -> float:
@@ -171,9 +186,11 @@ def seconds_per_image(backbone: BackboneNet, sample: list[ImageItem]) -> float:
 
 
 def fit_frozen(backbone: BackboneNet, f: np.ndarray, y: np.ndarray, fv: np.ndarray,
-               yv: np.ndarray, ft: np.ndarray, *, score: Callable, seed: int) -> Candidate:
+               yv: np.ndarray, ft: np.ndarray, *, score: Callable, seed: int,
+               pool: str = "avg") -> Candidate:
     """Logistic regression on the pooled features (C chosen on validation), written into
-    the backbone's linear head so that the network alone predicts."""
+    the backbone's linear head so that the network alone predicts; ``pool``: how ``f``
+    were pooled (:func:`global_pool`), which the network then does too."""
     from sklearn.linear_model import LogisticRegression
 
     start = time.perf_counter()
@@ -192,6 +209,7 @@ def fit_frozen(backbone: BackboneNet, f: np.ndarray, y: np.ndarray, fv: np.ndarr
     if coef.shape[0] == 1:  # binary: sklearn keeps one row; the head needs one per class
         coef, bias = np.vstack([-coef / 2, coef / 2]), np.array([-bias[0] / 2, bias[0] / 2])
     net = copy.deepcopy(backbone)
+    net.config["pool"] = pool
     with torch.no_grad():  # fold the standardisation into the layer: W/sd, b - W.mu/sd
         net.head.weight.copy_(torch.as_tensor(coef / sd, dtype=torch.float32))
         net.head.bias.copy_(torch.as_tensor(bias - (coef / sd) @ mu, dtype=torch.float32))
@@ -201,7 +219,27 @@ def fit_frozen(backbone: BackboneNet, f: np.ndarray, y: np.ndarray, fv: np.ndarr
     outcome = FitOutcome(curve=[], best_valid=s, epochs=0, examples_seen=len(f),
                          stopped_by="converged", seconds=time.perf_counter() - start)
     return Candidate("frozen", net, valid, test, outcome, outcome.seconds,
-                     {"backbone": net.config["backbone"], "C": c})
+                     {"backbone": net.config["backbone"], "C": c, "pool": pool})
+
+
+POOL_MARGIN = 0.01  # of the validation score: what the max pool must gain over the average
+
+
+def fit_frozen_pools(backbone: BackboneNet, f: Extracted, y: np.ndarray, fv: Extracted,
+                     yv: np.ndarray, ft: Extracted, *, score: Callable, seed: int) -> Candidate:
+    """:func:`fit_frozen` on the average-pooled and on the max-pooled features; the max
+    pool is kept when it scores :data:`POOL_MARGIN` better on validation (small defects)."""
+    best = None
+    tried = {}
+    for pool in POOLS:
+        cand = fit_frozen(backbone, f.of(pool), y, fv.of(pool), yv, ft.of(pool), score=score,
+                          seed=seed, pool=pool)
+        tried[pool] = round(cand.outcome.best_valid, 4)
+        if best is None or cand.outcome.best_valid > best.outcome.best_valid + POOL_MARGIN:
+            best = cand
+    assert best is not None
+    best.params["pool_scores"] = tried
+    return best
 
 
 class _Tail(nn.Module):
@@ -212,13 +250,13 @@ class _Tail(nn.Module):
         eff = net.backbone
         self.blocks = nn.ModuleList(_tail_blocks(net))
         self.conv_head, self.bn1, self.act = eff._conv_head, eff._bn1, eff._swish
-        self.head = net.head
+        self.head, self.pool = net.head, net.pool
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         for block in self.blocks:
             h = block(h)
         h = self.act(self.bn1(self.conv_head(h)))
-        return self.head(h.mean(dim=(2, 3)))
+        return self.head(global_pool(h, self.pool))
 
 
 def fit_tuned(frozen: Candidate, tail_x: torch.Tensor, y: np.ndarray, tail_v: torch.Tensor,
@@ -238,4 +276,5 @@ def fit_tuned(frozen: Candidate, tail_x: torch.Tensor, y: np.ndarray, tail_v: to
         outcome.stopped_by = "no_gain"
     return Candidate("finetune", net, predict_logits(tail, tail_v), predict_logits(tail, tail_t),
                      outcome, time.perf_counter() - start,
-                     {"backbone": net.config["backbone"], "tuned_blocks": -TUNE_FROM})
+                     {"backbone": net.config["backbone"], "tuned_blocks": -TUNE_FROM,
+                      "pool": net.pool})

@@ -40,7 +40,7 @@ from torch import nn
 
 from bizforge.families.image import candidates as cands
 from bizforge.families.image.fit import FitOutcome
-from bizforge.families.image.nets import BackboneNet
+from bizforge.families.image.nets import POOLS, BackboneNet, global_pool
 
 __all__ = ["FEW_IMAGES", "CvChoice", "ViewAveraged", "choose_head", "cv_folds", "describe",
            "few_images", "fit_fewshot", "head_weights", "view"]
@@ -82,8 +82,8 @@ class ViewAveraged(nn.Module):
         return self.net.classify(fmap)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        pooled = [self.net.features(view(x, k)) for k in range(self.views)]
-        pooled = [f.mean(dim=(2, 3)) if f.dim() == 4 else f for f in pooled]
+        pooled = [global_pool(self.net.features(view(x, k)), self.net.pool)
+                  for k in range(self.views)]
         return self.net.head(torch.stack(pooled).mean(0))
 
 
@@ -123,12 +123,14 @@ class CvChoice:
     score: float
     oof_logits: np.ndarray
     table: dict[str, float]
+    pool: str = "avg"
 
     @property
     def label(self) -> str:
         what = f"logistic regression (C={self.c:g})" if self.head == "logreg" else \
             "nearest class mean (cosine)"
-        return f"{what}, {'one view' if self.views == 1 else f'{self.views} views averaged'}"
+        return (f"{what}, {'one view' if self.views == 1 else f'{self.views} views averaged'}"
+                f"{', max-pooled features' if self.pool == 'max' else ''}")
 
 
 def head_weights(head: str, c: float | None, feats: np.ndarray, y: np.ndarray, n_classes: int,
@@ -158,13 +160,17 @@ def _logits(w: np.ndarray, b: np.ndarray, feats: np.ndarray) -> np.ndarray:
     return np.mean([f @ w.T + b for f in feats], axis=0)
 
 
-def choose_head(feats: np.ndarray, y: np.ndarray, groups: np.ndarray | None, *,
-                score: Callable[[np.ndarray, np.ndarray], float], seed: int,
-                deadline: float | None = None, serve_views: int | None = None) -> CvChoice:
-    """Compare the heads by k-fold CV over all the images. ``feats``: ``(views, n, d)``,
-    every view a training row; at prediction an image is seen in one view or averaged over
-    the first ``serve_views`` (default: all of them)."""
-    n_views, n, _ = feats.shape
+def choose_head(feats: np.ndarray | dict[str, np.ndarray], y: np.ndarray,
+                groups: np.ndarray | None, *, score: Callable[[np.ndarray, np.ndarray], float],
+                seed: int, deadline: float | None = None,
+                serve_views: int | None = None) -> CvChoice:
+    """Compare the heads by k-fold CV over all the images. ``feats``: ``(views, n, d)``, or
+    such arrays by pool (``{"avg": ..., "max": ...}``): the max pool is then chosen only
+    when its best head scores :data:`cands.POOL_MARGIN` better than the average's. Every
+    view is a training row; at prediction an image is seen in one view or averaged over the
+    first ``serve_views`` (default: all of them)."""
+    by_pool = feats if isinstance(feats, dict) else {"avg": feats}
+    n_views, n, _ = next(iter(by_pool.values())).shape
     most = n_views if serve_views is None else max(1, min(serve_views, n_views))
     n_classes = int(y.max()) + 1
     folds = cv_folds(y, groups, seed=seed)
@@ -172,36 +178,43 @@ def choose_head(feats: np.ndarray, y: np.ndarray, groups: np.ndarray | None, *,
     # all views first: on a tie the head sees a test image as it saw the training images
     # (textures 10 a class, CV 1.000 either way: 0.936 from one view, 1.000 averaged)
     view_counts = (most, 1) if most > 1 else (1,)
-    oof = {(h, c, v): np.zeros((len(folds), n, n_classes)) for h, c in options
-           for v in view_counts}
+    oof = {(p, h, c, v): np.zeros((len(folds), n, n_classes)) for p in by_pool
+           for h, c in options for v in view_counts}
     done = 0
     for i, (a, b) in enumerate(folds):
         if deadline is not None and i and time.perf_counter() > deadline:
             break  # out of time: the folds so far decide
-        rows = feats[:, a].reshape(-1, feats.shape[2])
         ya = np.tile(y[a], n_views)
-        for h, c in options:
-            w, bias = head_weights(h, c, rows, ya, n_classes, seed)
-            for v in view_counts:
-                oof[(h, c, v)][i, b] = _logits(w, bias, feats[:v, b])
+        for p, f in by_pool.items():
+            rows = f[:, a].reshape(-1, f.shape[2])
+            for h, c in options:
+                w, bias = head_weights(h, c, rows, ya, n_classes, seed)
+                for v in view_counts:
+                    oof[(p, h, c, v)][i, b] = _logits(w, bias, f[:v, b])
         done = i + 1
-    table, best = {}, None
-    for key in oof:
-        # each repeat covers every image once: score the repeats, then average
-        per_fold = oof[key][:done]
-        held = [b for _, b in folds[:done]]
-        s = float(np.mean([score(y[b], per_fold[j][b]) for j, b in enumerate(held)]))
-        table[_name(*key)] = round(s, 4)
-        if best is None or s > best[0] + TIE:  # on a tie the option tried first stays
-            best = (s, key)
+    table: dict[str, float] = {}
+    best: tuple[float, tuple] | None = None
+    for p in by_pool:
+        best_here: tuple[float, tuple] | None = None
+        for key in (k for k in oof if k[0] == p):
+            # each repeat covers every image once: score the repeats, then average
+            per_fold = oof[key][:done]
+            held = [b for _, b in folds[:done]]
+            s = float(np.mean([score(y[b], per_fold[j][b]) for j, b in enumerate(held)]))
+            table[_name(*key[1:]) + ("" if p == "avg" else f"/{p}")] = round(s, 4)
+            if best_here is None or s > best_here[0] + TIE:  # a tie: the one tried first
+                best_here = (s, key)
+        assert best_here is not None
+        if best is None or best_here[0] > best[0] + cands.POOL_MARGIN:
+            best = best_here
     assert best is not None
-    h, c, v = best[1]
+    pool, h, c, v = best[1]
     # the out-of-fold logits of one repeat stand in for validation logits downstream
     mask = [b for _, b in folds[:done]]
     oof_one = np.zeros((n, n_classes))
     for j, b in enumerate(mask):
         oof_one[b] = oof[best[1]][j][b]
-    return CvChoice(h, c, v, best[0], oof_one, table)
+    return CvChoice(h, c, v, best[0], oof_one, table, pool)
 
 
 def _name(head: str, c: float | None, views: int) -> str:
@@ -217,18 +230,22 @@ def fit_fewshot(backbone: BackboneNet, train: list, y: np.ndarray, test: list, *
     refitted on all of ``train`` and written into a copy of ``backbone``. Its
     ``valid_logits`` are the out-of-fold logits (over ``train``: nothing was held out)."""
     start = time.perf_counter()
-    feats_arr = np.stack([_view_features(backbone, train, k, progress) for k in range(views)])
-    choice = choose_head(feats_arr, y, groups, score=score, seed=seed, deadline=deadline,
+    per_view = [_view_features(backbone, train, k, progress) for k in range(views)]
+    by_pool = {p: np.stack([f[p] for f in per_view]) for p in per_view[0]}
+    choice = choose_head(by_pool, y, groups, score=score, seed=seed, deadline=deadline,
                          serve_views=serve_views)
+    feats_arr = by_pool[choice.pool]
     n_classes = backbone.head.out_features
     w, b = head_weights(choice.head, choice.c, feats_arr.reshape(-1, feats_arr.shape[2]),
                         np.tile(y, views), n_classes, seed)
     net = copy.deepcopy(backbone)
+    net.config["pool"] = choice.pool
     with torch.no_grad():
         net.head.weight.copy_(torch.as_tensor(w, dtype=torch.float32))
         net.head.bias.copy_(torch.as_tensor(b, dtype=torch.float32))
     served: nn.Module = net if choice.views == 1 else ViewAveraged(net, choice.views)
-    test_feats = np.stack([_view_features(net, test, k, None) for k in range(choice.views)])
+    test_feats = np.stack([_view_features(net, test, k, None)[choice.pool]
+                           for k in range(choice.views)])
     test_logits = _logits(w, b, test_feats)
     seconds = time.perf_counter() - start
     outcome = FitOutcome(curve=[], best_valid=choice.score, epochs=0, examples_seen=len(train),
@@ -236,19 +253,21 @@ def fit_fewshot(backbone: BackboneNet, train: list, y: np.ndarray, test: list, *
     cand = cands.Candidate("fewshot", served, choice.oof_logits, test_logits, outcome, seconds,
                            {"backbone": net.config["backbone"], "head": choice.head,
                             "C": choice.c, "views": choice.views, "train_views": views,
+                            "pool": choice.pool,
                             "cv": f"{FOLDS}-fold x {REPEATS}", "cv_scores": choice.table})
     return cand, choice
 
 
 @torch.no_grad()
 def _view_features(backbone: BackboneNet, items: list, k: int,
-                   progress: Callable[[int], None] | None) -> np.ndarray:
-    """Pooled features of view ``k`` of every image (the backbone in eval mode)."""
+                   progress: Callable[[int], None] | None) -> dict[str, np.ndarray]:
+    """Pooled features of view ``k`` of every image by pool (:data:`POOLS`; ``avg`` only
+    when the backbone returns vectors), the backbone in eval mode."""
     from bizforge.families.image.nets import BACKBONE_SIZE
     from bizforge.families.image.reading import load_arrays
 
     backbone.eval()
-    out = []
+    out: dict[str, list[np.ndarray]] = {}
     # channels-last maps: oneDNN runs the backbone about 1.6x faster on a CPU
     backbone.to(memory_format=torch.channels_last)
     try:
@@ -256,12 +275,15 @@ def _view_features(backbone: BackboneNet, items: list, k: int,
             arr, _ = load_arrays(items[s:s + cands.CHUNK], BACKBONE_SIZE, 3)
             x = view(torch.from_numpy(arr).permute(0, 3, 1, 2).float(), k)
             f = backbone.features(x.contiguous(memory_format=torch.channels_last))
-            out.append((f.mean(dim=(2, 3)) if f.dim() == 4 else f).numpy())
+            for p in POOLS if f.dim() == 4 else ("avg",):
+                out.setdefault(p, []).append(global_pool(f, p).numpy())
             if progress:
                 progress(len(arr))
     finally:
         backbone.to(memory_format=torch.contiguous_format)  # as the export expects
-    return np.concatenate(out) if out else np.zeros((0, backbone.head.in_features))
+    if not out:
+        return {"avg": np.zeros((0, backbone.head.in_features))}
+    return {p: np.concatenate(v) for p, v in out.items()}
 
 
 def describe(choice: CvChoice, n_images: int, smallest: int, views: int = 1) -> str:
@@ -333,10 +355,11 @@ def cv_tuned(backbone: BackboneNet, prep: Any, y: np.ndarray, groups: np.ndarray
     share = max(1.0, (seconds - (time.perf_counter() - start)) / (len(folds) + 1))
 
     def tune(rows: np.ndarray, held) -> tuple[cands.Candidate, np.ndarray]:
-        pooled = np.concatenate([ext.pooled[v * n + rows] for v in range(flips)])
+        pooled = np.concatenate([ext.of(choice.pool)[v * n + rows] for v in range(flips)])
         w, b = head_weights(choice.head, choice.c, pooled, np.tile(y[rows], flips),
                             n_classes, seed)
         net = copy.deepcopy(backbone)
+        net.config["pool"] = choice.pool
         with torch.no_grad():
             net.head.weight.copy_(torch.as_tensor(w, dtype=torch.float32))
             net.head.bias.copy_(torch.as_tensor(b, dtype=torch.float32))

@@ -29,11 +29,21 @@ from torch import nn
 
 from bizforge.errors import ConfigError, ModelError
 
-__all__ = ["DEFAULT_BACKBONE", "BackboneNet", "SmallCNN", "build_backbone", "cnn_widths",
-           "default_weights"]
+__all__ = ["DEFAULT_BACKBONE", "POOLS", "BackboneNet", "SmallCNN", "build_backbone", "cnn_widths",
+           "default_weights", "global_pool"]
 
 DEFAULT_BACKBONE = "efficientnet-lite0"
 BACKBONE_SIZE = 224
+POOLS = ("avg", "max")
+
+
+def global_pool(fmap: torch.Tensor, pool: str = "avg") -> torch.Tensor:
+    """``(n, c, h, w)`` -> ``(n, c)``: the average or the maximum over the map (a vector
+    passes through). A defect a few pixels wide lights a cell or two of a 7 x 7 map: the
+    maximum keeps it, the average dilutes it 49 times."""
+    if fmap.dim() != 4:
+        return fmap
+    return fmap.amax(dim=(2, 3)) if pool == "max" else fmap.mean(dim=(2, 3))
 
 
 def cnn_widths(n_images: int, size: int) -> list[int]:
@@ -132,10 +142,8 @@ def _load_state(net: nn.Module, weights: Path, *, skip: tuple[str, ...] = ()) ->
 
 
 class BackboneNet(nn.Module):
-    """A pretrained feature extractor, global average pool and a linear head.
-
-    ``trainable``: how many of the backbone's last blocks are fine-tuned (0 = frozen
-    features; the head alone learns)."""
+    """A pretrained feature extractor, a global pool (``config["pool"]``: ``avg`` or
+    ``max``, :func:`global_pool`) and a linear head."""
 
     def __init__(self, backbone: nn.Module, n_features: int, n_classes: int, spec: str,
                  extract: Any = None):
@@ -144,14 +152,19 @@ class BackboneNet(nn.Module):
         self._extract = extract
         self.head = nn.Linear(n_features, n_classes)
         self.config = {"arch": "backbone", "backbone": spec, "channels": 3,
-                       "n_classes": n_classes, "size": BACKBONE_SIZE, "n_features": n_features}
+                       "n_classes": n_classes, "size": BACKBONE_SIZE, "n_features": n_features,
+                       "pool": "avg"}
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         x = (x - 127.0) * (1 / 128.0)  # EfficientNet-Lite's TF-Lite preprocessing
         return (self._extract or self.backbone)(x)
 
+    @property
+    def pool(self) -> str:
+        return self.config.get("pool", "avg")
+
     def classify(self, fmap: torch.Tensor) -> torch.Tensor:
-        return self.head(fmap.mean(dim=(2, 3)) if fmap.dim() == 4 else fmap)
+        return self.head(global_pool(fmap, self.pool))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classify(self.features(x))

@@ -344,8 +344,7 @@ def _backbone_candidates(backbone, prep: Prepared, y, yv, score, left, seed, not
     fv = cands.extract(backbone, prep.valid, keep_tail=keep_tail)
     ft = cands.extract(backbone, prep.test, keep_tail=keep_tail)
     y = np.tile(y, flips)
-    frozen = cands.fit_frozen(backbone, f.pooled, y, fv.pooled, yv, ft.pooled, score=score,
-                              seed=seed)
+    frozen = cands.fit_frozen_pools(backbone, f, y, fv, yv, ft, score=score, seed=seed)
     emit({"event": "candidate_end", "name": "frozen", "elapsed": frozen.seconds})
     out = [frozen]
     if tune and not keep_tail:

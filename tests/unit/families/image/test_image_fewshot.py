@@ -15,6 +15,7 @@ from bizforge.families.image.nets import BackboneNet
 from bizforge.families.image.onnx import ImageRunner, export_image_onnx
 from bizforge.families.image.report import grad_cam
 from bizforge.families.image.samples import make_surface_images
+from bizforge.families.image.serving import UNCHECKED_ROWS
 
 ACCURACY = training.selection_score(False)[1]
 
@@ -68,12 +69,30 @@ def test_views_are_averaged_when_only_their_average_separates_the_classes():
     assert choice.score > one + fs.TIE
 
 
-def test_view_averaged_net_is_the_head_on_averaged_features_and_exports():
+def test_the_max_pool_is_chosen_only_when_it_beats_the_average_by_the_margin(monkeypatch):
+    monkeypatch.setattr(fs, "REPEATS", 1)  # one round of folds decides this much
+    rng = np.random.default_rng(2)
+    y = np.repeat([0, 1, 2], 12)
+    noise = rng.normal(size=(1, 36, 10))
+    separable = noise + 3 * np.eye(10)[y][None]
+    choice = fs.choose_head({"avg": noise, "max": separable}, y, None, score=ACCURACY, seed=0)
+    assert choice.pool == "max" and "max-pooled" in choice.label
+    assert any(k.endswith("/max") for k in choice.table)
+    # equally good: the average (tried first, the served graph as before) stays
+    tie = fs.choose_head({"avg": separable, "max": separable}, y, None, score=ACCURACY, seed=0)
+    assert tie.pool == "avg"
+
+
+@pytest.mark.parametrize("pool", ["avg", "max"])
+def test_view_averaged_net_is_the_head_on_averaged_features_and_exports(pool):
     net = _tiny_backbone(3)
+    net.config["pool"] = pool
     served = fs.ViewAveraged(net, 5)  # views 0-4: both flips and a transpose in the graph
     x = torch.rand(2, 3, 40, 40) * 255  # the graph takes any side: a small one is quicker
     with torch.no_grad():
-        pooled = torch.stack([net.features(fs.view(x, k)).mean(dim=(2, 3)) for k in range(5)])
+        maps = [net.features(fs.view(x, k)) for k in range(5)]
+        pooled = torch.stack([m.amax(dim=(2, 3)) if pool == "max" else m.mean(dim=(2, 3))
+                              for m in maps])
         expected = net.head(pooled.mean(0)).numpy()
         assert np.allclose(served(x).numpy(), expected, atol=1e-5)
     graph = export_image_onnx(served, size=40, channels=3)
@@ -149,6 +168,7 @@ def test_a_run_with_few_images_per_class_chooses_by_cv_and_holds_nothing_out(tmp
     assert 0.0 <= run.metrics["test"]["accuracy"] <= 1.0
     record = run.metrics["finetune"]  # no held-out images to judge int8 on: fp32 served
     assert record["runtime"] == "onnx_fp32" and "int8_unchecked" in record["quantization"]
+    assert record["quantization"]["rows"] <= UNCHECKED_ROWS  # a few images time the runtimes
 
 
 @pytest.mark.slow  # six short CNN fits: about 6 s on a loaded 2-core machine

@@ -117,6 +117,38 @@ def test_frozen_head_on_extracted_features_equals_the_whole_network(parts):
     np.testing.assert_allclose(whole, cand.valid_logits, atol=1e-3)
 
 
+def test_global_pool_keeps_a_small_spot_that_the_average_dilutes():
+    from bizforge.families.image.nets import global_pool
+
+    fmap = torch.zeros(1, 2, 7, 7)
+    fmap[0, 1, 3, 4] = 49.0  # a defect in one cell of the map
+    assert global_pool(fmap, "avg")[0].tolist() == [0.0, 1.0]
+    assert global_pool(fmap, "max")[0].tolist() == [0.0, 49.0]
+    assert torch.equal(global_pool(torch.ones(2, 5), "max"), torch.ones(2, 5))  # a vector
+
+
+def test_the_frozen_candidate_keeps_the_max_pool_only_when_validation_says_so():
+    from torch import nn
+
+    from bizforge.families.image import training
+    from bizforge.families.image.candidates import POOL_MARGIN, Extracted, fit_frozen_pools
+    from bizforge.families.image.nets import BackboneNet
+
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 20)
+    noise = rng.normal(size=(40, 6))
+    peaks = noise + 4 * np.eye(6)[y]
+    ext = Extracted(noise, None, {}, peaks)
+    backbone = BackboneNet(nn.Sequential(nn.Conv2d(3, 6, 3)), 6, 2, "tiny")
+    score = training.selection_score(False)[1]
+    cand = fit_frozen_pools(backbone, ext, y, ext, y, ext, score=score, seed=0)
+    assert cand.net.config["pool"] == "max" and cand.params["pool"] == "max"
+    assert cand.params["pool_scores"]["max"] > cand.params["pool_scores"]["avg"] + POOL_MARGIN
+    same = Extracted(peaks, None, {}, peaks)
+    assert fit_frozen_pools(backbone, same, y, same, y, same, score=score,
+                            seed=0).net.config["pool"] == "avg"
+
+
 def test_image_models_option_takes_a_comma_list():
     from bizforge.families.image import ImageOptions
 
