@@ -319,10 +319,11 @@ def few_candidates(backbone: BackboneNet, prep: Any, *, augment: str, score: Cal
     # the training views within a quarter of the time left ...
     while views > 1 and per_image * views * n > left() * 0.25:
         views //= 2
-    # ... then the test images and the export check (about 3 passes over the training
-    # images) in each served view, all within two thirds of it
+    # ... then, in each served view, the test images twice (the candidate's test logits,
+    # then the served model's evaluation) and the export check (about 3 passes over the
+    # training images), all within two thirds of it
     served = views
-    while served > 1 and (per_image * (views * n + served * (len(prep.test) + 3 * n))
+    while served > 1 and (per_image * (views * n + served * (2 * len(prep.test) + 3 * n))
                           > left() * 0.66):
         served //= 2
     deadline = time.perf_counter() + max(left() * 0.8, 1.0)

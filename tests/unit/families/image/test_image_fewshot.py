@@ -119,8 +119,9 @@ def test_views_shrink_when_the_time_is_short_those_served_first():
     net.per_image_ = 0.05
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(fs, "fit_fewshot", fake_fit)
-        # (test images, seconds left) -> (training views, most views served)
-        for n_test, budget, want in ((60, 1e6, (8, 8)), (60, 60.0, (4, 2)),
+        # (test images, seconds left) -> (training views, most views served); each served
+        # view costs two passes over the test images and three over the training images
+        for n_test, budget, want in ((60, 1e6, (8, 8)), (60, 70.0, (4, 2)), (60, 60.0, (4, 1)),
                                      (2000, 300.0, (8, 1))):  # a large test set: trained on 8
             with pytest.raises(StopIteration):
                 fs.few_candidates(net, Prep(n_test), augment="flip", score=ACCURACY, seed=0,
