@@ -48,6 +48,19 @@ def split_items(root: Path, work: Path):
     return prepare(images, None, seed=0, group_column="group")
 
 
+def training_side(work_arg: str):
+    """The probes' start: ``(work, prep, keep, y, yt, groups)`` — the tiles split, the
+    training side's items (train + valid), their labels, the test labels and the tiles of
+    the training side; None (said why) without the datasets."""
+    root = datasets_or_say()
+    if root is None:
+        return None
+    work = quiet_probe(work_arg)
+    prep = split_items(root, work)
+    keep = prep.train + prep.valid
+    return work, prep, keep, prep.y(keep), prep.y(prep.test), np.array([i.group for i in keep])
+
+
 def features(items, size: int, norm: str, flips: int, cache: Path) -> np.ndarray:
     """Pooled head-conv features of ``items`` (``flips`` blocks of rows, flip variant by
     variant as :func:`bizforge.families.image.candidates.flip_variant`), cached."""
@@ -175,14 +188,10 @@ def main() -> None:
     ap.add_argument("--sizes", default="224,320")
     ap.add_argument("--spread-only", action="store_true")
     args = ap.parse_args()
-    root = datasets_or_say()
-    if root is None:
+    side = training_side(args.work)
+    if side is None:
         return
-    work = quiet_probe(args.work)
-    prep = split_items(root, work)
-    keep_items = prep.train + prep.valid
-    y, yt = prep.y(keep_items), prep.y(prep.test)
-    groups = np.array([i.group for i in keep_items])
+    work, prep, keep_items, y, yt, groups = side
     print(f"bizforge split: training side {len(y)} images ({len(set(groups))} tiles), test "
           f"{len(yt)} images per class {dict(zip(prep.classes, np.bincount(yt).tolist()))}, "
           f"test tiles per class " + str({c: len({i.group for i in prep.test if i.label == c})

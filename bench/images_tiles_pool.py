@@ -30,7 +30,6 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import datasets_or_say, quiet_probe
 
 HEAD = 1280
 B10 = 112
@@ -117,7 +116,7 @@ def cv_score(blocks: np.ndarray, y, groups, c: float, train_views: int,
 
 
 def main() -> None:
-    from images_tiles_cv import fit_lr, logits_of, macro_f1, split_items
+    from images_tiles_cv import fit_lr, logits_of, macro_f1, training_side
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", default="/tmp/bizforge-bench-images")
@@ -128,14 +127,10 @@ def main() -> None:
     ap.add_argument("--train-views", default="1", help="comma list: 1 and/or the views")
     ap.add_argument("--features-only", action="store_true")
     args = ap.parse_args()
-    root = datasets_or_say()
-    if root is None:
+    side = training_side(args.work)
+    if side is None:
         return
-    work = quiet_probe(args.work)
-    prep = split_items(root, work)
-    keep = prep.train + prep.valid
-    y, yt = prep.y(keep), prep.y(prep.test)
-    groups = np.array([i.group for i in keep])
+    work, prep, keep, y, yt, groups = side
     for spec in args.shapes.split(","):
         shape, short = spec.split(":")
         tag = f"{shape}_{short}_{args.views}"
