@@ -165,8 +165,8 @@ def extract(backbone: BackboneNet, items: list[ImageItem], *, keep_tail: bool,
                         tails[variant].append(h.clone())
                     h = block(h)  # eval mode: drop-connect is off
                 h = eff._swish(eff._bn1(eff._conv_head(h)))
-                pooled[variant].append(h.mean(dim=(2, 3)).numpy())
-                peaks[variant].append(h.amax(dim=(2, 3)).numpy())
+                pooled[variant].append(global_pool(h, "avg").numpy())
+                peaks[variant].append(global_pool(h, "max").numpy())
             if progress:
                 progress(len(arr))
     finally:
