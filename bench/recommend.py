@@ -11,10 +11,13 @@ artists, no time; ``--lastfm PATH`` or ``hetrec2011_lastfm/user_artists.dat`` un
 datasets folder), 20% of each user's artists held out at random; ``mlsmall``: GroupLens
 ml-latest-small (2016: 671 users, 9,066 movies, half-star ratings, times), each user's
 latest 20% held out; ``steam``: the play rows of Steam-200k (9,418 users, 3,600 games,
-hours played as strength, no time), 20% of each user's games held out at random. The
+hours played as strength, no time), 20% of each user's games held out at random;
+``groceries``: a grocery store's purchase log (Kaggle "groceries dataset": 38,765 rows,
+3,898 members, 167 product types, purchase dates 2014-2015), each member's distinct products
+by first purchase date, the latest 20% held out (what new product comes next). The
 held-out sets are read from ``--data PATH`` or under $BIZFORGE_HELDOUT, else the
 datasets folder (``hetrec2011_lastfm/user_artists.dat``, ``ml_latest_small/ratings.csv``,
-``steam/steam.csv``); they are never committed. Metrics
+``steam/steam.csv``, ``groceries/Groceries_dataset.csv``); they are never committed. Metrics
 at 10, counting every test interaction as relevant (and, with ratings, again counting
 only ratings >= 4). The anchors are tuned the way bizforge tunes itself: on a holdout
 of the training pairs that mirrors the test rule, best validation NDCG@10, refitted on
@@ -22,7 +25,7 @@ all training pairs. Fit seconds are for that final refit (bizforge: its whole ``
 including the search). Latency is one ``recommend`` call in process (HTTP at
 concurrency 16: bench/serve_recommend.py).
 
-    python bench/recommend.py [--split ua|ub|time|implicit|sparse|lastfm|mlsmall|steam]
+    python bench/recommend.py [--split ua|ub|time|implicit|sparse|lastfm|mlsmall|steam|groceries]
                               [--time-limit 60] [--data PATH] [--tag ' (evening)']
 
 The datasets come from $BIZFORGE_DATASETS or ../shared/datasets; absent, it says so
@@ -68,14 +71,15 @@ ANCHORS = {
 }
 
 
-SETS = ("ua", "ub", "time", "implicit", "sparse", "lastfm", "mlsmall", "steam")
+SETS = ("ua", "ub", "time", "implicit", "sparse", "lastfm", "mlsmall", "steam", "groceries")
 # Held-out sets (never committed): under $BIZFORGE_HELDOUT or the datasets folder, or --data.
 HELDOUT = {"lastfm": Path("hetrec2011_lastfm") / "user_artists.dat",
            "mlsmall": Path("ml_latest_small") / "ratings.csv",
-           "steam": Path("steam") / "steam.csv"}
+           "steam": Path("steam") / "steam.csv",
+           "groceries": Path("groceries") / "Groceries_dataset.csv"}
 TITLES = {"ua": "MovieLens-100k ua split", "ub": "MovieLens-100k ub split",
           "lastfm": "HetRec 2011 Last.fm plays", "mlsmall": "MovieLens latest-small (2016)",
-          "steam": "Steam-200k hours played"}
+          "steam": "Steam-200k hours played", "groceries": "Groceries purchase log"}
 
 
 def _held_out_at_random(rows: pd.DataFrame, rng) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -127,6 +131,19 @@ def _set(folder: Path, name: str):
                                              rating_column="hours"),
                 ("Steam-200k play rows, hours played as strength (no time), 20% of each "
                  "user's games held out at random"))
+    if name == "groceries":
+        # member, purchase date (DD-MM-YYYY), product: read by position (copies differ in headers)
+        rows = pd.read_csv(folder).iloc[:, :3]
+        rows.columns = ["user", "date", "item"]
+        day = pd.to_datetime(rows["date"], format="%d-%m-%Y")
+        rows["ts"] = (day - pd.Timestamp("1970-01-01")) // pd.Timedelta(seconds=1)
+        # each member's distinct products at their first purchase; the latest 20% held out
+        rows = rows.sort_values("ts", kind="stable").drop_duplicates(["user", "item"])
+        base, test = _latest_held_out(rows[["user", "item", "ts"]])
+        return (base, test, RecommendOptions(user_column="user", item_column="item",
+                                             time_column="ts"),
+                ("Groceries purchase log, each member's distinct products at their first "
+                 "purchase date, the latest 20% held out"))
     ratings = pd.read_csv(folder / "u.data", sep="\t", names=NAMES)
     if name == "time":
         rows, options = ratings, RecommendOptions(user_column="user", item_column="item",
@@ -227,8 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tag", default="",
                         help="added to the RESULTS heading (a later session's own section, "
                              "so that earlier sections stay)")
+    parser.add_argument("--date", default="2026-12-08",
+                        help="the date in the RESULTS heading")
     parser.add_argument("--data", "--lastfm", dest="data",
-                        help="the held-out set's file (lastfm, mlsmall, steam)")
+                        help="the held-out set's file (lastfm, mlsmall, steam, groceries)")
     args = parser.parse_args(argv)
     root = datasets_root()
     folder = root / "movielens_100k" if root else None
@@ -298,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_write:
         title = TITLES.get(args.split, f"MovieLens-100k {args.split}")
         tag = f" --tag '{args.tag}'" if args.tag else ""
-        write_results(f"## recommend: {title} — 2026-12-07{args.tag}",
+        write_results(f"## recommend: {title} — {args.date}{args.tag}",
                       f"python bench/recommend.py --split {args.split} --time-limit "
                       f"{args.time_limit:g}{tag}", body)
     return 0

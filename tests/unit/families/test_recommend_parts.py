@@ -372,3 +372,29 @@ def test_the_grid_tries_userease_only_with_few_users():
 
     assert "userease" in {n for n, _ in default_grid(1000, 30, n_users=500)}
     assert "userease" not in {n for n, _ in default_grid(1000, 30, n_users=20000)}
+
+
+def test_bm25_counts_rare_items_more_and_long_histories_less():
+    from bizforge.families.recommend.scorers import bm25, bm25_stats
+
+    # item 0 chosen by every user, item 2 by one; user 1 has the longest history
+    X = sp.csr_matrix(np.array([[1, 1, 0], [1, 1, 1], [1, 0, 0], [1, 0, 0]], dtype=np.float32))
+    stats = bm25_stats(X)
+    assert stats["bm25_idf"][0] == 0.0  # chosen by everyone: says nothing about a user
+    assert stats["bm25_idf"][2] > stats["bm25_idf"][1] > 0.0
+    W = bm25(X, stats, b=1.0).toarray()
+    assert W[0, 1] > W[1, 1]  # the same item weighs less in the longer history
+    flat = bm25(X, stats, b=0.0).toarray()
+    assert flat[0, 1] == pytest.approx(flat[1, 1])  # b=0: the history's length ignored
+
+
+def test_als_with_bm25_folds_in_an_unknown_user_as_it_weighed_the_training_users(interactions):
+    index, X = _matrix(interactions)
+    scorer = make_scorer("als", factors=8, iterations=30, bm25=1.0).fit(X)
+    assert {"bm25_idf", "bm25_mean"} <= set(scorer.arrays_)
+    user = index.user_pos["u0"]
+    known = scorer.score(np.array([user]), X[[user]])[0]
+    sent = scorer.score(np.array([-1]), X[[user]])[0]  # the same history, as a stranger
+    assert np.corrcoef(known, sent)[0, 1] > 0.95
+    again = SCORERS["als"].from_arrays(scorer.params, dict(scorer.arrays_))
+    assert np.array_equal(again.score(np.array([-1]), X[[user]]), sent[None, :])

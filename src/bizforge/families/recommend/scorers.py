@@ -8,7 +8,10 @@ kept as their factor arrays.
 
 - ``popularity``: how many users chose each item.
 - ``itemknn``: cosine item-item neighbours (``implicit``'s ``CosineRecommender``).
-- ``als``: ``implicit`` alternating least squares with confidence ``1 + alpha * w``.
+- ``als``: ``implicit`` alternating least squares with confidence ``1 + alpha * w``;
+  ``bm25=b`` first reweights ``w`` the way BM25 weighs terms in documents (an item that
+  few users chose counts more, a long history counts each item less; ``b`` sets how much
+  the history's length matters), the item weights and mean history length kept for fold-in.
 - ``bpr``: ``implicit`` Bayesian personalised ranking.
 - ``userknn``: users with similar histories (cosine, shrunk towards 0 for short
   overlaps) and what they chose; keeps the binary training matrix.
@@ -42,9 +45,11 @@ from threadpoolctl import threadpool_limits
 
 from bizforge.errors import UsageError
 
-__all__ = ["EASE_MAX_ITEMS", "SCORERS", "Scorer", "make_scorer", "occurrences"]
+__all__ = ["EASE_MAX_ITEMS", "SCORERS", "Scorer", "bm25", "bm25_stats", "make_scorer",
+           "occurrences"]
 
 EASE_MAX_ITEMS = 12000
+BM25_K1 = 100.0  # how soon a weight saturates (large: a play count keeps adding)
 SCORERS: dict[str, type[Scorer]] = {}
 
 
@@ -167,6 +172,28 @@ class ItemKNN(Scorer):
         return np.asarray(self._sim()[item].todense(), dtype=np.float32).ravel()
 
 
+def bm25_stats(m: sp.csr_matrix) -> dict[str, np.ndarray]:
+    """What BM25 needs from the training matrix: each item's inverse document frequency
+    (log of users over users who chose it, at least 0) and the mean history weight."""
+    users = max(1, m.shape[0])
+    chose = np.bincount(m.indices, minlength=m.shape[1])
+    idf = np.maximum(0.0, np.log(users) - np.log1p(chose))
+    return {"bm25_idf": idf.astype(np.float32),
+            "bm25_mean": np.array([max(float(m.sum()) / users, 1e-9)], dtype=np.float32)}
+
+
+def bm25(m: sp.csr_matrix, stats: dict[str, np.ndarray], b: float,
+         k1: float = BM25_K1) -> sp.csr_matrix:
+    """``m`` with each weight w of a user whose history weighs L replaced by
+    ``w (k1 + 1) / (w + k1 (1 - b + b L / mean)) * idf``: BM25's term weighting."""
+    out = m.tocsr().astype(np.float32, copy=True)
+    length = np.asarray(out.sum(axis=1)).ravel()
+    norm = (1.0 - b) + b * length / stats["bm25_mean"][0]
+    out.data = (out.data * (k1 + 1.0) / (out.data + k1 * np.repeat(norm, np.diff(out.indptr)))
+                * stats["bm25_idf"][out.indices]).astype(np.float32)
+    return out
+
+
 class _Factors(Scorer):
     """Shared by ALS and BPR: users unseen at training time are folded in by one ALS step."""
 
@@ -179,17 +206,22 @@ class _Factors(Scorer):
         # the implicit model's own settings: our defaults, overridden by what was asked
         settings = {key: type(value)(self.params.get(key, value))
                     for key, value in self.defaults.items()}
+        stats = bm25_stats(X) if "bm25" in self.params else {}
+        if stats:
+            X = bm25(X, stats, float(self.params["bm25"]))
         with _quiet_implicit():
             model = self._model(settings, seed)
             model.fit(X, show_progress=False)
         return {"user_factors": np.asarray(model.user_factors, dtype=np.float32),
-                "item_factors": np.asarray(model.item_factors, dtype=np.float32)}
+                "item_factors": np.asarray(model.item_factors, dtype=np.float32), **stats}
 
     def score(self, rows, history):
         users, items = self.arrays_["user_factors"], self.arrays_["item_factors"]
         known = rows >= 0
         vectors = np.zeros((len(rows), items.shape[1]), dtype=np.float32)
         vectors[known] = users[rows[known]]
+        if not known.all() and "bm25" in self.params:  # weighed as the training users were
+            history = bm25(history, self.arrays_, float(self.params["bm25"]))
         for j in np.flatnonzero(~known):
             vectors[j] = self.fold_in(history[j])
         return vectors @ items.T
