@@ -39,6 +39,7 @@ ROWS_LAYOUT = ("one row per series: the id column, then one column per period, o
                "first (the columns numbered, e.g. V2 ... V49, or named by dates); a row may "
                "end early. Without dates, periods are numbered so that every series' last "
                "value is period 0, and a --test file in the same layout starts at period 1")
+MAX_ATTRIBUTES = 8  # columns between the id and the first period column (length, category...)
 ID_SEP = "|"  # joins several id columns into one series id
 _SEASON = {"D": 7, "B": 5, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4,
            "h": 24, "H": 24, "Y": 1, "YS": 1, "YE": 1, "A": 1, "int": 1}
@@ -125,6 +126,8 @@ def as_long(frame: pd.DataFrame, ids: list[str] | None, *, future: bool = False
             ) -> tuple[pd.DataFrame, str, str, list[str], dict[str, Any]] | None:
     """A table with one row per series (:data:`ROWS_LAYOUT`) as a long table:
     ``(frame, target, time, ids, finding)``; ``None`` when ``frame`` is not laid out so.
+    Up to :data:`MAX_ATTRIBUTES` columns between the id and the period columns (a series'
+    length, category, start year) are left out and named in the finding.
 
     ``future``: the table holds the periods after a history in the same layout (a
     ``--test`` file), numbered from 1 instead of ending at 0.
@@ -143,13 +146,16 @@ def as_long(frame: pd.DataFrame, ids: list[str] | None, *, future: bool = False
     if any(c not in frame.columns for c in ids) or frame[ids].isna().any().any() or \
             frame[ids].astype(str).agg(ID_SEP.join, axis=1).duplicated().any():
         return None
-    cols = [c for c in frame.columns if c not in ids]
-    if len(cols) < (1 if future else 4) or not all(  # an empty column reads as text
+    rest = [c for c in frame.columns if c not in ids]
+    for skip in range(min(len(rest), MAX_ATTRIBUTES + 1)):  # attributes may come first
+        cols = rest[skip:]
+        periods = _column_periods(cols) if len(cols) >= (1 if future else 4) else None
+        if periods is not None:
+            break
+    if periods is None or not all(  # an empty column reads as text
             pd.api.types.is_numeric_dtype(frame[c]) or frame[c].isna().all() for c in cols):
         return None
-    periods = _column_periods(cols)
-    if periods is None:
-        return None
+    unused = rest[:skip]
     values = np.column_stack([pd.to_numeric(frame[c]).to_numpy(dtype=float, na_value=np.nan)
                               for c in cols])
     seen = ~np.isnan(values)
@@ -167,7 +173,8 @@ def as_long(frame: pd.DataFrame, ids: list[str] | None, *, future: bool = False
     long[target] = values[r, c]
     finding = {"kind": "series_rows", "count": len(frame),
                "message": f"read as {ROWS_LAYOUT} ({len(frame)} series, {len(cols)} period "
-                          "columns)."}
+                          "columns" + (f"; not used: {', '.join(map(str, unused))}"
+                                       if unused else "") + ")."}
     return long, target, time, list(ids), finding
 
 

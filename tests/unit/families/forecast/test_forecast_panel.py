@@ -118,6 +118,16 @@ def test_a_test_file_in_the_same_layout_starts_at_period_1():
     assert sorted(set(long[time])) == [1, 2] and ids == ["V1"]
 
 
+def test_attribute_columns_before_the_periods_are_left_out_and_named():
+    frame = _rows([6, 5]).rename(columns={"V1": "Series"})
+    frame.insert(1, "Category", ["MICRO", "FINANCE"])
+    frame.insert(1, "N", [6, 5])
+    frame.columns = ["Series", "N", "Category", *map(str, range(1, 7))]
+    long, _, time, ids, finding = as_long(frame, None)
+    assert ids == ["Series"] and len(long) == 11 and long[time].max() == 0
+    assert "not used: N, Category" in finding["message"]
+
+
 def test_columns_named_by_dates_keep_their_calendar():
     frame = pd.DataFrame({"shop": ["a", "b"], **{f"2024-{m:02d}-01": [1.0 * m, 2.0 * m]
                                                  for m in range(1, 9)}})
