@@ -199,3 +199,68 @@ def test_lite0_few_images_per_class_tunes_its_last_blocks_under_cv(tmp_path):
     if "finetune" in board:  # tried when the machine is fast enough
         assert "-fold" in board["finetune"]["cv"]
     assert run.metrics["test"]["accuracy"] > 0.5
+
+
+class _Item:  # the one field larger_size reads
+    def __init__(self, h, w):
+        self.pixels = np.zeros((h, w), np.uint8)
+
+
+def test_a_larger_input_is_offered_only_for_images_larger_than_the_backbones():
+    assert fs.larger_size([_Item(257, 359)] * 5) == 352  # magnetic tiles: median 257 x 359
+    assert fs.larger_size([_Item(200, 200)] * 5) is None  # steel (NEU): 200 x 200
+    assert fs.larger_size([_Item(28, 28)] * 5) is None
+    assert fs.larger_size([_Item(2000, 3000)] * 5) == fs.LARGER_MAX
+    assert fs.larger_size([None, None]) is None  # pixels not in memory: nothing to judge
+
+
+def test_a_larger_input_is_chosen_only_when_it_beats_the_others_by_the_margin(monkeypatch):
+    monkeypatch.setattr(fs, "REPEATS", 1)
+    rng = np.random.default_rng(3)
+    y = np.repeat([0, 1, 2], 12)
+    noise = rng.normal(size=(4, 36, 10))
+    separable = rng.normal(size=(2, 36, 10)) + 3 * np.eye(10)[y][None]  # fewer views
+    feats = {"avg": noise, "max": noise, "avg@352": noise, "max@352": separable}
+    choice = fs.choose_head(feats, y, None, score=ACCURACY, seed=0,
+                            serve_views={"avg": 4, "max": 4, "avg@352": 2, "max@352": 1})
+    assert (choice.pool, choice.size, choice.views) == ("max", 352, 1)
+    assert "352 px input" in choice.label and "logreg(C=1)/1view/max@352" in choice.table
+    assert not any(k.startswith(("logreg(C=1)/2views/max@", "logreg(C=1)/4views/max@"))
+                   for k in choice.table)  # served on at most the views it was given
+    tie = fs.choose_head({"avg": separable, "max@352": separable}, y, None, score=ACCURACY,
+                         seed=0)
+    assert (tie.pool, tie.size) == ("avg", 224)
+
+
+def test_the_larger_inputs_views_come_first_and_fit_the_time():
+    class Prep:
+        def __init__(self, n, side):
+            self.train, self.test = [_Item(side, side)] * n, [None] * 200
+
+    # per image 0.01 s at 224: 352 px costs 2.47 times that
+    assert fs._larger_views(Prep(1000, 200), 8, 0.01, 1e6) is None  # not larger
+    size, big, served, small, seconds = fs._larger_views(Prep(1000, 360), 8, 0.01, 1e6)
+    assert (size, big, served, small) == (352, 8, 8, 8)
+    size, big, served, small, seconds = fs._larger_views(Prep(1000, 360), 8, 0.01, 300.0)
+    assert big == small and big < 8 and seconds <= 150.0
+    assert fs._larger_views(Prep(1000, 360), 8, 0.01, 20.0) is None  # not one view fits
+
+
+def test_a_net_served_at_the_larger_input_says_so_and_exports_at_it():
+    net = _tiny_backbone(3)
+    items_y = np.repeat([0, 1, 2], 6)
+    from bizforge.families.image.reading import ImageItem
+
+    rng = np.random.default_rng(0)
+    items = []
+    for k, label in enumerate(items_y):
+        item = ImageItem(path=None, name=f"i{k}", label=str(label))
+        item.pixels = (rng.random((300, 300)) * 80 + 60 * label).astype(np.uint8)
+        items.append(item)
+    cand, choice = fs.fit_fewshot(net, items, items_y, items[:3], views=1, score=ACCURACY,
+                                  seed=0, larger=(288, 1, 1))
+    assert any(k.endswith("@288") for k in choice.table)
+    assert cand.net.config["size"] == choice.size == cand.size
+    graph = export_image_onnx(cand.net, size=cand.size, channels=3)
+    x = np.zeros((1, 3, cand.size, cand.size), np.float32)
+    assert ImageRunner(graph).logits(x).shape == (1, 3)
