@@ -389,7 +389,7 @@ def few_candidates(backbone: BackboneNet, prep: Any, *, augment: str, score: Cal
     cand, choice = fit_fewshot(backbone, prep.train, y, prep.test, views=views, score=score,
                                seed=seed, groups=groups, deadline=deadline,
                                serve_views=served, larger=None if big is None else big[:3])
-    notes.append(describe(choice, n, int(np.bincount(y).min()), cand.params["train_views"]))
+    notes.append(describe(choice, n, int(np.bincount(y).min()), views))
     out = [cand]
     # the tuned net serves one view at 224 px: its rival is one too
     if tune and choice.views == 1 and choice.size == BACKBONE_SIZE:
