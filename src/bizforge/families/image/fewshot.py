@@ -336,16 +336,9 @@ def _view_features(backbone: BackboneNet, items: list, k: int,
 def describe(choice: CvChoice, n_images: int, smallest: int, views: int = 1) -> str:
     """The report's line: what was chosen (trained on ``views`` views), and how."""
     trained = f" (trained on {views} views of each image)" if views > 1 else ""
-    sizes = sorted({int(k.rpartition("@")[2]) for k in choice.table if "@" in k})
-    others = "".join(
-        f"; best at {s} px: {max(v for k, v in choice.table.items() if k.endswith(f'@{s}')):.3f}"
-        for s in sizes if s != choice.size)
-    if sizes and choice.size != BACKBONE_SIZE:
-        others += "; best at 224 px: " + f"{max(v for k, v in choice.table.items() if '@' not in k):.3f}"
     return (f"few images per class (smallest class {smallest}, {n_images} images): chose "
             f"{choice.label}{trained} by {FOLDS}-fold cross-validation x {REPEATS} over all the "
-            f"training images (CV score {choice.score:.3f}{others}; nothing held out for "
-            f"validation).")
+            f"training images (CV score {choice.score:.3f}; nothing held out for validation).")
 
 
 def merged(prep: Any) -> Any:
