@@ -370,12 +370,14 @@ def few_candidates(backbone: BackboneNet, prep: Any, *, augment: str, score: Cal
     while views > 1 and per_image * views * n > left() * 0.25:
         views //= 2
     big = _larger_views(prep, views, per_image, left())
-    trained = per_image * views * n + (0.0 if big is None else big[3])
+    if big is not None:  # the views at 224 px it was given are counted with it
+        views = big[3]
+    trained = per_image * views * n + (0.0 if big is None else big[4])
     # ... then, in each served view, the test images twice (the candidate's test logits,
-    # then the served model's evaluation) and the export's timing (three runtimes over at
-    # most serving.UNCHECKED_ROWS training images), all within two thirds of it
+    # then the served model's evaluation) and the export check (about 3 passes over the
+    # training images), all within two thirds of it
     served = views
-    while served > 1 and (trained + per_image * served * (2 * len(prep.test) + _export(n))
+    while served > 1 and (trained + per_image * served * (2 * len(prep.test) + 3 * n)
                           > left() * 0.66):
         served //= 2
     deadline = time.perf_counter() + max(left() * 0.8, 1.0)
@@ -393,41 +395,36 @@ def few_candidates(backbone: BackboneNet, prep: Any, *, augment: str, score: Cal
     return out
 
 
-def _export(n: int) -> int:
-    """Passes of the export over the training images (it times three runtimes on at most
-    :data:`serving.UNCHECKED_ROWS` of them on this path)."""
-    from bizforge.families.image.serving import UNCHECKED_ROWS
-
-    return 3 * min(n, UNCHECKED_ROWS)
-
-
 def _larger_views(prep: Any, views: int, per_image: float,
-                  left: float) -> tuple[int, int, int, float] | None:
-    """The larger input's ``(size, training views, served views, seconds of its training
-    passes)`` when the images are larger than the backbone's input (:func:`larger_size`)
-    and one view of it fits beside the ``views`` at 224 px, all within half of ``left``;
-    None otherwise. A pass at ``size`` costs ``(size / 224)^2`` of one at 224; the views
-    at 224 px are never given up for it (magnetic tiles in 900 s: trained on 2 + 2 views,
-    the 224 px one-view head was chosen, product CV 0.523 against 0.568 for 4 views at
-    224 px alone)."""
+                  left: float) -> tuple[int, int, int, int, float] | None:
+    """The larger input's ``(size, training views, served views, views at 224 px, seconds
+    of training passes)`` when the images are larger than the backbone's input
+    (:func:`larger_size`) and one view of it fits; None otherwise. A pass at ``size`` costs
+    ``(size / 224)^2`` of one at 224. Its views come first: the views at 224 px are halved
+    down to those of the larger input (magnetic tiles, grouped CV, max pool: 224 px 4 views
+    0.58; 336 px one view 0.59, two views 0.60)."""
     size = larger_size(prep.train)
     if size is None:
         return None
+    from bizforge.families.image.serving import UNCHECKED_ROWS
+
     n, n_test = len(prep.train), len(prep.test)
     cost = per_image * (size / BACKBONE_SIZE) ** 2
-    per_served = cost * (2 * n_test + _export(n))  # a served view at the larger input
-    big, trained = views, 0.0
+    # a served view: the test images twice, the export's timing of the three runtimes
+    per_served = cost * (2 * n_test + 3 * min(n, UNCHECKED_ROWS))
+    big, small, trained = views, views, 0.0
     while big >= 1:
-        trained = cost * big * n
-        if per_image * views * n + trained + per_served <= left * 0.5:
+        small = big  # as many views at 224 px as at the larger input
+        trained = (per_image * small + cost * big) * n
+        if trained + per_served <= left * 0.5:
             break
         big //= 2
     if big < 1:
         return None
     served = big
-    while served > 1 and per_image * views * n + trained + per_served * served > left * 0.66:
+    while served > 1 and trained + per_served * served > left * 0.66:
         served //= 2
-    return size, big, served, trained
+    return size, big, served, small, trained
 
 
 def cv_tuned(backbone: BackboneNet, prep: Any, y: np.ndarray, groups: np.ndarray | None, *,

@@ -232,18 +232,18 @@ def test_a_larger_input_is_chosen_only_when_it_beats_the_others_by_the_margin(mo
     assert (tie.pool, tie.size) == ("avg", 224)
 
 
-def test_the_larger_input_takes_views_only_beside_those_at_224_px():
+def test_the_larger_inputs_views_come_first_and_fit_the_time():
     class Prep:
         def __init__(self, n, side):
             self.train, self.test = [_Item(side, side)] * n, [None] * 200
 
-    # per image 0.01 s at 224: 352 px costs 2.47 times that; 4 views at 224 px cost 40 s
-    assert fs._larger_views(Prep(1000, 200), 4, 0.01, 1e6) is None  # not larger
-    size, big, served, seconds = fs._larger_views(Prep(1000, 360), 4, 0.01, 1e6)
-    assert (size, big, served) == (352, 4, 4)
-    size, big, served, seconds = fs._larger_views(Prep(1000, 360), 4, 0.01, 200.0)
-    assert 1 <= big < 4 and served <= big and 40.0 + seconds <= 100.0
-    assert fs._larger_views(Prep(1000, 360), 4, 0.01, 120.0) is None  # 40 + 25 + 19 > 60
+    # per image 0.01 s at 224: 352 px costs 2.47 times that
+    assert fs._larger_views(Prep(1000, 200), 8, 0.01, 1e6) is None  # not larger
+    size, big, served, small, seconds = fs._larger_views(Prep(1000, 360), 8, 0.01, 1e6)
+    assert (size, big, served, small) == (352, 8, 8, 8)
+    size, big, served, small, seconds = fs._larger_views(Prep(1000, 360), 8, 0.01, 300.0)
+    assert big == small and big < 8 and seconds <= 150.0
+    assert fs._larger_views(Prep(1000, 360), 8, 0.01, 20.0) is None  # not one view fits
 
 
 def test_a_net_served_at_the_larger_input_says_so_and_exports_at_it():
