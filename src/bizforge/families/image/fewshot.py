@@ -8,8 +8,6 @@ which has no up or left; a digit has one view), and the candidates are compared 
 repeated stratified k-fold over the images (the views of an image, and with a group
 column the images of a group, stay in one fold):
 
-- the features average- or max-pooled, at the backbone's input or, for images larger than
-  it, at a larger one (:func:`larger_size`);
 - ``logreg``: logistic regression on standardised features, C from a grid;
 - ``prototype``: the nearest class mean (cosine), the classic few-shot head;
 - each with the test image seen in one view or averaged over all its views (on a tie,
@@ -42,7 +40,7 @@ from torch import nn
 
 from bizforge.families.image import candidates as cands
 from bizforge.families.image.fit import FitOutcome
-from bizforge.families.image.nets import BACKBONE_SIZE, POOLS, BackboneNet, global_pool
+from bizforge.families.image.nets import POOLS, BackboneNet, global_pool
 
 __all__ = ["FEW_IMAGES", "CvChoice", "ViewAveraged", "choose_head", "cv_folds", "describe",
            "few_images", "fit_fewshot", "head_weights", "view"]
@@ -52,27 +50,6 @@ C_GRID = (0.001, 0.01, 0.1, 1.0)
 FOLDS = 5
 REPEATS = 3
 TIE = 0.005  # of the CV score: within it, the option tried first wins (all views, larger C)
-LARGER_MAX = 448  # the largest second input the backbone is tried at (see larger_size)
-
-
-def larger_size(items: list) -> int | None:
-    """A second, larger backbone input for images larger than the backbone's: their median
-    longer side, down to a multiple of 32, at most :data:`LARGER_MAX`; None when that is
-    under 1.25 x the backbone's input (or the pixels are not in memory). A defect a few
-    pixels wide lights one cell of the 7 x 7 map at 224 px; at 352 px the map is 11 x 11
-    (magnetic tiles, median 257 x 359 px, max pool, one view, grouped CV: 0.52 at 224,
-    0.59 at 336, 0.56 at 448)."""
-    sides = [max(i.pixels.shape[:2]) for i in items
-             if getattr(i, "pixels", None) is not None]
-    if not sides:
-        return None
-    size = min(LARGER_MAX, int(np.median(sides)) // 32 * 32)
-    return size if size >= BACKBONE_SIZE * 1.25 else None
-
-
-def key_of(pool: str, size: int) -> str:
-    """The name of one kind of features in :func:`choose_head`: ``max``, ``avg@352``."""
-    return pool if size == BACKBONE_SIZE else f"{pool}@{size}"
 
 
 def few_images(counts: np.ndarray) -> bool:
@@ -147,15 +124,13 @@ class CvChoice:
     oof_logits: np.ndarray
     table: dict[str, float]
     pool: str = "avg"
-    size: int = BACKBONE_SIZE
 
     @property
     def label(self) -> str:
         what = f"logistic regression (C={self.c:g})" if self.head == "logreg" else \
             "nearest class mean (cosine)"
         return (f"{what}, {'one view' if self.views == 1 else f'{self.views} views averaged'}"
-                f"{', max-pooled features' if self.pool == 'max' else ''}"
-                f"{'' if self.size == BACKBONE_SIZE else f', {self.size} px input'}")
+                f"{', max-pooled features' if self.pool == 'max' else ''}")
 
 
 def head_weights(head: str, c: float | None, feats: np.ndarray, y: np.ndarray, n_classes: int,
@@ -188,40 +163,33 @@ def _logits(w: np.ndarray, b: np.ndarray, feats: np.ndarray) -> np.ndarray:
 def choose_head(feats: np.ndarray | dict[str, np.ndarray], y: np.ndarray,
                 groups: np.ndarray | None, *, score: Callable[[np.ndarray, np.ndarray], float],
                 seed: int, deadline: float | None = None,
-                serve_views: int | dict[str, int] | None = None) -> CvChoice:
+                serve_views: int | None = None) -> CvChoice:
     """Compare the heads by k-fold CV over all the images. ``feats``: ``(views, n, d)``, or
-    such arrays by kind (``{"avg": ..., "max": ..., "max@352": ...}``, :func:`key_of`; the
-    number of views may differ): a kind after the first is chosen only when its best head
-    scores :data:`cands.POOL_MARGIN` better than the best before it (the average pool at the
-    backbone's input wins every tie). Every view is a training row; at prediction an image
-    is seen in one view or averaged over the first ``serve_views`` (default: all of them;
-    a dict: by kind)."""
+    such arrays by pool (``{"avg": ..., "max": ...}``): the max pool is then chosen only
+    when its best head scores :data:`cands.POOL_MARGIN` better than the average's. Every
+    view is a training row; at prediction an image is seen in one view or averaged over the
+    first ``serve_views`` (default: all of them)."""
     by_pool = feats if isinstance(feats, dict) else {"avg": feats}
-    n = next(iter(by_pool.values())).shape[1]
+    n_views, n, _ = next(iter(by_pool.values())).shape
+    most = n_views if serve_views is None else max(1, min(serve_views, n_views))
     n_classes = int(y.max()) + 1
     folds = cv_folds(y, groups, seed=seed)
     options = [("logreg", c) for c in sorted(C_GRID, reverse=True)] + [("prototype", None)]
-
-    def counts_of(p: str) -> tuple[int, ...]:
-        # all views first: on a tie the head sees a test image as it saw the training images
-        # (textures 10 a class, CV 1.000 either way: 0.936 from one view, 1.000 averaged)
-        n_views = len(by_pool[p])
-        limit = serve_views.get(p) if isinstance(serve_views, dict) else serve_views
-        most = n_views if limit is None else max(1, min(limit, n_views))
-        return (most, 1) if most > 1 else (1,)
-
+    # all views first: on a tie the head sees a test image as it saw the training images
+    # (textures 10 a class, CV 1.000 either way: 0.936 from one view, 1.000 averaged)
+    view_counts = (most, 1) if most > 1 else (1,)
     oof = {(p, h, c, v): np.zeros((len(folds), n, n_classes)) for p in by_pool
-           for h, c in options for v in counts_of(p)}
+           for h, c in options for v in view_counts}
     done = 0
     for i, (a, b) in enumerate(folds):
         if deadline is not None and i and time.perf_counter() > deadline:
             break  # out of time: the folds so far decide
+        ya = np.tile(y[a], n_views)
         for p, f in by_pool.items():
             rows = f[:, a].reshape(-1, f.shape[2])
-            ya = np.tile(y[a], len(f))
             for h, c in options:
                 w, bias = head_weights(h, c, rows, ya, n_classes, seed)
-                for v in counts_of(p):
+                for v in view_counts:
                     oof[(p, h, c, v)][i, b] = _logits(w, bias, f[:v, b])
         done = i + 1
     table: dict[str, float] = {}
@@ -240,14 +208,13 @@ def choose_head(feats: np.ndarray | dict[str, np.ndarray], y: np.ndarray,
         if best is None or best_here[0] > best[0] + cands.POOL_MARGIN:
             best = best_here
     assert best is not None
-    key, h, c, v = best[1]
+    pool, h, c, v = best[1]
     # the out-of-fold logits of one repeat stand in for validation logits downstream
     mask = [b for _, b in folds[:done]]
     oof_one = np.zeros((n, n_classes))
     for j, b in enumerate(mask):
         oof_one[b] = oof[best[1]][j][b]
-    pool, _, size = key.partition("@")
-    return CvChoice(h, c, v, best[0], oof_one, table, pool, int(size or BACKBONE_SIZE))
+    return CvChoice(h, c, v, best[0], oof_one, table, pool)
 
 
 def _name(head: str, c: float | None, views: int) -> str:
@@ -257,40 +224,27 @@ def _name(head: str, c: float | None, views: int) -> str:
 def fit_fewshot(backbone: BackboneNet, train: list, y: np.ndarray, test: list, *,
                 views: int, score: Callable, seed: int, groups: np.ndarray | None = None,
                 deadline: float | None = None, serve_views: int | None = None,
-                larger: tuple[int, int, int] | None = None,
                 progress: Callable[[int], None] | None = None) -> tuple[cands.Candidate, CvChoice]:
     """The small-data candidate: features of ``views`` views of every training image, the
     head chosen by k-fold CV (served on one view or averaged over at most ``serve_views``),
     refitted on all of ``train`` and written into a copy of ``backbone``. Its
-    ``valid_logits`` are the out-of-fold logits (over ``train``: nothing was held out).
-    ``larger``: ``(size, views, served views)``: the features at that input too, one more
-    kind for the CV to choose (:func:`larger_size`)."""
+    ``valid_logits`` are the out-of-fold logits (over ``train``: nothing was held out)."""
     start = time.perf_counter()
     per_view = [_view_features(backbone, train, k, progress) for k in range(views)]
     by_pool = {p: np.stack([f[p] for f in per_view]) for p in per_view[0]}
-    limits: dict[str, int] = {}
-    if serve_views is not None:
-        limits = {p: serve_views for p in by_pool}
-    if larger is not None:
-        size, big_views, big_served = larger
-        per_view = [_view_features(backbone, train, k, progress, size) for k in range(big_views)]
-        for p in per_view[0]:
-            by_pool[key_of(p, size)] = np.stack([f[p] for f in per_view])
-            limits[key_of(p, size)] = big_served
     choice = choose_head(by_pool, y, groups, score=score, seed=seed, deadline=deadline,
-                         serve_views=limits or None)
-    feats_arr = by_pool[key_of(choice.pool, choice.size)]
+                         serve_views=serve_views)
+    feats_arr = by_pool[choice.pool]
     n_classes = backbone.head.out_features
     w, b = head_weights(choice.head, choice.c, feats_arr.reshape(-1, feats_arr.shape[2]),
-                        np.tile(y, len(feats_arr)), n_classes, seed)
+                        np.tile(y, views), n_classes, seed)
     net = copy.deepcopy(backbone)
     net.config["pool"] = choice.pool
-    net.config["size"] = choice.size
     with torch.no_grad():
         net.head.weight.copy_(torch.as_tensor(w, dtype=torch.float32))
         net.head.bias.copy_(torch.as_tensor(b, dtype=torch.float32))
     served: nn.Module = net if choice.views == 1 else ViewAveraged(net, choice.views)
-    test_feats = np.stack([_view_features(net, test, k, None, choice.size)[choice.pool]
+    test_feats = np.stack([_view_features(net, test, k, None)[choice.pool]
                            for k in range(choice.views)])
     test_logits = _logits(w, b, test_feats)
     seconds = time.perf_counter() - start
@@ -298,19 +252,18 @@ def fit_fewshot(backbone: BackboneNet, train: list, y: np.ndarray, test: list, *
                          stopped_by="converged", seconds=seconds)
     cand = cands.Candidate("fewshot", served, choice.oof_logits, test_logits, outcome, seconds,
                            {"backbone": net.config["backbone"], "head": choice.head,
-                            "C": choice.c, "views": choice.views,
-                            "train_views": len(feats_arr), "pool": choice.pool,
-                            "size": choice.size,
+                            "C": choice.c, "views": choice.views, "train_views": views,
+                            "pool": choice.pool,
                             "cv": f"{FOLDS}-fold x {REPEATS}", "cv_scores": choice.table})
     return cand, choice
 
 
 @torch.no_grad()
 def _view_features(backbone: BackboneNet, items: list, k: int,
-                   progress: Callable[[int], None] | None,
-                   size: int = BACKBONE_SIZE) -> dict[str, np.ndarray]:
-    """Pooled features of view ``k`` of every image (squashed to ``size``) by pool
-    (:data:`POOLS`; ``avg`` only when the backbone returns vectors), in eval mode."""
+                   progress: Callable[[int], None] | None) -> dict[str, np.ndarray]:
+    """Pooled features of view ``k`` of every image by pool (:data:`POOLS`; ``avg`` only
+    when the backbone returns vectors), the backbone in eval mode."""
+    from bizforge.families.image.nets import BACKBONE_SIZE
     from bizforge.families.image.reading import load_arrays
 
     backbone.eval()
@@ -319,7 +272,7 @@ def _view_features(backbone: BackboneNet, items: list, k: int,
     backbone.to(memory_format=torch.channels_last)
     try:
         for s in range(0, len(items), cands.CHUNK):
-            arr, _ = load_arrays(items[s:s + cands.CHUNK], size, 3)
+            arr, _ = load_arrays(items[s:s + cands.CHUNK], BACKBONE_SIZE, 3)
             x = view(torch.from_numpy(arr).permute(0, 3, 1, 2).float(), k)
             f = backbone.features(x.contiguous(memory_format=torch.channels_last))
             for p in POOLS if f.dim() == 4 else ("avg",):
@@ -358,10 +311,7 @@ def few_candidates(backbone: BackboneNet, prep: Any, *, augment: str, score: Cal
     view). Fewer are used when the time is short, those at prediction first: a head
     trained on every view is better even when it is served one view (steel 10 a class,
     20 draws: trained on 8, served 1 view 0.960; trained on 2, served 1 0.930).
-    Images larger than the backbone's input are also seen at a larger input
-    (:func:`larger_size`, :func:`_larger_views`), which the CV keeps only when it wins by
-    :data:`cands.POOL_MARGIN`. ``tune``: also the last blocks fine-tuned
-    (:func:`cv_tuned`), when the time allows."""
+    ``tune``: also the last blocks fine-tuned (:func:`cv_tuned`), when the time allows."""
     y = prep.y(prep.train)
     n = len(prep.train)
     views = 8 if augment == "flip" else 1
@@ -369,62 +319,25 @@ def few_candidates(backbone: BackboneNet, prep: Any, *, augment: str, score: Cal
     # the training views within a quarter of the time left ...
     while views > 1 and per_image * views * n > left() * 0.25:
         views //= 2
-    big = _larger_views(prep, views, per_image, left())
-    if big is not None:  # the views at 224 px it was given are counted with it
-        views = big[3]
-    trained = per_image * views * n + (0.0 if big is None else big[4])
     # ... then, in each served view, the test images twice (the candidate's test logits,
     # then the served model's evaluation) and the export check (about 3 passes over the
     # training images), all within two thirds of it
     served = views
-    while served > 1 and (trained + per_image * served * (2 * len(prep.test) + 3 * n)
+    while served > 1 and (per_image * (views * n + served * (2 * len(prep.test) + 3 * n))
                           > left() * 0.66):
         served //= 2
     deadline = time.perf_counter() + max(left() * 0.8, 1.0)
     cand, choice = fit_fewshot(backbone, prep.train, y, prep.test, views=views, score=score,
                                seed=seed, groups=groups, deadline=deadline,
-                               serve_views=served, larger=None if big is None else big[:3])
+                               serve_views=served)
     notes.append(describe(choice, n, int(np.bincount(y).min()), views))
     out = [cand]
-    # the tuned net serves one view at 224 px: its rival is one too
-    if tune and choice.views == 1 and choice.size == BACKBONE_SIZE:
+    if tune and choice.views == 1:  # the tuned net serves one view: its rival is one too
         flips = 4 if views > 1 else 1
         if per_image * (flips * n + len(prep.test)) < left() * 0.2:
             out.append(cv_tuned(backbone, prep, y, groups, flips=flips, choice=choice,
                                 seconds=left() * 0.45, score=score, seed=seed))
     return out
-
-
-def _larger_views(prep: Any, views: int, per_image: float,
-                  left: float) -> tuple[int, int, int, int, float] | None:
-    """The larger input's ``(size, training views, served views, views at 224 px, seconds
-    of training passes)`` when the images are larger than the backbone's input
-    (:func:`larger_size`) and one view of it fits; None otherwise. A pass at ``size`` costs
-    ``(size / 224)^2`` of one at 224. Its views come first: the views at 224 px are halved
-    down to those of the larger input (magnetic tiles, grouped CV, max pool: 224 px 4 views
-    0.58; 336 px one view 0.59, two views 0.60)."""
-    size = larger_size(prep.train)
-    if size is None:
-        return None
-    from bizforge.families.image.serving import UNCHECKED_ROWS
-
-    n, n_test = len(prep.train), len(prep.test)
-    cost = per_image * (size / BACKBONE_SIZE) ** 2
-    # a served view: the test images twice, the export's timing of the three runtimes
-    per_served = cost * (2 * n_test + 3 * min(n, UNCHECKED_ROWS))
-    big, small, trained = views, views, 0.0
-    while big >= 1:
-        small = big  # as many views at 224 px as at the larger input
-        trained = (per_image * small + cost * big) * n
-        if trained + per_served <= left * 0.5:
-            break
-        big //= 2
-    if big < 1:
-        return None
-    served = big
-    while served > 1 and trained + per_served * served > left * 0.66:
-        served //= 2
-    return size, big, served, small, trained
 
 
 def cv_tuned(backbone: BackboneNet, prep: Any, y: np.ndarray, groups: np.ndarray | None, *,
