@@ -35,7 +35,7 @@ __all__ = ["admitted", "interval_scale", "lengths", "mask", "scale_lags"]
 
 # members that are not one-series forecasters: from one season on (seasonal naive fallback,
 # last season's lags)
-ONE_SEASON = ("seasonal_pooled", "global_gbm")
+ONE_SEASON = ("seasonal_pooled", "global_gbm", "global_ar")
 
 
 def lengths(panel: Panel) -> np.ndarray:
