@@ -19,6 +19,7 @@ import torch
 from bizforge import __version__
 from bizforge.families.image.fit import predict_logits
 from bizforge.families.image.onnx import (
+    BACKBONE_FP32_CONVS,
     MAX_INT8_LOSS,
     ImageRunner,
     export_image_onnx,
@@ -142,7 +143,9 @@ def export_members(members: list[Any], weights: list[float], prep: Any, options:
             :256 if size <= 64 else 64]]
         calib, _ = load_arrays(calib_items, size, channels)
         fp32 = export_image_onnx(net, size=size, channels=channels)
-        int8 = quantize_static_int8(fp32, calib.transpose(0, 3, 1, 2).astype(np.float32))
+        leading = BACKBONE_FP32_CONVS if net.config.get("arch") == "backbone" else 0
+        int8 = quantize_static_int8(fp32, calib.transpose(0, 3, 1, 2).astype(np.float32),
+                                    fp32_leading_convs=leading)
         graphs["onnx_fp32"].append(fp32)
         graphs["onnx_int8"].append(int8)
         valid, _ = load_arrays(prep.valid, size, channels)
