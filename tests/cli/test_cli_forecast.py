@@ -75,6 +75,35 @@ def test_predict_reads_a_long_history_whole_so_no_series_is_forecast_twice(files
         assert np.allclose(chunked["forecast"], whole["forecast"])
 
 
+def test_one_row_per_series_files_train_test_and_predict_as_competitions_ship_them(tmp_path):
+    rng = np.random.default_rng(0)
+    lengths, h = [40, 33, 36], 4
+    rows = [np.r_[10 + 3 * np.sin(np.arange(n + h) * np.pi / 2) + rng.normal(0, 0.1, n + h)]
+            for n in lengths]
+    train = pd.DataFrame([[f"S{i}", *np.r_[r[:-h], [np.nan] * (max(lengths) - len(r) + h)]]
+                          for i, r in enumerate(rows)],
+                         columns=["V1", *[f"V{j + 2}" for j in range(max(lengths))]])
+    test = pd.DataFrame([[f"S{i}", *r[-h:]] for i, r in enumerate(rows)],
+                        columns=["V1", *[f"V{j + 2}" for j in range(h)]])
+    train.to_csv(tmp_path / "train.csv", index=False)
+    test.to_csv(tmp_path / "test.csv", index=False)
+    result = runner.invoke(app, ["train", str(tmp_path / "train.csv"), "--task", "forecast",
+                                 "--horizon", str(h), "--season-length", "4", "--test",
+                                 str(tmp_path / "test.csv"), "--time-limit", "4", "--out",
+                                 str(tmp_path / "m"), "--json", str(tmp_path / "m.json")])
+    assert result.exit_code == 0, result.output
+    assert "one row per series" in result.output
+    metrics = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))["test"]
+    assert metrics["n"] == 3 * h and metrics["smape"] < 10  # the test's own next 4 periods
+    out = tmp_path / "f.csv"
+    result = runner.invoke(app, ["predict", str(tmp_path / "m"), str(tmp_path / "train.csv"),
+                                 "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out)
+    assert table["series"].tolist() == [f"S{i}" for i in range(3) for _ in range(h)]
+    assert table["period"].tolist() == [1, 2, 3, 4] * 3
+
+
 def test_train_rul_derives_the_target_and_predict_writes_one_row_per_unit(files):
     result = runner.invoke(app, ["train", str(files / "units.csv"), *RUL, "--out",
                                  str(files / "rul"), "--json", str(files / "rul.json")])

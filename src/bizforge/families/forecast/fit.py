@@ -24,8 +24,10 @@ from bizforge.families.forecast.options import ForecastOptions
 from bizforge.families.forecast.panel import (
     FILL_RULE,
     Panel,
+    as_long,
     build_panel,
     check_horizon,
+    read_layout,
     season_length,
 )
 from bizforge.families.forecast.predictor import ForecastPredictor
@@ -66,6 +68,10 @@ def _from_test(panel: Panel, test: pd.DataFrame, covs: list[str],
                horizon: int) -> tuple[np.ndarray, dict[str, np.ndarray] | None]:
     """The test table's target values and covariates on the ``horizon`` periods after the
     panel's end (the test table read into a panel once)."""
+    if panel.time_column not in test.columns and panel.id_columns:
+        rows = as_long(test, panel.id_columns, future=True)  # the history's layout
+        if rows is not None:
+            test = rows[0].rename(columns={rows[2]: panel.time_column, rows[1]: panel.target})
     tp = build_panel(test, target=panel.target, time=panel.time_column,
                      ids=panel.id_columns or None, covariates=covs)
     periods = panel.future_index(horizon)
@@ -95,9 +101,12 @@ def fit_forecast(frame: pd.DataFrame, *, target: str | None, options: ForecastOp
     started = time.perf_counter()
     from bizforge.families.forecast.panel import guess_columns
 
-    time_col, ids = guess_columns(frame, target, options.time_column, options.id_column)
+    frame, target, time_col, ids, layout = read_layout(frame, target, options.time_column,
+                                                       options.id_column)
+    time_col, ids = guess_columns(frame, target, time_col, ids)
     covs = _covariates(frame, options, target, time_col, ids)
     panel = build_panel(frame, target=target, time=time_col, ids=ids, covariates=covs)
+    panel.findings[:0] = layout
     horizon = options.horizon or default_horizon(panel.freq)
     season = options.season_length or season_length(panel.freq)
     short = check_horizon(panel, horizon)

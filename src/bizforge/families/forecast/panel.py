@@ -2,8 +2,10 @@
 
 A *long* table has one row per series and period: id column(s), a time column
 (dates, or an integer period index when the data has no calendar) and the
-target. A *wide* table has the time column and one column per series. Either
-becomes a Panel: a regular grid of periods per series (frequency inferred),
+target. A *wide* table has the time column and one column per series. A table with
+*one row per series* (as forecasting competitions ship them: an id column, then one
+column per period, oldest first, rows ending early) is read as :data:`ROWS_LAYOUT`
+says (:func:`as_long`). Each becomes a Panel: a regular grid of periods per series (frequency inferred),
 with gaps filled by the documented rule (:data:`FILL_RULE`), and the findings
 a planner should see (duplicate periods, gaps, short series, negative or
 zero-inflated demand, a changed frequency, future rows with a target).
@@ -27,12 +29,17 @@ import pandas as pd
 from bizforge.errors import DataError, UsageError, rows_text
 from bizforge.ingest.infer import detect_datetime_formats, parse_datetimes
 
-__all__ = ["FILL_RULE", "Panel", "build_panel", "check_horizon", "guess_columns", "infer_freq",
-           "parse_times", "season_length"]
+__all__ = ["FILL_RULE", "ROWS_LAYOUT", "Panel", "as_long", "build_panel", "check_horizon",
+           "guess_columns", "infer_freq", "parse_times", "read_layout", "season_length"]
 
 FILL_RULE = ("a period missing inside a series is filled with 0 when the series is "
              "intermittent (more than 30% zeros), otherwise by linear interpolation "
              "between its neighbours; covariates carry the last known value forward")
+ROWS_LAYOUT = ("one row per series: the id column, then one column per period, oldest "
+               "first (the columns numbered, e.g. V2 ... V49, or named by dates); a row may "
+               "end early. Without dates, periods are numbered so that every series' last "
+               "value is period 0, and a --test file in the same layout starts at period 1")
+MAX_ATTRIBUTES = 8  # columns between the id and the first period column (length, category...)
 ID_SEP = "|"  # joins several id columns into one series id
 _SEASON = {"D": 7, "B": 5, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4,
            "h": 24, "H": 24, "Y": 1, "YS": 1, "YE": 1, "A": 1, "int": 1}
@@ -113,6 +120,99 @@ def guess_columns(frame: pd.DataFrame, target: str | None, time: str | None,
                 ids.append(col)
                 break
     return time, ids
+
+
+def as_long(frame: pd.DataFrame, ids: list[str] | None, *, future: bool = False
+            ) -> tuple[pd.DataFrame, str, str, list[str], dict[str, Any]] | None:
+    """A table with one row per series (:data:`ROWS_LAYOUT`) as a long table:
+    ``(frame, target, time, ids, finding)``; ``None`` when ``frame`` is not laid out so.
+    Up to :data:`MAX_ATTRIBUTES` columns between the id and the period columns (a series'
+    length, category, start year) are left out and named in the finding.
+
+    ``future``: the table holds the periods after a history in the same layout (a
+    ``--test`` file), numbered from 1 instead of ending at 0.
+
+    >>> rows = pd.DataFrame({"V1": ["a", "b"], "V2": [1.0, 5.0], "V3": [2.0, 6.0],
+    ...                      "V4": [3.0, 7.0], "V5": [4.0, None]})
+    >>> long, target, time, ids, _ = as_long(rows, None)
+    >>> long[long["V1"] == "b"]["period"].tolist(), target, time, ids
+    ([-2, -1, 0], 'value', 'period', ['V1'])
+    """
+    if ids is None:
+        first = frame.columns[0] if len(frame.columns) else None
+        if first is None or pd.api.types.is_float_dtype(frame[first]):
+            return None
+        ids = [first]
+    if any(c not in frame.columns for c in ids) or frame[ids].isna().any().any() or \
+            frame[ids].astype(str).agg(ID_SEP.join, axis=1).duplicated().any():
+        return None
+    rest = [c for c in frame.columns if c not in ids]
+    for skip in range(min(len(rest), MAX_ATTRIBUTES + 1)):  # attributes may come first
+        cols = rest[skip:]
+        periods = _column_periods(cols) if len(cols) >= (1 if future else 4) else None
+        if periods is not None:
+            break
+    if periods is None or not all(  # an empty column reads as text
+            pd.api.types.is_numeric_dtype(frame[c]) or frame[c].isna().all() for c in cols):
+        return None
+    unused = rest[:skip]
+    values = np.column_stack([pd.to_numeric(frame[c]).to_numpy(dtype=float, na_value=np.nan)
+                              for c in cols])
+    seen = ~np.isnan(values)
+    if isinstance(periods, pd.DatetimeIndex):
+        grid = np.broadcast_to(np.asarray(periods), values.shape)
+    elif future:
+        grid = np.broadcast_to(np.arange(1, len(cols) + 1), values.shape)
+    else:  # right-aligned: the last value of every row is period 0
+        last = np.where(seen.any(axis=1), len(cols) - 1 - np.argmax(seen[:, ::-1], axis=1), 0)
+        grid = np.arange(len(cols))[None, :] - last[:, None]
+    time, target = _free_name("period", ids), _free_name("value", ids)
+    r, c = np.nonzero(seen)
+    long = frame[ids].iloc[r].reset_index(drop=True)
+    long[time] = grid[r, c]
+    long[target] = values[r, c]
+    finding = {"kind": "series_rows", "count": len(frame),
+               "message": f"read as {ROWS_LAYOUT} ({len(frame)} series, {len(cols)} period "
+                          "columns" + (f"; not used: {', '.join(map(str, unused))}"
+                                       if unused else "") + ")."}
+    return long, target, time, list(ids), finding
+
+
+def read_layout(frame: pd.DataFrame, target: str | None, time: str | None,
+                ids: list[str] | None
+                ) -> tuple[pd.DataFrame, str | None, str | None, list[str] | None, list]:
+    """``(frame, target, time, ids, findings)`` ready for :func:`guess_columns`: a table
+    with one row per series (and no time column to find) is turned long first."""
+    if target is None and time is None:
+        try:
+            _guess_time(frame, None)
+        except DataError:
+            rows = as_long(frame, ids)
+            if rows is not None:
+                return *rows[:4], [rows[4]]
+    return frame, target, time, ids, []
+
+
+def _column_periods(cols: list[Any]) -> pd.DatetimeIndex | np.ndarray | None:
+    """Consecutive periods named by the columns (numbers counting up by one, after a common
+    prefix; or dates), else ``None``."""
+    names = pd.Series([str(c) for c in cols])
+    numbers = names.str.extract(r"^(\D*?)(\d+)$")
+    if numbers.notna().all().all() and numbers[0].nunique() == 1:
+        n = numbers[1].astype(int).to_numpy()
+        return n if np.all(np.diff(n) == 1) else None
+    formats = detect_datetime_formats(names)
+    if formats:
+        dates = parse_datetimes(names, formats)
+        if dates.notna().all() and dates.is_monotonic_increasing and dates.is_unique:
+            return pd.DatetimeIndex(dates)
+    return None
+
+
+def _free_name(name: str, taken: list[str]) -> str:
+    while name in taken:
+        name = f"{name}_"
+    return name
 
 
 def _guess_time(frame: pd.DataFrame, target: str | None) -> str:
