@@ -182,8 +182,8 @@ SPEED_REPEATS = 3  # timings of the few images; the fastest is the backbone's sp
 def seconds_per_image(backbone: BackboneNet, sample: list[ImageItem]) -> float:
     """Measured cost of :func:`extract` per image (decode included) on a few images: the
     fastest of :data:`SPEED_REPEATS` timings, as other processes' bursts only slow a
-    timing (one timing of 8 images read 3.6 images/s on a 2-core machine where the
-    backbone runs about 25, and a steel run left the backbone out)."""
+    timing (a single timing of 8 images once read 3.6 images/s, and a steel run left
+    the backbone out)."""
     # warm-up on the same batch shape: oneDNN builds its kernels per shape on first use
     extract(backbone, sample[:8], keep_tail=False)
     best = float("inf")
