@@ -176,13 +176,22 @@ def extract(backbone: BackboneNet, items: list[ImageItem], *, keep_tail: bool,
                      problems, np.concatenate([np.concatenate(p) for p in peaks]))
 
 
+SPEED_REPEATS = 3  # timings of the few images; the fastest is the backbone's speed
+
+
 def seconds_per_image(backbone: BackboneNet, sample: list[ImageItem]) -> float:
-    """Measured cost of :func:`extract` per image (decode included) on a few images."""
+    """Measured cost of :func:`extract` per image (decode included) on a few images: the
+    fastest of :data:`SPEED_REPEATS` timings, as other processes' bursts only slow a
+    timing (a single timing of 8 images once read 3.6 images/s, and a steel run left
+    the backbone out)."""
     # warm-up on the same batch shape: oneDNN builds its kernels per shape on first use
     extract(backbone, sample[:8], keep_tail=False)
-    t0 = time.perf_counter()
-    extract(backbone, sample[:8], keep_tail=False)
-    return (time.perf_counter() - t0) / max(1, len(sample[:8]))
+    best = float("inf")
+    for _ in range(SPEED_REPEATS):
+        t0 = time.perf_counter()
+        extract(backbone, sample[:8], keep_tail=False)
+        best = min(best, time.perf_counter() - t0)
+    return best / max(1, len(sample[:8]))
 
 
 def fit_frozen(backbone: BackboneNet, f: np.ndarray, y: np.ndarray, fv: np.ndarray,

@@ -19,6 +19,7 @@ import torch
 from bizforge import __version__
 from bizforge.families.image.fit import predict_logits
 from bizforge.families.image.onnx import (
+    BACKBONE_FP32_CONVS,
     MAX_INT8_LOSS,
     ImageRunner,
     export_image_onnx,
@@ -137,12 +138,19 @@ def export_members(members: list[Any], weights: list[float], prep: Any, options:
                                                 score or _accuracy, threads)
     for member, net, w in zip(members, nets, weights, strict=True):
         size, channels = member.size, member.channels
-        # 64 images calibrate a 224-pixel backbone well enough and cost a tenth of 256
+        # 64 images calibrate a 224-pixel backbone well enough and cost a tenth of 256.
+        # The quantiser keeps every intermediate output of every calibration row until it
+        # is done: a graph that runs several views of each image (test-time flips, averaged
+        # views) gets as many times fewer images (a Lite0 with flips on 64 images: killed
+        # for memory on a 23 GB machine)
+        views = int(net.config.get("test_time_flips", 1)) * int(net.config.get("views", 1))
         calib_items = [prep.train[i] for i in rng.permutation(len(prep.train))[
-            :256 if size <= 64 else 64]]
+            :max(8, (256 if size <= 64 else 64) // max(views, 1))]]
         calib, _ = load_arrays(calib_items, size, channels)
         fp32 = export_image_onnx(net, size=size, channels=channels)
-        int8 = quantize_static_int8(fp32, calib.transpose(0, 3, 1, 2).astype(np.float32))
+        leading = BACKBONE_FP32_CONVS if net.config.get("arch") == "backbone" else 0
+        int8 = quantize_static_int8(fp32, calib.transpose(0, 3, 1, 2).astype(np.float32),
+                                    fp32_leading_convs=leading)
         graphs["onnx_fp32"].append(fp32)
         graphs["onnx_int8"].append(int8)
         valid, _ = load_arrays(prep.valid, size, channels)

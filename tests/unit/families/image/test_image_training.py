@@ -210,3 +210,22 @@ def test_int8_uses_the_full_range_only_on_cpus_with_vnni():
 
     assert has_vnni("flags : fpu avx2 avx512f avx512_vnni")
     assert not has_vnni("flags : fpu avx2 avx512f")
+
+
+def test_int8_keeps_the_first_convolutions_fp32_when_asked():
+    import onnx
+    import torch
+
+    from bizforge.families.image.nets import SmallCNN
+    from bizforge.families.image.onnx import ImageRunner, export_image_onnx, quantize_static_int8
+
+    torch.manual_seed(0)
+    net = SmallCNN(1, 3, 16, widths=[4, 8]).eval()  # five convolutions
+    x = torch.rand(8, 1, 16, 16).numpy() * 255
+    fp32 = export_image_onnx(net, size=16, channels=1)
+    for leading in (0, 2):
+        int8 = quantize_static_int8(fp32, x, fp32_leading_convs=leading)
+        ops = [n.op_type for n in onnx.load_from_string(int8).graph.node
+               if n.op_type in ("Conv", "QLinearConv")]
+        assert ops == ["Conv"] * leading + ["QLinearConv"] * (5 - leading)
+        assert ImageRunner(int8).logits(x).shape == (8, 3)
