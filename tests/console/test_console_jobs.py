@@ -3,6 +3,7 @@ interrupted on restart, progress over Server-Sent Events (with a stand-in worker
 
 from __future__ import annotations
 
+import subprocess
 import time
 
 import pytest
@@ -172,8 +173,20 @@ def test_a_running_job_records_its_owner_and_heartbeat(queue):
     _wait(queue, job_id, ("cancelled",))
 
 
-def test_a_cancel_between_claim_and_start_stops_the_job(registry, tmp_path):
-    """Cancelling a job the worker has claimed but not yet started is not lost."""
+@pytest.mark.parametrize("dies_at_once", [False, True])
+def test_a_cancel_between_claim_and_start_stops_the_job(registry, tmp_path, monkeypatch,
+                                                         dies_at_once):
+    """Cancelling a job the worker has claimed but not yet started is not lost, and is
+    a cancel even when its process has ended before it could be sent its spec (a broken
+    pipe: once seen on a loaded machine as "failed")."""
+    if dies_at_once:
+        terminate = subprocess.Popen.terminate
+
+        def terminate_and_wait(proc):
+            terminate(proc)
+            proc.wait()
+
+        monkeypatch.setattr(subprocess.Popen, "terminate", terminate_and_wait)
     q = JobQueue(registry, tmp_path / "jobs", command=FAKE_WORKER)
     start = q._run
 

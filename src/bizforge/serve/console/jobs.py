@@ -234,8 +234,11 @@ class JobQueue:
             if job_id in self._cancelled:  # cancelled between its claim and this start
                 proc.terminate()
             try:
-                proc.stdin.write(json.dumps(spec).encode())
-                proc.stdin.close()
+                try:
+                    proc.stdin.write(json.dumps(spec).encode())
+                    proc.stdin.close()
+                except BrokenPipeError:  # it ended before reading (cancelled, or crashed):
+                    pass  # the cancel set and its exit code say which, below
                 events: list[dict[str, Any]] = []
                 result, error = None, None
                 for line in proc.stdout:
