@@ -182,10 +182,11 @@ def read_layout(frame: pd.DataFrame, target: str | None, time: str | None,
                 ids: list[str] | None
                 ) -> tuple[pd.DataFrame, str | None, str | None, list[str] | None, list]:
     """``(frame, target, time, ids, findings)`` ready for :func:`guess_columns`: a table
-    with one row per series (and no time column to find) is turned long first."""
+    with one row per series (and no time column to find) is turned long first; a time
+    column found on the way is returned, not looked for twice."""
     if target is None and time is None:
         try:
-            _guess_time(frame, None)
+            time = _guess_time(frame, None)
         except DataError:
             rows = as_long(frame, ids)
             if rows is not None:
