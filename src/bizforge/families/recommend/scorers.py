@@ -220,10 +220,13 @@ class _Factors(Scorer):
         known = rows >= 0
         vectors = np.zeros((len(rows), items.shape[1]), dtype=np.float32)
         vectors[known] = users[rows[known]]
-        if not known.all() and "bm25" in self.params:  # weighed as the training users were
-            history = bm25(history, self.arrays_, float(self.params["bm25"]))
-        for j in np.flatnonzero(~known):
-            vectors[j] = self.fold_in(history[j])
+        unknown = np.flatnonzero(~known)
+        if unknown.size:  # only their histories are read: weigh those alone, per row
+            part = history[unknown]
+            if "bm25" in self.params:  # weighed as the training users were
+                part = bm25(part, self.arrays_, float(self.params["bm25"]))
+            for k, j in enumerate(unknown):
+                vectors[j] = self.fold_in(part[k])
         return vectors @ items.T
 
     def fold_in(self, history: sp.csr_matrix) -> np.ndarray:
